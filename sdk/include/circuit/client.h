@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// circuit/client.h - libcircuit, the client library. Everything the
+// `circuit` CLI does, a C program can do with this header.
+//
+// The API is blocking. A CircuitClient is thread-compatible: use one from
+// one thread at a time (or one client per thread). A client holds one
+// connection which carries any number of calls at once.
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#if defined(__GNUC__)
+#define CIRCUIT_CLIENT_EXPORT __attribute__((visibility("default")))
+#else
+#define CIRCUIT_CLIENT_EXPORT
+#endif
+
+/** CIRCUIT_CLIENT_ERROR: GError domain of libcircuit's own failures
+ *  (connecting, protocol). Server-side errors use CIRCUIT_ERROR codes
+ *  (see plugin.h) carried in the same domain quark "circuit-error". */
+#define CIRCUIT_CLIENT_ERROR (circuit_client_error_quark())
+CIRCUIT_CLIENT_EXPORT GQuark circuit_client_error_quark(void);
+
+typedef enum {
+	CIRCUIT_CLIENT_ERROR_CONNECT,      /**< cannot reach the server */
+	CIRCUIT_CLIENT_ERROR_WRONG_SERVER, /**< URL's ID differs: restarted or wrong URL */
+	CIRCUIT_CLIENT_ERROR_PROTOCOL,     /**< the peer broke the protocol */
+	CIRCUIT_CLIENT_ERROR_TIMEOUT,      /**< a timeout given by the caller expired */
+	CIRCUIT_CLIENT_ERROR_ADDRESS,      /**< a URL or address that does not parse */
+} CircuitClientErrorCode;
+
+/** Exit codes of the `circuit` CLI, exported for scripts wrapping it. */
+enum {
+	CIRCUIT_EXIT_OK = 0,
+	CIRCUIT_EXIT_FAILED = 1,         /**< the server refused or the op failed */
+	CIRCUIT_EXIT_USAGE = 2,          /**< bad command line */
+	CIRCUIT_EXIT_UNREACHABLE = 3,    /**< no server, wrong server, protocol */
+	CIRCUIT_EXIT_CLOSED = 4,         /**< end of a closed channel or feed */
+	CIRCUIT_EXIT_ELEMENT_FAILED = 5, /**< a waited process/container failed */
+};
+
+typedef struct CircuitClient CircuitClient;
+typedef struct CircuitCall CircuitCall;
+
+/**
+ * circuit_client_dial: (transfer full) connects to @address: a circuit URL
+ * `circuit://HOST:PORT/PID/X<16 hex>` (the ID is checked; `Q` accepted) or
+ * a bare `HOST:PORT`.
+ * @timeout_ms: connect timeout, <= 0 for the default (5 s).
+ */
+CIRCUIT_CLIENT_EXPORT CircuitClient *circuit_client_dial(const char *address, int timeout_ms,
+                                                         GError **error);
+
+/**
+ * circuit_client_dial_default: (transfer full) finds a server the way the
+ * CLI does: @address if not NULL, else the file named by $CIRCUIT (tilde
+ * expanded), else ~/.circuit if present, else 127.0.0.1:11022.
+ */
+CIRCUIT_CLIENT_EXPORT CircuitClient *circuit_client_dial_default(const char *address,
+                                                                 GError **error);
+
+/** circuit_client_free: closes the connection; NULL is harmless. */
+CIRCUIT_CLIENT_EXPORT void circuit_client_free(CircuitClient *client);
+
+/** circuit_client_server_id: (transfer none) "X<16 hex>" of the server. */
+CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_id(CircuitClient *client);
+/** circuit_client_server_url: (transfer none) the server's URL. */
+CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_url(CircuitClient *client);
+
+/** CircuitEntry: one line of `ls`. */
+typedef struct {
+	char *path; /**< absolute path */
+	char *kind; /**< element kind, "server", or NULL for an empty anchor */
+} CircuitEntry;
+
+/**
+ * circuit_ls: (transfer full) lists the anchors under @path (children, or
+ * every descendant when @recursive), as a GPtrArray of CircuitEntry* that
+ * frees its elements.
+ */
+CIRCUIT_CLIENT_EXPORT GPtrArray *circuit_ls(CircuitClient *client, const char *path,
+                                            gboolean recursive, GError **error);
+
+/** circuit_peek: (transfer full) the element's (or server's) description. */
+CIRCUIT_CLIENT_EXPORT JsonNode *circuit_peek(CircuitClient *client, const char *path,
+                                             GError **error);
+
+/**
+ * circuit_make: creates an element of @kind at @path, creating missing
+ * anchors. @args: (nullable) NULL-terminated. @body/@body_len: (nullable)
+ * the request body (e.g. proc's JSON spec) when the kind takes one.
+ */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_make(CircuitClient *client, const char *kind,
+                                            const char *path, const char *const *args,
+                                            const void *body, gsize body_len, GError **error);
+
+/** circuit_scrub: removes the element at @path and releases what it holds. */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_scrub(CircuitClient *client, const char *path,
+                                             GError **error);
+
+/* Calls: one operation stream ------------------------------------------- */
+
+/**
+ * circuit_call_open: (transfer full) starts operation @verb on @path.
+ * The special verbs "mk<kind>" make an element. @args: (nullable).
+ * Returns once the request is sent.
+ */
+CIRCUIT_CLIENT_EXPORT CircuitCall *circuit_call_open(CircuitClient *client, const char *verb,
+                                                     const char *path, const char *const *args,
+                                                     GError **error);
+
+/**
+ * circuit_call_wants_body: blocks until the server either asks for a body
+ * (TRUE) or replies without one (FALSE, also on error with @error set).
+ */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_wants_body(CircuitCall *call, GError **error);
+
+/** circuit_call_write: sends body bytes, blocking on flow control. */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_write(CircuitCall *call, const void *data, gsize len,
+                                                  GError **error);
+
+/** circuit_call_close_write: ends the body. */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_close_write(CircuitCall *call, GError **error);
+
+/**
+ * circuit_call_reply: blocks for the operation's reply.
+ * @result: (out) (transfer full) (nullable) the JSON result, if any.
+ * @failed_outcome: (out) (nullable) TRUE when the operation observed a
+ *   failure (a waited process exited non-zero).
+ * @timeout_ms: < 0 waits forever.
+ * Returns FALSE with @error set (domain "circuit-error", code a
+ * CircuitErrorCode) when the server answered with an error.
+ */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_reply(CircuitCall *call, JsonNode **result,
+                                                  gboolean *failed_outcome, int timeout_ms,
+                                                  GError **error);
+
+/**
+ * circuit_call_read: reads output bytes. Returns the count, 0 at the end
+ * of output, -1 on error. Credit for what was read goes back to the server
+ * on the next read or on circuit_call_free(), so a reader that dies loses
+ * nothing it did not read.
+ */
+CIRCUIT_CLIENT_EXPORT gssize circuit_call_read(CircuitCall *call, void *buf, gsize len,
+                                               int timeout_ms, GError **error);
+
+/**
+ * circuit_call_free: ends the call. If the output was read to its end,
+ * this acknowledges it; otherwise the call is reset (the server keeps
+ * what was not read). NULL is harmless.
+ */
+CIRCUIT_CLIENT_EXPORT void circuit_call_free(CircuitCall *call);
+
+/* Channels ---------------------------------------------------------------- */
+
+/** circuit_chan_send: sends one message; returns once it is accepted.
+ *  @timeout_ms < 0 waits forever. */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_chan_send(CircuitClient *client, const char *path,
+                                                 const void *data, gsize len, int timeout_ms,
+                                                 GError **error);
+/** circuit_chan_recv: (transfer full) receives one message; NULL with
+ *  code CIRCUIT_ERROR_CLOSED (5) at the end of a closed channel. */
+CIRCUIT_CLIENT_EXPORT GBytes *circuit_chan_recv(CircuitClient *client, const char *path,
+                                                int timeout_ms, GError **error);
+/** circuit_chan_close: closes the channel for sending. */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_chan_close(CircuitClient *client, const char *path,
+                                                  GError **error);
+
+G_END_DECLS

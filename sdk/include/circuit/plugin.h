@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// circuit/plugin.h - the plugin SDK: the one header where circuitd and an
+// element-kind plugin meet.
+//
+// A plugin is a shared object named <kind>.so that exports exactly one
+// symbol, circuit_plugin_<kind>, a const CircuitPluginDescriptor made with
+// CIRCUIT_PLUGIN_DEFINE().  The core loads it with GModule, checks the ABI,
+// the kind and duplicates (in that order) and only then calls into it.
+//
+// Threading: everything here runs on the core's single event loop thread.
+// Plugins never start threads or loops; they ask the core for fd, timer and
+// child-process watches instead.  No libev type appears in this header.
+//
+// Ownership annotations follow GObject-introspection conventions:
+// (transfer full) the receiver owns the value, (transfer none) it does not,
+// (nullable) NULL is allowed.
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/** CIRCUIT_PLUGIN_ABI_MAJOR: must equal the host's; bumped on any break. */
+#define CIRCUIT_PLUGIN_ABI_MAJOR 1
+/** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
+#define CIRCUIT_PLUGIN_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define CIRCUIT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define CIRCUIT_PLUGIN_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/**
+ * CIRCUIT_ERROR: the GError domain for every error that crosses the wire.
+ * The code travels with the message, so a client can tell, for instance,
+ * the end of a channel from a failure.
+ */
+#define CIRCUIT_ERROR (circuit_error_quark())
+CIRCUIT_PLUGIN_EXPORT GQuark circuit_error_quark(void);
+
+/**
+ * CircuitErrorCode: error codes of CIRCUIT_ERROR; their wire names are in
+ * docs/protocol.md and must never be renumbered.
+ */
+typedef enum {
+	CIRCUIT_ERROR_FAILED = 0,       /**< anything else ("failed") */
+	CIRCUIT_ERROR_INVALID = 1,      /**< bad input from the user ("invalid") */
+	CIRCUIT_ERROR_NOT_FOUND = 2,    /**< no such anchor/element/server ("not-found") */
+	CIRCUIT_ERROR_EXISTS = 3,       /**< anchor already holds an element ("exists") */
+	CIRCUIT_ERROR_BUSY = 4,         /**< resource held by another client ("busy") */
+	CIRCUIT_ERROR_CLOSED = 5,       /**< end of a closed channel/feed ("closed") */
+	CIRCUIT_ERROR_ABORTED = 6,      /**< element scrubbed while waiting ("aborted") */
+	CIRCUIT_ERROR_WRONG_KIND = 7,   /**< operation not offered by that kind ("wrong-kind") */
+	CIRCUIT_ERROR_DISCONNECTED = 8, /**< the peer went away ("disconnected") */
+	CIRCUIT_ERROR_TOO_BIG = 9,      /**< over a size limit ("too-big") */
+	CIRCUIT_ERROR_UNAVAILABLE = 10, /**< a needed service is missing ("unavailable") */
+} CircuitErrorCode;
+
+/* ------------------------------------------------------------------------ */
+/* Opaque handles owned by the core                                          */
+
+/** CircuitHost: the core, as one plugin sees it. Valid from init to fini. */
+typedef struct CircuitHost CircuitHost;
+/** CircuitElement: one element at one anchor. Reference counted by the core. */
+typedef struct CircuitElement CircuitElement;
+/** CircuitStream: one operation in progress, with its byte streams. */
+typedef struct CircuitStream CircuitStream;
+/** CircuitWatch: an fd, timer or child-process watch. */
+typedef struct CircuitWatch CircuitWatch;
+
+/* ------------------------------------------------------------------------ */
+/* Operations a kind offers                                                  */
+
+/** CircuitOpFlags: what an operation does with its stream. */
+typedef enum {
+	CIRCUIT_OP_NONE = 0,
+	/** The operation reads a request body (the client's stdin). The core
+	 *  grants the client credit only for such operations. */
+	CIRCUIT_OP_BODY = 1 << 0,
+	/** The operation streams output bytes after its reply. */
+	CIRCUIT_OP_OUTPUT = 1 << 1,
+} CircuitOpFlags;
+
+/**
+ * CircuitOpFunc:
+ * @element: (transfer none): the element the operation targets.
+ * @element_ctx: (transfer none) (nullable): the context create() returned.
+ * @stream: (transfer none): the operation's stream; valid until its
+ *   `closed` callback has returned (see CircuitStreamFuncs), or, if the
+ *   plugin never sets funcs, until the plugin has called
+ *   circuit_stream_reply() + circuit_stream_finish() or circuit_stream_fail().
+ * @args: (transfer none): positional arguments (already checked against
+ *   the declared min/max count), NULL-terminated.
+ *
+ * Runs one operation. The plugin must eventually reply (or fail) and
+ * finish the stream, or do so when the client goes away.
+ */
+typedef void (*CircuitOpFunc)(CircuitElement *element, gpointer element_ctx, CircuitStream *stream,
+                              const char *const *args);
+
+/**
+ * CircuitOp: one named operation, e.g. "stdout" of proc. The CLI sends
+ * `circuit NAME PATH ARGS...` to it without knowing the kind.
+ */
+typedef struct {
+	const char *name;       /**< (transfer none) verb, e.g. "signal" */
+	const char *args_usage; /**< (transfer none) e.g. "SIGNAL" or "" */
+	const char *summary;    /**< (transfer none) one line of help */
+	guint min_args;         /**< positional arguments accepted */
+	guint max_args;
+	guint flags; /**< CircuitOpFlags */
+	CircuitOpFunc run;
+	gpointer reserved[4];
+} CircuitOp;
+
+/* ------------------------------------------------------------------------ */
+/* The descriptor                                                            */
+
+/**
+ * CircuitPluginDescriptor: what a plugin exports. Starts with the ABI
+ * version, ends with reserved slots; fields never move within a major.
+ */
+typedef struct {
+	guint32 abi_major; /**< CIRCUIT_PLUGIN_ABI_MAJOR at build time */
+	guint32 abi_minor; /**< CIRCUIT_PLUGIN_ABI_MINOR at build time */
+	const char *kind;  /**< (transfer none) must equal the file name */
+	const char *version;
+	const char *summary; /**< one line for `circuit help` */
+
+	/**
+	 * init: (nullable) called once after the checks pass. May fail
+	 * (e.g. an engine that is unreachable); the server then starts
+	 * without this kind and logs the reason. *plugin_ctx is passed to
+	 * fini and is reachable with circuit_host_plugin_ctx().
+	 */
+	gboolean (*init)(CircuitHost *host, gpointer *plugin_ctx, GError **error);
+	/** fini: (nullable) called at shutdown after every element is gone. */
+	void (*fini)(gpointer plugin_ctx);
+
+	/** Usage of `mk<kind> PATH ARGS` past PATH, e.g. "CAP" (may be ""). */
+	const char *make_args_usage;
+	guint make_min_args;
+	guint make_max_args;
+	/** CIRCUIT_OP_BODY if create() takes a body (e.g. proc's JSON spec). */
+	guint make_flags;
+
+	/**
+	 * create: build the element. @body is the whole request body
+	 * (transfer none, nullable when make_flags lacks CIRCUIT_OP_BODY).
+	 * On failure returns FALSE with @error set; no element is left behind.
+	 * On success *element_ctx becomes the element's context, freed by
+	 * destroy().
+	 */
+	gboolean (*create)(CircuitElement *element, const char *const *args, GBytes *body,
+	                   gpointer *element_ctx, GError **error);
+
+	/** peek: (transfer full) a JSON description, shown pretty by the CLI. */
+	JsonNode *(*peek)(CircuitElement *element, gpointer element_ctx);
+
+	/**
+	 * scrub: the element has been removed from its anchor. Release what it
+	 * holds (fail blocked streams, stop servers, kill processes). The
+	 * plugin may keep working asynchronously while holding a reference
+	 * (circuit_element_ref()); destroy() runs after the last reference
+	 * is dropped.
+	 */
+	void (*scrub)(CircuitElement *element, gpointer element_ctx);
+
+	/** destroy: free the element context. Runs after the last callback. */
+	void (*destroy)(gpointer element_ctx);
+
+	const CircuitOp *ops; /**< (transfer none) array of n_ops operations */
+	guint n_ops;
+
+	gpointer reserved[8];
+} CircuitPluginDescriptor;
+
+/**
+ * CIRCUIT_PLUGIN_DEFINE:
+ * @kind_: the kind, a bare C identifier equal to the file name (proc.so).
+ * @...: designated initializers of the remaining descriptor fields.
+ *
+ * Defines and exports the plugin's one symbol, circuit_plugin_<kind_>.
+ */
+#define CIRCUIT_PLUGIN_DEFINE(kind_, ...)                                                          \
+	CIRCUIT_PLUGIN_EXPORT const CircuitPluginDescriptor circuit_plugin_##kind_ = {             \
+	        .abi_major = CIRCUIT_PLUGIN_ABI_MAJOR,                                             \
+	        .abi_minor = CIRCUIT_PLUGIN_ABI_MINOR,                                             \
+	        .kind = #kind_,                                                                    \
+	        __VA_ARGS__}
+
+/* ------------------------------------------------------------------------ */
+/* Host                                                                      */
+
+/** circuit_host_plugin_ctx: (transfer none) the ctx init() stored. */
+CIRCUIT_PLUGIN_EXPORT gpointer circuit_host_plugin_ctx(CircuitHost *host);
+/** circuit_host_server_id: (transfer none) e.g. "X88550014d4c82e4d". */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_host_server_id(CircuitHost *host);
+/** circuit_host_server_addr: (transfer none) the server's host address
+ *  (no port), e.g. "127.0.0.1". */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_host_server_addr(CircuitHost *host);
+/**
+ * circuit_host_option: (transfer none) (nullable) a daemon option meant
+ * for plugins, e.g. "docker-host". NULL when not set.
+ */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_host_option(CircuitHost *host, const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Elements                                                                  */
+
+/** circuit_element_host: (transfer none) */
+CIRCUIT_PLUGIN_EXPORT CircuitHost *circuit_element_host(CircuitElement *element);
+/** circuit_element_path: (transfer none) absolute path, e.g. "/X.../a/b".
+ *  Stays valid while the element lives, even after scrub. */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_element_path(CircuitElement *element);
+/** circuit_element_ref: (transfer full) keeps the element (and its context)
+ *  alive, e.g. while a process runs after scrub. */
+CIRCUIT_PLUGIN_EXPORT CircuitElement *circuit_element_ref(CircuitElement *element);
+/** circuit_element_unref: drops a reference; the last one runs destroy(). */
+CIRCUIT_PLUGIN_EXPORT void circuit_element_unref(CircuitElement *element);
+/** circuit_element_is_scrubbed: TRUE once removed from its anchor. */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_element_is_scrubbed(CircuitElement *element);
+/**
+ * circuit_element_scrub: removes the element from its anchor as the scrub
+ * operation would (plugin scrub() is called). Used for self-removal, e.g.
+ * proc with "Scrub": true. Harmless if already scrubbed.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_element_scrub(CircuitElement *element);
+
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                   */
+
+/**
+ * CircuitStreamFuncs: callbacks of one stream. Every member may be NULL.
+ * @input: body bytes arrived (only for CIRCUIT_OP_BODY). The plugin owns
+ *   nothing of @data past the call; it must copy what it keeps and later
+ *   return credit with circuit_stream_consumed().
+ * @input_end: the client finished its side (end of body; for operations
+ *   without a body: the client has received everything and acknowledges).
+ * @writable: circuit_stream_write_space() became non-zero.
+ * @closed: the stream is gone: @error is NULL if both sides finished
+ *   cleanly, otherwise why (client disconnected, reset). No callback runs
+ *   after this one and the stream pointer dies when it returns.
+ */
+typedef struct {
+	void (*input)(CircuitStream *stream, const guint8 *data, gsize len, gpointer user_data);
+	void (*input_end)(CircuitStream *stream, gpointer user_data);
+	void (*writable)(CircuitStream *stream, gpointer user_data);
+	void (*closed)(CircuitStream *stream, const GError *error, gpointer user_data);
+	gpointer reserved[4];
+} CircuitStreamFuncs;
+
+/**
+ * circuit_stream_set_funcs: installs callbacks. @funcs is (transfer none)
+ * and must outlive the stream (use a static const). @notify frees
+ * @user_data after `closed` has run.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_set_funcs(CircuitStream *stream,
+                                                    const CircuitStreamFuncs *funcs,
+                                                    gpointer user_data, GDestroyNotify notify);
+
+/** circuit_stream_peer: (transfer none) who asked, e.g. "127.0.0.1:4242". */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_stream_peer(CircuitStream *stream);
+
+/**
+ * circuit_stream_reply: sends the operation's one reply.
+ * @result: (transfer full) (nullable): the JSON result (printed by the CLI).
+ * @failed_outcome: the operation worked but reports a failure of what it
+ *   observed (e.g. wait on a process that exited non-zero); the CLI then
+ *   exits with its "waited element failed" code.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_reply(CircuitStream *stream, JsonNode *result,
+                                                gboolean failed_outcome);
+
+/**
+ * circuit_stream_fail: (transfer none) @error ends the operation with an
+ * error: as its reply if none was sent, else as a reset of the stream.
+ * The stream is finished from the plugin's side afterwards.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_fail(CircuitStream *stream, const GError *error);
+
+/** circuit_stream_write_space: output bytes that may be written now. */
+CIRCUIT_PLUGIN_EXPORT gsize circuit_stream_write_space(CircuitStream *stream);
+
+/**
+ * circuit_stream_write: queues output (after the reply). @data is copied.
+ * Writing more than circuit_stream_write_space() is allowed but buffers in
+ * the server; well-behaved plugins wait for `writable`.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_write(CircuitStream *stream, const void *data, gsize len);
+
+/**
+ * circuit_stream_take_unacked: (transfer full) (nullable) during `closed`
+ * with an error: the output bytes sent but never acknowledged by the
+ * client, in order, so they can be given to the next reader. NULL if none.
+ */
+CIRCUIT_PLUGIN_EXPORT GBytes *circuit_stream_take_unacked(CircuitStream *stream);
+
+/** circuit_stream_finish: end of output; the plugin side is done. */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_finish(CircuitStream *stream);
+
+/**
+ * circuit_stream_consumed: returns @len bytes of body credit to the
+ * client, which may then send more. Withholding it is back-pressure.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_consumed(CircuitStream *stream, gsize len);
+
+/* ------------------------------------------------------------------------ */
+/* Watches                                                                   */
+
+/** CircuitIOFlags: fd readiness. */
+typedef enum {
+	CIRCUIT_IO_READ = 1 << 0,
+	CIRCUIT_IO_WRITE = 1 << 1,
+} CircuitIOFlags;
+
+typedef void (*CircuitFdFunc)(CircuitWatch *watch, int fd, guint revents, gpointer user_data);
+typedef void (*CircuitTimerFunc)(CircuitWatch *watch, gpointer user_data);
+/** @wstatus: as from waitpid(); the watch is finished after this call. */
+typedef void (*CircuitChildFunc)(CircuitWatch *watch, pid_t pid, int wstatus, gpointer user_data);
+
+/**
+ * circuit_watch_fd: (transfer full) watches @fd (not owned) for @events.
+ * @notify frees @user_data when the watch is cancelled.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_fd(CircuitHost *host, int fd, guint events,
+                                                     CircuitFdFunc func, gpointer user_data,
+                                                     GDestroyNotify notify);
+/** circuit_watch_fd_set_events: changes the events (0 pauses the watch). */
+CIRCUIT_PLUGIN_EXPORT void circuit_watch_fd_set_events(CircuitWatch *watch, guint events);
+
+/**
+ * circuit_watch_timer: (transfer full) calls @func after @after seconds,
+ * then every @repeat seconds if @repeat > 0.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_timer(CircuitHost *host, double after,
+                                                        double repeat, CircuitTimerFunc func,
+                                                        gpointer user_data, GDestroyNotify notify);
+
+/**
+ * circuit_watch_child: (transfer full) calls @func once when @pid (a child
+ * of the server) terminates; the core reaps it.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_child(CircuitHost *host, pid_t pid,
+                                                        CircuitChildFunc func, gpointer user_data,
+                                                        GDestroyNotify notify);
+
+/**
+ * circuit_watch_cancel: stops and frees the watch; @notify runs. Safe
+ * inside the watch's own callback. NULL is harmless.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_watch_cancel(CircuitWatch *watch);
+
+/**
+ * circuit_host_register_process_group: tells the core that @pgid holds
+ * processes this element started, so they are killed if circuitd dies,
+ * even by SIGKILL. Unregister when the group has been reaped.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_host_register_process_group(CircuitHost *host, pid_t pgid);
+CIRCUIT_PLUGIN_EXPORT void circuit_host_unregister_process_group(CircuitHost *host, pid_t pgid);
+
+/**
+ * circuit_host_scrub_grace: seconds between SIGTERM and SIGKILL when a
+ * plugin releases processes (the daemon's --grace).
+ */
+CIRCUIT_PLUGIN_EXPORT double circuit_host_scrub_grace(CircuitHost *host);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                   */
+
+/**
+ * circuit_log: GLib structured logging in the plugin's domain
+ * ("circuit-<kind>"), prefixed with the element's path when @element is
+ * not NULL.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_log(CircuitHost *host, CircuitElement *element,
+                                       GLogLevelFlags level, const char *format, ...)
+        G_GNUC_PRINTF(4, 5);
+
+/**
+ * circuit_oplog_event: writes one op-log line for something the element
+ * did on its own, e.g. ("drop", 12) when a scrub dropped 12 buffered
+ * messages, or ("exit", 1) when a process ended. (transfer none) @what.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_oplog_event(CircuitElement *element, const char *what,
+                                               gint64 value);
+
+G_END_DECLS

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/lib.sh - shared by every shell test. Source it first.
+# Starts real circuitd processes on 127.0.0.1 (ephemeral ports), tracks
+# every PID it starts and stops them all on exit, even on failure.
+set -euo pipefail
+
+: "${CIRCUIT_BIN:?run through ctest}" "${CIRCUITD_BIN:?run through ctest}"
+export CIRCUIT_PLUGIN_DIR
+T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
+T_PIDS=()
+T_NAME=$(basename "$0" .sh)
+# The CLI must never find a user's ~/.circuit or $CIRCUIT by accident.
+export HOME="$T_TMP/home"
+mkdir -p "$HOME"
+unset CIRCUIT CIRCUIT_DISCOVER CIRCUIT_HMAC
+
+t_cleanup() {
+	local rc=$?
+	set +e
+	for pid in "${T_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${T_PIDS[@]}"; do
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ $rc -ne 0 ]; then
+		echo "--- $T_NAME failed (rc=$rc); server logs:"
+		for f in "$T_TMP"/server*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
+	fi
+	rm -rf "$T_TMP"
+	exit $rc
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+
+# t_track PID: stop PID at the end of the test.
+t_track() { T_PIDS+=("$1"); }
+
+# start_server [circuitd flags...]: starts circuitd on 127.0.0.1:0 unless
+# -a is given; sets SERVER_URL, SERVER_PID, SERVER_ID, SERVER_LOG.
+T_NSERVERS=0
+start_server() {
+	T_NSERVERS=$((T_NSERVERS + 1))
+	local n=$T_NSERVERS out="$T_TMP/server$n.url"
+	SERVER_LOG="$T_TMP/server$n.log"
+	local addr=(-a 127.0.0.1:0)
+	for a in "$@"; do case "$a" in -a|--addr|-if|--if) addr=();; esac; done
+	"$CIRCUITD_BIN" "${addr[@]}" "$@" >"$out" 2>"$SERVER_LOG" &
+	SERVER_PID=$!
+	t_track "$SERVER_PID"
+	for _ in $(seq 1 200); do
+		if [ -s "$out" ] && grep -q '^circuit://' "$out"; then break; fi
+		kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; fail "circuitd exited at start"; }
+		sleep 0.05
+	done
+	SERVER_URL=$(head -n1 "$out")
+	[[ "$SERVER_URL" == circuit://* ]] || fail "circuitd printed no URL"
+	SERVER_ID=${SERVER_URL##*/}
+	export CIRCUIT_TEST_URL="$SERVER_URL"
+}
+
+# c ARGS...: the CLI dialed into the last started server.
+c() { "$CIRCUIT_BIN" -d "$CIRCUIT_TEST_URL" "$@"; }
+
+# expect_fail CODE SUBSTRING CMD...: CMD must exit with CODE and print
+# SUBSTRING on stderr, in one line.
+expect_fail() {
+	local want=$1 sub=$2; shift 2
+	local rc=0
+	"$@" >"$T_TMP/ef.out" 2>"$T_TMP/ef.err" </dev/null || rc=$?
+	[ "$rc" = "$want" ] || { cat "$T_TMP/ef.err" >&2; fail "'$*' exited $rc, wanted $want"; }
+	grep -qF -- "$sub" "$T_TMP/ef.err" || { cat "$T_TMP/ef.err" >&2; fail "'$*': stderr lacks '$sub'"; }
+	[ "$(wc -l <"$T_TMP/ef.err")" -le 1 ] || { cat "$T_TMP/ef.err" >&2; fail "'$*': error is not one line"; }
+}
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms (bounded).
+wait_until() {
+	local secs=$1; shift
+	local n=$((secs * 20))
+	for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	fail "timed out after ${secs}s waiting for: $*"
+}
+
+# server_alive: the last server still answers.
+server_alive() { c ls "/$SERVER_ID" >/dev/null || fail "server stopped serving"; }
