@@ -323,7 +323,8 @@ typedef enum {
 
 typedef void (*CircuitFdFunc)(CircuitWatch *watch, int fd, guint revents, gpointer user_data);
 typedef void (*CircuitTimerFunc)(CircuitWatch *watch, gpointer user_data);
-/** @wstatus: as from waitpid(); the watch is finished after this call. */
+/** @wstatus: as from waitpid(). The watch stops after this call; it must
+ *  still be freed with circuit_watch_cancel(). */
 typedef void (*CircuitChildFunc)(CircuitWatch *watch, pid_t pid, int wstatus, gpointer user_data);
 
 /**
@@ -346,7 +347,8 @@ CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_timer(CircuitHost *host, doubl
 
 /**
  * circuit_watch_child: (transfer full) calls @func once when @pid (a child
- * of the server) terminates; the core reaps it.
+ * of the server) terminates; the core reaps it. Start it right after the
+ * spawn, before returning to the loop.
  */
 CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_child(CircuitHost *host, pid_t pid,
                                                         CircuitChildFunc func, gpointer user_data,

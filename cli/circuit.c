@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// circuit - the command-line tool. A thin front-end of libcircuit: every
+// verb it does not know itself goes to the element as a plugin operation.
+#include "commands.h"
+
+#include <circuit/client.h>
+#include <circuit/plugin.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *cli_verb = "circuit";
+
+static int cli_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *m = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "circuit %s: %s (see circuit help)\n", cli_verb, m);
+	return CIRCUIT_EXIT_USAGE;
+}
+
+/* Prints one line for @error and returns the exit code it maps to. */
+static int
+cli_report(const char *path, const GError *error)
+{
+	int code = CIRCUIT_EXIT_FAILED;
+	if (error->domain == CIRCUIT_CLIENT_ERROR)
+		code = CIRCUIT_EXIT_UNREACHABLE;
+	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_CLOSED)
+		code = CIRCUIT_EXIT_CLOSED;
+	g_autofree char *msg = g_strdup(error->message);
+	g_strdelimit(msg, "\r\n", ' ');
+	if (path && !strstr(msg, path))
+		fprintf(stderr, "circuit %s %s: %s\n", cli_verb, path, msg);
+	else
+		fprintf(stderr, "circuit %s: %s\n", cli_verb, msg);
+	return code;
+}
+
+static void
+cli_print_json(JsonNode *node)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_indent(gen, 1);
+	json_generator_set_indent_char(gen, '\t');
+	json_generator_set_root(gen, node);
+	g_autofree char *text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+	fflush(stdout);
+}
+
+static gboolean
+cli_write_all(int fd, const void *data, gsize len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return FALSE;
+		}
+		p += w;
+		len -= (gsize)w;
+	}
+	return TRUE;
+}
+
+static void
+cli_help(const char *cmd)
+{
+	if (cmd) {
+		const CliCommand *c = cli_command_find(cmd);
+		if (!c && g_str_has_prefix(cmd, "mk"))
+			c = cli_command_find("mk<kind>");
+		if (!c)
+			c = cli_command_find("<verb>");
+		printf("usage: circuit %s %s\n\n%s\n", c->name, c->usage, c->summary);
+		if (c->details)
+			printf("%s\n", c->details);
+		return;
+	}
+	printf("usage: circuit [-d URL | -discover MCAST:PORT] [-hmac FILE] COMMAND ARGS\n\n"
+	       "Commands:\n");
+	for (const CliCommand *c = cli_commands; c->name; c++)
+		printf("  %-9s %-18s %s\n", c->name, c->usage, c->summary);
+	printf("\nGlobal flags (anywhere on the line):\n");
+	for (const CliFlag *f = cli_flags; f->name; f++)
+		printf("  %-9s %-18s %s\n", f->name, f->arg, f->summary);
+	printf("\nThe server is found from -d, else -discover/$CIRCUIT_DISCOVER, else the file "
+	       "named by $CIRCUIT,\nelse ~/.circuit, else 127.0.0.1:11022.\n"
+	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server unreachable or "
+	       "wrong,\n4 end of a closed channel, 5 a waited process failed.\n");
+}
+
+static int
+cli_start(int argc, char **argv)
+{
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
+	g_autofree char *here = g_build_filename(dir, "circuitd", NULL);
+	g_autofree char *sbin = g_build_filename(dir, "..", "sbin", "circuitd", NULL);
+	char **args = g_new0(char *, argc + 2);
+	args[0] = (char *)"circuitd";
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	if (g_file_test(here, G_FILE_TEST_IS_EXECUTABLE))
+		execv(here, args);
+	if (g_file_test(sbin, G_FILE_TEST_IS_EXECUTABLE))
+		execv(sbin, args);
+	execvp("circuitd", args);
+	fprintf(stderr, "circuit start: cannot run circuitd: %s\n", g_strerror(errno));
+	return CIRCUIT_EXIT_FAILED;
+}
+
+static int
+cli_ls(CircuitClient *client, char **args)
+{
+	gboolean longform = FALSE;
+	const char *path = NULL;
+	for (guint i = 0; args[i]; i++) {
+		if (strcmp(args[i], "-l") == 0)
+			longform = TRUE;
+		else if (!path)
+			path = args[i];
+		else
+			return cli_usage_error("one path only");
+	}
+	if (!path)
+		path = "/";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) entries = circuit_ls(client, path, FALSE, &error);
+	if (!entries)
+		return cli_report(path, error);
+	for (guint i = 0; i < entries->len; i++) {
+		CircuitEntry *e = g_ptr_array_index(entries, i);
+		if (longform)
+			printf("%-10s %s\n", e->kind ? e->kind : "-", e->path);
+		else
+			printf("%s\n", e->path);
+	}
+	return CIRCUIT_EXIT_OK;
+}
+
+/* Any verb: open the call, feed stdin if asked, print the reply and output. */
+static int
+cli_call(CircuitClient *client, const char *verb, const char *path, char **args)
+{
+	g_autoptr(GError) error = NULL;
+	CircuitCall *call =
+	        circuit_call_open(client, verb, path, (const char *const *)args, &error);
+	if (!call)
+		return cli_report(path, error);
+	if (circuit_call_wants_body(call, &error)) {
+		char buf[64 * 1024];
+		for (;;) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				fprintf(stderr, "circuit %s: reading standard input: %s\n", verb,
+				        g_strerror(errno));
+				circuit_call_free(call);
+				return CIRCUIT_EXIT_FAILED;
+			}
+			if (n == 0 || !circuit_call_write(call, buf, (gsize)n, &error))
+				break;
+		}
+		if (!error)
+			circuit_call_close_write(call, &error);
+		g_clear_error(&error); /* the reply says what went wrong, if anything */
+	} else if (error) {
+		circuit_call_free(call);
+		return cli_report(path, error);
+	}
+	g_autoptr(JsonNode) result = NULL;
+	gboolean failed = FALSE;
+	if (!circuit_call_reply(call, &result, &failed, -1, &error)) {
+		circuit_call_free(call);
+		return cli_report(path, error);
+	}
+	if (result)
+		cli_print_json(result);
+	char buf[256 * 1024];
+	for (;;) {
+		gssize n = circuit_call_read(call, buf, sizeof buf, -1, &error);
+		if (n < 0) {
+			circuit_call_free(call);
+			return cli_report(path, error);
+		}
+		if (n == 0)
+			break;
+		if (!cli_write_all(STDOUT_FILENO, buf, (gsize)n)) {
+			/* Our reader went away: give back what was not written. */
+			circuit_call_free(call);
+			return CIRCUIT_EXIT_FAILED;
+		}
+	}
+	circuit_call_free(call);
+	return failed ? CIRCUIT_EXIT_ELEMENT_FAILED : CIRCUIT_EXIT_OK;
+}
+
+/* Takes the global flags out of argv, wherever they are (up to "--"). */
+static gboolean
+cli_take_global(int *argc, char **argv, char **dial, char **discover, char **hmac, int *rc)
+{
+	int out = 1;
+	gboolean done = FALSE;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		char **slot = NULL;
+		const char *name = a;
+		while (*name == '-')
+			name++;
+		if (done || a[0] != '-' || name == a) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			done = TRUE;
+			continue;
+		}
+		if (out > 1 && strcmp(argv[1], "start") == 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		gsize nlen = strcspn(name, "=");
+		if (nlen == 1 && name[0] == 'd')
+			slot = dial;
+		else if (nlen == 8 && strncmp(name, "discover", 8) == 0)
+			slot = discover;
+		else if (nlen == 4 && strncmp(name, "hmac", 4) == 0)
+			slot = hmac;
+		if (!slot) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (name[nlen] == '=') {
+			*slot = g_strdup(name + nlen + 1);
+		} else if (i + 1 < *argc) {
+			*slot = g_strdup(argv[++i]);
+		} else {
+			*rc = cli_usage_error("%s needs a value", a);
+			return FALSE;
+		}
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	g_autofree char *dial = NULL, *discover = NULL, *hmac = NULL;
+	int rc = 0;
+	if (argc >= 2 && strcmp(argv[1], "start") == 0)
+		return cli_start(argc - 2, argv + 2);
+	if (!cli_take_global(&argc, argv, &dial, &discover, &hmac, &rc))
+		return rc;
+	if (argc < 2) {
+		cli_help(NULL);
+		return CIRCUIT_EXIT_USAGE;
+	}
+	cli_verb = argv[1];
+	if (strcmp(cli_verb, "help") == 0 || strcmp(cli_verb, "-h") == 0 ||
+	    strcmp(cli_verb, "--help") == 0) {
+		cli_help(argc > 2 ? argv[2] : NULL);
+		return CIRCUIT_EXIT_OK;
+	}
+	if (strcmp(cli_verb, "version") == 0 || strcmp(cli_verb, "--version") == 0) {
+		printf("circuit %s\n", CIRCUIT_VERSION);
+		return CIRCUIT_EXIT_OK;
+	}
+	if (!discover && !dial) {
+		const char *env = g_getenv("CIRCUIT_DISCOVER");
+		if (env && *env)
+			discover = g_strdup(env);
+	}
+	if (discover && !dial) {
+		fprintf(stderr,
+		        "circuit %s: -discover %s: not yet (multicast discovery arrives "
+		        "with clustering; use -d URL)\n",
+		        cli_verb, discover);
+		return CIRCUIT_EXIT_USAGE;
+	}
+	if (!hmac) {
+		const char *env = g_getenv("CIRCUIT_HMAC");
+		if (env && *env)
+			hmac = g_strdup(env);
+	}
+	if (hmac) {
+		fprintf(stderr,
+		        "circuit %s: -hmac %s: not yet (keyed connections are not built "
+		        "yet)\n",
+		        cli_verb, hmac);
+		return CIRCUIT_EXIT_USAGE;
+	}
+
+	/* The path is the first argument that starts with '/'; the rest are args. */
+	const char *path = NULL;
+	g_autoptr(GPtrArray) rest = g_ptr_array_new();
+	for (int i = 2; i < argc; i++) {
+		if (!path && argv[i][0] == '/' && strcmp(cli_verb, "ls") != 0)
+			path = argv[i];
+		else
+			g_ptr_array_add(rest, argv[i]);
+	}
+	g_ptr_array_add(rest, NULL);
+	char **args = (char **)rest->pdata;
+	if (strcmp(cli_verb, "ls") != 0 && !path)
+		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
+
+	g_autoptr(GError) error = NULL;
+	CircuitClient *client = circuit_client_dial_default(dial, &error);
+	if (!client)
+		return cli_report(NULL, error);
+	if (strcmp(cli_verb, "ls") == 0)
+		rc = cli_ls(client, args);
+	else
+		rc = cli_call(client, cli_verb, path, args);
+	circuit_client_free(client);
+	return rc;
+}

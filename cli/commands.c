@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// commands.c - the one table of the CLI's commands and global flags. Help
+// output and the man pages are generated from it.
+#include "commands.h"
+
+#include <string.h>
+
+const CliCommand cli_commands[] = {
+        {"ls", "[-l] PATH[/...]", "List the anchors under PATH; PATH/... lists every descendant.",
+         "Prints absolute paths, one per line. With -l, the element kind comes first (\"-\" "
+         "for an anchor without element, \"server\" for a server). \"ls /\" lists the servers; "
+         "\"ls /...\" walks every server's tree."},
+        {"peek", "PATH", "Describe the element (or server) at PATH as JSON.",
+         "For a process: Cmd, Phase, Exit, Pid, ExitCode, Signal, Started, Ended. For a "
+         "server anchor /X...: its address, start time, version and plugins."},
+        {"scrub", "PATH", "Remove the element at PATH and release what it holds.",
+         "A running process group gets SIGTERM, then SIGKILL after the server's grace period."},
+        {"mkproc", "[-scrub] PATH",
+         "Run a process at PATH; its spec (JSON) is read from standard input.",
+         "Spec keys (case-insensitive): Path (required), Args, Env (absent: inherit the "
+         "server's; []: empty), Dir, Scrub (remove the element when the process exits; same "
+         "as -scrub). Unknown keys are refused."},
+        {"stdin", "PATH", "Copy standard input to the process; end of input closes its stdin.",
+         NULL},
+        {"stdout", "PATH", "Stream the process's standard output.",
+         "One reader at a time; a reader that stops early leaves what it did not read for the "
+         "next one."},
+        {"stderr", "PATH", "Stream the process's standard error.", NULL},
+        {"wait", "PATH", "Wait for the process to exit and print its status.",
+         "Exits 5 if the process exited non-zero or was killed by a signal."},
+        {"signal", "SIGNAL PATH", "Send SIGNAL (HUP, INT, KILL, TERM, USR1, ...) to the process.",
+         "Names are case-insensitive, with or without SIG; numbers are accepted too. The "
+         "signal goes to the process's group."},
+        {"mk<kind>", "PATH [ARGS]", "Make an element of any kind a server has loaded.",
+         "For example mkchan PATH CAP, mkdns PATH [ADDR]. Standard input is read only if the "
+         "kind asks for a body."},
+        {"<verb>", "PATH [ARGS]", "Run an operation a plugin offers on the element at PATH.",
+         "For example send, recv and close on channels, set and unset on DNS elements. "
+         "Standard input is sent only if the operation asks for it; its output goes to "
+         "standard output."},
+        {"start", "[circuitd flags]", "Run a circuit server (the same as circuitd).", NULL},
+        {"help", "[COMMAND]", "Show help for all commands or one.", NULL},
+        {"version", "", "Print the version.", NULL},
+        {NULL},
+};
+
+const CliFlag cli_flags[] = {
+        {"-d", "URL", "Dial the server at URL (circuit://HOST:PORT/PID/ID or HOST:PORT)."},
+        {"-discover", "MCAST:PORT", "Find a server by multicast (also $CIRCUIT_DISCOVER)."},
+        {"-hmac", "FILE", "Key file for keyed servers (also $CIRCUIT_HMAC)."},
+        {NULL},
+};
+
+const CliCommand *
+cli_command_find(const char *name)
+{
+	for (const CliCommand *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "anchor.h"
+
+#include <string.h>
+
+struct Anchor {
+	char *name;
+	Anchor *parent;
+	GTree *children; /* name -> Anchor */
+	CircuitElement *element;
+};
+
+static Anchor *
+anchor_new(const char *name, Anchor *parent)
+{
+	Anchor *a = g_new0(Anchor, 1);
+	a->name = g_strdup(name);
+	a->parent = parent;
+	a->children = g_tree_new((GCompareFunc)strcmp);
+	return a;
+}
+
+Anchor *
+anchor_new_root(const char *server_id)
+{
+	return anchor_new(server_id, NULL);
+}
+
+static gboolean
+anchor_free_child(gpointer key, gpointer value, gpointer data)
+{
+	anchor_free(value);
+	return FALSE;
+}
+
+void
+anchor_free(Anchor *a)
+{
+	if (!a)
+		return;
+	g_tree_foreach(a->children, anchor_free_child, NULL);
+	g_tree_destroy(a->children);
+	g_free(a->name);
+	g_free(a);
+}
+
+Anchor *
+anchor_walk(Anchor *root, const char *const *names)
+{
+	Anchor *a = root;
+	for (guint i = 1; a && names[0] && names[i]; i++)
+		a = g_tree_lookup(a->children, names[i]);
+	return a;
+}
+
+Anchor *
+anchor_walk_create(Anchor *root, const char *const *names)
+{
+	Anchor *a = root;
+	for (guint i = 1; names[0] && names[i]; i++) {
+		Anchor *child = g_tree_lookup(a->children, names[i]);
+		if (!child) {
+			child = anchor_new(names[i], a);
+			g_tree_insert(child->parent->children, child->name, child);
+		}
+		a = child;
+	}
+	return a;
+}
+
+CircuitElement *
+anchor_element(Anchor *anchor)
+{
+	return anchor->element;
+}
+
+void
+anchor_set_element(Anchor *anchor, CircuitElement *element)
+{
+	anchor->element = element;
+}
+
+void
+anchor_prune(Anchor *a)
+{
+	while (a && a->parent && !a->element && g_tree_nnodes(a->children) == 0) {
+		Anchor *parent = a->parent;
+		g_tree_remove(parent->children, a->name);
+		anchor_free(a);
+		a = parent;
+	}
+}
+
+typedef struct {
+	const char *prefix;
+	gboolean recursive;
+	AnchorVisitFunc fn;
+	gpointer user_data;
+} AnchorVisit;
+
+static gboolean
+anchor_visit_one(gpointer key, gpointer value, gpointer data)
+{
+	AnchorVisit *v = data;
+	Anchor *child = value;
+	g_autofree char *path = g_strconcat(v->prefix, "/", child->name, NULL);
+	v->fn(child, path, v->user_data);
+	if (v->recursive)
+		anchor_visit(child, path, TRUE, v->fn, v->user_data);
+	return FALSE;
+}
+
+void
+anchor_visit(Anchor *anchor, const char *path, gboolean recursive, AnchorVisitFunc fn,
+             gpointer user_data)
+{
+	AnchorVisit v = {path, recursive, fn, user_data};
+	g_tree_foreach(anchor->children, anchor_visit_one, &v);
+}
+
+static void
+anchor_collect_one(Anchor *a, const char *path, gpointer data)
+{
+	if (a->element)
+		g_ptr_array_add(data, a->element);
+}
+
+GPtrArray *
+anchor_collect_elements(Anchor *root)
+{
+	GPtrArray *all = g_ptr_array_new();
+	if (root->element)
+		g_ptr_array_add(all, root->element);
+	anchor_visit(root, "", TRUE, anchor_collect_one, all);
+	return all;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// circuitd - the circuit server: parses flags, binds, loads plugins, starts
+// the process-group guard, prints its URL and runs the loop until SIGTERM or
+// SIGINT, then scrubs every element (terminating the processes it started).
+#include "../plugin/plugin_host.h"
+#include "../oplog/oplog.h"
+#include "../router/router.h"
+#include "../transport/transport.h"
+#include "../transport/url.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ev.h>
+#include <gcrypt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static struct {
+	char *addr;
+	char *iface;
+	char **join;
+	char *discover;
+	char *hmac;
+	char *plugins;
+	char *plugin_dir;
+	gboolean docker;
+	char *docker_host;
+	char *log;
+	double grace;
+	gboolean version;
+	gboolean verbose;
+} opt = {.grace = 3.0};
+
+static GOptionEntry daemon_entries[] = {
+        {"addr", 'a', 0, G_OPTION_ARG_STRING, &opt.addr, "Listen on HOST[:PORT] (port 11022)",
+         "HOST[:PORT]"},
+        {"if", 0, 0, G_OPTION_ARG_STRING, &opt.iface, "Listen on the IPv4 address of IFACE",
+         "IFACE"},
+        {"join", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opt.join, "Join the server at URL", "URL"},
+        {"discover", 0, 0, G_OPTION_ARG_STRING, &opt.discover,
+         "Find and announce servers on multicast MCAST:PORT", "MCAST:PORT"},
+        {"hmac", 0, 0, G_OPTION_ARG_FILENAME, &opt.hmac, "Key file: admit only holders of the key",
+         "FILE"},
+        {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
+         "Load exactly these element kinds (default: every installed one)", "KIND,..."},
+        {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_dir, "Where plugins are", "DIR"},
+        {"docker", 0, 0, G_OPTION_ARG_NONE, &opt.docker, "Load the docker kind too", NULL},
+        {"docker-host", 0, 0, G_OPTION_ARG_STRING, &opt.docker_host,
+         "Docker engine socket (default $DOCKER_HOST or unix:///var/run/docker.sock)",
+         "unix:///PATH"},
+        {"log", 0, 0, G_OPTION_ARG_FILENAME, &opt.log, "Write the op log to FILE (default stderr)",
+         "FILE"},
+        {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &opt.grace,
+         "Seconds between SIGTERM and SIGKILL when releasing processes (3)", "SECONDS"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
+        {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
+        {NULL}};
+
+static GLogWriterOutput
+daemon_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_data)
+{
+	if ((level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) && !opt.verbose)
+		return G_LOG_WRITER_HANDLED;
+	const char *domain = NULL, *message = NULL;
+	for (gsize i = 0; i < n; i++) {
+		if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+			domain = fields[i].value;
+		else if (strcmp(fields[i].key, "MESSAGE") == 0)
+			message = fields[i].value;
+	}
+	const char *tag = (level & G_LOG_LEVEL_ERROR)      ? "error: "
+	                  : (level & G_LOG_LEVEL_CRITICAL) ? "critical: "
+	                  : (level & G_LOG_LEVEL_WARNING)  ? "warning: "
+	                                                   : "";
+	fprintf(stderr, "circuitd[%s]: %s%s\n", domain ? domain : "core", tag,
+	        message ? message : "");
+	return G_LOG_WRITER_HANDLED;
+}
+
+/* Turns -discover, -if, -docker... into their -- spelling (the original's). */
+static void
+daemon_normalize_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] == '-' && a[1] != '-' && a[1] && a[2] && a[2] != '=' &&
+		    g_ascii_isalpha(a[2]))
+			argv[i] = g_strconcat("-", a, NULL);
+	}
+}
+
+static char *
+daemon_exe_dir(void)
+{
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	return exe ? g_path_get_dirname(exe) : g_strdup(".");
+}
+
+static char *
+daemon_plugin_dir(void)
+{
+	if (opt.plugin_dir)
+		return g_strdup(opt.plugin_dir);
+	const char *env = g_getenv("CIRCUIT_PLUGIN_DIR");
+	if (env && *env)
+		return g_strdup(env);
+	g_autofree char *dir = daemon_exe_dir();
+	g_autofree char *marker = g_build_filename(dir, "..", "CIRCUIT_BUILD_TREE", NULL);
+	if (g_file_test(marker, G_FILE_TEST_EXISTS))
+		return g_build_filename(dir, "..", "plugins", NULL);
+	return g_strdup(CIRCUIT_PLUGIN_PATH);
+}
+
+/* The first IPv4 address of @iface, or of any non-loopback interface if NULL. */
+static char *
+daemon_iface_addr(const char *iface)
+{
+	struct ifaddrs *ifs = NULL;
+	char *found = NULL;
+	if (getifaddrs(&ifs) != 0)
+		return NULL;
+	for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+			continue;
+		if (iface ? strcmp(i->ifa_name, iface) != 0 : (i->ifa_flags & IFF_LOOPBACK) != 0)
+			continue;
+		char host[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, host,
+		          sizeof host);
+		found = g_strdup(host);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+static int
+daemon_bind(const char *host, guint16 port, guint16 *bound_port, GError **error)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *res = NULL;
+	char portstr[8];
+	snprintf(portstr, sizeof portstr, "%u", port);
+	int rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "address %s is not a numeric IP address: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		int e = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+		            "cannot listen on %s:%u: %s", host, port, g_strerror(e));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+	                                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+/* Starts circuit-guard; returns the write end of its pipe or -1. */
+static int
+daemon_start_guard(void)
+{
+	g_autofree char *dir = daemon_exe_dir();
+	g_autofree char *path = g_build_filename(dir, "circuit-guard", NULL);
+	if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_free(path);
+		path = g_strdup(CIRCUIT_GUARD_PATH);
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	pid_t pid;
+	char *argv[] = {(char *)"circuit-guard", NULL};
+	int rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(fds[0]);
+	if (rc != 0) {
+		g_warning("cannot start %s (%s): processes will not be killed if circuitd is "
+		          "killed with SIGKILL",
+		          path, g_strerror(rc));
+		close(fds[1]);
+		return -1;
+	}
+	return fds[1];
+}
+
+static ev_signal daemon_sigterm, daemon_sigint;
+static ev_timer daemon_drain;
+static ev_tstamp daemon_drain_deadline;
+
+static void
+daemon_on_drain(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	if (element_live_count() == 0 || ev_now(loop) >= daemon_drain_deadline)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+daemon_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (ev_is_active(&daemon_drain)) {
+		ev_break(loop, EVBREAK_ALL); /* a second signal: leave now */
+		return;
+	}
+	g_message("signal %d: stopping; releasing every element", w->signum);
+	transport_shutdown();
+	router_scrub_all();
+	daemon_drain_deadline = ev_now(loop) + opt.grace + 2.0;
+	ev_timer_init(&daemon_drain, daemon_on_drain, 0.0, 0.05);
+	ev_timer_start(loop, &daemon_drain);
+}
+
+static char *
+daemon_new_id(void)
+{
+	guint8 raw[8];
+	gcry_create_nonce(raw, sizeof raw);
+	GString *id = g_string_new("X");
+	for (int i = 0; i < 8; i++)
+		g_string_append_printf(id, "%02x", raw[i]);
+	return g_string_free(id, FALSE);
+}
+
+static int
+daemon_fail(const char *message)
+{
+	fprintf(stderr, "circuitd: %s\n", message);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	g_log_set_writer_func(daemon_log_writer, NULL, NULL);
+	daemon_normalize_args(argc, argv);
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- the circuit server");
+	g_option_context_add_main_entries(ctx, daemon_entries, NULL);
+	g_option_context_set_summary(ctx, "Serves this host's part of the circuit: processes, "
+	                                  "channels, DNS and containers at anchors.");
+	GError *error = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_autofree char *m = g_strdup_printf("%s (see circuitd --help)", error->message);
+		return daemon_fail(m);
+	}
+	if (opt.version) {
+		printf("circuitd %s\n", CIRCUIT_VERSION);
+		return 0;
+	}
+	if (argc > 1) {
+		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", argv[1]);
+		return daemon_fail(m);
+	}
+	if (opt.join || opt.discover)
+		return daemon_fail("-j/--join and --discover: not yet (clustering is not built "
+		                   "yet; this server runs alone)");
+	if (opt.hmac || (g_getenv("CIRCUIT_HMAC") && *g_getenv("CIRCUIT_HMAC")))
+		return daemon_fail("--hmac/CIRCUIT_HMAC: not yet (keyed mode is not built yet); "
+		                   "refusing to run open when a key was asked for");
+	if (g_getenv("CIRCUIT_DISCOVER") && *g_getenv("CIRCUIT_DISCOVER"))
+		g_warning("CIRCUIT_DISCOVER is set but discovery is not built yet: ignored");
+	if (opt.grace < 0 || opt.grace > 3600)
+		return daemon_fail("--grace must be between 0 and 3600 seconds");
+
+	if (!gcry_check_version(GCRYPT_VERSION))
+		return daemon_fail("libgcrypt version mismatch");
+	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+
+	/* Where to listen. */
+	Url where = {0};
+	g_autofree char *iface_addr = NULL;
+	if (opt.iface) {
+		iface_addr = daemon_iface_addr(opt.iface);
+		if (!iface_addr) {
+			g_autofree char *m = g_strdup_printf(
+			        "-if %s: no such interface with an IPv4 address that is up",
+			        opt.iface);
+			return daemon_fail(m);
+		}
+	}
+	if (opt.addr) {
+		if (!url_parse(opt.addr, TRUE, &where, &error))
+			return daemon_fail(error->message);
+	} else {
+		where.host = g_strdup(iface_addr ? iface_addr : "127.0.0.1");
+		where.port = URL_DEFAULT_PORT;
+		if (!iface_addr)
+			g_message("listening on 127.0.0.1 only; use -a ADDR or -if IFACE to serve "
+			          "other hosts");
+	}
+	if (opt.iface && opt.addr && strcmp(where.host, iface_addr) != 0) {
+		g_free(where.host);
+		where.host = g_strdup(iface_addr);
+	}
+	guint16 port = 0;
+	int lfd = daemon_bind(where.host, where.port, &port, &error);
+	if (lfd < 0)
+		return daemon_fail(error->message);
+	/* The URL never names an unspecified address. */
+	g_autofree char *url_host = NULL;
+	if (strcmp(where.host, "0.0.0.0") == 0 || strcmp(where.host, "::") == 0) {
+		url_host = daemon_iface_addr(NULL);
+		if (!url_host)
+			url_host = g_strdup("127.0.0.1");
+	} else {
+		url_host = g_strdup(where.host);
+	}
+
+	g_autofree char *id = daemon_new_id();
+	g_autofree char *url = url_format(url_host, port, (long)getpid(), id);
+	g_autofree char *hostport = strchr(url_host, ':')
+	                                    ? g_strdup_printf("[%s]:%u", url_host, port)
+	                                    : g_strdup_printf("%s:%u", url_host, port);
+	host_config.server_id = id;
+	host_config.server_addr = url_host;
+	host_config.grace = opt.grace;
+	host_config.options = g_hash_table_new(g_str_hash, g_str_equal);
+	const char *docker_host = opt.docker_host ? opt.docker_host : g_getenv("DOCKER_HOST");
+	if (docker_host)
+		g_hash_table_insert(host_config.options, (gpointer) "docker-host",
+		                    (gpointer)docker_host);
+
+	if (!oplog_open(opt.log, &error))
+		return daemon_fail(error->message);
+
+	/* Plugins: load (all checks), then init. */
+	g_autofree char *plugin_dir = daemon_plugin_dir();
+	GHashTable *plugins = g_hash_table_new(g_str_hash, g_str_equal);
+	g_auto(GStrv) only = NULL;
+	if (opt.plugins) {
+		only = g_strsplit(opt.plugins, ",", -1);
+		if (opt.docker && !g_strv_contains((const char *const *)only, "docker")) {
+			guint n = g_strv_length(only);
+			only = g_renew(char *, only, n + 2);
+			only[n] = g_strdup("docker");
+			only[n + 1] = NULL;
+		}
+	}
+	if (!plugin_load_dir(plugin_dir, (const char *const *)only, plugins, &error))
+		return daemon_fail(error->message);
+	if (opt.docker && !g_hash_table_contains(plugins, "docker")) {
+		g_autofree char *m =
+		        g_strdup_printf("--docker: no docker plugin in %s", plugin_dir);
+		return daemon_fail(m);
+	}
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, plugins);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		GError *e = NULL;
+		if (!plugin_init(value, &e)) {
+			g_warning("%s; starting without it", e->message);
+			g_error_free(e);
+		}
+	}
+
+	host_config.guard_fd = daemon_start_guard();
+	router_init(id, url, hostport, CIRCUIT_VERSION, plugins);
+	static const TransportHandlers handlers = {
+	        .open = router_open,
+	        .hello = router_hello,
+	};
+	transport_listen(lfd, &handlers);
+
+	struct ev_loop *loop = EV_DEFAULT;
+	ev_signal_init(&daemon_sigterm, daemon_on_signal, SIGTERM);
+	ev_signal_init(&daemon_sigint, daemon_on_signal, SIGINT);
+	ev_signal_start(loop, &daemon_sigterm);
+	ev_signal_start(loop, &daemon_sigint);
+
+	printf("%s\n", url);
+	fflush(stdout);
+
+	ev_run(loop, 0);
+
+	transport_shutdown();
+	router_free();
+	g_hash_table_iter_init(&it, plugins);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		plugin_free(value);
+	g_hash_table_unref(plugins);
+	g_hash_table_unref(host_config.options);
+	oplog_close();
+	url_clear(&where);
+	if (host_config.guard_fd >= 0)
+		close(host_config.guard_fd);
+	return 0;
+}

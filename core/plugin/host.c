@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// host.c - the core's implementation of the SDK: hosts, elements, watches
+// (over libev), logging and the process-group guard.
+#include "plugin_host.h"
+
+#include "../oplog/oplog.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <unistd.h>
+
+HostConfig host_config = {.grace = 3.0, .guard_fd = -1};
+
+struct CircuitHost {
+	Plugin *plugin;
+};
+
+/* ---- hosts --------------------------------------------------------------- */
+
+CircuitHost *
+host_new(Plugin *plugin)
+{
+	CircuitHost *host = g_new0(CircuitHost, 1);
+	host->plugin = plugin;
+	return host;
+}
+
+gpointer
+circuit_host_plugin_ctx(CircuitHost *host)
+{
+	return host->plugin->ctx;
+}
+
+const char *
+circuit_host_server_id(CircuitHost *host)
+{
+	return host_config.server_id;
+}
+
+const char *
+circuit_host_server_addr(CircuitHost *host)
+{
+	return host_config.server_addr;
+}
+
+const char *
+circuit_host_option(CircuitHost *host, const char *name)
+{
+	return host_config.options ? g_hash_table_lookup(host_config.options, name) : NULL;
+}
+
+double
+circuit_host_scrub_grace(CircuitHost *host)
+{
+	return host_config.grace;
+}
+
+static void
+host_guard_write(char sign, pid_t pgid)
+{
+	if (host_config.guard_fd < 0)
+		return;
+	char line[32];
+	int n = snprintf(line, sizeof line, "%c%ld\n", sign, (long)pgid);
+	/* A short pipe write of < PIPE_BUF bytes is atomic. */
+	while (write(host_config.guard_fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
+void
+circuit_host_register_process_group(CircuitHost *host, pid_t pgid)
+{
+	host_guard_write('+', pgid);
+}
+
+void
+circuit_host_unregister_process_group(CircuitHost *host, pid_t pgid)
+{
+	host_guard_write('-', pgid);
+}
+
+/* ---- elements ------------------------------------------------------------ */
+
+struct CircuitElement {
+	guint refcount;
+	Plugin *plugin;
+	char *path;
+	Anchor *anchor;
+	gpointer ctx;
+	gboolean created;
+	gboolean scrubbed;
+};
+
+static guint element_live;
+
+CircuitElement *
+element_new(Plugin *plugin, const char *path)
+{
+	CircuitElement *e = g_new0(CircuitElement, 1);
+	e->refcount = 1;
+	e->plugin = plugin;
+	e->path = g_strdup(path);
+	element_live++;
+	return e;
+}
+
+Plugin *
+element_plugin(CircuitElement *element)
+{
+	return element->plugin;
+}
+
+gpointer
+element_ctx(CircuitElement *element)
+{
+	return element->ctx;
+}
+
+void
+element_set_ctx(CircuitElement *element, gpointer ctx)
+{
+	element->ctx = ctx;
+	element->created = TRUE;
+}
+
+void
+element_attach(CircuitElement *element, Anchor *anchor)
+{
+	element->anchor = anchor;
+	anchor_set_element(anchor, element);
+}
+
+guint
+element_live_count(void)
+{
+	return element_live;
+}
+
+CircuitHost *
+circuit_element_host(CircuitElement *element)
+{
+	return element->plugin->host;
+}
+
+const char *
+circuit_element_path(CircuitElement *element)
+{
+	return element->path;
+}
+
+CircuitElement *
+circuit_element_ref(CircuitElement *element)
+{
+	element->refcount++;
+	return element;
+}
+
+void
+circuit_element_unref(CircuitElement *element)
+{
+	if (!element || --element->refcount > 0)
+		return;
+	if (element->created && element->plugin->desc->destroy)
+		element->plugin->desc->destroy(element->ctx);
+	g_free(element->path);
+	g_free(element);
+	element_live--;
+}
+
+gboolean
+circuit_element_is_scrubbed(CircuitElement *element)
+{
+	return element->scrubbed;
+}
+
+void
+circuit_element_scrub(CircuitElement *element)
+{
+	if (element->scrubbed)
+		return;
+	element->scrubbed = TRUE;
+	circuit_element_ref(element);
+	if (element->anchor) {
+		Anchor *a = element->anchor;
+		element->anchor = NULL;
+		anchor_set_element(a, NULL);
+		anchor_prune(a);
+		/* The anchor's reference. */
+		circuit_element_unref(element);
+	}
+	if (element->created && element->plugin->desc->scrub)
+		element->plugin->desc->scrub(element, element->ctx);
+	circuit_element_unref(element);
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+void
+circuit_log(CircuitHost *host, CircuitElement *element, GLogLevelFlags level, const char *format,
+            ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	g_autofree char *msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	const char *domain = host && host->plugin ? host->plugin->log_domain : "circuit";
+	if (element)
+		g_log(domain, level, "%s: %s", element->path, msg);
+	else
+		g_log(domain, level, "%s", msg);
+}
+
+void
+circuit_oplog_event(CircuitElement *element, const char *what, gint64 value)
+{
+	oplog_event(element->path, element->plugin->kind, what, value);
+}
+
+/* ---- watches ------------------------------------------------------------- */
+
+typedef enum { WATCH_FD, WATCH_TIMER, WATCH_CHILD } WatchType;
+
+struct CircuitWatch {
+	WatchType type;
+	union {
+		ev_io io;
+		ev_timer timer;
+		ev_child child;
+	} w;
+	union {
+		CircuitFdFunc fd;
+		CircuitTimerFunc timer;
+		CircuitChildFunc child;
+	} func;
+	gpointer user_data;
+	GDestroyNotify notify;
+	int in_callback;
+	gboolean cancelled;
+};
+
+static void
+watch_free(CircuitWatch *watch)
+{
+	if (watch->notify && watch->user_data)
+		watch->notify(watch->user_data);
+	g_free(watch);
+}
+
+static void
+watch_on_io(struct ev_loop *loop, ev_io *io, int revents)
+{
+	CircuitWatch *watch = io->data;
+	guint flags = ((revents & EV_READ) ? CIRCUIT_IO_READ : 0) |
+	              ((revents & EV_WRITE) ? CIRCUIT_IO_WRITE : 0);
+	watch->in_callback++;
+	watch->func.fd(watch, io->fd, flags, watch->user_data);
+	if (--watch->in_callback == 0 && watch->cancelled)
+		watch_free(watch);
+}
+
+static void
+watch_on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	CircuitWatch *watch = t->data;
+	watch->in_callback++;
+	watch->func.timer(watch, watch->user_data);
+	if (--watch->in_callback == 0 && watch->cancelled)
+		watch_free(watch);
+}
+
+static void
+watch_on_child(struct ev_loop *loop, ev_child *c, int revents)
+{
+	CircuitWatch *watch = c->data;
+	ev_child_stop(loop, c);
+	watch->in_callback++;
+	watch->func.child(watch, c->rpid, c->rstatus, watch->user_data);
+	if (--watch->in_callback == 0 && watch->cancelled)
+		watch_free(watch);
+}
+
+static int
+watch_ev_events(guint events)
+{
+	return ((events & CIRCUIT_IO_READ) ? EV_READ : 0) |
+	       ((events & CIRCUIT_IO_WRITE) ? EV_WRITE : 0);
+}
+
+CircuitWatch *
+circuit_watch_fd(CircuitHost *host, int fd, guint events, CircuitFdFunc func, gpointer user_data,
+                 GDestroyNotify notify)
+{
+	g_return_val_if_fail(fd >= 0 && func != NULL, NULL);
+	CircuitWatch *watch = g_new0(CircuitWatch, 1);
+	watch->type = WATCH_FD;
+	watch->func.fd = func;
+	watch->user_data = user_data;
+	watch->notify = notify;
+	ev_io_init(&watch->w.io, watch_on_io, fd, watch_ev_events(events));
+	watch->w.io.data = watch;
+	if (events)
+		ev_io_start(EV_DEFAULT, &watch->w.io);
+	return watch;
+}
+
+void
+circuit_watch_fd_set_events(CircuitWatch *watch, guint events)
+{
+	g_return_if_fail(watch != NULL && watch->type == WATCH_FD);
+	if (watch->cancelled)
+		return;
+	int ev = watch_ev_events(events);
+	if (ev_is_active(&watch->w.io) && (watch->w.io.events & (EV_READ | EV_WRITE)) == ev)
+		return;
+	ev_io_stop(EV_DEFAULT, &watch->w.io);
+	ev_io_set(&watch->w.io, watch->w.io.fd, ev);
+	if (ev)
+		ev_io_start(EV_DEFAULT, &watch->w.io);
+}
+
+CircuitWatch *
+circuit_watch_timer(CircuitHost *host, double after, double repeat, CircuitTimerFunc func,
+                    gpointer user_data, GDestroyNotify notify)
+{
+	g_return_val_if_fail(func != NULL, NULL);
+	CircuitWatch *watch = g_new0(CircuitWatch, 1);
+	watch->type = WATCH_TIMER;
+	watch->func.timer = func;
+	watch->user_data = user_data;
+	watch->notify = notify;
+	ev_timer_init(&watch->w.timer, watch_on_timer, after, repeat > 0 ? repeat : 0.);
+	watch->w.timer.data = watch;
+	ev_timer_start(EV_DEFAULT, &watch->w.timer);
+	return watch;
+}
+
+CircuitWatch *
+circuit_watch_child(CircuitHost *host, pid_t pid, CircuitChildFunc func, gpointer user_data,
+                    GDestroyNotify notify)
+{
+	g_return_val_if_fail(pid > 0 && func != NULL, NULL);
+	CircuitWatch *watch = g_new0(CircuitWatch, 1);
+	watch->type = WATCH_CHILD;
+	watch->func.child = func;
+	watch->user_data = user_data;
+	watch->notify = notify;
+	ev_child_init(&watch->w.child, watch_on_child, pid, 0);
+	watch->w.child.data = watch;
+	ev_child_start(EV_DEFAULT, &watch->w.child);
+	return watch;
+}
+
+void
+circuit_watch_cancel(CircuitWatch *watch)
+{
+	if (!watch || watch->cancelled)
+		return;
+	watch->cancelled = TRUE;
+	switch (watch->type) {
+	case WATCH_FD:
+		ev_io_stop(EV_DEFAULT, &watch->w.io);
+		break;
+	case WATCH_TIMER:
+		ev_timer_stop(EV_DEFAULT, &watch->w.timer);
+		break;
+	case WATCH_CHILD:
+		ev_child_stop(EV_DEFAULT, &watch->w.child);
+		break;
+	}
+	if (watch->in_callback == 0)
+		watch_free(watch);
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// loader.c - finds, opens and checks plugins. Nothing of a plugin runs
+// before every check has passed.
+#include "plugin_host.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(circuit - plugin - error, plugin_error)
+
+void
+plugin_free(Plugin *plugin)
+{
+	if (!plugin)
+		return;
+	if (plugin->desc && plugin->desc->fini && !plugin->init_error && plugin->ctx)
+		plugin->desc->fini(plugin->ctx);
+	if (plugin->module)
+		g_module_close(plugin->module);
+	g_free(plugin->host);
+	g_free(plugin->kind);
+	g_free(plugin->path);
+	g_free(plugin->log_domain);
+	g_free(plugin->init_error);
+	g_free(plugin);
+}
+
+static char *
+plugin_kind_from_path(const char *path)
+{
+	g_autofree char *base = g_path_get_basename(path);
+	if (!g_str_has_suffix(base, ".so"))
+		return NULL;
+	return g_strndup(base, strlen(base) - 3);
+}
+
+static gboolean
+plugin_descriptor_sane(const CircuitPluginDescriptor *d, GError **error)
+{
+	if (!d->create || !d->peek) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
+		            "descriptor of \"%s\" lacks create or peek", d->kind);
+		return FALSE;
+	}
+	for (guint i = 0; i < d->n_ops; i++) {
+		const CircuitOp *op = &d->ops[i];
+		static const char *const reserved[] = {"ls", "peek", "scrub", "mk", NULL};
+		if (!op->name || !*op->name || !op->run || op->min_args > op->max_args ||
+		    g_strv_contains(reserved, op->name)) {
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
+			            "descriptor of \"%s\": operation %u is malformed or reserved",
+			            d->kind, i);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+Plugin *
+plugin_load(const char *path, GHashTable *loaded, GError **error)
+{
+	g_autofree char *kind = plugin_kind_from_path(path);
+	if (!kind) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPEN, "%s: not a .so file", path);
+		return NULL;
+	}
+	/* 1. It opens. Local binding keeps plugins' symbols apart. */
+	GModule *module = g_module_open(path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+	if (!module) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPEN, "plugin %s: %s", path,
+		            g_module_error());
+		return NULL;
+	}
+	/* 2. Its one symbol exists. */
+	g_autofree char *symbol = g_strconcat("circuit_plugin_", kind, NULL);
+	gpointer sym = NULL;
+	if (!g_module_symbol(module, symbol, &sym) || !sym) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_SYMBOL,
+		            "plugin %s: no symbol %s (is it a circuit plugin?)", path, symbol);
+		g_module_close(module);
+		return NULL;
+	}
+	const CircuitPluginDescriptor *d = sym;
+	/* 3. The ABI fits. */
+	if (d->abi_major != CIRCUIT_PLUGIN_ABI_MAJOR || d->abi_minor > CIRCUIT_PLUGIN_ABI_MINOR) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_ABI,
+		            "plugin %s: built for SDK ABI %u.%u, this server has %u.%u", path,
+		            d->abi_major, d->abi_minor, CIRCUIT_PLUGIN_ABI_MAJOR,
+		            CIRCUIT_PLUGIN_ABI_MINOR);
+		g_module_close(module);
+		return NULL;
+	}
+	/* 4. The kind equals the file name. */
+	if (!d->kind || strcmp(d->kind, kind) != 0) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_KIND,
+		            "plugin %s: declares kind \"%s\" but the file is named %s.so", path,
+		            d->kind ? d->kind : "(null)", kind);
+		g_module_close(module);
+		return NULL;
+	}
+	/* 5. Not loaded already. */
+	if (g_hash_table_contains(loaded, kind)) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE,
+		            "plugin %s: kind \"%s\" is loaded already", path, kind);
+		g_module_close(module);
+		return NULL;
+	}
+	if (!plugin_descriptor_sane(d, error)) {
+		g_module_close(module);
+		return NULL;
+	}
+	Plugin *p = g_new0(Plugin, 1);
+	p->kind = g_steal_pointer(&kind);
+	p->path = g_strdup(path);
+	p->log_domain = g_strconcat("circuit-", p->kind, NULL);
+	p->module = module;
+	p->desc = d;
+	p->host = host_new(p);
+	return p;
+}
+
+gboolean
+plugin_init(Plugin *plugin, GError **error)
+{
+	if (!plugin->desc->init)
+		return TRUE;
+	GError *local = NULL;
+	if (!plugin->desc->init(plugin->host, &plugin->ctx, &local)) {
+		plugin->init_error = g_strdup(local ? local->message : "init failed");
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_INIT, "plugin %s: %s", plugin->kind,
+		            plugin->init_error);
+		g_clear_error(&local);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+const CircuitOp *
+plugin_find_op(const Plugin *plugin, const char *name)
+{
+	for (guint i = 0; i < plugin->desc->n_ops; i++)
+		if (strcmp(plugin->desc->ops[i].name, name) == 0)
+			return &plugin->desc->ops[i];
+	return NULL;
+}
+
+static gint
+plugin_path_cmp(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+gboolean
+plugin_load_dir(const char *dir, const char *const *only, GHashTable *loaded, GError **error)
+{
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	if (only) {
+		for (guint i = 0; only[i]; i++) {
+			if (!*only[i])
+				continue;
+			char *path = g_strconcat(dir, "/", only[i], ".so", NULL);
+			if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+				g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_NOT_FOUND,
+				            "no plugin \"%s\" in %s", only[i], dir);
+				g_free(path);
+				return FALSE;
+			}
+			g_ptr_array_add(paths, path);
+		}
+	} else {
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const char *name;
+		while (d && (name = g_dir_read_name(d)))
+			if (g_str_has_suffix(name, ".so"))
+				g_ptr_array_add(paths, g_strconcat(dir, "/", name, NULL));
+		g_ptr_array_sort(paths, plugin_path_cmp);
+	}
+	for (guint i = 0; i < paths->len; i++) {
+		GError *local = NULL;
+		Plugin *p = plugin_load(g_ptr_array_index(paths, i), loaded, &local);
+		if (!p) {
+			if (only) {
+				g_propagate_error(error, local);
+				return FALSE;
+			}
+			g_warning("skipping %s", local->message);
+			g_error_free(local);
+			continue;
+		}
+		g_hash_table_insert(loaded, p->kind, p);
+	}
+	return TRUE;
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// plugin_host.h - loading plugins (loader.c) and the core's side of the SDK
+// (host.c: hosts, elements, watches, logging).
+#pragma once
+
+#include "../anchor/anchor.h"
+
+#include <circuit/plugin.h>
+#include <gmodule.h>
+
+#define PLUGIN_ERROR (plugin_error_quark())
+GQuark plugin_error_quark(void);
+
+/* One code per load check, in the order they run (STYLE.md rule 3). */
+typedef enum {
+	PLUGIN_ERROR_OPEN = 1,      /* the file does not open as a module */
+	PLUGIN_ERROR_SYMBOL = 2,    /* circuit_plugin_<kind> is missing */
+	PLUGIN_ERROR_ABI = 3,       /* major differs or minor is newer than ours */
+	PLUGIN_ERROR_KIND = 4,      /* descriptor kind differs from the file name */
+	PLUGIN_ERROR_DUPLICATE = 5, /* that kind is loaded already */
+	PLUGIN_ERROR_INIT = 6,      /* the plugin's init() failed */
+	PLUGIN_ERROR_NOT_FOUND = 7, /* --plugins named a kind with no file */
+	PLUGIN_ERROR_DESCRIPTOR = 8 /* descriptor lacks create/peek or has bad ops */
+} PluginError;
+
+typedef struct Plugin Plugin;
+struct Plugin {
+	char *kind;
+	char *path;
+	char *log_domain;
+	GModule *module;
+	const CircuitPluginDescriptor *desc;
+	CircuitHost *host;
+	gpointer ctx;
+	char *init_error; /* set when init() failed: the kind is unavailable */
+};
+
+/* Runs the five checks on @path; @loaded maps kind -> Plugin. */
+Plugin *plugin_load(const char *path, GHashTable *loaded, GError **error);
+/* Calls init(); on failure keeps the reason in plugin->init_error. */
+gboolean plugin_init(Plugin *plugin, GError **error);
+void plugin_free(Plugin *plugin);
+/*
+ * Loads plugins from @dir into @loaded. With @only (NULL-terminated kinds)
+ * exactly those, failing on the first that cannot be loaded; without it
+ * every *.so that loads (others are logged and skipped).
+ */
+gboolean plugin_load_dir(const char *dir, const char *const *only, GHashTable *loaded,
+                         GError **error);
+/* Looks an op up by name in a descriptor. */
+const CircuitOp *plugin_find_op(const Plugin *plugin, const char *name);
+
+/* Daemon-wide settings the host functions read. */
+typedef struct {
+	char *server_id;
+	char *server_addr;
+	GHashTable *options; /* name -> value, for circuit_host_option */
+	double grace;
+	int guard_fd; /* pipe to circuit-guard, -1 if none */
+} HostConfig;
+extern HostConfig host_config;
+
+/* (transfer full) the host object handed to @plugin. */
+CircuitHost *host_new(Plugin *plugin);
+
+/* Elements. */
+CircuitElement *element_new(Plugin *plugin, const char *path);
+Plugin *element_plugin(CircuitElement *element);
+gpointer element_ctx(CircuitElement *element);
+void element_set_ctx(CircuitElement *element, gpointer ctx);
+void element_attach(CircuitElement *element, Anchor *anchor);
+/* Number of elements alive (attached or still releasing). */
+guint element_live_count(void);

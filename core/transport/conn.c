@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// conn.c - accepted TCP connections: preamble, HELLO, frame parsing and
+// dispatch to streams, buffered non-blocking writes.
+#include "transport_private.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define CONN_READ_CHUNK    (256u * 1024u)
+#define CONN_READ_BUDGET   (4u * 1024u * 1024u)
+#define CONN_HELLO_TIMEOUT 10.0
+#define CONN_MAX_STREAMS   4096u
+
+typedef struct {
+	GBytes *bytes;
+	gsize off;
+} OutChunk;
+
+static struct {
+	int listen_fd;
+	ev_io accept_io;
+	const TransportHandlers *handlers;
+	GList *conns;
+	guint64 protocol_errors;
+} transport;
+
+static void conn_close(Conn *conn, const char *why);
+
+const char *
+conn_peer(Conn *conn)
+{
+	return conn->peer;
+}
+
+guint
+transport_conn_count(void)
+{
+	return g_list_length(transport.conns);
+}
+
+static Conn *
+conn_ref(Conn *conn)
+{
+	conn->refcount++;
+	return conn;
+}
+
+static void
+conn_unref(Conn *conn)
+{
+	if (--conn->refcount > 0)
+		return;
+	g_byte_array_unref(conn->in);
+	g_hash_table_unref(conn->streams);
+	g_free(conn->peer);
+	g_free(conn);
+}
+
+static void
+conn_flush(Conn *conn)
+{
+	while (!g_queue_is_empty(&conn->out)) {
+		struct iovec iov[64];
+		int n = 0;
+		for (GList *l = conn->out.head; l && n < 64; l = l->next, n++) {
+			OutChunk *c = l->data;
+			gsize size = 0;
+			const guint8 *p = g_bytes_get_data(c->bytes, &size);
+			iov[n].iov_base = (void *)(p + c->off);
+			iov[n].iov_len = size - c->off;
+		}
+		ssize_t w = writev(conn->fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			conn_close(conn, g_strerror(errno));
+			return;
+		}
+		conn->out_bytes -= (gsize)w;
+		while (w > 0) {
+			OutChunk *c = g_queue_peek_head(&conn->out);
+			gsize left = g_bytes_get_size(c->bytes) - c->off;
+			if ((gsize)w >= left) {
+				w -= (ssize_t)left;
+				g_bytes_unref(c->bytes);
+				g_slice_free(OutChunk, g_queue_pop_head(&conn->out));
+			} else {
+				c->off += (gsize)w;
+				w = 0;
+			}
+		}
+	}
+	if (g_queue_is_empty(&conn->out)) {
+		ev_io_stop(EV_DEFAULT, &conn->wio);
+		if (conn->close_after_flush)
+			conn_close(conn, NULL);
+	} else {
+		ev_io_start(EV_DEFAULT, &conn->wio);
+	}
+}
+
+static void
+conn_queue(Conn *conn, GBytes *bytes)
+{
+	OutChunk *c = g_slice_new(OutChunk);
+	c->bytes = bytes;
+	c->off = 0;
+	conn->out_bytes += g_bytes_get_size(bytes);
+	g_queue_push_tail(&conn->out, c);
+}
+
+void
+conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload, gsize len)
+{
+	if (conn->state == CONN_CLOSED)
+		return;
+	guint8 *buf = g_malloc(FRAME_HEADER_SIZE + len);
+	frame_header_encode(buf, type, stream, (guint32)len);
+	if (len)
+		memcpy(buf + FRAME_HEADER_SIZE, payload, len);
+	conn_queue(conn, g_bytes_new_take(buf, FRAME_HEADER_SIZE + len));
+	if (!ev_is_active(&conn->wio))
+		conn_flush(conn);
+}
+
+void
+conn_send_data(Conn *conn, guint32 stream, GBytes *bytes)
+{
+	if (conn->state == CONN_CLOSED)
+		return;
+	guint8 *hdr = g_malloc(FRAME_HEADER_SIZE);
+	frame_header_encode(hdr, FRAME_DATA, stream, (guint32)g_bytes_get_size(bytes));
+	conn_queue(conn, g_bytes_new_take(hdr, FRAME_HEADER_SIZE));
+	conn_queue(conn, g_bytes_ref(bytes));
+	if (!ev_is_active(&conn->wio))
+		conn_flush(conn);
+}
+
+void
+conn_forget_stream(Conn *conn, CircuitStream *stream)
+{
+	g_hash_table_remove(conn->streams, GUINT_TO_POINTER(stream->id));
+}
+
+static void
+conn_close(Conn *conn, const char *why)
+{
+	if (conn->state == CONN_CLOSED)
+		return;
+	if (why)
+		g_info("connection from %s closed: %s", conn->peer, why);
+	conn->state = CONN_CLOSED;
+	ev_io_stop(EV_DEFAULT, &conn->rio);
+	ev_io_stop(EV_DEFAULT, &conn->wio);
+	ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
+	close(conn->fd);
+	conn->fd = -1;
+	OutChunk *c;
+	while ((c = g_queue_pop_head(&conn->out))) {
+		g_bytes_unref(c->bytes);
+		g_slice_free(OutChunk, c);
+	}
+	transport.conns = g_list_delete_link(transport.conns, conn->link);
+	/* Streams learn of the loss after the table let go of them. */
+	GList *streams = g_hash_table_get_values(conn->streams);
+	for (GList *l = streams; l; l = l->next)
+		stream_ref(l->data);
+	g_hash_table_remove_all(conn->streams);
+	for (GList *l = streams; l; l = l->next) {
+		stream_on_conn_lost(l->data);
+		stream_unref(l->data);
+	}
+	g_list_free(streams);
+	conn_unref(conn);
+}
+
+static void
+conn_protocol_error(Conn *conn, const char *what)
+{
+	transport.protocol_errors++;
+	g_message("connection from %s: protocol error: %s", conn->peer, what);
+	conn_close(conn, NULL);
+}
+
+static JsonObject *
+conn_parse_object(const guint8 *p, gsize len)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
+		return NULL;
+	JsonNode *root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+		return NULL;
+	return json_object_ref(json_node_get_object(root));
+}
+
+static void
+conn_send_hello(Conn *conn)
+{
+	JsonObject *o = transport.handlers->hello(transport.handlers->user_data);
+	JsonNode *root = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	json_generator_set_root(gen, root);
+	gsize len = 0;
+	g_autofree char *text = json_generator_to_data(gen, &len);
+	json_node_unref(root);
+	conn_send_frame(conn, FRAME_HELLO, 0, text, len);
+}
+
+static void
+conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
+{
+	if ((id & 1u) == 0 || g_hash_table_contains(conn->streams, GUINT_TO_POINTER(id))) {
+		conn_protocol_error(conn, "OPEN with a bad or reused stream id");
+		return;
+	}
+	if (g_hash_table_size(conn->streams) >= CONN_MAX_STREAMS) {
+		conn_protocol_error(conn, "too many streams");
+		return;
+	}
+	JsonObject *req = conn_parse_object(p, len);
+	if (!req) {
+		conn_protocol_error(conn, "OPEN is not a JSON object");
+		return;
+	}
+	gint64 window = json_object_get_int_member_with_default(req, "window", 256 * 1024);
+	if (window < 0 || window > (1 << 30))
+		window = 256 * 1024;
+	CircuitStream *s = stream_new(conn, id, (guint64)window);
+	g_hash_table_insert(conn->streams, GUINT_TO_POINTER(id), s);
+	stream_ref(s);
+	transport.handlers->open(s, req, transport.handlers->user_data);
+	stream_unref(s);
+	json_object_unref(req);
+}
+
+/* Handles one frame; returns FALSE if the connection was closed. */
+static gboolean
+conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
+{
+	if (conn->state == CONN_HELLO) {
+		if (h->type != FRAME_HELLO) {
+			conn_protocol_error(conn, "expected HELLO");
+			return FALSE;
+		}
+		JsonObject *o = conn_parse_object(p, h->len);
+		if (!o) {
+			conn_protocol_error(conn, "HELLO is not a JSON object");
+			return FALSE;
+		}
+		json_object_unref(o);
+		conn->state = CONN_OPEN;
+		ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
+		conn_send_hello(conn);
+		return conn->state != CONN_CLOSED;
+	}
+	if (h->type == FRAME_HELLO) {
+		conn_protocol_error(conn, "second HELLO");
+		return FALSE;
+	}
+	if (h->type == FRAME_OPEN) {
+		conn_on_open(conn, h->stream, p, h->len);
+		return conn->state != CONN_CLOSED;
+	}
+	if (h->type == FRAME_REPLY) {
+		conn_protocol_error(conn, "REPLY from a client");
+		return FALSE;
+	}
+	CircuitStream *s = g_hash_table_lookup(conn->streams, GUINT_TO_POINTER(h->stream));
+	if (!s)
+		return TRUE; /* late frames for a stream that ended are ignored */
+	switch (h->type) {
+	case FRAME_DATA:
+		if (s->remote_done || h->len > stream_in_granted(s)) {
+			conn_protocol_error(conn, "DATA beyond credit");
+			return FALSE;
+		}
+		stream_on_data(s, p, h->len);
+		break;
+	case FRAME_CREDIT:
+		stream_on_credit(s, frame_u32_decode(p));
+		break;
+	case FRAME_EOF:
+		stream_on_eof(s);
+		break;
+	case FRAME_RESET: {
+		g_autofree char *why = NULL;
+		JsonObject *o = h->len ? conn_parse_object(p, h->len) : NULL;
+		if (o) {
+			why = g_strdup(json_object_get_string_member_with_default(o, "error", ""));
+			json_object_unref(o);
+		}
+		stream_on_reset(s, why && *why ? why : NULL);
+		break;
+	}
+	default:
+		conn_protocol_error(conn, "unexpected frame type");
+		return FALSE;
+	}
+	return conn->state != CONN_CLOSED;
+}
+
+static void
+conn_parse(Conn *conn)
+{
+	gsize off = 0;
+	conn_ref(conn);
+	while (conn->state != CONN_CLOSED) {
+		const guint8 *p = conn->in->data + off;
+		gsize avail = conn->in->len - off;
+		if (conn->state == CONN_PREAMBLE) {
+			if (avail < FRAME_PREAMBLE_SIZE)
+				break;
+			guint8 mode = 0;
+			int rc = frame_preamble_decode(p, &mode);
+			off += FRAME_PREAMBLE_SIZE;
+			if (rc != 1) {
+				conn_protocol_error(conn, "not a circuit client (bad preamble)");
+				break;
+			}
+			if (mode != FRAME_MODE_PLAIN) {
+				static const char reason[] = "server is not keyed";
+				guint8 refusal[FRAME_PREAMBLE_SIZE];
+				frame_refusal_encode(refusal, FRAME_REFUSE_NOT_KEYED);
+				conn_queue(conn, g_bytes_new(refusal, sizeof refusal));
+				conn_queue(conn, g_bytes_new(reason, sizeof reason - 1));
+				g_message("connection from %s refused: it wants a key, this server "
+				          "has "
+				          "none",
+				          conn->peer);
+				conn->close_after_flush = TRUE;
+				conn->state = CONN_HELLO;
+				ev_io_stop(EV_DEFAULT, &conn->rio);
+				conn_flush(conn);
+				break;
+			}
+			conn->state = CONN_HELLO;
+			continue;
+		}
+		FrameHeader h;
+		guint32 max = conn->state == CONN_OPEN ? FRAME_MAX : FRAME_MAX_PREHELLO;
+		int rc = frame_header_decode(p, avail, max, &h);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			conn_protocol_error(conn, rc == -EMSGSIZE ? "frame over the size cap"
+			                                          : "malformed frame header");
+			break;
+		}
+		if (avail < FRAME_HEADER_SIZE + h.len)
+			break;
+		off += FRAME_HEADER_SIZE + h.len;
+		if (!conn_on_frame(conn, &h, p + FRAME_HEADER_SIZE))
+			break;
+	}
+	if (conn->state != CONN_CLOSED && off > 0)
+		g_byte_array_remove_range(conn->in, 0, (guint)off);
+	conn_unref(conn);
+}
+
+static void
+conn_on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	Conn *conn = w->data;
+	gsize budget = CONN_READ_BUDGET;
+	conn_ref(conn);
+	while (budget > 0 && conn->state != CONN_CLOSED) {
+		guint old = conn->in->len;
+		g_byte_array_set_size(conn->in, old + CONN_READ_CHUNK);
+		ssize_t r = read(conn->fd, conn->in->data + old, CONN_READ_CHUNK);
+		g_byte_array_set_size(conn->in, old + (r > 0 ? (guint)r : 0));
+		if (r == 0) {
+			conn_parse(conn);
+			conn_close(conn, NULL);
+			break;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(conn, g_strerror(errno));
+			break;
+		}
+		budget -= MIN(budget, (gsize)r);
+		conn_parse(conn);
+		if ((gsize)r < CONN_READ_CHUNK)
+			break;
+	}
+	conn_unref(conn);
+}
+
+static void
+conn_on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	Conn *conn = w->data;
+	conn_ref(conn);
+	conn_flush(conn);
+	conn_unref(conn);
+}
+
+static void
+conn_on_hello_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	Conn *conn = w->data;
+	conn_close(conn, "no HELLO in time");
+}
+
+static char *
+conn_format_peer(const struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	guint port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		port = ntohs(in->sin_port);
+		return g_strdup_printf("%s:%u", host, port);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		port = ntohs(in6->sin6_port);
+		return g_strdup_printf("[%s]:%u", host, port);
+	}
+	return g_strdup("unix");
+}
+
+static void
+transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(transport.listen_fd, (struct sockaddr *)&ss, &sl,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				g_warning("accept: %s", g_strerror(errno));
+			return;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		Conn *conn = g_new0(Conn, 1);
+		conn->refcount = 1;
+		conn->fd = fd;
+		conn->peer = conn_format_peer(&ss);
+		conn->state = CONN_PREAMBLE;
+		conn->in = g_byte_array_new();
+		conn->handlers = transport.handlers;
+		g_queue_init(&conn->out);
+		conn->streams =
+		        g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stream_unref);
+		ev_io_init(&conn->rio, conn_on_readable, fd, EV_READ);
+		ev_io_init(&conn->wio, conn_on_writable, fd, EV_WRITE);
+		ev_timer_init(&conn->hello_timer, conn_on_hello_timeout, CONN_HELLO_TIMEOUT, 0.);
+		conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
+		ev_io_start(EV_DEFAULT, &conn->rio);
+		ev_timer_start(EV_DEFAULT, &conn->hello_timer);
+		transport.conns = g_list_prepend(transport.conns, conn);
+		conn->link = transport.conns;
+	}
+}
+
+void
+transport_listen(int fd, const TransportHandlers *handlers)
+{
+	transport.listen_fd = fd;
+	transport.handlers = handlers;
+	ev_io_init(&transport.accept_io, transport_on_accept, fd, EV_READ);
+	ev_io_start(EV_DEFAULT, &transport.accept_io);
+}
+
+void
+transport_shutdown(void)
+{
+	if (transport.listen_fd > 0) {
+		ev_io_stop(EV_DEFAULT, &transport.accept_io);
+		close(transport.listen_fd);
+		transport.listen_fd = -1;
+	}
+	while (transport.conns)
+		conn_close(transport.conns->data, NULL);
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// transport_private.h - structures shared by conn.c and stream.c only.
+#pragma once
+
+#include "transport.h"
+
+typedef enum {
+	CONN_PREAMBLE,
+	CONN_HELLO,
+	CONN_OPEN,
+	CONN_CLOSED,
+} ConnState;
+
+struct Conn {
+	guint refcount;
+	int fd;
+	ev_io rio, wio;
+	ev_timer hello_timer;
+	char *peer;
+	ConnState state;
+	GByteArray *in;
+	GQueue out; /* OutChunk */
+	gsize out_bytes;
+	gboolean close_after_flush;
+	GHashTable *streams; /* guint32 id -> CircuitStream */
+	const TransportHandlers *handlers;
+	GList *link; /* in the global connection list */
+};
+
+struct CircuitStream {
+	guint refcount;
+	Conn *conn; /* NULL once the connection is gone */
+	guint32 id;
+
+	/* Output (server to client). */
+	guint64 out_credit;
+	GQueue pending; /* GBytes waiting for credit */
+	gsize pending_bytes;
+	GQueue unacked; /* GBytes sent, not yet credited back */
+	gsize unacked_bytes;
+	gsize unacked_head_off; /* bytes of the first unacked chunk already acked */
+	gboolean reply_sent;
+	gboolean eof_queued; /* finish() called: EOF goes after pending */
+	gboolean local_done; /* EOF or RESET sent */
+
+	/* Input (client to server). */
+	guint64 in_granted; /* credit granted and not yet used */
+	gboolean remote_done;
+
+	gboolean closed; /* closed() delivered */
+	gboolean in_closed_cb;
+
+	const CircuitStreamFuncs *funcs;
+	gpointer user_data;
+	GDestroyNotify notify;
+
+	StreamReplyHook reply_hook;
+	gpointer reply_hook_data;
+	GDestroyNotify reply_hook_notify;
+};
+
+/* conn.c */
+void conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload, gsize len);
+void conn_send_data(Conn *conn, guint32 stream, GBytes *bytes);
+void conn_forget_stream(Conn *conn, CircuitStream *stream);
+const char *conn_peer(Conn *conn);
+
+/* stream.c */
+CircuitStream *stream_new(Conn *conn, guint32 id, guint64 window);
+void stream_on_data(CircuitStream *stream, const guint8 *data, gsize len);
+void stream_on_credit(CircuitStream *stream, guint32 credit);
+void stream_on_eof(CircuitStream *stream);
+void stream_on_reset(CircuitStream *stream, const char *why);
+void stream_on_conn_lost(CircuitStream *stream);
+/* Bytes of input the peer may still send (protocol check). */
+guint64 stream_in_granted(CircuitStream *stream);

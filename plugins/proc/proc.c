@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// proc.c - the proc element: an OS process run on behalf of a client, with
+// its stdin, stdout and stderr reachable from anywhere. Output is read from
+// the pipe only as fast as a reader takes it, so with no reader the process
+// blocks and nothing is dropped.
+#include "proc_spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROC_READ_CHUNK (256u * 1024u)
+
+extern char **environ;
+
+typedef struct Proc Proc;
+
+typedef struct {
+	Proc *proc;
+	const char *name; /* "stdout" or "stderr" */
+	int fd;
+	CircuitWatch *watch;
+	GByteArray *held;      /* read from the pipe, given back by a reader that left */
+	CircuitStream *reader; /* at most one */
+	gboolean eof;
+} ProcOut;
+
+struct Proc {
+	CircuitElement *element;
+	CircuitHost *host;
+	ProcSpec *spec;
+	pid_t pid;
+	CircuitWatch *child;
+	gboolean exited;
+	int wstatus;
+	GDateTime *started;
+	GDateTime *ended;
+
+	int in_fd;
+	CircuitWatch *in_watch;
+	CircuitStream *writer;
+	GByteArray *in_buf;
+	gboolean in_end; /* the writer ended its input: close stdin once flushed */
+
+	ProcOut out;
+	ProcOut err;
+	GList *waiters; /* CircuitStream */
+
+	gboolean releasing; /* scrubbed while running: holds an element ref */
+	CircuitWatch *kill_timer;
+};
+
+/* ---- status -------------------------------------------------------------- */
+
+static gboolean
+proc_failed(const Proc *p)
+{
+	return p->exited && !(WIFEXITED(p->wstatus) && WEXITSTATUS(p->wstatus) == 0);
+}
+
+static JsonNode *
+proc_stat(Proc *p)
+{
+	JsonObject *o = json_object_new();
+	json_object_set_member(o, "Cmd", proc_spec_to_json(p->spec));
+	if (!p->exited) {
+		json_object_set_null_member(o, "Exit");
+		json_object_set_string_member(o, "Phase", "running");
+		json_object_set_null_member(o, "ExitCode");
+		json_object_set_null_member(o, "Signal");
+	} else if (WIFEXITED(p->wstatus)) {
+		int code = WEXITSTATUS(p->wstatus);
+		if (code == 0)
+			json_object_set_null_member(o, "Exit");
+		else {
+			g_autofree char *m = g_strdup_printf("exit status %d", code);
+			json_object_set_string_member(o, "Exit", m);
+		}
+		json_object_set_string_member(o, "Phase", "exited");
+		json_object_set_int_member(o, "ExitCode", code);
+		json_object_set_null_member(o, "Signal");
+	} else {
+		int sig = WTERMSIG(p->wstatus);
+		const char *name = proc_signal_name(sig);
+		g_autofree char *m = name ? g_strdup_printf("signal: SIG%s", name)
+		                          : g_strdup_printf("signal: %d", sig);
+		json_object_set_string_member(o, "Exit", m);
+		json_object_set_string_member(o, "Phase", "signaled");
+		json_object_set_null_member(o, "ExitCode");
+		if (name) {
+			g_autofree char *full = g_strconcat("SIG", name, NULL);
+			json_object_set_string_member(o, "Signal", full);
+		} else {
+			json_object_set_int_member(o, "Signal", sig);
+		}
+	}
+	json_object_set_int_member(o, "Pid", p->pid);
+	g_autofree char *started = g_date_time_format_iso8601(p->started);
+	json_object_set_string_member(o, "Started", started);
+	if (p->ended) {
+		g_autofree char *ended = g_date_time_format_iso8601(p->ended);
+		json_object_set_string_member(o, "Ended", ended);
+	} else {
+		json_object_set_null_member(o, "Ended");
+	}
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void
+proc_out_pump(ProcOut *o)
+{
+	CircuitStream *s = o->reader;
+	if (!s)
+		return;
+	/* What a previous reader left comes first. */
+	while (o->held->len > 0) {
+		gsize space = circuit_stream_write_space(s);
+		if (space == 0)
+			return;
+		gsize n = MIN(space, o->held->len);
+		circuit_stream_write(s, o->held->data, n);
+		g_byte_array_remove_range(o->held, 0, (guint)n);
+		if (o->reader != s)
+			return;
+	}
+	if (o->eof) {
+		o->reader = NULL;
+		circuit_stream_finish(s);
+		return;
+	}
+	if (o->watch)
+		circuit_watch_fd_set_events(o->watch,
+		                            circuit_stream_write_space(s) ? CIRCUIT_IO_READ : 0);
+}
+
+static void
+proc_out_close_fd(ProcOut *o)
+{
+	g_clear_pointer(&o->watch, circuit_watch_cancel);
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+}
+
+static void
+proc_out_on_readable(CircuitWatch *w, int fd, guint revents, gpointer data)
+{
+	ProcOut *o = data;
+	CircuitStream *s = o->reader;
+	gsize space = s ? circuit_stream_write_space(s) : 0;
+	if (space == 0) {
+		circuit_watch_fd_set_events(w, 0);
+		return;
+	}
+	guint8 buf[PROC_READ_CHUNK];
+	ssize_t n = read(fd, buf, MIN(space, sizeof buf));
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		circuit_log(o->proc->host, o->proc->element, G_LOG_LEVEL_WARNING, "%s: %s", o->name,
+		            g_strerror(errno));
+		n = 0;
+	}
+	if (n == 0) {
+		o->eof = TRUE;
+		proc_out_close_fd(o);
+		proc_out_pump(o);
+		return;
+	}
+	circuit_stream_write(s, buf, (gsize)n);
+	if (o->reader == s && circuit_stream_write_space(s) == 0)
+		circuit_watch_fd_set_events(w, 0);
+}
+
+static void
+proc_out_writable(CircuitStream *s, gpointer data)
+{
+	proc_out_pump(data);
+}
+
+static void
+proc_out_closed(CircuitStream *s, const GError *error, gpointer data)
+{
+	ProcOut *o = data;
+	if (o->reader == s)
+		o->reader = NULL;
+	if (error) {
+		/* The reader left early: keep what it never got, in order. */
+		GBytes *unacked = circuit_stream_take_unacked(s);
+		if (unacked) {
+			gsize n = 0;
+			const guint8 *p = g_bytes_get_data(unacked, &n);
+			g_byte_array_prepend(o->held, p, (guint)n);
+			g_bytes_unref(unacked);
+		}
+	}
+	if (o->watch)
+		circuit_watch_fd_set_events(o->watch, 0);
+}
+
+static const CircuitStreamFuncs proc_out_funcs = {
+        .writable = proc_out_writable,
+        .closed = proc_out_closed,
+};
+
+static void
+proc_op_output(ProcOut *o, CircuitStream *stream)
+{
+	if (o->reader) {
+		g_autoptr(GError) e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY,
+		                                  "%s of %s is being read by another client (%s)",
+		                                  o->name, circuit_element_path(o->proc->element),
+		                                  circuit_stream_peer(o->reader));
+		circuit_stream_fail(stream, e);
+		return;
+	}
+	o->reader = stream;
+	circuit_stream_set_funcs(stream, &proc_out_funcs, o, NULL);
+	circuit_stream_reply(stream, NULL, FALSE);
+	proc_out_pump(o);
+}
+
+static void
+proc_op_stdout(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	proc_op_output(&((Proc *)ctx)->out, s);
+}
+
+static void
+proc_op_stderr(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	proc_op_output(&((Proc *)ctx)->err, s);
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+static void
+proc_in_close(Proc *p)
+{
+	g_clear_pointer(&p->in_watch, circuit_watch_cancel);
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	p->in_fd = -1;
+}
+
+static void
+proc_in_fail_writer(Proc *p, int code, const char *why)
+{
+	CircuitStream *s = p->writer;
+	p->writer = NULL;
+	if (s) {
+		g_autoptr(GError) e = g_error_new(CIRCUIT_ERROR, code, "stdin of %s: %s",
+		                                  circuit_element_path(p->element), why);
+		circuit_stream_fail(s, e);
+	}
+}
+
+/* Moves buffered input into the pipe; returns credit as bytes go in. */
+static void
+proc_in_flush(Proc *p)
+{
+	while (p->in_buf->len > 0 && p->in_fd >= 0) {
+		ssize_t n = write(p->in_fd, p->in_buf->data, p->in_buf->len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				circuit_watch_fd_set_events(p->in_watch, CIRCUIT_IO_WRITE);
+				return;
+			}
+			g_byte_array_set_size(p->in_buf, 0);
+			proc_in_close(p);
+			proc_in_fail_writer(p, CIRCUIT_ERROR_FAILED,
+			                    "the process closed its standard input");
+			return;
+		}
+		g_byte_array_remove_range(p->in_buf, 0, (guint)n);
+		if (p->writer)
+			circuit_stream_consumed(p->writer, (gsize)n);
+	}
+	if (p->in_watch)
+		circuit_watch_fd_set_events(p->in_watch, 0);
+	if (p->in_buf->len == 0 && p->in_end) {
+		proc_in_close(p);
+		CircuitStream *s = p->writer;
+		p->writer = NULL;
+		if (s) {
+			circuit_stream_reply(s, NULL, FALSE);
+			circuit_stream_finish(s);
+		}
+	}
+}
+
+static void
+proc_in_on_writable(CircuitWatch *w, int fd, guint revents, gpointer data)
+{
+	proc_in_flush(data);
+}
+
+static void
+proc_in_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
+{
+	Proc *p = user_data;
+	g_byte_array_append(p->in_buf, data, (guint)len);
+	proc_in_flush(p);
+}
+
+static void
+proc_in_end(CircuitStream *s, gpointer user_data)
+{
+	Proc *p = user_data;
+	p->in_end = TRUE;
+	proc_in_flush(p);
+}
+
+static void
+proc_in_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	Proc *p = user_data;
+	if (p->writer == s)
+		p->writer = NULL; /* what it sent stays buffered for the process */
+}
+
+static const CircuitStreamFuncs proc_in_funcs = {
+        .input = proc_in_input,
+        .input_end = proc_in_end,
+        .closed = proc_in_closed,
+};
+
+static void
+proc_op_stdin(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Proc *p = ctx;
+	if (p->writer) {
+		g_autoptr(GError) err = g_error_new(
+		        CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY, "stdin of %s is being written by %s",
+		        circuit_element_path(e), circuit_stream_peer(p->writer));
+		circuit_stream_fail(s, err);
+		return;
+	}
+	if (p->in_fd < 0 || p->in_end) {
+		g_autoptr(GError) err =
+		        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED,
+		                    "stdin of %s is closed already", circuit_element_path(e));
+		circuit_stream_fail(s, err);
+		return;
+	}
+	p->writer = s;
+	circuit_stream_set_funcs(s, &proc_in_funcs, p, NULL);
+}
+
+/* ---- wait, signal -------------------------------------------------------- */
+
+static void
+proc_waiter_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	Proc *p = user_data;
+	p->waiters = g_list_remove(p->waiters, s);
+}
+
+static const CircuitStreamFuncs proc_waiter_funcs = {
+        .closed = proc_waiter_closed,
+};
+
+static void
+proc_op_wait(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Proc *p = ctx;
+	if (p->exited) {
+		circuit_stream_reply(s, proc_stat(p), proc_failed(p));
+		circuit_stream_finish(s);
+		return;
+	}
+	p->waiters = g_list_prepend(p->waiters, s);
+	circuit_stream_set_funcs(s, &proc_waiter_funcs, p, NULL);
+}
+
+static void
+proc_op_signal(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Proc *p = ctx;
+	int sig = proc_signal_parse(args[0]);
+	g_autoptr(GError) err = NULL;
+	if (sig < 0)
+		err = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		                  "unknown signal \"%s\" (use a name like TERM, KILL, HUP, INT, "
+		                  "USR1 or a number)",
+		                  args[0]);
+	else if (p->exited)
+		err = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		                  "%s: the process has exited already", circuit_element_path(e));
+	else if (kill(-p->pid, sig) != 0 && kill(p->pid, sig) != 0)
+		err = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "%s: kill: %s",
+		                  circuit_element_path(e), g_strerror(errno));
+	if (err) {
+		circuit_stream_fail(s, err);
+		return;
+	}
+	circuit_stream_reply(s, NULL, FALSE);
+	circuit_stream_finish(s);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static void
+proc_release_done(Proc *p)
+{
+	if (!p->releasing)
+		return;
+	p->releasing = FALSE;
+	g_clear_pointer(&p->kill_timer, circuit_watch_cancel);
+	circuit_host_unregister_process_group(p->host, p->pid);
+	circuit_element_unref(p->element);
+}
+
+static void
+proc_on_kill_timer(CircuitWatch *w, gpointer data)
+{
+	Proc *p = data;
+	/* Grace is over: whatever is left of the group dies now. */
+	kill(-p->pid, SIGKILL);
+	if (p->exited)
+		proc_release_done(p);
+}
+
+static void
+proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
+{
+	Proc *p = data;
+	p->exited = TRUE;
+	p->wstatus = wstatus;
+	p->ended = g_date_time_new_now_utc();
+	circuit_oplog_event(p->element, WIFEXITED(wstatus) ? "exit" : "signal",
+	                    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+	GList *waiters = g_steal_pointer(&p->waiters);
+	for (GList *l = waiters; l; l = l->next) {
+		circuit_stream_reply(l->data, proc_stat(p), proc_failed(p));
+		circuit_stream_finish(l->data);
+	}
+	g_list_free(waiters);
+	if (p->releasing && kill(-p->pid, 0) != 0)
+		proc_release_done(p); /* the whole group is gone */
+	if (p->spec->scrub && !circuit_element_is_scrubbed(p->element))
+		circuit_element_scrub(p->element);
+}
+
+static gboolean
+proc_spawn(Proc *p, GError **error)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		int e = errno;
+		for (int i = 0; i < 2; i++) {
+			if (in[i] >= 0)
+				close(in[i]);
+			if (out[i] >= 0)
+				close(out[i]);
+		}
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "pipe: %s", g_strerror(e));
+		return FALSE;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	if (p->spec->dir && *p->spec->dir)
+		posix_spawn_file_actions_addchdir_np(&fa, p->spec->dir);
+	posix_spawnattr_init(&attr);
+	/* Its own group (for signals and scrub), default signal dispositions and an
+	 * empty mask: the loop blocks signals the child must not inherit blocked. */
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	                                        POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	guint nargs = g_strv_length(p->spec->args);
+	char **argv = g_new0(char *, nargs + 2);
+	argv[0] = p->spec->path;
+	for (guint i = 0; i < nargs; i++)
+		argv[i + 1] = p->spec->args[i];
+	char **envp = p->spec->env ? p->spec->env : environ;
+	int rc = strchr(p->spec->path, '/')
+	                 ? posix_spawn(&p->pid, p->spec->path, &fa, &attr, argv, envp)
+	                 : posix_spawnp(&p->pid, p->spec->path, &fa, &attr, argv, envp);
+	g_free(argv);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (rc != 0) {
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "cannot run \"%s\": %s",
+		            p->spec->path, g_strerror(rc));
+		return FALSE;
+	}
+	circuit_host_register_process_group(p->host, p->pid);
+	p->started = g_date_time_new_now_utc();
+	p->in_fd = in[1];
+	p->out.fd = out[0];
+	p->err.fd = err[0];
+	fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(p->out.fd, F_SETFL, O_NONBLOCK);
+	fcntl(p->err.fd, F_SETFL, O_NONBLOCK);
+	/* Bigger pipes move more per wakeup; failure only costs speed. */
+	fcntl(p->out.fd, F_SETPIPE_SZ, 1 << 20);
+	p->child = circuit_watch_child(p->host, p->pid, proc_on_exit, p, NULL);
+	p->in_watch = circuit_watch_fd(p->host, p->in_fd, 0, proc_in_on_writable, p, NULL);
+	p->out.watch = circuit_watch_fd(p->host, p->out.fd, 0, proc_out_on_readable, &p->out, NULL);
+	p->err.watch = circuit_watch_fd(p->host, p->err.fd, 0, proc_out_on_readable, &p->err, NULL);
+	return TRUE;
+}
+
+static void
+proc_destroy(gpointer ctx)
+{
+	Proc *p = ctx;
+	g_clear_pointer(&p->child, circuit_watch_cancel);
+	g_clear_pointer(&p->kill_timer, circuit_watch_cancel);
+	proc_in_close(p);
+	proc_out_close_fd(&p->out);
+	proc_out_close_fd(&p->err);
+	if (p->pid > 0 && !p->exited) {
+		/* Only at shutdown past the deadline: never leave it running. */
+		kill(-p->pid, SIGKILL);
+	}
+	g_byte_array_unref(p->in_buf);
+	g_byte_array_unref(p->out.held);
+	g_byte_array_unref(p->err.held);
+	g_clear_pointer(&p->started, g_date_time_unref);
+	g_clear_pointer(&p->ended, g_date_time_unref);
+	proc_spec_free(p->spec);
+	g_free(p);
+}
+
+static gboolean
+proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpointer *ctx,
+            GError **error)
+{
+	gboolean scrub_flag = FALSE;
+	for (guint i = 0; args[i]; i++) {
+		if (strcmp(args[i], "-scrub") == 0 || strcmp(args[i], "--scrub") == 0) {
+			scrub_flag = TRUE;
+		} else {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "mkproc: unexpected argument \"%s\" (usage: circuit mkproc "
+			            "[-scrub] PATH < spec.json)",
+			            args[i]);
+			return FALSE;
+		}
+	}
+	gsize len = 0;
+	const char *text = body ? g_bytes_get_data(body, &len) : NULL;
+	ProcSpec *spec = proc_spec_parse(text, len, error);
+	if (!spec)
+		return FALSE;
+	spec->scrub = spec->scrub || scrub_flag;
+	if (spec->dir && *spec->dir && !g_file_test(spec->dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "process spec: Dir \"%s\" is not a directory", spec->dir);
+		proc_spec_free(spec);
+		return FALSE;
+	}
+	Proc *p = g_new0(Proc, 1);
+	p->element = element;
+	p->host = circuit_element_host(element);
+	p->spec = spec;
+	p->in_fd = p->out.fd = p->err.fd = -1;
+	p->in_buf = g_byte_array_new();
+	p->out.held = g_byte_array_new();
+	p->err.held = g_byte_array_new();
+	p->out.proc = p->err.proc = p;
+	p->out.name = "stdout";
+	p->err.name = "stderr";
+	if (!proc_spawn(p, error)) {
+		p->pid = 0;
+		proc_destroy(p);
+		return FALSE;
+	}
+	*ctx = p;
+	return TRUE;
+}
+
+static JsonNode *
+proc_peek(CircuitElement *element, gpointer ctx)
+{
+	return proc_stat(ctx);
+}
+
+static void
+proc_scrub(CircuitElement *element, gpointer ctx)
+{
+	Proc *p = ctx;
+	proc_in_close(p);
+	proc_in_fail_writer(p, CIRCUIT_ERROR_ABORTED, "the process was scrubbed");
+	if (p->exited && kill(-p->pid, 0) != 0)
+		return;
+	/* Keep the element alive until the group is gone. */
+	p->releasing = TRUE;
+	circuit_element_ref(element);
+	kill(-p->pid, SIGTERM);
+	double grace = circuit_host_scrub_grace(p->host);
+	p->kill_timer = circuit_watch_timer(p->host, grace, 0, proc_on_kill_timer, p, NULL);
+}
+
+static const CircuitOp proc_ops[] = {
+        {.name = "stdin",
+         .summary = "copy standard input to the process; EOF closes its stdin",
+         .flags = CIRCUIT_OP_BODY,
+         .run = proc_op_stdin},
+        {.name = "stdout",
+         .summary = "stream the process's standard output",
+         .flags = CIRCUIT_OP_OUTPUT,
+         .run = proc_op_stdout},
+        {.name = "stderr",
+         .summary = "stream the process's standard error",
+         .flags = CIRCUIT_OP_OUTPUT,
+         .run = proc_op_stderr},
+        {.name = "wait", .summary = "wait for the process to exit", .run = proc_op_wait},
+        {.name = "signal",
+         .args_usage = "SIGNAL",
+         .summary = "send a signal to the process group",
+         .min_args = 1,
+         .max_args = 1,
+         .run = proc_op_signal},
+};
+
+CIRCUIT_PLUGIN_DEFINE(proc, .version = "0.1.0", .summary = "OS processes",
+                      .make_args_usage = "[-scrub]", .make_min_args = 0, .make_max_args = 1,
+                      .make_flags = CIRCUIT_OP_BODY, .create = proc_create, .peek = proc_peek,
+                      .scrub = proc_scrub, .destroy = proc_destroy, .ops = proc_ops,
+                      .n_ops = G_N_ELEMENTS(proc_ops));

@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// client.c - libcircuit: a blocking client of the circuit protocol. One
+// connection, any number of calls; frames for other calls are queued to
+// them while one call waits.
+#include <circuit/client.h>
+#include <circuit/plugin.h>
+
+#include "common/wire_error.h"
+#include "transport/frame.h"
+#include "transport/url.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CLIENT_WINDOW             (1u << 20)
+#define CLIENT_DEFAULT_TIMEOUT_MS 5000
+
+struct CircuitClient {
+	int fd;
+	char *id;
+	char *url;
+	char *address;
+	GByteArray *in;
+	guint32 next_id;
+	GHashTable *calls; /* id -> CircuitCall (not owned) */
+	GError *dead;      /* set once the connection failed */
+};
+
+struct CircuitCall {
+	CircuitClient *client;
+	guint32 id;
+	gboolean got_reply;
+	gboolean reply_ok;
+	JsonNode *result;
+	gboolean failed_outcome;
+	int error_code;
+	char *error_message;
+	GQueue data; /* GBytes received, not read */
+	gsize data_off;
+	gboolean remote_eof;
+	gboolean remote_reset;
+	guint64 send_credit;
+	gboolean credit_seen;
+	gsize consumed; /* read by the application, not yet credited */
+	gboolean write_closed;
+};
+
+G_DEFINE_QUARK(circuit - client - error, circuit_client_error)
+
+/* ---- connection ---------------------------------------------------------- */
+
+static void
+client_set_dead(CircuitClient *c, GError *error)
+{
+	if (!c->dead)
+		c->dead = error;
+	else
+		g_error_free(error);
+}
+
+static gboolean
+client_check(CircuitClient *c, GError **error)
+{
+	if (c->dead) {
+		g_set_error_literal(error, c->dead->domain, c->dead->code, c->dead->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+client_write_all(CircuitClient *c, const void *data, gsize len, GError **error)
+{
+	const guint8 *p = data;
+	while (len > 0) {
+		ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR,
+			                               CIRCUIT_CLIENT_ERROR_CONNECT,
+			                               "connection to %s lost: %s", c->address,
+			                               g_strerror(errno)));
+			return client_check(c, error);
+		}
+		p += w;
+		len -= (gsize)w;
+	}
+	return TRUE;
+}
+
+static gboolean
+client_send_frame(CircuitClient *c, FrameType type, guint32 id, const void *payload, gsize len,
+                  GError **error)
+{
+	if (!client_check(c, error))
+		return FALSE;
+	guint8 hdr[FRAME_HEADER_SIZE];
+	frame_header_encode(hdr, type, id, (guint32)len);
+	if (len <= 4096) {
+		guint8 buf[FRAME_HEADER_SIZE + 4096];
+		memcpy(buf, hdr, FRAME_HEADER_SIZE);
+		if (len)
+			memcpy(buf + FRAME_HEADER_SIZE, payload, len);
+		return client_write_all(c, buf, FRAME_HEADER_SIZE + len, error);
+	}
+	return client_write_all(c, hdr, FRAME_HEADER_SIZE, error) &&
+	       client_write_all(c, payload, len, error);
+}
+
+static JsonObject *
+client_parse_object(const guint8 *p, gsize len)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
+		return NULL;
+	JsonNode *root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+		return NULL;
+	return json_object_ref(json_node_get_object(root));
+}
+
+static void
+client_protocol_error(CircuitClient *c, const char *what)
+{
+	client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PROTOCOL,
+	                               "server %s broke the protocol: %s", c->address, what));
+}
+
+static void
+client_on_reply(CircuitCall *call, const guint8 *p, gsize len)
+{
+	JsonObject *o = client_parse_object(p, len);
+	if (!o) {
+		client_protocol_error(call->client, "REPLY is not JSON");
+		return;
+	}
+	call->got_reply = TRUE;
+	call->reply_ok = json_object_get_boolean_member_with_default(o, "ok", FALSE);
+	if (call->reply_ok) {
+		JsonNode *r = json_object_get_member(o, "result");
+		if (r && !JSON_NODE_HOLDS_NULL(r))
+			call->result = json_node_copy(r);
+		call->failed_outcome =
+		        json_object_get_boolean_member_with_default(o, "failed", FALSE);
+	} else {
+		call->error_message = g_strdup(
+		        json_object_get_string_member_with_default(o, "error", "operation failed"));
+		call->error_code = wire_error_code_from_name(
+		        json_object_get_string_member_with_default(o, "code", "failed"));
+	}
+	json_object_unref(o);
+}
+
+static void
+client_on_frame(CircuitClient *c, const FrameHeader *h, const guint8 *p)
+{
+	CircuitCall *call = g_hash_table_lookup(c->calls, GUINT_TO_POINTER(h->stream));
+	if (!call)
+		return; /* a call we already let go of */
+	switch (h->type) {
+	case FRAME_REPLY:
+		if (call->got_reply) {
+			client_protocol_error(c, "second REPLY");
+			return;
+		}
+		client_on_reply(call, p, h->len);
+		break;
+	case FRAME_DATA:
+		if (h->len)
+			g_queue_push_tail(&call->data, g_bytes_new(p, h->len));
+		break;
+	case FRAME_CREDIT:
+		call->send_credit += frame_u32_decode(p);
+		call->credit_seen = TRUE;
+		break;
+	case FRAME_EOF:
+		call->remote_eof = TRUE;
+		break;
+	case FRAME_RESET: {
+		call->remote_reset = TRUE;
+		call->remote_eof = TRUE;
+		JsonObject *o = h->len ? client_parse_object(p, h->len) : NULL;
+		g_free(call->error_message);
+		call->error_message = g_strdup(
+		        o ? json_object_get_string_member_with_default(o, "error", "stream reset")
+		          : "stream reset by the server");
+		call->error_code =
+		        o ? wire_error_code_from_name(
+		                    json_object_get_string_member_with_default(o, "code", "failed"))
+		          : CIRCUIT_ERROR_FAILED;
+		if (o)
+			json_object_unref(o);
+		break;
+	}
+	default:
+		client_protocol_error(c, "unexpected frame");
+	}
+}
+
+/* Reads at least one frame (or fails). @timeout_ms < 0 waits forever. */
+static gboolean
+client_pump(CircuitClient *c, int timeout_ms, GError **error)
+{
+	if (!client_check(c, error))
+		return FALSE;
+	for (;;) {
+		/* Dispatch whatever is complete in the buffer. */
+		gsize off = 0;
+		gboolean any = FALSE;
+		for (;;) {
+			FrameHeader h;
+			int rc = frame_header_decode(c->in->data + off, c->in->len - off, FRAME_MAX,
+			                             &h);
+			if (rc < 0) {
+				client_protocol_error(c, "malformed frame");
+				return client_check(c, error);
+			}
+			if (rc == 0 || c->in->len - off < FRAME_HEADER_SIZE + h.len)
+				break;
+			client_on_frame(c, &h, c->in->data + off + FRAME_HEADER_SIZE);
+			off += FRAME_HEADER_SIZE + h.len;
+			any = TRUE;
+		}
+		if (off)
+			g_byte_array_remove_range(c->in, 0, (guint)off);
+		if (any)
+			return client_check(c, error);
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int rc = poll(&pfd, 1, timeout_ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_TIMEOUT,
+			            "timed out after %d ms", timeout_ms);
+			return FALSE;
+		}
+		guint old = c->in->len;
+		g_byte_array_set_size(c->in, old + 256 * 1024);
+		ssize_t r = recv(c->fd, c->in->data + old, 256 * 1024, 0);
+		g_byte_array_set_size(c->in, old + (r > 0 ? (guint)r : 0));
+		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+			client_set_dead(
+			        c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+			                       "connection to %s lost%s%s", c->address,
+			                       r < 0 ? ": " : "", r < 0 ? g_strerror(errno) : ""));
+			return client_check(c, error);
+		}
+	}
+}
+
+static int
+client_connect(const char *host, guint16 port, int timeout_ms, GError **error)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char portstr[8];
+	snprintf(portstr, sizeof portstr, "%u", port);
+	int rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		            "cannot resolve %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err = 0;
+	if (fd < 0) {
+		err = errno;
+	} else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+		if (errno == EINPROGRESS) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			int prc;
+			while ((prc = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+				;
+			socklen_t sl = sizeof err;
+			if (prc == 0)
+				err = ETIMEDOUT;
+			else
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		} else {
+			err = errno;
+		}
+	}
+	freeaddrinfo(res);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+		            "cannot reach a circuit server at %s:%u: %s", host, port,
+		            g_strerror(err));
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+/* Reads the server's HELLO (or its refusal). */
+static gboolean
+client_hello(CircuitClient *c, int timeout_ms, GError **error)
+{
+	for (;;) {
+		if (c->in->len >= 4 && memcmp(c->in->data, "CIRC", 4) == 0) {
+			if (c->in->len < FRAME_PREAMBLE_SIZE) {
+				if (!client_pump(c, timeout_ms, error))
+					return FALSE;
+				continue;
+			}
+			guint8 code = 0;
+			frame_preamble_decode(c->in->data, &code);
+			const char *what = code == FRAME_REFUSE_NEEDS_KEY ? "server requires a key"
+			                   : code == FRAME_REFUSE_NOT_KEYED ? "server is not keyed"
+			                   : code == FRAME_REFUSE_WRONG_KEY ? "wrong key"
+			                                                    : "server refused us";
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+			            "%s: %s", c->address, what);
+			return FALSE;
+		}
+		FrameHeader h;
+		int rc = frame_header_decode(c->in->data, c->in->len, FRAME_MAX_PREHELLO, &h);
+		if (rc < 0 || (rc == 1 && h.type != FRAME_HELLO)) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PROTOCOL,
+			            "%s is not a circuit server", c->address);
+			return FALSE;
+		}
+		if (rc == 1 && c->in->len >= FRAME_HEADER_SIZE + h.len) {
+			JsonObject *o = client_parse_object(c->in->data + FRAME_HEADER_SIZE, h.len);
+			g_byte_array_remove_range(c->in, 0, FRAME_HEADER_SIZE + h.len);
+			if (!o) {
+				g_set_error(error, CIRCUIT_CLIENT_ERROR,
+				            CIRCUIT_CLIENT_ERROR_PROTOCOL, "%s: bad HELLO",
+				            c->address);
+				return FALSE;
+			}
+			c->id = g_strdup(json_object_get_string_member_with_default(o, "id", ""));
+			c->url = g_strdup(json_object_get_string_member_with_default(o, "url", ""));
+			json_object_unref(o);
+			return TRUE;
+		}
+		/* Read more without dispatching (no calls exist yet). */
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int prc = poll(&pfd, 1, timeout_ms);
+		if (prc == 0) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_TIMEOUT,
+			            "%s did not answer in %d ms", c->address, timeout_ms);
+			return FALSE;
+		}
+		if (prc < 0 && errno == EINTR)
+			continue;
+		guint8 buf[4096];
+		ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+		if (r <= 0) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+			            "%s closed the connection during the handshake", c->address);
+			return FALSE;
+		}
+		g_byte_array_append(c->in, buf, (guint)r);
+	}
+}
+
+CircuitClient *
+circuit_client_dial(const char *address, int timeout_ms, GError **error)
+{
+	Url url;
+	if (timeout_ms <= 0)
+		timeout_ms = CLIENT_DEFAULT_TIMEOUT_MS;
+	GError *local = NULL;
+	if (!url_parse(address, TRUE, &url, &local)) {
+		g_set_error_literal(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		                    local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	int fd = client_connect(url.host, url.port, timeout_ms, error);
+	if (fd < 0) {
+		url_clear(&url);
+		return NULL;
+	}
+	CircuitClient *c = g_new0(CircuitClient, 1);
+	c->fd = fd;
+	c->in = g_byte_array_new();
+	c->next_id = 1;
+	c->calls = g_hash_table_new(NULL, NULL);
+	c->address = g_strdup_printf("%s:%u", url.host, url.port);
+	guint8 pre[FRAME_PREAMBLE_SIZE];
+	frame_preamble_encode(pre, FRAME_MODE_PLAIN);
+	static const char hello[] = "{\"version\":1,\"role\":\"client\"}";
+	if (!client_write_all(c, pre, sizeof pre, error) ||
+	    !client_send_frame(c, FRAME_HELLO, 0, hello, sizeof hello - 1, error) ||
+	    !client_hello(c, timeout_ms, error)) {
+		url_clear(&url);
+		circuit_client_free(c);
+		return NULL;
+	}
+	if (url.id && g_strcmp0(url.id, c->id) != 0) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_WRONG_SERVER,
+		            "server restarted or wrong URL: %s is now %s, not %s", c->address,
+		            c->id, url.id);
+		url_clear(&url);
+		circuit_client_free(c);
+		return NULL;
+	}
+	url_clear(&url);
+	return c;
+}
+
+CircuitClient *
+circuit_client_dial_default(const char *address, GError **error)
+{
+	if (address && *address)
+		return circuit_client_dial(address, 0, error);
+	g_autofree char *file = NULL;
+	const char *env = g_getenv("CIRCUIT");
+	if (env && *env) {
+		file = env[0] == '~' ? g_build_filename(g_get_home_dir(), env + 1, NULL)
+		                     : g_strdup(env);
+	} else {
+		g_autofree char *home = g_build_filename(g_get_home_dir(), ".circuit", NULL);
+		if (g_file_test(home, G_FILE_TEST_EXISTS))
+			file = g_steal_pointer(&home);
+	}
+	if (file) {
+		g_autofree char *text = NULL;
+		GError *local = NULL;
+		if (!g_file_get_contents(file, &text, NULL, &local)) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+			            "cannot read the server address from %s: %s", file,
+			            local->message);
+			g_error_free(local);
+			return NULL;
+		}
+		return circuit_client_dial(g_strstrip(text), 0, error);
+	}
+	return circuit_client_dial("127.0.0.1:11022", 0, error);
+}
+
+void
+circuit_client_free(CircuitClient *client)
+{
+	if (!client)
+		return;
+	if (client->fd >= 0)
+		close(client->fd);
+	g_byte_array_unref(client->in);
+	g_hash_table_unref(client->calls);
+	g_clear_error(&client->dead);
+	g_free(client->id);
+	g_free(client->url);
+	g_free(client->address);
+	g_free(client);
+}
+
+const char *
+circuit_client_server_id(CircuitClient *client)
+{
+	return client->id;
+}
+
+const char *
+circuit_client_server_url(CircuitClient *client)
+{
+	return client->url;
+}
+
+/* ---- calls --------------------------------------------------------------- */
+
+CircuitCall *
+circuit_call_open(CircuitClient *client, const char *verb, const char *path,
+                  const char *const *args, GError **error)
+{
+	g_return_val_if_fail(client && verb && path, NULL);
+	if (!client_check(client, error))
+		return NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "op");
+	if (g_str_has_prefix(verb, "mk") && verb[2]) {
+		json_builder_add_string_value(b, "mk");
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, verb + 2);
+	} else {
+		json_builder_add_string_value(b, verb);
+	}
+	json_builder_set_member_name(b, "path");
+	json_builder_add_string_value(b, path);
+	json_builder_set_member_name(b, "args");
+	json_builder_begin_array(b);
+	for (guint i = 0; args && args[i]; i++)
+		json_builder_add_string_value(b, args[i]);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "window");
+	json_builder_add_int_value(b, CLIENT_WINDOW);
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	json_generator_set_root(gen, root);
+	gsize len = 0;
+	g_autofree char *text = json_generator_to_data(gen, &len);
+	if (len > FRAME_MAX) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_TOO_BIG,
+		            "request of %zu bytes is over the %u-byte frame cap", len, FRAME_MAX);
+		return NULL;
+	}
+	CircuitCall *call = g_new0(CircuitCall, 1);
+	call->client = client;
+	call->id = client->next_id;
+	client->next_id += 2;
+	g_queue_init(&call->data);
+	g_hash_table_insert(client->calls, GUINT_TO_POINTER(call->id), call);
+	if (!client_send_frame(client, FRAME_OPEN, call->id, text, len, error)) {
+		circuit_call_free(call);
+		return NULL;
+	}
+	return call;
+}
+
+static gboolean
+call_reply_error(CircuitCall *call, GError **error)
+{
+	g_set_error_literal(error, CIRCUIT_ERROR, call->error_code,
+	                    call->error_message ? call->error_message : "operation failed");
+	return FALSE;
+}
+
+gboolean
+circuit_call_wants_body(CircuitCall *call, GError **error)
+{
+	while (!call->credit_seen && !call->got_reply && !call->remote_eof)
+		if (!client_pump(call->client, -1, error))
+			return FALSE;
+	return call->credit_seen;
+}
+
+gboolean
+circuit_call_write(CircuitCall *call, const void *data, gsize len, GError **error)
+{
+	const guint8 *p = data;
+	while (len > 0) {
+		if (call->remote_eof || (call->got_reply && !call->reply_ok)) {
+			if (call->got_reply && !call->reply_ok)
+				return call_reply_error(call, error);
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+			            "the server stopped reading the input");
+			return FALSE;
+		}
+		if (call->send_credit == 0) {
+			if (!client_pump(call->client, -1, error))
+				return FALSE;
+			continue;
+		}
+		gsize n = MIN(len, MIN(call->send_credit, FRAME_DATA_CHUNK));
+		if (!client_send_frame(call->client, FRAME_DATA, call->id, p, n, error))
+			return FALSE;
+		call->send_credit -= n;
+		p += n;
+		len -= n;
+	}
+	return TRUE;
+}
+
+gboolean
+circuit_call_close_write(CircuitCall *call, GError **error)
+{
+	if (call->write_closed)
+		return TRUE;
+	call->write_closed = TRUE;
+	if (call->remote_reset)
+		return TRUE;
+	return client_send_frame(call->client, FRAME_EOF, call->id, NULL, 0, error);
+}
+
+gboolean
+circuit_call_reply(CircuitCall *call, JsonNode **result, gboolean *failed_outcome, int timeout_ms,
+                   GError **error)
+{
+	while (!call->got_reply && !call->remote_reset) {
+		if (call->remote_eof) {
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PROTOCOL,
+			            "the server ended the call without a reply");
+			return FALSE;
+		}
+		if (!client_pump(call->client, timeout_ms, error))
+			return FALSE;
+	}
+	if (!call->got_reply || !call->reply_ok)
+		return call_reply_error(call, error);
+	if (result)
+		*result = call->result ? json_node_ref(call->result) : NULL;
+	if (failed_outcome)
+		*failed_outcome = call->failed_outcome;
+	return TRUE;
+}
+
+/* Returns credit for what the application consumed; doubles as the ack. */
+static gboolean
+call_flush_credit(CircuitCall *call, GError **error)
+{
+	if (call->consumed == 0 || call->remote_eof)
+		return TRUE;
+	guint8 buf[4];
+	frame_u32_encode(buf, (guint32)call->consumed);
+	call->consumed = 0;
+	return client_send_frame(call->client, FRAME_CREDIT, call->id, buf, 4, error);
+}
+
+gssize
+circuit_call_read(CircuitCall *call, void *buf, gsize len, int timeout_ms, GError **error)
+{
+	if (!call_flush_credit(call, error))
+		return -1;
+	while (g_queue_is_empty(&call->data)) {
+		if (call->remote_reset) {
+			call_reply_error(call, error);
+			return -1;
+		}
+		if (call->remote_eof)
+			return 0;
+		if (!client_pump(call->client, timeout_ms, error))
+			return -1;
+	}
+	gsize done = 0;
+	while (done < len && !g_queue_is_empty(&call->data)) {
+		GBytes *head = g_queue_peek_head(&call->data);
+		gsize size = 0;
+		const guint8 *p = g_bytes_get_data(head, &size);
+		gsize n = MIN(len - done, size - call->data_off);
+		memcpy((guint8 *)buf + done, p + call->data_off, n);
+		done += n;
+		call->data_off += n;
+		if (call->data_off == size) {
+			g_bytes_unref(g_queue_pop_head(&call->data));
+			call->data_off = 0;
+		}
+	}
+	call->consumed += done;
+	return (gssize)done;
+}
+
+void
+circuit_call_free(CircuitCall *call)
+{
+	if (!call)
+		return;
+	CircuitClient *c = call->client;
+	if (!c->dead && !call->remote_reset) {
+		gboolean all_read = call->remote_eof && g_queue_is_empty(&call->data);
+		if (all_read) {
+			/* Our EOF says: everything arrived whole. */
+			if (!call->write_closed)
+				client_send_frame(c, FRAME_EOF, call->id, NULL, 0, NULL);
+		} else {
+			/* Credit first, so the server knows exactly what we consumed. */
+			if (call->consumed) {
+				guint8 buf[4];
+				frame_u32_encode(buf, (guint32)call->consumed);
+				client_send_frame(c, FRAME_CREDIT, call->id, buf, 4, NULL);
+			}
+			client_send_frame(c, FRAME_RESET, call->id, NULL, 0, NULL);
+		}
+	}
+	g_hash_table_remove(c->calls, GUINT_TO_POINTER(call->id));
+	GBytes *b;
+	while ((b = g_queue_pop_head(&call->data)))
+		g_bytes_unref(b);
+	if (call->result)
+		json_node_unref(call->result);
+	g_free(call->error_message);
+	g_free(call);
+}
+
+/* ---- conveniences -------------------------------------------------------- */
+
+/* Runs a call without body or output and returns its result. */
+static gboolean
+client_simple(CircuitClient *c, const char *verb, const char *path, const char *const *args,
+              JsonNode **result, GError **error)
+{
+	CircuitCall *call = circuit_call_open(c, verb, path, args, error);
+	if (!call)
+		return FALSE;
+	gboolean ok = circuit_call_reply(call, result, NULL, -1, error);
+	/* Drain to the server's EOF so that freeing acknowledges cleanly. */
+	while (ok && !call->remote_eof)
+		if (!client_pump(c, -1, NULL))
+			break;
+	circuit_call_free(call);
+	return ok;
+}
+
+static void
+client_entry_free(gpointer data)
+{
+	CircuitEntry *e = data;
+	g_free(e->path);
+	g_free(e->kind);
+	g_free(e);
+}
+
+GPtrArray *
+circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError **error)
+{
+	g_autofree char *full =
+	        recursive && !g_str_has_suffix(path, "/...")
+	                ? g_strconcat(g_str_has_suffix(path, "/") ? "" : path,
+	                              g_str_has_suffix(path, "/") ? path : "",
+	                              g_str_has_suffix(path, "/") ? "..." : "/...", NULL)
+	                : g_strdup(path);
+	g_autoptr(JsonNode) result = NULL;
+	if (!client_simple(client, "ls", full, NULL, &result, error))
+		return NULL;
+	GPtrArray *out = g_ptr_array_new_with_free_func(client_entry_free);
+	if (!result || !JSON_NODE_HOLDS_OBJECT(result))
+		return out;
+	JsonObject *o = json_node_get_object(result);
+	JsonArray *a = json_object_has_member(o, "entries")
+	                       ? json_object_get_array_member(o, "entries")
+	                       : NULL;
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonObject *e = json_array_get_object_element(a, i);
+		CircuitEntry *entry = g_new0(CircuitEntry, 1);
+		entry->path = g_strdup(json_object_get_string_member_with_default(e, "path", ""));
+		JsonNode *k = json_object_get_member(e, "kind");
+		entry->kind =
+		        k && !JSON_NODE_HOLDS_NULL(k) ? g_strdup(json_node_get_string(k)) : NULL;
+		g_ptr_array_add(out, entry);
+	}
+	return out;
+}
+
+JsonNode *
+circuit_peek(CircuitClient *client, const char *path, GError **error)
+{
+	JsonNode *result = NULL;
+	if (!client_simple(client, "peek", path, NULL, &result, error))
+		return NULL;
+	return result ? result : json_node_new(JSON_NODE_NULL);
+}
+
+gboolean
+circuit_scrub(CircuitClient *client, const char *path, GError **error)
+{
+	return client_simple(client, "scrub", path, NULL, NULL, error);
+}
+
+gboolean
+circuit_make(CircuitClient *client, const char *kind, const char *path, const char *const *args,
+             const void *body, gsize body_len, GError **error)
+{
+	g_autofree char *verb = g_strconcat("mk", kind, NULL);
+	CircuitCall *call = circuit_call_open(client, verb, path, args, error);
+	if (!call)
+		return FALSE;
+	gboolean ok = TRUE;
+	GError *local = NULL;
+	if (circuit_call_wants_body(call, &local)) {
+		ok = circuit_call_write(call, body, body ? body_len : 0, &local) &&
+		     circuit_call_close_write(call, &local);
+	}
+	if (local && !call->got_reply) {
+		g_propagate_error(error, local);
+		circuit_call_free(call);
+		return FALSE;
+	}
+	g_clear_error(&local);
+	ok = circuit_call_reply(call, NULL, NULL, -1, error);
+	while (ok && !call->remote_eof)
+		if (!client_pump(client, -1, NULL))
+			break;
+	circuit_call_free(call);
+	return ok;
+}
+
+gboolean
+circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsize len,
+                  int timeout_ms, GError **error)
+{
+	CircuitCall *call = circuit_call_open(client, "send", path, NULL, error);
+	if (!call)
+		return FALSE;
+	GError *local = NULL;
+	gboolean ok = TRUE;
+	if (circuit_call_wants_body(call, &local))
+		ok = circuit_call_write(call, data, len, &local) &&
+		     circuit_call_close_write(call, &local);
+	if (!ok && !call->got_reply) {
+		g_propagate_error(error, local);
+		circuit_call_free(call);
+		return FALSE;
+	}
+	g_clear_error(&local);
+	ok = circuit_call_reply(call, NULL, NULL, timeout_ms, error);
+	while (ok && !call->remote_eof)
+		if (!client_pump(client, -1, NULL))
+			break;
+	circuit_call_free(call);
+	return ok;
+}
+
+GBytes *
+circuit_chan_recv(CircuitClient *client, const char *path, int timeout_ms, GError **error)
+{
+	CircuitCall *call = circuit_call_open(client, "recv", path, NULL, error);
+	if (!call)
+		return NULL;
+	if (!circuit_call_reply(call, NULL, NULL, timeout_ms, error)) {
+		circuit_call_free(call);
+		return NULL;
+	}
+	GByteArray *msg = g_byte_array_new();
+	guint8 buf[64 * 1024];
+	for (;;) {
+		gssize n = circuit_call_read(call, buf, sizeof buf, -1, error);
+		if (n < 0) {
+			g_byte_array_unref(msg);
+			circuit_call_free(call);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		g_byte_array_append(msg, buf, (guint)n);
+	}
+	circuit_call_free(call);
+	return g_byte_array_free_to_bytes(msg);
+}
+
+gboolean
+circuit_chan_close(CircuitClient *client, const char *path, GError **error)
+{
+	return client_simple(client, "close", path, NULL, NULL, error);
+}
