@@ -17,6 +17,8 @@ unset CIRCUIT CIRCUIT_DISCOVER CIRCUIT_HMAC
 t_cleanup() {
 	local rc=$?
 	set +e
+	# Background jobs the test forgot to track are ours to stop too.
+	for pid in $(jobs -p); do T_PIDS+=("$pid"); done
 	for pid in "${T_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in "${T_PIDS[@]}"; do
 		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
@@ -44,7 +46,8 @@ t_track() { T_PIDS+=("$1"); }
 T_NSERVERS=0
 start_server() {
 	T_NSERVERS=$((T_NSERVERS + 1))
-	local n=$T_NSERVERS out="$T_TMP/server$n.url"
+	local n=$T_NSERVERS
+	local out="$T_TMP/server$n.url"
 	SERVER_LOG="$T_TMP/server$n.log"
 	local addr=(-a 127.0.0.1:0)
 	for a in "$@"; do case "$a" in -a|--addr|-if|--if) addr=();; esac; done
