@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *cli_verb = "circuit";
+static const char *cli_verb = NULL;
 
 static int cli_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
@@ -24,7 +24,10 @@ cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	g_autofree char *m = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "circuit %s: %s (see circuit help)\n", cli_verb, m);
+	if (cli_verb)
+		fprintf(stderr, "circuit %s: %s (see circuit help)\n", cli_verb, m);
+	else
+		fprintf(stderr, "circuit: %s (see circuit help)\n", m);
 	return CIRCUIT_EXIT_USAGE;
 }
 
@@ -39,10 +42,11 @@ cli_report(const char *path, const GError *error)
 		code = CIRCUIT_EXIT_CLOSED;
 	g_autofree char *msg = g_strdup(error->message);
 	g_strdelimit(msg, "\r\n", ' ');
+	const char *verb = cli_verb ? cli_verb : "";
 	if (path && !strstr(msg, path))
-		fprintf(stderr, "circuit %s %s: %s\n", cli_verb, path, msg);
+		fprintf(stderr, "circuit %s %s: %s\n", verb, path, msg);
 	else
-		fprintf(stderr, "circuit %s: %s\n", cli_verb, msg);
+		fprintf(stderr, "circuit %s: %s\n", verb, msg);
 	return code;
 }
 
