@@ -89,16 +89,19 @@ daemon_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpoint
 	return G_LOG_WRITER_HANDLED;
 }
 
-/* Turns -discover, -if, -docker... into their -- spelling (the original's). */
-static void
+/* (transfer full) argv with -discover, -if, -docker... in their -- spelling
+ * (the original's single-dash long flags). */
+static char **
 daemon_normalize_args(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
+	char **out = g_new0(char *, argc + 1);
+	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		if (a[0] == '-' && a[1] != '-' && a[1] && a[2] && a[2] != '=' &&
-		    g_ascii_isalpha(a[2]))
-			argv[i] = g_strconcat("-", a, NULL);
+		gboolean single = i > 0 && a[0] == '-' && a[1] != '-' && a[1] && a[2] &&
+				  a[2] != '=' && g_ascii_isalpha(a[2]);
+		out[i] = single ? g_strconcat("-", a, NULL) : g_strdup(a);
 	}
+	return out;
 }
 
 static char *
@@ -264,13 +267,13 @@ main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	g_log_set_writer_func(daemon_log_writer, NULL, NULL);
-	daemon_normalize_args(argc, argv);
+	g_auto(GStrv) args = daemon_normalize_args(argc, argv);
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- the circuit server");
 	g_option_context_add_main_entries(ctx, daemon_entries, NULL);
 	g_option_context_set_summary(ctx, "Serves this host's part of the circuit: processes, "
 	                                  "channels, DNS and containers at anchors.");
 	GError *error = NULL;
-	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+	if (!g_option_context_parse_strv(ctx, &args, &error)) {
 		g_autofree char *m = g_strdup_printf("%s (see circuitd --help)", error->message);
 		return daemon_fail(m);
 	}
@@ -278,8 +281,8 @@ main(int argc, char **argv)
 		printf("circuitd %s\n", CIRCUIT_VERSION);
 		return 0;
 	}
-	if (argc > 1) {
-		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", argv[1]);
+	if (args[0] && args[1]) {
+		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", args[1]);
 		return daemon_fail(m);
 	}
 	if (opt.join || opt.discover)

@@ -425,6 +425,7 @@ static void
 proc_on_kill_timer(CircuitWatch *w, gpointer data)
 {
 	Proc *p = data;
+	g_clear_pointer(&p->kill_timer, circuit_watch_cancel);
 	/* Grace is over: whatever is left of the group dies now. */
 	kill(-p->pid, SIGKILL);
 	if (p->exited)
@@ -435,6 +436,8 @@ static void
 proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 {
 	Proc *p = data;
+	/* Releasing below may drop the last reference: keep p alive until we return. */
+	CircuitElement *element = circuit_element_ref(p->element);
 	p->exited = TRUE;
 	p->wstatus = wstatus;
 	p->ended = g_date_time_new_now_utc();
@@ -450,6 +453,7 @@ proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 		proc_release_done(p); /* the whole group is gone */
 	if (p->spec->scrub && !circuit_element_is_scrubbed(p->element))
 		circuit_element_scrub(p->element);
+	circuit_element_unref(element);
 }
 
 static gboolean

@@ -48,9 +48,10 @@ c scrub /$X/group
 wait_until 5 bash -c "! kill -0 -$pid 2>/dev/null"
 ok "scrub terminates the whole process group"
 
-echo '{"Path":"/bin/sh","Args":["-c","trap \"\" TERM; while :; do sleep 0.1; done"]}' | c mkproc /$X/stubborn
+echo "{\"Path\":\"/bin/sh\",\"Args\":[\"-c\",\"trap '' TERM; touch $T_TMP/ready; while :; do sleep 0.1; done\"]}" |
+	c mkproc /$X/stubborn
 pid=$(c peek /$X/stubborn | sed -n 's/.*"Pid" : \([0-9]*\).*/\1/p')
-sleep 0.3
+wait_until 10 test -e "$T_TMP/ready"
 c scrub /$X/stubborn
 sleep 0.3
 kill -0 "$pid" 2>/dev/null || fail "a TERM-ignoring process should survive until the grace period ends"
