@@ -8,6 +8,7 @@
 #include <circuit/plugin.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,8 @@ cli_report(const char *path, const GError *error)
 		code = CIRCUIT_EXIT_UNREACHABLE;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_CLOSED)
 		code = CIRCUIT_EXIT_CLOSED;
+	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_USAGE)
+		code = CIRCUIT_EXIT_USAGE;
 	g_autofree char *msg = g_strdup(error->message);
 	g_strdelimit(msg, "\r\n", ' ');
 	const char *verb = cli_verb ? cli_verb : "";
@@ -267,6 +270,10 @@ int
 main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Streams allocate and free 64 KiB frames at a high rate: keep the heap
+	 * instead of giving it back to the kernel after every frame. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	g_autofree char *dial = NULL, *discover = NULL, *hmac = NULL;
 	int rc = 0;
 	if (argc >= 2 && strcmp(argv[1], "start") == 0)

@@ -54,6 +54,7 @@ anchor_path_split(const char *path, gboolean *recursive, GError **error)
 		return NULL;
 	}
 	gsize len = strlen(path);
+	gboolean stripped = FALSE;
 	if (len >= 4 && strcmp(path + len - 4, "/...") == 0) {
 		if (!recursive) {
 			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
@@ -62,8 +63,18 @@ anchor_path_split(const char *path, gboolean *recursive, GError **error)
 		}
 		*recursive = TRUE;
 		len -= 4;
+		stripped = TRUE;
 	} else if (len > 1 && path[len - 1] == '/') {
 		len--;
+		stripped = TRUE;
+	}
+	/* What is left may not end in "/" again: "//" and "//..." hold an empty name. */
+	if ((len > 1 || (len == 1 && stripped)) && path[len - 1] == '/') {
+		if (recursive)
+			*recursive = FALSE;
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "path \"%s\": empty anchor name", path);
+		return NULL;
 	}
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	const char *p = path + 1, *end = path + len;

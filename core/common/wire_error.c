@@ -15,6 +15,7 @@ static const char *const wire_error_names[] = {
         [CIRCUIT_ERROR_DISCONNECTED] = "disconnected",
         [CIRCUIT_ERROR_TOO_BIG] = "too-big",
         [CIRCUIT_ERROR_UNAVAILABLE] = "unavailable",
+        [CIRCUIT_ERROR_USAGE] = "usage",
 };
 
 GQuark

@@ -57,16 +57,41 @@ circuit_host_scrub_grace(CircuitHost *host)
 	return host_config.grace;
 }
 
+static GString *host_guard_buf;
+static ev_prepare host_guard_prepare;
+
+/* Runs before the loop sleeps: by then replies of this turn are written, so
+ * waking circuit-guard does not delay them. */
+static void
+host_guard_flush(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	ev_prepare_stop(loop, w);
+	const char *p = host_guard_buf->str;
+	gsize left = host_guard_buf->len;
+	while (left > 0) {
+		ssize_t n = write(host_config.guard_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break; /* the guard is gone; nothing better to do */
+		p += n;
+		left -= (gsize)n;
+	}
+	g_string_truncate(host_guard_buf, 0);
+}
+
 static void
 host_guard_write(char sign, pid_t pgid)
 {
 	if (host_config.guard_fd < 0)
 		return;
-	char line[32];
-	int n = snprintf(line, sizeof line, "%c%ld\n", sign, (long)pgid);
-	/* A short pipe write of < PIPE_BUF bytes is atomic. */
-	while (write(host_config.guard_fd, line, (size_t)n) < 0 && errno == EINTR)
-		;
+	if (!host_guard_buf) {
+		host_guard_buf = g_string_new(NULL);
+		ev_prepare_init(&host_guard_prepare, host_guard_flush);
+	}
+	g_string_append_printf(host_guard_buf, "%c%ld\n", sign, (long)pgid);
+	if (!ev_is_active(&host_guard_prepare))
+		ev_prepare_start(EV_DEFAULT, &host_guard_prepare);
 }
 
 void

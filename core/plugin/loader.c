@@ -6,7 +6,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(circuit - plugin - error, plugin_error)
+GQuark
+plugin_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-plugin-error");
+}
 
 void
 plugin_free(Plugin *plugin)
@@ -35,21 +39,26 @@ plugin_kind_from_path(const char *path)
 }
 
 static gboolean
-plugin_descriptor_sane(const CircuitPluginDescriptor *d, GError **error)
+plugin_descriptor_sane(const char *path, const CircuitPluginDescriptor *d, GError **error)
 {
 	if (!d->create || !d->peek) {
 		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
-		            "descriptor of \"%s\" lacks create or peek", d->kind);
+		            "plugin %s: its descriptor lacks %s", path,
+		            !d->create ? "create" : "peek");
 		return FALSE;
 	}
 	for (guint i = 0; i < d->n_ops; i++) {
 		const CircuitOp *op = &d->ops[i];
 		static const char *const reserved[] = {"ls", "peek", "scrub", "mk", NULL};
-		if (!op->name || !*op->name || !op->run || op->min_args > op->max_args ||
-		    g_strv_contains(reserved, op->name)) {
+		const char *why = !op->name || !*op->name               ? "has no name"
+		                  : !op->run                            ? "has no run function"
+		                  : op->min_args > op->max_args         ? "has min_args > max_args"
+		                  : g_strv_contains(reserved, op->name) ? "uses a reserved name"
+		                                                        : NULL;
+		if (why) {
 			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
-			            "descriptor of \"%s\": operation %u is malformed or reserved",
-			            d->kind, i);
+			            "plugin %s: operation %u (\"%s\") %s", path, i,
+			            op->name ? op->name : "", why);
 			return FALSE;
 		}
 	}
@@ -105,7 +114,7 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 		g_module_close(module);
 		return NULL;
 	}
-	if (!plugin_descriptor_sane(d, error)) {
+	if (!plugin_descriptor_sane(path, d, error)) {
 		g_module_close(module);
 		return NULL;
 	}

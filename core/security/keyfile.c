@@ -11,7 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(circuit - keyfile - error - quark, keyfile_error)
+GQuark
+keyfile_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-keyfile-error-quark");
+}
 
 struct _Keyfile {
 	gsize n_keys;

@@ -10,7 +10,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(circuit - noise - error - quark, noise_error)
+GQuark
+noise_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-noise-error-quark");
+}
 
 #define NOISE_PROTOCOL_PREFIX "Noise_NN"
 #define NOISE_PROTOCOL_SUFFIX "_25519_ChaChaPoly_BLAKE2s"

@@ -7,7 +7,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(circuit - seal - error - quark, seal_error)
+GQuark
+seal_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-seal-error-quark");
+}
 
 #define SEAL_KEY_LABEL "Circuit sealed datagram key v1"
 

@@ -6,7 +6,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(circuit - security - error - quark, security_error)
+GQuark
+security_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-security-error-quark");
+}
 
 static bool
 security_check_algorithms(GError **error)

@@ -33,6 +33,29 @@ static struct {
 
 static void conn_close(Conn *conn, const char *why);
 
+/*
+ * Closes @conn on the next loop turn. Used where a send fails: the caller
+ * may be deep inside a plugin's callback, which must not see its streams
+ * vanish under it.
+ */
+static void
+conn_close_soon(Conn *conn, const char *why)
+{
+	if (conn->broken || conn->state == CONN_CLOSED)
+		return;
+	conn->broken = TRUE;
+	g_info("connection from %s: %s", conn->peer, why);
+	ev_io_stop(EV_DEFAULT, &conn->wio);
+	ev_io_stop(EV_DEFAULT, &conn->rio);
+	ev_timer_start(EV_DEFAULT, &conn->close_timer);
+}
+
+static void
+conn_on_close_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	conn_close(w->data, NULL);
+}
+
 const char *
 conn_peer(Conn *conn)
 {
@@ -82,7 +105,7 @@ conn_flush(Conn *conn)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			conn_close(conn, g_strerror(errno));
+			conn_close_soon(conn, g_strerror(errno));
 			return;
 		}
 		conn->out_bytes -= (gsize)w;
@@ -102,7 +125,7 @@ conn_flush(Conn *conn)
 	if (g_queue_is_empty(&conn->out)) {
 		ev_io_stop(EV_DEFAULT, &conn->wio);
 		if (conn->close_after_flush)
-			conn_close(conn, NULL);
+			conn_close_soon(conn, "refused");
 	} else {
 		ev_io_start(EV_DEFAULT, &conn->wio);
 	}
@@ -121,7 +144,7 @@ conn_queue(Conn *conn, GBytes *bytes)
 void
 conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload, gsize len)
 {
-	if (conn->state == CONN_CLOSED)
+	if (conn->state == CONN_CLOSED || conn->broken)
 		return;
 	guint8 *buf = g_malloc(FRAME_HEADER_SIZE + len);
 	frame_header_encode(buf, type, stream, (guint32)len);
@@ -135,7 +158,7 @@ conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload,
 void
 conn_send_data(Conn *conn, guint32 stream, GBytes *bytes)
 {
-	if (conn->state == CONN_CLOSED)
+	if (conn->state == CONN_CLOSED || conn->broken)
 		return;
 	guint8 *hdr = g_malloc(FRAME_HEADER_SIZE);
 	frame_header_encode(hdr, FRAME_DATA, stream, (guint32)g_bytes_get_size(bytes));
@@ -162,6 +185,7 @@ conn_close(Conn *conn, const char *why)
 	ev_io_stop(EV_DEFAULT, &conn->rio);
 	ev_io_stop(EV_DEFAULT, &conn->wio);
 	ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
+	ev_timer_stop(EV_DEFAULT, &conn->close_timer);
 	close(conn->fd);
 	conn->fd = -1;
 	OutChunk *c;
@@ -463,7 +487,9 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_init(&conn->rio, conn_on_readable, fd, EV_READ);
 		ev_io_init(&conn->wio, conn_on_writable, fd, EV_WRITE);
 		ev_timer_init(&conn->hello_timer, conn_on_hello_timeout, CONN_HELLO_TIMEOUT, 0.);
+		ev_timer_init(&conn->close_timer, conn_on_close_timer, 0., 0.);
 		conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
+		conn->close_timer.data = conn;
 		ev_io_start(EV_DEFAULT, &conn->rio);
 		ev_timer_start(EV_DEFAULT, &conn->hello_timer);
 		transport.conns = g_list_prepend(transport.conns, conn);

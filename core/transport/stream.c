@@ -111,6 +111,8 @@ stream_flush(CircuitStream *s)
 	}
 }
 
+static JsonNode *stream_error_node(int code, const char *message);
+
 static void
 stream_send_json(CircuitStream *s, FrameType type, JsonNode *node)
 {
@@ -118,6 +120,16 @@ stream_send_json(CircuitStream *s, FrameType type, JsonNode *node)
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	json_generator_set_root(gen, node);
 	g_autofree char *text = json_generator_to_data(gen, &len);
+	if (len > FRAME_MAX) {
+		/* A reply must fit one frame; say so instead of breaking the connection. */
+		g_autofree char *m = g_strdup_printf("the reply of %zu bytes is over the %u-byte "
+		                                     "frame cap",
+		                                     len, FRAME_MAX);
+		g_autoptr(JsonNode) err = stream_error_node(CIRCUIT_ERROR_TOO_BIG, m);
+		json_generator_set_root(gen, err);
+		g_free(text);
+		text = json_generator_to_data(gen, &len);
+	}
 	if (s->conn)
 		conn_send_frame(s->conn, type, s->id, text, len);
 }
@@ -263,7 +275,9 @@ circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
 		p += n;
 		len -= n;
 	}
+	stream_ref(stream);
 	stream_flush(stream);
+	stream_unref(stream);
 }
 
 GBytes *

@@ -23,6 +23,8 @@ struct Conn {
 	GQueue out; /* OutChunk */
 	gsize out_bytes;
 	gboolean close_after_flush;
+	gboolean broken; /* a write failed: closed on the next loop turn */
+	ev_timer close_timer;
 	GHashTable *streams; /* guint32 id -> CircuitStream */
 	const TransportHandlers *handlers;
 	GList *link; /* in the global connection list */

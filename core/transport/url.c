@@ -57,7 +57,8 @@ url_parse_hostport(const char *text, const char *end, gboolean default_port, Url
 		char *num = g_strndup(colon + 1, (gsize)(end - colon - 1));
 		char *stop = NULL;
 		long port = strtol(num, &stop, 10);
-		gboolean ok = *num && stop && *stop == '\0' && port >= 0 && port <= 65535;
+		gboolean ok = g_ascii_isdigit(num[0]) && stop && *stop == '\0' && port >= 0 &&
+		              port <= 65535;
 		g_free(num);
 		if (!ok) {
 			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
@@ -104,7 +105,7 @@ url_parse(const char *text, gboolean default_port, Url *out, GError **error)
 		char *id = g_strndup(id_slash + 1, (gsize)(end - id_slash - 1));
 		if (id[0] == 'Q')
 			id[0] = 'X';
-		for (char *p = id + 1; *p; p++)
+		for (char *p = id[0] ? id + 1 : id; *p; p++)
 			*p = g_ascii_tolower(*p);
 		if (!anchor_server_id_valid(id)) {
 			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,

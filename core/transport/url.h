@@ -16,5 +16,6 @@ typedef struct {
 /* Parses a circuit URL or HOST[:PORT] (port default 11022 when @default_port). */
 gboolean url_parse(const char *text, gboolean default_port, Url *out, GError **error);
 void url_clear(Url *url);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Url, url_clear)
 /* (transfer full) "circuit://HOST:PORT/PID/ID". */
 char *url_format(const char *host, guint16 port, long pid, const char *id);

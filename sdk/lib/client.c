@@ -54,7 +54,11 @@ struct CircuitCall {
 	gboolean write_closed;
 };
 
-G_DEFINE_QUARK(circuit - client - error, circuit_client_error)
+GQuark
+circuit_client_error_quark(void)
+{
+	return g_quark_from_static_string("circuit-client-error");
+}
 
 /* ---- connection ---------------------------------------------------------- */
 
@@ -474,9 +478,10 @@ circuit_client_server_url(CircuitClient *client)
 
 /* ---- calls --------------------------------------------------------------- */
 
-CircuitCall *
-circuit_call_open(CircuitClient *client, const char *verb, const char *path,
-                  const char *const *args, GError **error)
+/* Opens a call; @inline_body (nullable, UTF-8) travels inside the request. */
+static CircuitCall *
+client_call_open(CircuitClient *client, const char *verb, const char *path, const char *const *args,
+                 const char *inline_body, GError **error)
 {
 	g_return_val_if_fail(client && verb && path, NULL);
 	if (!client_check(client, error))
@@ -500,6 +505,10 @@ circuit_call_open(CircuitClient *client, const char *verb, const char *path,
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "window");
 	json_builder_add_int_value(b, CLIENT_WINDOW);
+	if (inline_body) {
+		json_builder_set_member_name(b, "body");
+		json_builder_add_string_value(b, inline_body);
+	}
 	json_builder_end_object(b);
 	g_autoptr(JsonNode) root = json_builder_get_root(b);
 	g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -522,6 +531,13 @@ circuit_call_open(CircuitClient *client, const char *verb, const char *path,
 		return NULL;
 	}
 	return call;
+}
+
+CircuitCall *
+circuit_call_open(CircuitClient *client, const char *verb, const char *path,
+                  const char *const *args, GError **error)
+{
+	return client_call_open(client, verb, path, args, NULL, error);
 }
 
 static gboolean
@@ -757,12 +773,17 @@ circuit_make(CircuitClient *client, const char *kind, const char *path, const ch
              const void *body, gsize body_len, GError **error)
 {
 	g_autofree char *verb = g_strconcat("mk", kind, NULL);
-	CircuitCall *call = circuit_call_open(client, verb, path, args, error);
+	/* A small text body goes inside the request: one round trip, not two. */
+	g_autofree char *inline_body = NULL;
+	if (body && body_len <= 64 * 1024 && g_utf8_validate(body, (gssize)body_len, NULL) &&
+	    !memchr(body, 0, body_len))
+		inline_body = g_strndup(body, body_len);
+	CircuitCall *call = client_call_open(client, verb, path, args, inline_body, error);
 	if (!call)
 		return FALSE;
 	gboolean ok = TRUE;
 	GError *local = NULL;
-	if (circuit_call_wants_body(call, &local)) {
+	if (!inline_body && circuit_call_wants_body(call, &local)) {
 		ok = circuit_call_write(call, body, body ? body_len : 0, &local) &&
 		     circuit_call_close_write(call, &local);
 	}

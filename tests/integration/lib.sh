@@ -27,7 +27,15 @@ t_cleanup() {
 	done
 	if [ $rc -ne 0 ]; then
 		echo "--- $T_NAME failed (rc=$rc); server logs:"
-		for f in "$T_TMP"/server*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
+		for f in "$T_TMP"/server*.log; do
+			[ -f "$f" ] || continue
+			echo "== $f"
+			if grep -q 'Sanitizer' "$f"; then
+				sed -n '/ERROR: .*Sanitizer/,$p' "$f" | grep -v '^ *0x' | head -n 80
+			else
+				tail -n 40 "$f"
+			fi
+		done
 	fi
 	rm -rf "$T_TMP"
 	exit $rc

@@ -41,8 +41,8 @@ start_fails "$FIX/abimajor" abimajor "built for SDK ABI 2."
 start_fails "$FIX/abiminor" abiminor "built for SDK ABI 1."
 start_fails "$FIX/wrongkind" wrongkind 'declares kind "otherkind"'
 start_fails "$FIX/good" good,good 'kind "good" is loaded already'
-start_fails "$FIX/nocreate" nocreate 'lacks create or peek'
-start_fails "$FIX/nopeek" nopeek 'lacks create or peek'
+start_fails "$FIX/nocreate" nocreate 'its descriptor lacks create'
+start_fails "$FIX/nopeek" nopeek 'its descriptor lacks peek'
 start_fails "$FIX/peekop" peekop 'reserved'
 
 # Without --plugins: a directory with every broken fixture, the good one and

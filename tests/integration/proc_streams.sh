@@ -42,6 +42,7 @@ first=$!
 t_track $first
 sleep 0.5
 expect_fail 1 "being read by another client" c stdout /$X/busy
+kill -0 $first 2>/dev/null || { rc=0; wait $first || rc=$?; fail "the first reader ended early (rc=$rc)"; }
 kill $first
 ok "a second reader gets busy"
 
@@ -49,12 +50,19 @@ ok "a second reader gets busy"
 # next reader continues where the first one's acknowledged bytes ended.
 seq 1 2000000 >"$T_TMP/seq"
 echo "{\"Path\":\"/bin/cat\",\"Args\":[\"$T_TMP/seq\"]}" | c mkproc /$X/seq
-"$CIRCUIT_BIN" -d "$SERVER_URL" stdout /$X/seq >"$T_TMP/part1" &
+# The first reader writes into a slow consumer, so it is surely mid-stream
+# when it is killed; what it wrote before dying reaches part1.
+mkfifo "$T_TMP/seqfifo"
+"$CIRCUIT_BIN" -d "$SERVER_URL" stdout /$X/seq >"$T_TMP/seqfifo" &
 r1=$!
 t_track $r1
-wait_until 10 bash -c "[ \$(stat -c %s $T_TMP/part1) -gt 100000 ]"
+(while IFS= read -r l; do printf '%s\n' "$l"; done) <"$T_TMP/seqfifo" >"$T_TMP/part1" &
+consumer=$!
+t_track $consumer
+wait_until 20 bash -c "[ \$(stat -c %s $T_TMP/part1) -gt 100000 ]"
 kill -KILL $r1
 wait $r1 2>/dev/null || true
+wait $consumer
 c stdout /$X/seq >"$T_TMP/part2"
 n1=$(stat -c %s "$T_TMP/part1")
 n2=$(stat -c %s "$T_TMP/part2")

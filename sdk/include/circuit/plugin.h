@@ -61,6 +61,7 @@ typedef enum {
 	CIRCUIT_ERROR_DISCONNECTED = 8, /**< the peer went away ("disconnected") */
 	CIRCUIT_ERROR_TOO_BIG = 9,      /**< over a size limit ("too-big") */
 	CIRCUIT_ERROR_UNAVAILABLE = 10, /**< a needed service is missing ("unavailable") */
+	CIRCUIT_ERROR_USAGE = 11,       /**< wrong arguments for the operation ("usage") */
 } CircuitErrorCode;
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// dns_query.c - the query path of the engine: packet in, packet out.
+//
+// The hot path does not build packets. A small hand-written decoder reads
+// the header, the one question and the EDNS0 OPT record (the only parts a
+// query needs); the answer for (lowercased name, type) is then looked up in
+// a cache of encoded answers and copied out with the query's ID, RD/CD
+// bits, question bytes (so the client sees its own name spelling) and OPT
+// patched in. Only on a cache miss is the answer built with ldns from the
+// store. Any change to the records clears the cache.
+//
+// Everything that reads the packet is bounds-checked against its length;
+// the fuzz target tests/fuzz/dns_query.c drives this file.
+#include "dns_store_private.h"
+
+#include <string.h>
+
+/** DNS_HEADER: the fixed header size. */
+#define DNS_HEADER 12
+/** DNS_OPT_SIZE: our OPT record: root, type, class, TTL, empty RDATA. */
+#define DNS_OPT_SIZE 11
+/** DNS_MAX_CHAIN: CNAMEs followed for one answer (loops stop earlier). */
+#define DNS_MAX_CHAIN 8
+/* The cache is emptied when it reaches either bound, so queries for many
+ * distinct (say, random) names cannot make it grow without limit. */
+#define DNS_CACHE_MAX_ENTRIES 65536
+#define DNS_CACHE_MAX_BYTES   (64u << 20)
+
+/* The values of the synthesized SOA (see docs/dns.md). */
+#define DNS_SOA_MNAME   "ns.circuit.invalid."
+#define DNS_SOA_RNAME   "hostmaster.circuit.invalid."
+#define DNS_SOA_TTL     60
+#define DNS_SOA_REFRESH 3600
+#define DNS_SOA_RETRY   600
+#define DNS_SOA_EXPIRE  86400
+#define DNS_SOA_MINIMUM 60
+
+enum {
+	DNS_RCODE_NOERROR = 0,
+	DNS_RCODE_FORMERR = 1,
+	DNS_RCODE_NXDOMAIN = 3,
+	DNS_RCODE_NOTIMP = 4,
+	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_BADVERS = 16,
+};
+
+/** DnsQuery: what the decoder extracted. Pointers point into the packet. */
+typedef struct {
+	guint16 id;
+	guint8 flags_hi, flags_lo; /**< header bytes 2 and 3 */
+	const guint8 *question;    /**< (nullable) raw question: name, type, class */
+	gsize question_len;
+	guint8 qname[DNS_NAME_BUF]; /**< name key (lowercased) */
+	guint16 qtype, qclass;
+	gboolean edns;
+	guint16 edns_size;
+	guint8 edns_version;
+	gboolean edns_do;
+} DnsQuery;
+
+typedef enum {
+	DNS_PARSE_OK,
+	DNS_PARSE_DROP,
+	DNS_PARSE_FORMERR,
+	DNS_PARSE_NOTIMP,
+} DnsParse;
+
+/** DnsCacheEntry: one encoded answer, with ID 0 and question lowercased. */
+typedef struct {
+	guint hash;
+	guint16 qtype;
+	guint8 rcode;
+	gsize len;      /**< bytes of answer */
+	guint8 *answer; /**< points into the same allocation */
+	guint8 *name;   /**< name key, likewise */
+} DnsCacheEntry;
+
+static guint16
+dns_get16(const guint8 *p)
+{
+	return (guint16)((p[0] << 8) | p[1]);
+}
+
+static void
+dns_put16(guint8 *p, guint16 v)
+{
+	p[0] = (guint8)(v >> 8);
+	p[1] = (guint8)v;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Decoder                                                                   */
+
+/* Reads the question name at *pos into @key (lowercased); no compression:
+ * the question is the first name of a message, so nothing can precede it. */
+static gboolean
+dns_parse_qname(const guint8 *pkt, gsize len, gsize *pos, guint8 key[DNS_NAME_BUF])
+{
+	gsize p = *pos;
+	guint n = 0;
+	for (;;) {
+		if (p >= len)
+			return FALSE;
+		guint label = pkt[p++];
+		if (label == 0) {
+			key[1 + n++] = 0;
+			break;
+		}
+		if (label & 0xC0)
+			return FALSE;
+		if (n + 1 + label + 1 > 255 || p + label > len)
+			return FALSE;
+		key[1 + n++] = (guint8)label;
+		for (guint i = 0; i < label; i++)
+			key[1 + n++] = (guint8)g_ascii_tolower(pkt[p + i]);
+		p += label;
+	}
+	key[0] = (guint8)n;
+	*pos = p;
+	return TRUE;
+}
+
+/* Skips a name anywhere after the question (compression allowed). Sets
+ * *root when the name is the root. */
+static gboolean
+dns_skip_name(const guint8 *pkt, gsize len, gsize *pos, gboolean *root)
+{
+	gsize p = *pos;
+	*root = p < len && pkt[p] == 0;
+	for (guint total = 0;;) {
+		if (p >= len)
+			return FALSE;
+		guint label = pkt[p];
+		if (label == 0) {
+			p++;
+			break;
+		}
+		if ((label & 0xC0) == 0xC0) {
+			if (p + 2 > len)
+				return FALSE;
+			p += 2;
+			break;
+		}
+		if (label & 0xC0)
+			return FALSE;
+		total += label + 1;
+		if (total > 255 || p + 1 + label > len)
+			return FALSE;
+		p += 1 + label;
+	}
+	*pos = p;
+	return TRUE;
+}
+
+static DnsParse
+dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
+{
+	if (len < DNS_HEADER)
+		return DNS_PARSE_DROP;
+	q->id = dns_get16(pkt);
+	q->flags_hi = pkt[2];
+	q->flags_lo = pkt[3];
+	q->question = NULL;
+	q->edns = FALSE;
+	if (q->flags_hi & 0x80)
+		return DNS_PARSE_DROP; /* a response: answering could loop */
+	guint qd = dns_get16(pkt + 4), an = dns_get16(pkt + 6), ns = dns_get16(pkt + 8),
+	      ar = dns_get16(pkt + 10);
+	guint opcode = (q->flags_hi >> 3) & 0x0F;
+	gsize pos = DNS_HEADER;
+	if (qd != 1)
+		return opcode == 0 ? DNS_PARSE_FORMERR : DNS_PARSE_NOTIMP;
+	if (!dns_parse_qname(pkt, len, &pos, q->qname) || pos + 4 > len)
+		return opcode == 0 ? DNS_PARSE_FORMERR : DNS_PARSE_NOTIMP;
+	q->qtype = dns_get16(pkt + pos);
+	q->qclass = dns_get16(pkt + pos + 2);
+	pos += 4;
+	q->question = pkt + DNS_HEADER;
+	q->question_len = pos - DNS_HEADER;
+	if (opcode != 0)
+		return DNS_PARSE_NOTIMP;
+	if (an != 0 || ns != 0)
+		return DNS_PARSE_FORMERR;
+	for (guint i = 0; i < ar; i++) {
+		gboolean root = FALSE;
+		if (!dns_skip_name(pkt, len, &pos, &root) || pos + 10 > len)
+			return DNS_PARSE_FORMERR;
+		guint16 type = dns_get16(pkt + pos);
+		guint16 cls = dns_get16(pkt + pos + 2);
+		const guint8 *ttl = pkt + pos + 4;
+		guint16 rdlen = dns_get16(pkt + pos + 8);
+		pos += 10;
+		if (pos + rdlen > len)
+			return DNS_PARSE_FORMERR;
+		pos += rdlen;
+		if (type == LDNS_RR_TYPE_OPT) {
+			/* RFC 6891 6.1.1: one OPT, owned by the root. */
+			if (q->edns || !root)
+				return DNS_PARSE_FORMERR;
+			q->edns = TRUE;
+			q->edns_size = cls;
+			q->edns_version = ttl[1];
+			q->edns_do = (ttl[2] & 0x80) != 0;
+		}
+	}
+	if (pos != len)
+		return DNS_PARSE_FORMERR;
+	return DNS_PARSE_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing answers                                                           */
+
+/* Appends our OPT record at out[pos]; the caller checked room. */
+static gsize
+dns_put_opt(guint8 *out, gsize pos, const DnsQuery *q, guint ext_rcode)
+{
+	guint8 *o = out + pos;
+	o[0] = 0;
+	dns_put16(o + 1, LDNS_RR_TYPE_OPT);
+	dns_put16(o + 3, DNS_UDP_PAYLOAD);
+	o[5] = (guint8)ext_rcode;
+	o[6] = 0; /* version */
+	/* RFC 3225 3: the DO bit of the query is copied to the response. */
+	o[7] = q->edns_do ? 0x80 : 0;
+	o[8] = 0;
+	dns_put16(o + 9, 0);
+	return pos + DNS_OPT_SIZE;
+}
+
+/*
+ * Writes a reply without records: the header, the question when there is
+ * one, and an OPT when the query had one. @rcode may be extended (> 15).
+ */
+static gsize
+dns_reply_empty(const DnsQuery *q, guint rcode, guint8 flags_hi, guint8 *out, gsize cap)
+{
+	gsize need =
+	        DNS_HEADER + (q->question ? q->question_len : 0) + (q->edns ? DNS_OPT_SIZE : 0);
+	if (need > cap)
+		return 0;
+	dns_put16(out, q->id);
+	out[2] = flags_hi;
+	out[3] = (guint8)((q->flags_lo & 0x10) | (rcode & 0x0F));
+	dns_put16(out + 4, q->question ? 1 : 0);
+	dns_put16(out + 6, 0);
+	dns_put16(out + 8, 0);
+	dns_put16(out + 10, q->edns ? 1 : 0);
+	gsize pos = DNS_HEADER;
+	if (q->question) {
+		memcpy(out + pos, q->question, q->question_len);
+		pos += q->question_len;
+	}
+	if (q->edns)
+		pos = dns_put_opt(out, pos, q, rcode >> 4);
+	return pos;
+}
+
+/* Header byte 2 of an error reply: QR, the query's opcode and RD. */
+static guint8
+dns_error_flags(const DnsQuery *q)
+{
+	return (guint8)(0x80 | (q->flags_hi & 0x79));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cache                                                                     */
+
+static guint
+dns_cache_hash(gconstpointer key)
+{
+	return ((const DnsCacheEntry *)key)->hash;
+}
+
+static gboolean
+dns_cache_equal(gconstpointer a, gconstpointer b)
+{
+	const DnsCacheEntry *x = a, *y = b;
+	return x->qtype == y->qtype && dns_name_equal(x->name, y->name);
+}
+
+static guint
+dns_cache_key_hash(const guint8 *name, guint16 qtype)
+{
+	return dns_name_hash(name) * 31u + qtype;
+}
+
+GHashTable *
+dns_cache_table_new(void)
+{
+	return g_hash_table_new_full(dns_cache_hash, dns_cache_equal, g_free, NULL);
+}
+
+void
+dns_cache_clear(DnsStore *store)
+{
+	if (g_hash_table_size(store->cache) > 0)
+		g_hash_table_remove_all(store->cache);
+	store->cache_bytes = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building answers with ldns (cache misses)                                 */
+
+/* The closest SOA record at or above @name in the data, or NULL. */
+static const ldns_rr *
+dns_find_soa(DnsStore *store, const guint8 *name)
+{
+	guint8 key[DNS_NAME_BUF];
+	const guint8 *wire = name + 1;
+	guint len = name[0];
+	for (guint p = 0;;) {
+		key[0] = (guint8)(len - p);
+		memcpy(key + 1, wire + p, len - p);
+		DnsNode *node = dns_store_lookup(store, key);
+		for (guint i = 0; node && i < node->rrs->len; i++) {
+			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+				return rr;
+		}
+		if (wire[p] == 0)
+			return NULL;
+		p += wire[p] + 1u;
+	}
+}
+
+/* The closest encloser of @name: itself if @self_ok and it exists in the
+ * data (as a node or an empty non-terminal), else its longest existing
+ * ancestor, else the root. Returned as a name key in @out. */
+static void
+dns_closest_encloser(DnsStore *store, const guint8 *name, gboolean self_ok,
+                     guint8 out[DNS_NAME_BUF])
+{
+	const guint8 *wire = name + 1;
+	guint len = name[0];
+	guint p = 0;
+	if (!self_ok && wire[0] != 0)
+		p = wire[0] + 1u;
+	for (;;) {
+		out[0] = (guint8)(len - p);
+		memcpy(out + 1, wire + p, len - p);
+		if (wire[p] == 0 || dns_store_lookup(store, out) ||
+		    dns_store_is_ancestor(store, out))
+			return;
+		p += wire[p] + 1u;
+	}
+}
+
+/* (transfer full) The SOA of a negative answer about @name (RFC 2308 3). */
+static ldns_rr *
+dns_negative_soa(DnsStore *store, const guint8 *name, gboolean nodata)
+{
+	const ldns_rr *real = dns_find_soa(store, name);
+	if (real) {
+		ldns_rr *soa = ldns_rr_clone(real);
+		const ldns_rdf *minimum = ldns_rr_rdf(soa, 6);
+		if (minimum && ldns_rdf_size(minimum) == 4)
+			ldns_rr_set_ttl(soa, MIN(ldns_rr_ttl(soa), ldns_rdf2native_int32(minimum)));
+		return soa;
+	}
+	guint8 owner[DNS_NAME_BUF];
+	dns_closest_encloser(store, name, nodata, owner);
+	char *text = g_strdup_printf(". %u IN SOA %s %s %u %u %u %u %u", DNS_SOA_TTL, DNS_SOA_MNAME,
+	                             DNS_SOA_RNAME, store->serial, DNS_SOA_REFRESH, DNS_SOA_RETRY,
+	                             DNS_SOA_EXPIRE, DNS_SOA_MINIMUM);
+	ldns_rr *soa = NULL;
+	ldns_status st = ldns_rr_new_frm_str(&soa, text, DNS_SOA_TTL, NULL, NULL);
+	g_free(text);
+	if (st != LDNS_STATUS_OK)
+		return NULL;
+	ldns_rdf_deep_free(ldns_rr_owner(soa));
+	ldns_rr_set_owner(soa, ldns_dname_new_frm_data(owner[0], owner + 1));
+	return soa;
+}
+
+/* Builds the answer to (@qname, @qtype) with ldns and caches it. */
+static DnsCacheEntry *
+dns_build(DnsStore *store, const guint8 *qname, guint16 qtype)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	ldns_pkt_set_qr(pkt, true);
+	ldns_pkt_set_aa(pkt, true);
+	ldns_pkt_set_opcode(pkt, LDNS_PACKET_QUERY);
+	ldns_rr *question = ldns_rr_new();
+	ldns_rr_set_owner(question, ldns_dname_new_frm_data(qname[0], qname + 1));
+	ldns_rr_set_type(question, qtype);
+	ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(question, true);
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+
+	guint rcode = DNS_RCODE_NOERROR;
+	gboolean negative = FALSE, nodata = FALSE;
+	guint8 names[DNS_MAX_CHAIN + 1][DNS_NAME_BUF];
+	memcpy(names[0], qname, (gsize)qname[0] + 1);
+	guint hop = 0;
+	for (;; hop++) {
+		const guint8 *name = names[hop];
+		DnsNode *node = dns_store_lookup(store, name);
+		if (!node) {
+			if (dns_store_is_ancestor(store, name)) {
+				negative = nodata = TRUE; /* an empty non-terminal */
+			} else if (hop == 0) {
+				negative = TRUE;
+				rcode = DNS_RCODE_NXDOMAIN;
+			}
+			/* A CNAME target outside the data ends the chain: the
+			 * resolver follows it elsewhere. */
+			break;
+		}
+		gboolean found = FALSE;
+		const ldns_rr *cname = NULL;
+		for (guint i = 0; i < node->rrs->len; i++) {
+			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			if (qtype == LDNS_RR_TYPE_ANY || t == qtype) {
+				ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
+				found = TRUE;
+			} else if (t == LDNS_RR_TYPE_CNAME) {
+				cname = rr;
+			}
+		}
+		if (found)
+			break;
+		if (!cname) {
+			negative = nodata = TRUE;
+			break;
+		}
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(cname));
+		if (hop == DNS_MAX_CHAIN)
+			break;
+		dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
+		gboolean loop = FALSE;
+		for (guint i = 0; i <= hop && !loop; i++)
+			loop = dns_name_equal(names[i], names[hop + 1]);
+		if (loop)
+			break;
+	}
+	if (negative) {
+		ldns_rr *soa = dns_negative_soa(store, names[hop], nodata);
+		if (soa)
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, soa);
+	}
+	ldns_pkt_set_rcode(pkt, (guint8)rcode);
+
+	guint8 *wire = NULL;
+	size_t size = 0;
+	ldns_status st = ldns_pkt2wire(&wire, pkt, &size);
+	ldns_pkt_free(pkt);
+	if (st != LDNS_STATUS_OK || size < DNS_HEADER) {
+		free(wire);
+		return NULL;
+	}
+	gsize name_size = (gsize)qname[0] + 1;
+	DnsCacheEntry *e = g_malloc(sizeof *e + size + name_size);
+	e->answer = (guint8 *)(e + 1);
+	e->name = e->answer + size;
+	memcpy(e->answer, wire, size);
+	memcpy(e->name, qname, name_size);
+	free(wire);
+	e->len = size;
+	e->qtype = qtype;
+	e->rcode = (guint8)rcode;
+	e->hash = dns_cache_key_hash(qname, qtype);
+
+	if (g_hash_table_size(store->cache) >= DNS_CACHE_MAX_ENTRIES ||
+	    store->cache_bytes + size > DNS_CACHE_MAX_BYTES)
+		dns_cache_clear(store);
+	g_hash_table_add(store->cache, e);
+	store->cache_bytes += size;
+	return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The query path                                                            */
+
+gsize
+dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, guint8 *out,
+                 gsize out_cap)
+{
+	DnsQuery q;
+	switch (dns_parse(query, len, &q)) {
+	case DNS_PARSE_DROP:
+		return 0;
+	case DNS_PARSE_FORMERR:
+		/* Do not echo an OPT we could not trust; the question is echoed
+		 * when it could be read. */
+		q.edns = FALSE;
+		return dns_reply_empty(&q, DNS_RCODE_FORMERR, dns_error_flags(&q), out, out_cap);
+	case DNS_PARSE_NOTIMP:
+		q.edns = FALSE;
+		return dns_reply_empty(&q, DNS_RCODE_NOTIMP, dns_error_flags(&q), out, out_cap);
+	case DNS_PARSE_OK:
+		break;
+	}
+	if (q.edns && q.edns_version != 0)
+		return dns_reply_empty(&q, DNS_RCODE_BADVERS, dns_error_flags(&q), out, out_cap);
+	if (q.qclass != LDNS_RR_CLASS_IN && q.qclass != LDNS_RR_CLASS_ANY)
+		return dns_reply_empty(&q, DNS_RCODE_REFUSED, dns_error_flags(&q), out, out_cap);
+	switch (q.qtype) {
+	case LDNS_RR_TYPE_AXFR:
+	case LDNS_RR_TYPE_IXFR:
+		return dns_reply_empty(&q, DNS_RCODE_NOTIMP, dns_error_flags(&q), out, out_cap);
+	case LDNS_RR_TYPE_OPT:
+	case LDNS_RR_TYPE_TSIG:
+	case LDNS_RR_TYPE_TKEY:
+		return dns_reply_empty(&q, DNS_RCODE_FORMERR, dns_error_flags(&q), out, out_cap);
+	default:
+		break;
+	}
+
+	DnsCacheEntry probe = {
+	        .hash = dns_cache_key_hash(q.qname, q.qtype), .qtype = q.qtype, .name = q.qname};
+	DnsCacheEntry *e = g_hash_table_lookup(store->cache, &probe);
+	if (!e)
+		e = dns_build(store, q.qname, q.qtype);
+	if (!e)
+		return 0;
+	/* Header byte 2 of an answer: QR, AA, and the query's RD. */
+	guint8 flags_hi = (guint8)(0x84 | (q.flags_hi & 0x01));
+
+	gsize limit = DNS_MAX_MESSAGE;
+	if (!tcp)
+		limit = q.edns ? CLAMP(q.edns_size, DNS_CLASSIC_UDP, DNS_UDP_PAYLOAD)
+		               : DNS_CLASSIC_UDP;
+	limit = MIN(limit, out_cap);
+	gsize total = e->len + (q.edns ? DNS_OPT_SIZE : 0);
+	if (total > limit) {
+		/* RFC 2181 9: a partial RRset is never sent; the client retries
+		 * over TCP on TC. */
+		return dns_reply_empty(&q, e->rcode, flags_hi | 0x02, out, out_cap);
+	}
+	memcpy(out, e->answer, e->len);
+	dns_put16(out, q.id);
+	out[2] = flags_hi;
+	out[3] = (guint8)((q.flags_lo & 0x10) | (e->rcode & 0x0F));
+	memcpy(out + DNS_HEADER, q.question, q.question_len);
+	gsize pos = e->len;
+	if (q.edns) {
+		dns_put16(out + 10, (guint16)(dns_get16(out + 10) + 1));
+		pos = dns_put_opt(out, pos, &q, 0);
+	}
+	return pos;
+}

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// dns_store.h - the DNS engine of one dns element: its records in memory
+// and the authoritative answers built from them (packet in, packet out).
+//
+// Nothing here touches sockets or the circuit SDK, so the engine is linked
+// as-is into its unit tests and its fuzz target. The element glue (dns.c)
+// and the socket code (dns_server.c) call it from the core's loop thread;
+// the engine itself is not thread-safe and needs no locking.
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/** DNS_DEFAULT_TTL: the TTL given to a record whose text has none. */
+#define DNS_DEFAULT_TTL 3600
+/** DNS_CLASSIC_UDP: the UDP size limit of a query without EDNS0 (RFC 1035). */
+#define DNS_CLASSIC_UDP 512
+/**
+ * DNS_UDP_PAYLOAD: the EDNS0 payload size the element advertises and the
+ * largest UDP answer it sends, whatever the client offers (the 2020 DNS
+ * flag-day value, which avoids IP fragmentation).
+ */
+#define DNS_UDP_PAYLOAD 1232
+/** DNS_MAX_MESSAGE: the largest DNS message (TCP's 2-byte length). */
+#define DNS_MAX_MESSAGE 65535
+
+/** DNS_STORE_ERROR: the engine's error domain; the glue maps it to CIRCUIT_ERROR. */
+#define DNS_STORE_ERROR (dns_store_error_quark())
+GQuark dns_store_error_quark(void);
+
+/** DnsStoreError: codes of DNS_STORE_ERROR. */
+typedef enum {
+	DNS_STORE_ERROR_INVALID,   /**< the record text or a name/type is not acceptable */
+	DNS_STORE_ERROR_NOT_FOUND, /**< unset of something that is not there */
+} DnsStoreError;
+
+/** DnsStore: the records of one element, their indexes and the answer cache. */
+typedef struct DnsStore DnsStore;
+
+/** dns_store_new: (transfer full) an empty store. */
+DnsStore *dns_store_new(void);
+
+/** dns_store_free: frees @store and every record. NULL is harmless. */
+void dns_store_free(DnsStore *store);
+
+/**
+ * dns_store_add:
+ * @text: (transfer none): one resource record in zone-file syntax, e.g.
+ *   "miek.nl. 3600 IN MX 10 mx.miek.nl.". Names must be fully qualified;
+ *   a missing TTL means DNS_DEFAULT_TTL, a missing class means IN.
+ * @added: (out) (optional): FALSE if an identical record was already
+ *   there (its TTL is then updated to the new one).
+ *
+ * Adds one record. Invalid text fails with DNS_STORE_ERROR_INVALID and a
+ * one-line message (ldns's reason for text ldns rejects).
+ */
+gboolean dns_store_add(DnsStore *store, const char *text, gboolean *added, GError **error);
+
+/**
+ * dns_store_load:
+ * @text: (transfer none): records, one per line; empty lines and lines
+ *   starting with ';' are skipped.
+ * @n_added: (out) (optional): how many records were new.
+ *
+ * Adds every record, or none: the first bad line fails the whole load
+ * with its line number and the store is left unchanged.
+ */
+gboolean dns_store_load(DnsStore *store, const char *text, guint *n_added, GError **error);
+
+/**
+ * dns_store_remove:
+ * @name: (transfer none): an owner name; a trailing dot is optional here.
+ * @type: (transfer none) (nullable): a type mnemonic ("MX", "TYPE65"); NULL
+ *   removes every record of @name.
+ * @n_removed: (out) (optional): how many records went away.
+ *
+ * Fails with DNS_STORE_ERROR_NOT_FOUND when nothing matched, and with
+ * DNS_STORE_ERROR_INVALID for a malformed name or unknown type.
+ */
+gboolean dns_store_remove(DnsStore *store, const char *name, const char *type, guint *n_removed,
+                          GError **error);
+
+/** dns_store_count: the number of records held. */
+guint dns_store_count(DnsStore *store);
+
+/** dns_store_name_count: the number of distinct owner names held. */
+guint dns_store_name_count(DnsStore *store);
+
+/**
+ * dns_store_records_json: (transfer full) the "Records" object of peek:
+ * lowercased owner name -> array of the records' canonical text lines, in
+ * the order they were added. Names are sorted, so the output is stable.
+ * @budget: roughly the most bytes of JSON to produce (0: no limit); names
+ *   past it are left out whole.
+ * @omitted: (out) (optional): how many records were left out.
+ */
+JsonNode *dns_store_records_json(DnsStore *store, gsize budget, guint *omitted);
+
+/**
+ * dns_store_answer:
+ * @query: (transfer none): one DNS message as received.
+ * @tcp: TRUE if it came over TCP (the size limit is then DNS_MAX_MESSAGE).
+ * @out: (out caller-allocates): where the answer goes.
+ * @out_cap: the size of @out; an answer that does not fit is truncated
+ *   (TC set) as if the transport limit were @out_cap.
+ *
+ * Answers one query. Returns the length of the answer written to @out, or
+ * 0 if the packet must be dropped (too short to answer, or a response).
+ * Never reads past @len, never writes past @out_cap.
+ */
+gsize dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, guint8 *out,
+                       gsize out_cap);
+
+/** dns_store_cache_size: answers currently cached (for tests). */
+guint dns_store_cache_size(DnsStore *store);
+
+G_END_DECLS

@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// test_member.c - core/member: the wire codec against valid, garbage,
+// truncated and oversize input, and the engine's rules driven by hand
+// through a fake MemberIO (the simulator tests are in tests/sim).
+#include <string.h>
+
+#include "member/member.h"
+#include "member/member_wire.h"
+
+/* g_memdup2 needs GLib 2.68; the build accepts 2.66. */
+static guint8 *
+copy_bytes(gconstpointer src, gsize len)
+{
+	guint8 *p = g_malloc(len > 0 ? len : 1);
+	if (len > 0)
+		memcpy(p, src, len);
+	return p;
+}
+
+/* ---- Codec -------------------------------------------------------------- */
+
+static const MemberMsg sample_msgs[] = {
+        {.type = MEMBER_MSG_PING, .seq = 7, .id = 0x1122334455667788ull},
+        {.type = MEMBER_MSG_ACK, .seq = 0xfffffffe, .inc = 3},
+        {.type = MEMBER_MSG_PING_REQ,
+         .seq = 9,
+         .id = 42,
+         .flags = MEMBER_PING_REQ_NACK,
+         .addr = "10.0.0.1:11022",
+         .addr_len = 14},
+        {.type = MEMBER_MSG_NACK, .seq = 1},
+        {.type = MEMBER_MSG_NOT_ME, .seq = 2, .id = 5, .from = 6},
+        {.type = MEMBER_MSG_ALIVE, .id = 77, .inc = 12, .addr = "[::1]:11022", .addr_len = 11},
+        {.type = MEMBER_MSG_SUSPECT, .id = 78, .inc = 1, .from = 79},
+        {.type = MEMBER_MSG_DEAD, .id = 80, .inc = 0, .from = 80},
+};
+#define N_SAMPLES G_N_ELEMENTS(sample_msgs)
+
+/* Encodes all samples into one datagram; returns its length. */
+static gsize
+sample_datagram(guint8 *buf, gsize cap)
+{
+	gsize off = MEMBER_WIRE_HEADER;
+	for (guint i = 0; i < N_SAMPLES; i++) {
+		gsize w = member_wire_msg_encode(&sample_msgs[i], buf + off, cap - off);
+		g_assert_cmpuint(w, ==, member_wire_msg_size(&sample_msgs[i]));
+		off += w;
+	}
+	member_wire_header_encode(buf, N_SAMPLES);
+	return off;
+}
+
+static void
+assert_msg_eq(const MemberMsg *a, const MemberMsg *b)
+{
+	g_assert_cmpuint(a->type, ==, b->type);
+	g_assert_cmpuint(a->seq, ==, b->seq);
+	g_assert_cmpuint(a->id, ==, b->id);
+	g_assert_cmpuint(a->inc, ==, b->inc);
+	g_assert_cmpuint(a->from, ==, b->from);
+	g_assert_cmpuint(a->flags, ==, b->flags);
+	g_assert_cmpuint(a->addr_len, ==, b->addr_len);
+	if (a->addr_len > 0)
+		g_assert_cmpmem(a->addr, a->addr_len, b->addr, b->addr_len);
+}
+
+static void
+test_wire_roundtrip(void)
+{
+	guint8 buf[1400];
+	gsize len = sample_datagram(buf, sizeof buf);
+	MemberMsg out[MEMBER_WIRE_MSGS_MAX];
+	guint n = 0, unknown = 0;
+	g_assert_cmpint(member_wire_decode(buf, len, 1400, out, MEMBER_WIRE_MSGS_MAX, &n, &unknown),
+	                ==, MEMBER_WIRE_OK);
+	g_assert_cmpuint(n, ==, N_SAMPLES);
+	g_assert_cmpuint(unknown, ==, 0);
+	for (guint i = 0; i < N_SAMPLES; i++)
+		assert_msg_eq(&out[i], &sample_msgs[i]);
+}
+
+static void
+test_wire_truncated(void)
+{
+	guint8 buf[1400];
+	gsize len = sample_datagram(buf, sizeof buf);
+	MemberMsg out[MEMBER_WIRE_MSGS_MAX];
+	guint n, unknown;
+	/* Every proper prefix is rejected, and never read past. */
+	for (gsize cut = 0; cut < len; cut++) {
+		guint8 *copy = copy_bytes(buf, cut);
+		MemberWireError e = member_wire_decode(copy, cut, 1400, out, MEMBER_WIRE_MSGS_MAX,
+		                                       &n, &unknown);
+		g_assert_cmpint(e, !=, MEMBER_WIRE_OK);
+		g_assert_cmpuint(n, ==, 0);
+		if (cut >= MEMBER_WIRE_HEADER)
+			g_assert_cmpint(e, ==, MEMBER_WIRE_TRUNCATED);
+		g_free(copy);
+	}
+	/* A trailing byte is as bad as a missing one. */
+	buf[len] = 0;
+	g_assert_cmpint(
+	        member_wire_decode(buf, len + 1, 1400, out, MEMBER_WIRE_MSGS_MAX, &n, &unknown), ==,
+	        MEMBER_WIRE_MALFORMED);
+}
+
+static void
+test_wire_oversize(void)
+{
+	guint8 buf[1400];
+	gsize len = sample_datagram(buf, sizeof buf);
+	MemberMsg out[MEMBER_WIRE_MSGS_MAX];
+	guint n, unknown;
+	/* Longer than the receiver's cap: rejected before reading. */
+	g_assert_cmpint(
+	        member_wire_decode(buf, len, len - 1, out, MEMBER_WIRE_MSGS_MAX, &n, &unknown), ==,
+	        MEMBER_WIRE_OVERSIZE);
+	/* More messages than the caller has room for. */
+	g_assert_cmpint(member_wire_decode(buf, len, 1400, out, N_SAMPLES - 1, &n, &unknown), ==,
+	                MEMBER_WIRE_OVERSIZE);
+	/* Beyond the absolute datagram cap, whatever the caller allows. */
+	guint8 *huge = g_malloc0(MEMBER_WIRE_DATAGRAM_MAX + 1);
+	memcpy(huge, buf, len);
+	g_assert_cmpint(member_wire_decode(huge, MEMBER_WIRE_DATAGRAM_MAX + 1, G_MAXSIZE, out,
+	                                   MEMBER_WIRE_MSGS_MAX, &n, &unknown),
+	                ==, MEMBER_WIRE_OVERSIZE);
+	g_free(huge);
+	/* An address over 255 bytes cannot be encoded; one with a space is refused. */
+	MemberMsg bad = sample_msgs[5];
+	bad.addr = "10.0.0.1 :1";
+	bad.addr_len = 11;
+	g_assert_cmpuint(member_wire_msg_encode(&bad, buf, sizeof buf), ==, 0);
+	/* A message that does not fit the space left is not written. */
+	g_assert_cmpuint(member_wire_msg_encode(&sample_msgs[0], buf, 5), ==, 0);
+}
+
+static void
+test_wire_header(void)
+{
+	guint8 buf[1400];
+	gsize len = sample_datagram(buf, sizeof buf);
+	MemberMsg out[MEMBER_WIRE_MSGS_MAX];
+	guint n, unknown;
+	guint8 copy[1400];
+
+	memcpy(copy, buf, len);
+	copy[0] = 'X';
+	g_assert_cmpint(member_wire_decode(copy, len, 1400, out, 255, &n, &unknown), ==,
+	                MEMBER_WIRE_BAD_MAGIC);
+	memcpy(copy, buf, len);
+	copy[2] = MEMBER_WIRE_VERSION + 1;
+	g_assert_cmpint(member_wire_decode(copy, len, 1400, out, 255, &n, &unknown), ==,
+	                MEMBER_WIRE_BAD_VERSION);
+	memcpy(copy, buf, len);
+	copy[3] = 0; /* zero messages */
+	g_assert_cmpint(member_wire_decode(copy, MEMBER_WIRE_HEADER, 1400, out, 255, &n, &unknown),
+	                ==, MEMBER_WIRE_MALFORMED);
+	/* A PING with a body one byte long is malformed, not skipped. */
+	memcpy(copy, buf, len);
+	copy[MEMBER_WIRE_HEADER + 2] = 13;
+	g_assert_cmpint(member_wire_decode(copy, len, 1400, out, 255, &n, &unknown), !=,
+	                MEMBER_WIRE_OK);
+	/* A message type from a later revision is skipped; the rest still count. */
+	guint8 fut[64];
+	member_wire_header_encode(fut, 2);
+	gsize off = MEMBER_WIRE_HEADER;
+	fut[off++] = 200;
+	fut[off++] = 0;
+	fut[off++] = 3;
+	fut[off++] = 1;
+	fut[off++] = 2;
+	fut[off++] = 3;
+	off += member_wire_msg_encode(&sample_msgs[1], fut + off, sizeof fut - off);
+	g_assert_cmpint(member_wire_decode(fut, off, 1400, out, 255, &n, &unknown), ==,
+	                MEMBER_WIRE_OK);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpuint(unknown, ==, 1);
+	assert_msg_eq(&out[0], &sample_msgs[1]);
+	g_assert_cmpstr(member_wire_error_name(MEMBER_WIRE_TRUNCATED), ==, "truncated");
+}
+
+/*
+ * Random bytes (some behind a valid header) never crash the decoder, and
+ * whatever it accepts re-encodes to exactly the same bytes: no field is
+ * read loosely.
+ */
+static void
+test_wire_garbage(void)
+{
+	GRand *r = g_rand_new_with_seed(1234);
+	guint8 buf[600], again[600];
+	MemberMsg out[MEMBER_WIRE_MSGS_MAX];
+	guint accepted = 0, rejected = 0;
+	for (guint round = 0; round < 200000; round++) {
+		gsize len = g_rand_int_range(r, 0, sizeof buf);
+		for (gsize i = 0; i < len; i++)
+			buf[i] = (guint8)g_rand_int(r);
+		if (round % 4 == 1) {
+			/* Well-formed messages with random fields, then maybe one byte flipped. */
+			guint count = 1 + g_rand_int_range(r, 0, 4);
+			len = MEMBER_WIRE_HEADER;
+			for (guint i = 0; i < count; i++) {
+				MemberMsg msg = sample_msgs[g_rand_int_range(r, 0, N_SAMPLES)];
+				msg.seq = g_rand_int(r);
+				msg.inc = g_rand_int(r);
+				msg.id = ((guint64)g_rand_int(r) << 32) | g_rand_int(r);
+				len += member_wire_msg_encode(&msg, buf + len, sizeof buf - len);
+			}
+			member_wire_header_encode(buf, count);
+			if (g_rand_boolean(r))
+				buf[g_rand_int_range(r, 0, (gint32)len)] ^=
+				        (guint8)(1 + g_rand_int_range(r, 0, 255));
+		} else if (round % 2 == 0 && len >= MEMBER_WIRE_HEADER) {
+			member_wire_header_encode(buf, 1 + g_rand_int_range(r, 0, 3));
+			if (len > 6) {
+				buf[4] = (guint8)g_rand_int_range(r, 1, 9);
+				buf[5] = 0;
+				buf[6] = (guint8)MIN(len - 7, (gsize)g_rand_int_range(r, 0, 40));
+			}
+		}
+		guint n = 0, unknown = 0;
+		MemberWireError e = member_wire_decode(buf, len, sizeof buf, out,
+		                                       MEMBER_WIRE_MSGS_MAX, &n, &unknown);
+		if (e != MEMBER_WIRE_OK) {
+			rejected++;
+			continue;
+		}
+		accepted++;
+		if (unknown > 0)
+			continue;
+		gsize off = MEMBER_WIRE_HEADER;
+		for (guint i = 0; i < n; i++)
+			off += member_wire_msg_encode(&out[i], again + off, sizeof again - off);
+		member_wire_header_encode(again, n);
+		g_assert_cmpmem(again, off, buf, len);
+	}
+	g_rand_free(r);
+	g_test_message("garbage: %u accepted, %u rejected", accepted, rejected);
+	g_assert_cmpuint(accepted, >, 0);
+	g_assert_cmpuint(rejected, >, 0);
+}
+
+static GByteArray *
+sample_state(void)
+{
+	GByteArray *doc = g_byte_array_new();
+	member_wire_state_begin(doc, MEMBER_WIRE_STATE_JOIN, 99);
+	MemberWireEntry e1 = {.id = 1, .inc = 2, .state = 0, .addr = "a:1", .addr_len = 3};
+	MemberWireEntry e2 = {
+	        .id = 3, .inc = 4, .state = 2, .addr = "host.example:9", .addr_len = 14};
+	member_wire_state_add(doc, &e1);
+	member_wire_state_add(doc, &e2);
+	member_wire_state_end(doc, 2);
+	return doc;
+}
+
+static void
+test_wire_state(void)
+{
+	GByteArray *doc = sample_state();
+	GArray *entries = g_array_new(FALSE, FALSE, sizeof(MemberWireEntry));
+	guint8 flags = 0;
+	guint64 sender = 0;
+	g_assert_cmpint(member_wire_state_decode(doc->data, doc->len, &flags, &sender, entries), ==,
+	                MEMBER_WIRE_OK);
+	g_assert_cmpuint(flags, ==, MEMBER_WIRE_STATE_JOIN);
+	g_assert_cmpuint(sender, ==, 99);
+	g_assert_cmpuint(entries->len, ==, 2);
+	MemberWireEntry *e = &g_array_index(entries, MemberWireEntry, 1);
+	g_assert_cmpuint(e->id, ==, 3);
+	g_assert_cmpuint(e->inc, ==, 4);
+	g_assert_cmpuint(e->state, ==, 2);
+	g_assert_cmpmem(e->addr, e->addr_len, "host.example:9", 14);
+
+	/* Every prefix: rejected, and nothing left behind in @entries. */
+	for (guint cut = 0; cut < doc->len; cut++) {
+		g_array_set_size(entries, 0);
+		guint8 *copy = copy_bytes(doc->data, cut);
+		g_assert_cmpint(member_wire_state_decode(copy, cut, &flags, &sender, entries), !=,
+		                MEMBER_WIRE_OK);
+		g_assert_cmpuint(entries->len, ==, 0);
+		g_free(copy);
+	}
+	/* A state value out of range, unknown flags, a count over the cap. */
+	GByteArray *bad = sample_state();
+	bad->data[MEMBER_WIRE_STATE_HEADER + 12] = 9;
+	g_assert_cmpint(member_wire_state_decode(bad->data, bad->len, &flags, &sender, entries), ==,
+	                MEMBER_WIRE_MALFORMED);
+	g_byte_array_unref(bad);
+	bad = sample_state();
+	bad->data[3] = 0x80;
+	g_assert_cmpint(member_wire_state_decode(bad->data, bad->len, &flags, &sender, entries), ==,
+	                MEMBER_WIRE_MALFORMED);
+	member_wire_state_end(bad, MEMBER_WIRE_STATE_MAX_ENTRIES + 1);
+	bad->data[3] = 0;
+	g_assert_cmpint(member_wire_state_decode(bad->data, bad->len, &flags, &sender, entries), ==,
+	                MEMBER_WIRE_OVERSIZE);
+	g_assert_cmpint(member_wire_state_decode(bad->data, MEMBER_WIRE_STATE_MAX_BYTES + 1, &flags,
+	                                         &sender, entries),
+	                ==, MEMBER_WIRE_OVERSIZE);
+	g_byte_array_unref(bad);
+	g_array_free(entries, TRUE);
+	g_byte_array_unref(doc);
+}
+
+static void
+test_id(void)
+{
+	char buf[18];
+	member_id_format(0x88550014d4c82e4dull, buf);
+	g_assert_cmpstr(buf, ==, "X88550014d4c82e4d");
+	guint64 id = 0;
+	g_assert_true(member_id_parse("X88550014d4c82e4d", &id));
+	g_assert_cmpuint(id, ==, 0x88550014d4c82e4dull);
+	g_assert_true(member_id_parse("Q0000000000000001", &id));
+	g_assert_cmpuint(id, ==, 1);
+	g_assert_false(member_id_parse("X88550014d4c82e4", &id));
+	g_assert_false(member_id_parse("Y88550014d4c82e4d", &id));
+	g_assert_false(member_id_parse("X88550014d4c82e4g", &id));
+	g_assert_false(member_id_parse(NULL, &id));
+}
+
+/* ---- A hand-driven engine ----------------------------------------------- */
+
+typedef struct {
+	gint64 at;
+	MemberTimerFn fn;
+	gpointer data;
+	bool dead;
+} FakeTimer;
+
+typedef struct {
+	gint64 now;
+	GPtrArray *timers; /* FakeTimer */
+	GPtrArray *sent;   /* GBytes, in order */
+	GPtrArray *to;     /* char * */
+	guint xchg;
+	GRand *rand;
+	GPtrArray *events; /* char *: "join X..." */
+} Fake;
+
+static gint64
+fake_now(gpointer ctx)
+{
+	return ((Fake *)ctx)->now;
+}
+
+static gpointer
+fake_timer(gpointer ctx, gint64 delay, MemberTimerFn fn, gpointer data)
+{
+	Fake *f = ctx;
+	FakeTimer *t = g_new0(FakeTimer, 1);
+	*t = (FakeTimer){f->now + delay, fn, data, false};
+	g_ptr_array_add(f->timers, t);
+	return t;
+}
+
+static void
+fake_cancel(gpointer ctx, gpointer timer)
+{
+	((FakeTimer *)timer)->dead = true;
+}
+
+static void
+fake_send(gpointer ctx, const char *to, const guint8 *bytes, gsize len)
+{
+	Fake *f = ctx;
+	g_ptr_array_add(f->sent, g_bytes_new(bytes, len));
+	g_ptr_array_add(f->to, g_strdup(to));
+}
+
+static gpointer
+fake_request(gpointer ctx, const char *to, const guint8 *bytes, gsize len, MemberExchangeDone done,
+             gpointer data)
+{
+	Fake *f = ctx;
+	f->xchg++;
+	return GUINT_TO_POINTER(f->xchg); /* never completes */
+}
+
+static void
+fake_xcancel(gpointer ctx, gpointer handle)
+{
+}
+
+static guint32
+fake_random(gpointer ctx)
+{
+	return g_rand_int(((Fake *)ctx)->rand);
+}
+
+/* Runs every timer due by @until, in time order. */
+static void
+fake_advance(Fake *f, gint64 until)
+{
+	for (;;) {
+		FakeTimer *next = NULL;
+		for (guint i = 0; i < f->timers->len; i++) {
+			FakeTimer *t = f->timers->pdata[i];
+			if (!t->dead && t->at <= until && (next == NULL || t->at < next->at))
+				next = t;
+		}
+		if (next == NULL)
+			break;
+		f->now = MAX(f->now, next->at);
+		next->dead = true;
+		next->fn(next->data);
+	}
+	f->now = until;
+}
+
+static void
+fake_on_event(Member *m, MemberEventType type, const MemberInfo *info, gpointer user_data)
+{
+	Fake *f = user_data;
+	char id[18];
+	member_id_format(info->id, id);
+	g_ptr_array_add(f->events, g_strdup_printf("%s %s %s", member_event_name(type), id,
+	                                           member_state_name(info->state)));
+}
+
+static Member *
+fake_member(Fake *f, guint64 id, const char *addr)
+{
+	memset(f, 0, sizeof *f);
+	f->timers = g_ptr_array_new_with_free_func(g_free);
+	f->sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	f->to = g_ptr_array_new_with_free_func(g_free);
+	f->events = g_ptr_array_new_with_free_func(g_free);
+	f->rand = g_rand_new_with_seed(5);
+	MemberIO io = {
+	        .clock = {fake_now, fake_timer, fake_cancel, f},
+	        .transport = {fake_send, f},
+	        .exchange = {fake_request, fake_xcancel, f},
+	        .random = {fake_random, f},
+	};
+	GError *error = NULL;
+	Member *m = member_new(NULL, &io, id, addr, &error);
+	g_assert_no_error(error);
+	member_watch(m, fake_on_event, f, NULL);
+	return m;
+}
+
+static void
+fake_clear(Fake *f)
+{
+	g_ptr_array_unref(f->timers);
+	g_ptr_array_unref(f->sent);
+	g_ptr_array_unref(f->to);
+	g_ptr_array_unref(f->events);
+	g_rand_free(f->rand);
+}
+
+static void
+deliver(Member *m, const MemberMsg *msgs, guint n, const char *from)
+{
+	guint8 buf[1400];
+	gsize off = MEMBER_WIRE_HEADER;
+	for (guint i = 0; i < n; i++)
+		off += member_wire_msg_encode(&msgs[i], buf + off, sizeof buf - off);
+	member_wire_header_encode(buf, n);
+	member_receive(m, buf, off, from);
+}
+
+/* Finds a sent datagram to @to holding a message of @type; fills *@out. */
+static bool
+find_sent(Fake *f, const char *to, guint8 type, MemberMsg *out)
+{
+	for (guint i = 0; i < f->sent->len; i++) {
+		if (to != NULL && strcmp(f->to->pdata[i], to) != 0)
+			continue;
+		gsize len;
+		const guint8 *b = g_bytes_get_data(f->sent->pdata[i], &len);
+		MemberMsg msgs[MEMBER_WIRE_MSGS_MAX];
+		guint n, unknown;
+		g_assert_cmpint(member_wire_decode(b, len, 1400, msgs, 255, &n, &unknown), ==,
+		                MEMBER_WIRE_OK);
+		for (guint k = 0; k < n; k++) {
+			if (msgs[k].type == type) {
+				*out = msgs[k];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void
+test_engine_garbage(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	guint8 junk[64] = "not a membership datagram at all";
+	member_receive(m, junk, sizeof junk, "10.0.0.9:11022");
+	member_receive(m, junk, 0, "10.0.0.9:11022");
+	junk[0] = 'C';
+	junk[1] = 'M';
+	junk[2] = 1;
+	junk[3] = 1;
+	member_receive(m, junk, 6, "10.0.0.9:11022");
+	guint8 *big = g_malloc0(70000);
+	member_receive(m, big, 70000, "10.0.0.9:11022");
+	g_free(big);
+	MemberStats st;
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.decode_errors[MEMBER_WIRE_BAD_MAGIC], ==, 1);
+	g_assert_cmpuint(st.decode_errors[MEMBER_WIRE_TRUNCATED], ==, 2);
+	g_assert_cmpuint(st.decode_errors[MEMBER_WIRE_OVERSIZE], ==, 1);
+	GError *error = NULL;
+	GBytes *reply = member_exchange_serve(m, junk, sizeof junk, "10.0.0.9:11022", &error);
+	g_assert_null(reply);
+	g_assert_error(error, MEMBER_ERROR, MEMBER_ERROR_PROTOCOL);
+	g_clear_error(&error);
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.state_errors, ==, 1);
+	/* Nothing was learned from any of it. */
+	g_assert_cmpuint(member_count(m, MEMBER_ALIVE), ==, 1);
+	g_assert_cmpuint(f.events->len, ==, 0);
+	member_free(m);
+	fake_clear(&f);
+}
+
+static void
+test_engine_rules(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	MemberMsg alive = {.type = MEMBER_MSG_ALIVE,
+	                   .id = 2,
+	                   .inc = 0,
+	                   .addr = "10.0.0.2:11022",
+	                   .addr_len = 14};
+	deliver(m, &alive, 1, "10.0.0.2:11022");
+	g_assert_cmpuint(f.events->len, ==, 1);
+	g_assert_cmpstr(f.events->pdata[0], ==, "join X0000000000000002 alive");
+	/* A repeat says nothing new. */
+	deliver(m, &alive, 1, "10.0.0.3:11022");
+	g_assert_cmpuint(f.events->len, ==, 1);
+
+	/* Suspected: an update, not a leave. */
+	MemberMsg sus = {.type = MEMBER_MSG_SUSPECT, .id = 2, .inc = 0, .from = 3};
+	deliver(m, &sus, 1, "10.0.0.3:11022");
+	g_assert_cmpuint(f.events->len, ==, 2);
+	g_assert_cmpstr(f.events->pdata[1], ==, "update X0000000000000002 suspect");
+	/* Its refutation clears it. */
+	alive.inc = 1;
+	deliver(m, &alive, 1, "10.0.0.2:11022");
+	g_assert_cmpstr(f.events->pdata[2], ==, "update X0000000000000002 alive");
+	/* A stale suspicion (older incarnation) is ignored. */
+	deliver(m, &sus, 1, "10.0.0.3:11022");
+	g_assert_cmpuint(f.events->len, ==, 3);
+
+	/* Suspicion about us: we refute with a higher incarnation, and say so. */
+	MemberMsg me = {.type = MEMBER_MSG_SUSPECT, .id = 1, .inc = 0, .from = 2};
+	deliver(m, &me, 1, "10.0.0.2:11022");
+	g_assert_cmpuint(member_incarnation(m), ==, 1);
+	fake_advance(&f, 1000);
+	MemberMsg out;
+	g_assert_true(find_sent(&f, NULL, MEMBER_MSG_ALIVE, &out));
+
+	/* A ping for us is acked with our incarnation; one for someone else is "not me". */
+	g_ptr_array_set_size(f.sent, 0);
+	g_ptr_array_set_size(f.to, 0);
+	MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = 77, .id = 1};
+	deliver(m, &ping, 1, "10.0.0.2:11022");
+	g_assert_true(find_sent(&f, "10.0.0.2:11022", MEMBER_MSG_ACK, &out));
+	g_assert_cmpuint(out.seq, ==, 77);
+	g_assert_cmpuint(out.inc, ==, 1);
+	ping.id = 555;
+	deliver(m, &ping, 1, "10.0.0.2:11022");
+	g_assert_true(find_sent(&f, "10.0.0.2:11022", MEMBER_MSG_NOT_ME, &out));
+	g_assert_cmpuint(out.id, ==, 555);
+	g_assert_cmpuint(out.from, ==, 1);
+
+	/* Refusal at its own address: dead at once, one leave, and the news goes out. */
+	member_peer_refused(m, "10.0.0.2:11022");
+	g_assert_cmpuint(f.events->len, ==, 4);
+	g_assert_cmpstr(f.events->pdata[3], ==, "leave X0000000000000002 dead");
+	member_peer_refused(m, "10.0.0.2:11022");
+	g_assert_cmpuint(f.events->len, ==, 4);
+	MemberStats st;
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.refusals, ==, 1);
+	/* The dead member is not alive again at the same incarnation... */
+	deliver(m, &alive, 1, "10.0.0.5:11022");
+	g_assert_cmpuint(f.events->len, ==, 4);
+	/* ...only when it refutes, which is a real return. */
+	alive.inc = 2;
+	deliver(m, &alive, 1, "10.0.0.2:11022");
+	g_assert_cmpstr(f.events->pdata[4], ==, "join X0000000000000002 alive");
+	/* Graceful departure: "left", one leave. */
+	MemberMsg left = {.type = MEMBER_MSG_DEAD, .id = 2, .inc = 2, .from = 2};
+	deliver(m, &left, 1, "10.0.0.2:11022");
+	deliver(m, &left, 1, "10.0.0.2:11022");
+	g_assert_cmpuint(f.events->len, ==, 6);
+	g_assert_cmpstr(f.events->pdata[5], ==, "leave X0000000000000002 left");
+	member_free(m);
+	fake_clear(&f);
+}
+
+/* A silent peer: probe, ping-req, suspicion, last-chance probe, death. Never earlier. */
+static void
+test_engine_probe_to_death(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	MemberConfig cfg;
+	member_config_init(&cfg);
+	for (guint64 id = 2; id <= 6; id++) {
+		char addr[32];
+		g_snprintf(addr, sizeof addr, "10.0.0.%u:11022", (guint)id);
+		MemberMsg alive = {.type = MEMBER_MSG_ALIVE,
+		                   .id = id,
+		                   .addr = addr,
+		                   .addr_len = (guint8)strlen(addr)};
+		deliver(m, &alive, 1, addr);
+	}
+	/* Nobody answers anything. Within a few periods someone is suspected... */
+	fake_advance(&f, 3 * cfg.probe_interval_ms);
+	MemberStats st;
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.probes, >=, 2);
+	g_assert_cmpuint(st.indirect_probes, >=, 1);
+	g_assert_cmpuint(member_count(m, MEMBER_SUSPECT), >=, 1);
+	g_assert_cmpuint(member_count(m, MEMBER_DEAD), ==, 0);
+	/* ...and dead only after the suspicion timeout plus the last-chance probe. */
+	gint64 min = member_config_suspicion_min_ms(&cfg, 6);
+	fake_advance(&f, f.now + min);
+	g_assert_cmpuint(member_count(m, MEMBER_DEAD), ==, 0);
+	/* Worst case: the full timeout, then a last probe stretched by the health multiplier. */
+	fake_advance(&f, f.now + member_config_suspicion_max_ms(&cfg, 6) +
+	                         (gint64)(cfg.health_max + 2) * cfg.probe_interval_ms);
+	g_assert_cmpuint(member_count(m, MEMBER_DEAD), >=, 1);
+	/* Nobody nacked: Lifeguard says the fault may be ours, so we slowed down. */
+	g_assert_cmpuint(member_health(m), >, 0);
+	member_free(m);
+	fake_clear(&f);
+}
+
+static void
+count_destroy(gpointer data)
+{
+	(*(guint *)data)++;
+}
+
+static void
+count_event(Member *m, MemberEventType type, const MemberInfo *info, gpointer user_data)
+{
+}
+
+/* Watches: the destroy notify runs once, on unwatch or on free, never twice. */
+static void
+test_engine_watch(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	guint destroyed_a = 0, destroyed_b = 0;
+	guint a = member_watch(m, count_event, &destroyed_a, count_destroy);
+	member_watch(m, count_event, &destroyed_b, count_destroy);
+	g_assert_cmpuint(a, >, 0);
+	member_unwatch(m, a);
+	g_assert_cmpuint(destroyed_a, ==, 1);
+	member_unwatch(m, a);
+	g_assert_cmpuint(destroyed_a, ==, 1);
+	/* The members listed: this server first. */
+	MemberMsg alive = {.type = MEMBER_MSG_ALIVE, .id = 9, .addr = "h:1", .addr_len = 3};
+	deliver(m, &alive, 1, "h:1");
+	MemberInfo info;
+	g_assert_true(member_lookup(m, 1, &info));
+	g_assert_cmpstr(info.addr, ==, "10.0.0.1:11022");
+	g_assert_true(member_lookup(m, 9, &info));
+	g_assert_cmpstr(info.addr, ==, "h:1");
+	g_assert_false(member_lookup(m, 10, &info));
+	/* A hint only probes: nothing is declared. */
+	member_peer_suspicious(m, "h:1");
+	MemberStats st;
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.probes, ==, 1);
+	g_assert_cmpuint(member_count(m, MEMBER_ALIVE), ==, 2);
+	/* Leaving: we count as left, and we say so. */
+	member_leave(m);
+	g_assert_cmpuint(member_count(m, MEMBER_LEFT), ==, 1);
+	MemberMsg out;
+	g_assert_true(find_sent(&f, "h:1", MEMBER_MSG_DEAD, &out));
+	g_assert_cmpuint(out.id, ==, 1);
+	g_assert_cmpuint(out.from, ==, 1);
+	member_free(m);
+	g_assert_cmpuint(destroyed_b, ==, 1);
+	fake_clear(&f);
+}
+
+static void
+test_engine_config(void)
+{
+	Fake f;
+	memset(&f, 0, sizeof f);
+	MemberIO io = {
+	        .clock = {fake_now, fake_timer, fake_cancel, &f},
+	        .transport = {fake_send, &f},
+	        .exchange = {fake_request, fake_xcancel, &f},
+	        .random = {fake_random, &f},
+	};
+	MemberConfig cfg;
+	member_config_init(&cfg);
+	cfg.probe_timeout_ms = cfg.probe_interval_ms;
+	GError *error = NULL;
+	g_assert_null(member_new(&cfg, &io, 1, "10.0.0.1:1", &error));
+	g_assert_error(error, MEMBER_ERROR, MEMBER_ERROR_INVALID);
+	g_clear_error(&error);
+	member_config_init(&cfg);
+	g_assert_null(member_new(&cfg, &io, 1, "has space:1", &error));
+	g_assert_error(error, MEMBER_ERROR, MEMBER_ERROR_INVALID);
+	g_clear_error(&error);
+	/* The bounds follow the formulas of docs/membership.md. */
+	g_assert_cmpint(member_config_suspicion_min_ms(&cfg, 100), ==, 8000);
+	g_assert_cmpint(member_config_suspicion_max_ms(&cfg, 100), ==, 48000);
+	g_assert_cmpint(member_config_suspicion_min_ms(&cfg, 3), ==, 4000);
+	g_assert_cmpuint(member_config_retransmit_limit(&cfg, 100), ==, 12);
+	g_assert_cmpint(member_config_push_pull_ms(&cfg, 10), ==, 30000);
+	g_assert_cmpint(member_config_push_pull_ms(&cfg, 1000), ==, 30000 * 6);
+	member_free(NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/member/wire/roundtrip", test_wire_roundtrip);
+	g_test_add_func("/core/member/wire/truncated", test_wire_truncated);
+	g_test_add_func("/core/member/wire/oversize", test_wire_oversize);
+	g_test_add_func("/core/member/wire/header", test_wire_header);
+	g_test_add_func("/core/member/wire/garbage", test_wire_garbage);
+	g_test_add_func("/core/member/wire/state", test_wire_state);
+	g_test_add_func("/core/member/id", test_id);
+	g_test_add_func("/core/member/engine/garbage", test_engine_garbage);
+	g_test_add_func("/core/member/engine/rules", test_engine_rules);
+	g_test_add_func("/core/member/engine/probe-to-death", test_engine_probe_to_death);
+	g_test_add_func("/core/member/engine/watch", test_engine_watch);
+	g_test_add_func("/core/member/engine/config", test_engine_config);
+	return g_test_run();
+}

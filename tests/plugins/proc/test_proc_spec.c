@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// test_proc_spec.c - the process spec and signal names (plugins/proc/proc_spec.c),
+// compiled into this test on its own.
+#include "proc_spec.h"
+
+#include <string.h>
+
+static ProcSpec *
+parse_ok(const char *text)
+{
+	g_autoptr(GError) error = NULL;
+	ProcSpec *spec = proc_spec_parse(text, strlen(text), &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(spec);
+	g_assert_nonnull(spec->args);
+	return spec;
+}
+
+static void
+parse_fails(const char *text, const char *needle)
+{
+	g_autoptr(GError) error = NULL;
+	ProcSpec *spec = proc_spec_parse(text, strlen(text), &error);
+	g_assert_null(spec);
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+	g_assert_null(strchr(error->message, '\n'));
+	if (needle && !strstr(error->message, needle))
+		g_error("error \"%s\" lacks \"%s\"", error->message, needle);
+}
+
+static void
+test_full(void)
+{
+	ProcSpec *s = parse_ok("{\"Env\":[\"A=1\",\"B=2\"],\"Dir\":\"/tmp\",\"Path\":\"/bin/ls\","
+	                       "\"Args\":[\"-l\",\"/\"],\"Scrub\":true}");
+	g_assert_cmpstr(s->path, ==, "/bin/ls");
+	g_assert_cmpstr(s->dir, ==, "/tmp");
+	g_assert_cmpuint(g_strv_length(s->args), ==, 2);
+	g_assert_cmpstr(s->args[0], ==, "-l");
+	g_assert_cmpstr(s->args[1], ==, "/");
+	g_assert_cmpuint(g_strv_length(s->env), ==, 2);
+	g_assert_cmpstr(s->env[1], ==, "B=2");
+	g_assert_true(s->scrub);
+	proc_spec_free(s);
+}
+
+static void
+test_minimal(void)
+{
+	ProcSpec *s = parse_ok("{\"Path\":\"/bin/true\"}");
+	g_assert_cmpstr(s->path, ==, "/bin/true");
+	g_assert_cmpuint(g_strv_length(s->args), ==, 0);
+	g_assert_null(s->env);
+	g_assert_null(s->dir);
+	g_assert_false(s->scrub);
+	proc_spec_free(s);
+	proc_spec_free(NULL);
+}
+
+static void
+test_case_insensitive(void)
+{
+	ProcSpec *s = parse_ok("{\"path\":\"/bin/echo\",\"ARGS\":[\"hi\"],\"eNv\":[],\"dir\":\"/\","
+	                       "\"scrub\":false}");
+	g_assert_cmpstr(s->path, ==, "/bin/echo");
+	g_assert_cmpstr(s->args[0], ==, "hi");
+	g_assert_nonnull(s->env);
+	g_assert_cmpuint(g_strv_length(s->env), ==, 0);
+	g_assert_cmpstr(s->dir, ==, "/");
+	proc_spec_free(s);
+}
+
+static void
+test_unknown_key(void)
+{
+	parse_fails("{\"Path\":\"/bin/ls\",\"Argz\":[]}", "\"Argz\"");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Dirs\":\"/\"}", "\"Dirs\"");
+	parse_fails("{\"Path\":\"/bin/ls\",\"\":1}", "unknown key");
+}
+
+static void
+test_missing_path(void)
+{
+	parse_fails("{}", "\"Path\" is missing");
+	parse_fails("{\"Args\":[\"/\"]}", "\"Path\" is missing");
+	parse_fails("{\"Path\":\"\"}", "\"Path\" is missing");
+}
+
+static void
+test_wrong_types(void)
+{
+	parse_fails("{\"Path\":42}", "\"Path\" must be a string");
+	parse_fails("{\"Path\":null}", "\"Path\" must be a string");
+	parse_fails("{\"Path\":[\"/bin/ls\"]}", "\"Path\" must be a string");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Dir\":1}", "\"Dir\" must be a string");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Args\":\"/\"}", "\"Args\" must be an array");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Args\":[\"a\",1]}", "\"Args\"[1]");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Args\":[null]}", "\"Args\"[0]");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Env\":{}}", "\"Env\" must be an array");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Env\":[[\"A=1\"]]}", "\"Env\"[0]");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Scrub\":\"yes\"}", "\"Scrub\"");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Scrub\":1}", "\"Scrub\"");
+}
+
+static void
+test_env(void)
+{
+	/* Absent: inherit the server's environment. */
+	ProcSpec *absent = parse_ok("{\"Path\":\"/bin/env\"}");
+	g_assert_null(absent->env);
+	proc_spec_free(absent);
+	/* null: the same as absent. */
+	ProcSpec *null = parse_ok("{\"Path\":\"/bin/env\",\"Env\":null}");
+	g_assert_null(null->env);
+	proc_spec_free(null);
+	/* []: an empty environment, not the server's. */
+	ProcSpec *empty = parse_ok("{\"Path\":\"/bin/env\",\"Env\":[]}");
+	g_assert_nonnull(empty->env);
+	g_assert_cmpuint(g_strv_length(empty->env), ==, 0);
+	proc_spec_free(empty);
+}
+
+static void
+test_args_null(void)
+{
+	ProcSpec *s = parse_ok("{\"Path\":\"/bin/ls\",\"Args\":null}");
+	g_assert_nonnull(s->args);
+	g_assert_cmpuint(g_strv_length(s->args), ==, 0);
+	proc_spec_free(s);
+}
+
+static void
+test_invalid_json(void)
+{
+	parse_fails("{\"Path\":", "not valid JSON");
+	parse_fails("{Path:\"/bin/ls\"}", "not valid JSON");
+	parse_fails("\xff\xfe", NULL);
+	g_autoptr(GError) error = NULL;
+	g_assert_null(proc_spec_parse("", 0, &error));
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "no process spec"));
+}
+
+static void
+test_not_object(void)
+{
+	parse_fails("[\"/bin/ls\"]", "must be a JSON object");
+	parse_fails("\"/bin/ls\"", "must be a JSON object");
+	parse_fails("42", "must be a JSON object");
+	parse_fails("null", "must be a JSON object");
+}
+
+static void
+test_to_json(void)
+{
+	ProcSpec *s = parse_ok("{\"path\":\"/bin/ls\",\"args\":[\"/\"]}");
+	g_autoptr(JsonNode) n = proc_spec_to_json(s);
+	g_autofree char *text = json_to_string(n, FALSE);
+	g_assert_cmpstr(text, ==,
+	                "{\"Env\":null,\"Dir\":\"\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"],"
+	                "\"Scrub\":false}");
+	proc_spec_free(s);
+}
+
+static void
+test_signal_parse(void)
+{
+	const char *term[] = {"TERM", "term", "Term", "SIGTERM", "sigterm", "SigTerm", "15"};
+	for (gsize i = 0; i < G_N_ELEMENTS(term); i++)
+		g_assert_cmpint(proc_signal_parse(term[i]), ==, SIGTERM);
+	g_assert_cmpint(proc_signal_parse("KILL"), ==, SIGKILL);
+	g_assert_cmpint(proc_signal_parse("sighup"), ==, SIGHUP);
+	g_assert_cmpint(proc_signal_parse("usr1"), ==, SIGUSR1);
+	g_assert_cmpint(proc_signal_parse("IOT"), ==, SIGABRT);
+	g_assert_cmpint(proc_signal_parse("9"), ==, 9);
+	g_assert_cmpint(proc_signal_parse("1"), ==, 1);
+}
+
+static void
+test_signal_unknown(void)
+{
+	const char *bad[] = {"",       "SIG", "FOO", "SIGFOO", "TERMX", " TERM", "TERM ",
+	                     "SIGSIG", "0",   "-1",  "15x",    "1.5",   "+15",   "x15"};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		if (proc_signal_parse(bad[i]) != -1)
+			g_error("signal \"%s\" was accepted", bad[i]);
+	}
+	g_assert_cmpint(proc_signal_parse(NULL), ==, -1);
+	g_autofree char *nsig = g_strdup_printf("%d", NSIG);
+	g_assert_cmpint(proc_signal_parse(nsig), ==, -1);
+	g_autofree char *last = g_strdup_printf("%d", NSIG - 1);
+	g_assert_cmpint(proc_signal_parse(last), ==, NSIG - 1);
+	g_assert_cmpint(proc_signal_parse("99999999999999999999"), ==, -1);
+}
+
+static void
+test_signal_name(void)
+{
+	g_assert_cmpstr(proc_signal_name(SIGTERM), ==, "TERM");
+	g_assert_cmpstr(proc_signal_name(SIGKILL), ==, "KILL");
+	g_assert_cmpstr(proc_signal_name(SIGINT), ==, "INT");
+	/* SIGIOT is SIGABRT: the name is ABRT, never IOT. */
+	g_assert_cmpstr(proc_signal_name(SIGABRT), ==, "ABRT");
+	g_assert_null(proc_signal_name(0));
+	g_assert_null(proc_signal_name(-1));
+	g_assert_null(proc_signal_name(NSIG));
+	/* Every name maps back to its number. */
+	for (int n = 1; n < NSIG; n++) {
+		const char *name = proc_signal_name(n);
+		if (name)
+			g_assert_cmpint(proc_signal_parse(name), ==, n);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/plugins/proc/spec/full", test_full);
+	g_test_add_func("/plugins/proc/spec/minimal", test_minimal);
+	g_test_add_func("/plugins/proc/spec/case-insensitive", test_case_insensitive);
+	g_test_add_func("/plugins/proc/spec/unknown-key", test_unknown_key);
+	g_test_add_func("/plugins/proc/spec/missing-path", test_missing_path);
+	g_test_add_func("/plugins/proc/spec/wrong-types", test_wrong_types);
+	g_test_add_func("/plugins/proc/spec/env", test_env);
+	g_test_add_func("/plugins/proc/spec/args-null", test_args_null);
+	g_test_add_func("/plugins/proc/spec/invalid-json", test_invalid_json);
+	g_test_add_func("/plugins/proc/spec/not-object", test_not_object);
+	g_test_add_func("/plugins/proc/spec/to-json", test_to_json);
+	g_test_add_func("/plugins/proc/signal/parse", test_signal_parse);
+	g_test_add_func("/plugins/proc/signal/unknown", test_signal_unknown);
+	g_test_add_func("/plugins/proc/signal/name", test_signal_name);
+	return g_test_run();
+}
