@@ -53,6 +53,18 @@ cli_report(const char *path, const GError *error)
 	return code;
 }
 
+/* Library warnings (a key file others can read) as one plain line. */
+static GLogWriterOutput
+cli_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_data)
+{
+	if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG))
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n; i++)
+		if (strcmp(fields[i].key, "MESSAGE") == 0)
+			fprintf(stderr, "circuit: warning: %s\n", (const char *)fields[i].value);
+	return G_LOG_WRITER_HANDLED;
+}
+
 static void
 cli_print_json(JsonNode *node)
 {
@@ -276,6 +288,8 @@ main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	g_autofree char *dial = NULL, *discover = NULL, *hmac = NULL;
 	int rc = 0;
+	g_autoptr(GError) error_early = NULL;
+	g_log_set_writer_func(cli_log_writer, NULL, NULL);
 	if (argc >= 2 && strcmp(argv[1], "start") == 0)
 		return cli_start(argc - 2, argv + 2);
 	if (!cli_take_global(&argc, argv, &dial, &discover, &hmac, &rc))
@@ -288,6 +302,18 @@ main(int argc, char **argv)
 	if (strcmp(cli_verb, "help") == 0 || strcmp(cli_verb, "-h") == 0 ||
 	    strcmp(cli_verb, "--help") == 0) {
 		cli_help(argc > 2 ? argv[2] : NULL);
+		return CIRCUIT_EXIT_OK;
+	}
+	if (strcmp(cli_verb, "keygen") == 0) {
+		if (argc > 2)
+			return cli_usage_error("keygen takes no arguments");
+		char *key = circuit_keygen(&error_early);
+		if (!key) {
+			fprintf(stderr, "circuit keygen: %s\n", error_early->message);
+			return CIRCUIT_EXIT_FAILED;
+		}
+		printf("%s\n", key);
+		circuit_keygen_free(key);
 		return CIRCUIT_EXIT_OK;
 	}
 	if (strcmp(cli_verb, "version") == 0 || strcmp(cli_verb, "--version") == 0) {
@@ -306,19 +332,6 @@ main(int argc, char **argv)
 		        cli_verb, discover);
 		return CIRCUIT_EXIT_USAGE;
 	}
-	if (!hmac) {
-		const char *env = g_getenv("CIRCUIT_HMAC");
-		if (env && *env)
-			hmac = g_strdup(env);
-	}
-	if (hmac) {
-		fprintf(stderr,
-		        "circuit %s: -hmac %s: not yet (keyed connections are not built "
-		        "yet)\n",
-		        cli_verb, hmac);
-		return CIRCUIT_EXIT_USAGE;
-	}
-
 	/* The path is the first argument that starts with '/'; the rest are args. */
 	const char *path = NULL;
 	g_autoptr(GPtrArray) rest = g_ptr_array_new();
@@ -334,7 +347,7 @@ main(int argc, char **argv)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
 
 	g_autoptr(GError) error = NULL;
-	CircuitClient *client = circuit_client_dial_default(dial, &error);
+	CircuitClient *client = circuit_client_dial_default_key(dial, hmac, &error);
 	if (!client)
 		return cli_report(NULL, error);
 	if (strcmp(cli_verb, "ls") == 0)

@@ -40,6 +40,11 @@ const CliCommand cli_commands[] = {
          "Standard input is sent only if the operation asks for it; its output goes to "
          "standard output."},
         {"start", "[circuitd flags]", "Run a circuit server (the same as circuitd).", NULL},
+        {"keygen", "", "Print a fresh 256-bit key (base64) for -hmac / --hmac key files.",
+         "Store it in a file readable only by its owner, give the same file to every server "
+         "(--hmac FILE) and client (-hmac FILE or $CIRCUIT_HMAC). Connections then run "
+         "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s with the key as admission. A file may hold "
+         "several keys, one per line: the first is used to connect, all are accepted."},
         {"help", "[COMMAND]", "Show help for all commands or one.", NULL},
         {"version", "", "Print the version.", NULL},
         {NULL},

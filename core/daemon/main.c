@@ -8,12 +8,17 @@
 #include "../router/router.h"
 #include "../transport/transport.h"
 #include "../transport/url.h"
+#include "flags.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ev.h>
+#include "../security/keyfile.h"
+#include "../security/security.h"
+
 #include <gcrypt.h>
+#include <sys/resource.h>
 #include <ifaddrs.h>
 #include <malloc.h>
 #include <net/if.h>
@@ -27,47 +32,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static struct {
-	char *addr;
-	char *iface;
-	char **join;
-	char *discover;
-	char *hmac;
-	char *plugins;
-	char *plugin_dir;
-	gboolean docker;
-	char *docker_host;
-	char *log;
-	double grace;
-	gboolean version;
-	gboolean verbose;
-} opt = {.grace = 3.0};
-
-static GOptionEntry daemon_entries[] = {
-        {"addr", 'a', 0, G_OPTION_ARG_STRING, &opt.addr, "Listen on HOST[:PORT] (port 11022)",
-         "HOST[:PORT]"},
-        {"if", 0, 0, G_OPTION_ARG_STRING, &opt.iface, "Listen on the IPv4 address of IFACE",
-         "IFACE"},
-        {"join", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opt.join, "Join the server at URL", "URL"},
-        {"discover", 0, 0, G_OPTION_ARG_STRING, &opt.discover,
-         "Find and announce servers on multicast MCAST:PORT", "MCAST:PORT"},
-        {"hmac", 0, 0, G_OPTION_ARG_FILENAME, &opt.hmac, "Key file: admit only holders of the key",
-         "FILE"},
-        {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
-         "Load exactly these element kinds (default: every installed one)", "KIND,..."},
-        {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_dir, "Where plugins are", "DIR"},
-        {"docker", 0, 0, G_OPTION_ARG_NONE, &opt.docker, "Load the docker kind too", NULL},
-        {"docker-host", 0, 0, G_OPTION_ARG_STRING, &opt.docker_host,
-         "Docker engine socket (default $DOCKER_HOST or unix:///var/run/docker.sock)",
-         "unix:///PATH"},
-        {"log", 0, 0, G_OPTION_ARG_FILENAME, &opt.log, "Write the op log to FILE (default stderr)",
-         "FILE"},
-        {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &opt.grace,
-         "Seconds between SIGTERM and SIGKILL when releasing processes (3)", "SECONDS"},
-        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
-        {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
-        {NULL}};
 
 static GLogWriterOutput
 daemon_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_data)
@@ -245,6 +209,17 @@ daemon_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &daemon_drain);
 }
 
+/* Many clients (and half-open connections) need descriptors: take the hard limit. */
+static void
+daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)65536);
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static char *
 daemon_new_id(void)
 {
@@ -274,10 +249,9 @@ main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	g_log_set_writer_func(daemon_log_writer, NULL, NULL);
 	g_auto(GStrv) args = daemon_normalize_args(argc, argv);
-	g_autoptr(GOptionContext) ctx = g_option_context_new("- the circuit server");
+	g_autoptr(GOptionContext) ctx = g_option_context_new(DAEMON_PARAMETER_STRING);
 	g_option_context_add_main_entries(ctx, daemon_entries, NULL);
-	g_option_context_set_summary(ctx, "Serves this host's part of the circuit: processes, "
-	                                  "channels, DNS and containers at anchors.");
+	g_option_context_set_summary(ctx, DAEMON_SUMMARY);
 	g_autoptr(GError) error = NULL;
 	if (!g_option_context_parse_strv(ctx, &args, &error)) {
 		g_autofree char *m = g_strdup_printf("%s (see circuitd --help)", error->message);
@@ -294,18 +268,27 @@ main(int argc, char **argv)
 	if (opt.join || opt.discover)
 		return daemon_fail("-j/--join and --discover: not yet (clustering is not built "
 		                   "yet; this server runs alone)");
-	if (opt.hmac || (g_getenv("CIRCUIT_HMAC") && *g_getenv("CIRCUIT_HMAC")))
-		return daemon_fail("--hmac/CIRCUIT_HMAC: not yet (keyed mode is not built yet); "
-		                   "refusing to run open when a key was asked for");
+	const char *key_path = opt.hmac ? opt.hmac : g_getenv("CIRCUIT_HMAC");
+	if (key_path && !*key_path)
+		key_path = NULL;
 	if (g_getenv("CIRCUIT_DISCOVER") && *g_getenv("CIRCUIT_DISCOVER"))
 		g_warning("CIRCUIT_DISCOVER is set but discovery is not built yet: ignored");
 	if (opt.grace < 0 || opt.grace > 3600)
 		return daemon_fail("--grace must be between 0 and 3600 seconds");
 
-	if (!gcry_check_version(GCRYPT_VERSION))
-		return daemon_fail("libgcrypt version mismatch");
-	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
-	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	if (!security_init(&error))
+		return daemon_fail(error->message);
+	if (key_path) {
+		g_autofree char *warning = NULL;
+		Keyfile *keys = keyfile_load(key_path, &warning, &error);
+		if (!keys)
+			return daemon_fail(error->message);
+		if (warning)
+			g_warning("%s", warning);
+		transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
+		keyfile_free(keys);
+	}
+	daemon_raise_nofile();
 
 	/* Where to listen. */
 	g_auto(Url) where = {0};
@@ -323,9 +306,10 @@ main(int argc, char **argv)
 		if (!url_parse(opt.addr, TRUE, &where, &error))
 			return daemon_fail(error->message);
 	} else {
-		where.host = g_strdup(iface_addr ? iface_addr : "127.0.0.1");
+		/* Open access must be asked for; a keyed server admits only key holders. */
+		where.host = g_strdup(iface_addr ? iface_addr : key_path ? "0.0.0.0" : "127.0.0.1");
 		where.port = URL_DEFAULT_PORT;
-		if (!iface_addr)
+		if (!iface_addr && !key_path)
 			g_message("listening on 127.0.0.1 only; use -a ADDR or -if IFACE to serve "
 			          "other hosts");
 	}

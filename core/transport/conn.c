@@ -4,6 +4,8 @@
 // dispatch to streams, buffered non-blocking writes.
 #include "transport_private.h"
 
+#include "security/channel.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +19,11 @@
 #define CONN_READ_BUDGET   (4u * 1024u * 1024u)
 #define CONN_HELLO_TIMEOUT 10.0
 #define CONN_MAX_STREAMS   4096u
+/* Keyed servers drop a handshake that does not finish in this time. */
+#define CONN_HANDSHAKE_TIMEOUT 5.0
+/* Connections not yet past HELLO; beyond this the oldest is dropped, so a
+ * flood of half-open connections cannot keep legitimate clients out. */
+#define CONN_MAX_UNVERIFIED 256u
 
 typedef struct {
 	GBytes *bytes;
@@ -29,7 +36,20 @@ static struct {
 	const TransportHandlers *handlers;
 	GList *conns;
 	guint64 protocol_errors;
+	guint8 *keys; /* n_keys * 32 bytes, or NULL when not keyed */
+	gsize n_keys;
+	/* One log line per refusal reason per second, with what was suppressed. */
+	gint64 refusal_logged[5];
+	guint refusal_suppressed[5];
 } transport;
+
+void
+transport_set_keys(const guint8 *keys, gsize n_keys)
+{
+	g_free(transport.keys);
+	transport.keys = n_keys ? g_memdup2(keys, n_keys * NOISE_KEY_LEN) : NULL;
+	transport.n_keys = n_keys;
+}
 
 static void conn_close(Conn *conn, const char *why);
 
@@ -81,6 +101,8 @@ conn_unref(Conn *conn)
 	if (--conn->refcount > 0)
 		return;
 	g_byte_array_unref(conn->in);
+	g_byte_array_unref(conn->raw);
+	channel_free(conn->channel);
 	g_hash_table_unref(conn->streams);
 	g_free(conn->peer);
 	g_free(conn);
@@ -131,8 +153,33 @@ conn_flush(Conn *conn)
 	}
 }
 
+static void conn_queue_raw(Conn *conn, GBytes *bytes);
+
+/* Queues bytes of the frame stream: sealed on keyed connections. */
 static void
 conn_queue(Conn *conn, GBytes *bytes)
+{
+	if (!conn->channel) {
+		conn_queue_raw(conn, bytes);
+		return;
+	}
+	gsize len = 0;
+	const guint8 *p = g_bytes_get_data(bytes, &len);
+	GByteArray *sealed = g_byte_array_sized_new((guint)(len + 64));
+	GError *error = NULL;
+	gboolean ok = channel_seal(conn->channel, p, len, sealed, &error);
+	g_bytes_unref(bytes);
+	if (!ok) {
+		conn_close_soon(conn, error->message);
+		g_error_free(error);
+		g_byte_array_unref(sealed);
+		return;
+	}
+	conn_queue_raw(conn, g_byte_array_free_to_bytes(sealed));
+}
+
+static void
+conn_queue_raw(Conn *conn, GBytes *bytes)
 {
 	OutChunk *c = g_slice_new(OutChunk);
 	c->bytes = bytes;
@@ -334,43 +381,106 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 	return conn->state != CONN_CLOSED;
 }
 
+/* Refuses the connection with @code and closes it once the refusal is out. */
+static void
+conn_refuse(Conn *conn, FrameRefusal code, const char *reason)
+{
+	guint8 refusal[FRAME_PREAMBLE_SIZE];
+	frame_refusal_encode(refusal, code);
+	conn_queue_raw(conn, g_bytes_new(refusal, sizeof refusal));
+	conn_queue_raw(conn, g_bytes_new(reason, strlen(reason)));
+	/* Rate-limited: a flood of bad clients must not flood the log. */
+	gint64 now = g_get_monotonic_time();
+	guint i = (guint)code < G_N_ELEMENTS(transport.refusal_logged) ? (guint)code : 0;
+	if (now - transport.refusal_logged[i] >= G_USEC_PER_SEC) {
+		if (transport.refusal_suppressed[i])
+			g_message("connection from %s refused: %s (and %u more like it)",
+			          conn->peer, reason, transport.refusal_suppressed[i]);
+		else
+			g_message("connection from %s refused: %s", conn->peer, reason);
+		transport.refusal_logged[i] = now;
+		transport.refusal_suppressed[i] = 0;
+	} else {
+		transport.refusal_suppressed[i]++;
+	}
+	conn->close_after_flush = TRUE;
+	conn->state = CONN_HELLO;
+	ev_io_stop(EV_DEFAULT, &conn->rio);
+	conn_flush(conn);
+}
+
+/* Preamble and, on keyed servers, the Noise handshake. FALSE: stop parsing. */
+static gboolean
+conn_parse_handshake(Conn *conn)
+{
+	if (conn->state == CONN_PREAMBLE) {
+		if (conn->in->len < FRAME_PREAMBLE_SIZE)
+			return FALSE;
+		guint8 mode = 0;
+		int rc = frame_preamble_decode(conn->in->data, &mode);
+		memcpy(conn->preamble, conn->in->data, FRAME_PREAMBLE_SIZE);
+		g_byte_array_remove_range(conn->in, 0, FRAME_PREAMBLE_SIZE);
+		if (rc != 1) {
+			conn_protocol_error(conn, "not a circuit client (bad preamble)");
+			return FALSE;
+		}
+		if (mode == FRAME_MODE_NOISE && !transport.keys) {
+			conn_refuse(conn, FRAME_REFUSE_NOT_KEYED,
+			            "server is not keyed (the client has a key)");
+			return FALSE;
+		}
+		if (mode != FRAME_MODE_NOISE && transport.keys) {
+			conn_refuse(conn, FRAME_REFUSE_NEEDS_KEY,
+			            "server requires a key (the client has none)");
+			return FALSE;
+		}
+		conn->state = transport.keys ? CONN_HANDSHAKE : CONN_HELLO;
+	}
+	if (conn->state == CONN_HANDSHAKE) {
+		g_autoptr(GByteArray) reply = g_byte_array_new();
+		g_autoptr(GError) error = NULL;
+		struct _Channel *ch = NULL;
+		int rc = channel_accept(transport.keys, transport.n_keys, conn->preamble,
+		                        FRAME_PREAMBLE_SIZE, conn->in, reply, &ch, &error);
+		if (rc == 0)
+			return FALSE;
+		if (rc < 0) {
+			if (g_error_matches(error, NOISE_ERROR, NOISE_ERROR_WRONG_KEY))
+				conn_refuse(conn, FRAME_REFUSE_WRONG_KEY, "wrong key");
+			else
+				conn_protocol_error(conn, error->message);
+			return FALSE;
+		}
+		conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&reply)));
+		conn->channel = ch;
+		conn->state = CONN_HELLO;
+		/* What followed message 1 is already ciphertext. */
+		g_byte_array_append(conn->raw, conn->in->data, conn->in->len);
+		g_byte_array_set_size(conn->in, 0);
+		conn_flush(conn);
+	}
+	if (conn->channel && conn->raw->len) {
+		g_autoptr(GError) error = NULL;
+		if (!channel_open(conn->channel, conn->raw, conn->in, &error)) {
+			conn_protocol_error(conn, error->message);
+			return FALSE;
+		}
+	}
+	return conn->state != CONN_CLOSED;
+}
+
 static void
 conn_parse(Conn *conn)
 {
-	gsize off = 0;
 	conn_ref(conn);
+	if (!conn_parse_handshake(conn)) {
+		conn_unref(conn);
+		return;
+	}
+	gsize off = 0;
 	while (conn->state != CONN_CLOSED) {
 		const guint8 *p = conn->in->data + off;
 		gsize avail = conn->in->len - off;
-		if (conn->state == CONN_PREAMBLE) {
-			if (avail < FRAME_PREAMBLE_SIZE)
-				break;
-			guint8 mode = 0;
-			int rc = frame_preamble_decode(p, &mode);
-			off += FRAME_PREAMBLE_SIZE;
-			if (rc != 1) {
-				conn_protocol_error(conn, "not a circuit client (bad preamble)");
-				break;
-			}
-			if (mode != FRAME_MODE_PLAIN) {
-				static const char reason[] = "server is not keyed";
-				guint8 refusal[FRAME_PREAMBLE_SIZE];
-				frame_refusal_encode(refusal, FRAME_REFUSE_NOT_KEYED);
-				conn_queue(conn, g_bytes_new(refusal, sizeof refusal));
-				conn_queue(conn, g_bytes_new(reason, sizeof reason - 1));
-				g_message("connection from %s refused: it wants a key, this server "
-				          "has "
-				          "none",
-				          conn->peer);
-				conn->close_after_flush = TRUE;
-				conn->state = CONN_HELLO;
-				ev_io_stop(EV_DEFAULT, &conn->rio);
-				conn_flush(conn);
-				break;
-			}
-			conn->state = CONN_HELLO;
-			continue;
-		}
 		FrameHeader h;
 		guint32 max = conn->state == CONN_OPEN ? FRAME_MAX : FRAME_MAX_PREHELLO;
 		int rc = frame_header_decode(p, avail, max, &h);
@@ -399,10 +509,11 @@ conn_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 	gsize budget = CONN_READ_BUDGET;
 	conn_ref(conn);
 	while (budget > 0 && conn->state != CONN_CLOSED) {
-		guint old = conn->in->len;
-		g_byte_array_set_size(conn->in, old + CONN_READ_CHUNK);
-		ssize_t r = read(conn->fd, conn->in->data + old, CONN_READ_CHUNK);
-		g_byte_array_set_size(conn->in, old + (r > 0 ? (guint)r : 0));
+		GByteArray *buf = conn->channel ? conn->raw : conn->in;
+		guint old = buf->len;
+		g_byte_array_set_size(buf, old + CONN_READ_CHUNK);
+		ssize_t r = read(conn->fd, buf->data + old, CONN_READ_CHUNK);
+		g_byte_array_set_size(buf, old + (r > 0 ? (guint)r : 0));
 		if (r == 0) {
 			conn_parse(conn);
 			conn_close(conn, NULL);
@@ -459,6 +570,25 @@ conn_format_peer(const struct sockaddr_storage *ss)
 	return g_strdup("unix");
 }
 
+/* Drops the oldest connections that have not finished HELLO beyond the cap. */
+static void
+transport_limit_unverified(void)
+{
+	guint n = 0;
+	for (GList *l = transport.conns; l; l = l->next)
+		if (((Conn *)l->data)->state < CONN_OPEN)
+			n++;
+	for (GList *l = g_list_last(transport.conns); l && n > CONN_MAX_UNVERIFIED;) {
+		GList *prev = l->prev;
+		Conn *conn = l->data;
+		if (conn->state < CONN_OPEN) {
+			conn_close(conn, "too many unfinished handshakes: dropped the oldest");
+			n--;
+		}
+		l = prev;
+	}
+}
+
 static void
 transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -480,13 +610,15 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		conn->peer = conn_format_peer(&ss);
 		conn->state = CONN_PREAMBLE;
 		conn->in = g_byte_array_new();
+		conn->raw = g_byte_array_new();
 		conn->handlers = transport.handlers;
 		g_queue_init(&conn->out);
 		conn->streams =
 		        g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stream_unref);
 		ev_io_init(&conn->rio, conn_on_readable, fd, EV_READ);
 		ev_io_init(&conn->wio, conn_on_writable, fd, EV_WRITE);
-		ev_timer_init(&conn->hello_timer, conn_on_hello_timeout, CONN_HELLO_TIMEOUT, 0.);
+		ev_timer_init(&conn->hello_timer, conn_on_hello_timeout,
+		              transport.keys ? CONN_HANDSHAKE_TIMEOUT : CONN_HELLO_TIMEOUT, 0.);
 		ev_timer_init(&conn->close_timer, conn_on_close_timer, 0., 0.);
 		conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
 		conn->close_timer.data = conn;
@@ -494,6 +626,7 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_start(EV_DEFAULT, &conn->hello_timer);
 		transport.conns = g_list_prepend(transport.conns, conn);
 		conn->link = transport.conns;
+		transport_limit_unverified();
 	}
 }
 

@@ -24,6 +24,12 @@ typedef struct {
 	gpointer user_data;
 } TransportHandlers;
 
+/*
+ * Makes the server keyed: every connection must run Noise_NNpsk0 with one
+ * of @n_keys 32-byte keys (copied). Call before transport_listen().
+ */
+void transport_set_keys(const guint8 *keys, gsize n_keys);
+
 /* Starts listening on @fd (bound, listening, non-blocking). */
 void transport_listen(int fd, const TransportHandlers *handlers);
 /* Stops accepting and closes every connection (their streams get closed()). */

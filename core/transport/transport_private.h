@@ -7,6 +7,7 @@
 
 typedef enum {
 	CONN_PREAMBLE,
+	CONN_HANDSHAKE, /* keyed: waiting for Noise message 1 */
 	CONN_HELLO,
 	CONN_OPEN,
 	CONN_CLOSED,
@@ -23,6 +24,9 @@ struct Conn {
 	GQueue out; /* OutChunk */
 	gsize out_bytes;
 	gboolean close_after_flush;
+	struct _Channel *channel; /* keyed connections, after the handshake */
+	GByteArray *raw;	  /* ciphertext not yet opened */
+	guint8 preamble[FRAME_PREAMBLE_SIZE];
 	gboolean broken; /* a write failed: closed on the next loop turn */
 	ev_timer close_timer;
 	GHashTable *streams; /* guint32 id -> CircuitStream */

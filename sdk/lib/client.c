@@ -7,6 +7,9 @@
 #include <circuit/plugin.h>
 
 #include "common/wire_error.h"
+#include "security/channel.h"
+#include "security/keyfile.h"
+#include "security/security.h"
 #include "transport/frame.h"
 #include "transport/url.h"
 
@@ -33,6 +36,9 @@ struct CircuitClient {
 	guint32 next_id;
 	GHashTable *calls; /* id -> CircuitCall (not owned) */
 	GError *dead;      /* set once the connection failed */
+	Channel *channel;  /* keyed connections, after the handshake */
+	GByteArray *raw;   /* ciphertext not yet opened */
+	GByteArray *sealed;
 };
 
 struct CircuitCall {
@@ -110,6 +116,28 @@ client_send_frame(CircuitClient *c, FrameType type, guint32 id, const void *payl
 		return FALSE;
 	guint8 hdr[FRAME_HEADER_SIZE];
 	frame_header_encode(hdr, type, id, (guint32)len);
+	if (c->channel) {
+		/* One transport message for the header and a small payload. */
+		g_byte_array_set_size(c->sealed, 0);
+		GError *local = NULL;
+		gboolean ok;
+		if (len <= 4096) {
+			guint8 buf[FRAME_HEADER_SIZE + 4096];
+			memcpy(buf, hdr, FRAME_HEADER_SIZE);
+			if (len)
+				memcpy(buf + FRAME_HEADER_SIZE, payload, len);
+			ok = channel_seal(c->channel, buf, FRAME_HEADER_SIZE + len, c->sealed,
+			                  &local);
+		} else {
+			ok = channel_seal(c->channel, hdr, FRAME_HEADER_SIZE, c->sealed, &local) &&
+			     channel_seal(c->channel, payload, len, c->sealed, &local);
+		}
+		if (!ok) {
+			client_set_dead(c, local);
+			return client_check(c, error);
+		}
+		return client_write_all(c, c->sealed->data, c->sealed->len, error);
+	}
 	if (len <= 4096) {
 		guint8 buf[FRAME_HEADER_SIZE + 4096];
 		memcpy(buf, hdr, FRAME_HEADER_SIZE);
@@ -211,6 +239,39 @@ client_on_frame(CircuitClient *c, const FrameHeader *h, const guint8 *p)
 	}
 }
 
+/* One recv (the caller polled): into the plaintext buffer, through the
+ * channel on keyed connections. */
+static gboolean
+client_recv(CircuitClient *c, GError **error)
+{
+	GByteArray *dst = c->channel ? c->raw : c->in;
+	guint old = dst->len;
+	g_byte_array_set_size(dst, old + 256 * 1024);
+	ssize_t r = recv(c->fd, dst->data + old, 256 * 1024, 0);
+	int e = errno;
+	g_byte_array_set_size(dst, old + (r > 0 ? (guint)r : 0));
+	if (r < 0 && (e == EINTR || e == EAGAIN))
+		return TRUE;
+	if (r <= 0) {
+		client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+		                               "connection to %s lost%s%s", c->address,
+		                               r < 0 ? ": " : "", r < 0 ? g_strerror(e) : ""));
+		return client_check(c, error);
+	}
+	if (c->channel) {
+		GError *local = NULL;
+		if (!channel_open(c->channel, c->raw, c->in, &local)) {
+			client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR,
+			                               CIRCUIT_CLIENT_ERROR_PROTOCOL,
+			                               "connection to %s failed authentication: %s",
+			                               c->address, local->message));
+			g_error_free(local);
+			return client_check(c, error);
+		}
+	}
+	return TRUE;
+}
+
 /* Reads at least one frame (or fails). @timeout_ms < 0 waits forever. */
 static gboolean
 client_pump(CircuitClient *c, int timeout_ms, GError **error)
@@ -248,17 +309,8 @@ client_pump(CircuitClient *c, int timeout_ms, GError **error)
 			            "timed out after %d ms", timeout_ms);
 			return FALSE;
 		}
-		guint old = c->in->len;
-		g_byte_array_set_size(c->in, old + 256 * 1024);
-		ssize_t r = recv(c->fd, c->in->data + old, 256 * 1024, 0);
-		g_byte_array_set_size(c->in, old + (r > 0 ? (guint)r : 0));
-		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-			client_set_dead(
-			        c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
-			                       "connection to %s lost%s%s", c->address,
-			                       r < 0 ? ": " : "", r < 0 ? g_strerror(errno) : ""));
-			return client_check(c, error);
-		}
+		if (!client_recv(c, error))
+			return FALSE;
 	}
 }
 
@@ -326,8 +378,8 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 			                   : code == FRAME_REFUSE_NOT_KEYED ? "server is not keyed"
 			                   : code == FRAME_REFUSE_WRONG_KEY ? "wrong key"
 			                                                    : "server refused us";
-			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
-			            "%s: %s", c->address, what);
+			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s: %s",
+			            c->address, what);
 			return FALSE;
 		}
 		FrameHeader h;
@@ -361,19 +413,74 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 		}
 		if (prc < 0 && errno == EINTR)
 			continue;
-		guint8 buf[4096];
-		ssize_t r = recv(c->fd, buf, sizeof buf, 0);
-		if (r <= 0) {
+		if (!client_recv(c, NULL)) {
 			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
 			            "%s closed the connection during the handshake", c->address);
 			return FALSE;
 		}
-		g_byte_array_append(c->in, buf, (guint)r);
 	}
 }
 
-CircuitClient *
-circuit_client_dial(const char *address, int timeout_ms, GError **error)
+/* Keyed dial: Noise message 1, then message 2 or the server's refusal. */
+static gboolean
+client_handshake(CircuitClient *c, const guint8 *psk, const guint8 *pre, int timeout_ms,
+                 GError **error)
+{
+	g_autoptr(GByteArray) msg1 = g_byte_array_new();
+	NoiseHandshake *hs = channel_initiate(psk, pre, FRAME_PREAMBLE_SIZE, msg1, error);
+	if (!hs)
+		return FALSE;
+	if (!client_write_all(c, msg1->data, msg1->len, error)) {
+		noise_handshake_free(hs);
+		return FALSE;
+	}
+	for (;;) {
+		/* A refusal begins with "CIRC": no message 2 is that long. */
+		if (c->raw->len >= 4 && memcmp(c->raw->data, "CIRC", 4) == 0) {
+			if (c->raw->len >= FRAME_PREAMBLE_SIZE) {
+				noise_handshake_free(hs);
+				g_byte_array_append(c->in, c->raw->data, c->raw->len);
+				g_byte_array_set_size(c->raw, 0);
+				return client_hello(c, timeout_ms, error);
+			}
+		} else if (c->raw->len >= 2) {
+			Channel *ch = NULL;
+			GError *local = NULL;
+			int rc = channel_initiate_finish(hs, c->raw, &ch, &local);
+			if (rc < 0) {
+				g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY,
+				            "%s: handshake failed: %s", c->address, local->message);
+				g_error_free(local);
+				return FALSE;
+			}
+			if (rc == 1) {
+				c->channel = ch;
+				if (c->raw->len && !channel_open(ch, c->raw, c->in, error))
+					return FALSE;
+				return TRUE;
+			}
+		}
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int prc = poll(&pfd, 1, timeout_ms);
+		if (prc < 0 && errno == EINTR)
+			continue;
+		guint8 buf[4096];
+		ssize_t r = prc > 0 ? recv(c->fd, buf, sizeof buf, 0) : -1;
+		if (r <= 0) {
+			noise_handshake_free(hs);
+			g_set_error(error, CIRCUIT_CLIENT_ERROR,
+			            prc == 0 ? CIRCUIT_CLIENT_ERROR_TIMEOUT
+			                     : CIRCUIT_CLIENT_ERROR_KEY,
+			            "%s: %s during the key handshake", c->address,
+			            prc == 0 ? "no answer" : "the connection closed");
+			return FALSE;
+		}
+		g_byte_array_append(c->raw, buf, (guint)r);
+	}
+}
+
+static CircuitClient *
+client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **error)
 {
 	Url url;
 	if (timeout_ms <= 0)
@@ -393,13 +500,16 @@ circuit_client_dial(const char *address, int timeout_ms, GError **error)
 	CircuitClient *c = g_new0(CircuitClient, 1);
 	c->fd = fd;
 	c->in = g_byte_array_new();
+	c->raw = g_byte_array_new();
+	c->sealed = g_byte_array_new();
 	c->next_id = 1;
 	c->calls = g_hash_table_new(NULL, NULL);
 	c->address = g_strdup_printf("%s:%u", url.host, url.port);
 	guint8 pre[FRAME_PREAMBLE_SIZE];
-	frame_preamble_encode(pre, FRAME_MODE_PLAIN);
+	frame_preamble_encode(pre, psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
 	static const char hello[] = "{\"version\":1,\"role\":\"client\"}";
 	if (!client_write_all(c, pre, sizeof pre, error) ||
+	    (psk && !client_handshake(c, psk, pre, timeout_ms, error)) ||
 	    !client_send_frame(c, FRAME_HELLO, 0, hello, sizeof hello - 1, error) ||
 	    !client_hello(c, timeout_ms, error)) {
 		url_clear(&url);
@@ -419,10 +529,51 @@ circuit_client_dial(const char *address, int timeout_ms, GError **error)
 }
 
 CircuitClient *
+circuit_client_dial_key(const char *address, const char *key_file, int timeout_ms, GError **error)
+{
+	if (!key_file || !*key_file)
+		return client_dial(address, NULL, timeout_ms, error);
+	GError *local = NULL;
+	g_autofree char *warning = NULL;
+	if (!security_init(&local)) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
+		            local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	Keyfile *keys = keyfile_load(key_file, &warning, &local);
+	if (!keys) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
+		            local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	if (warning)
+		g_warning("%s", warning);
+	CircuitClient *c = client_dial(address, keyfile_get_key(keys, 0), timeout_ms, error);
+	keyfile_free(keys);
+	return c;
+}
+
+CircuitClient *
+circuit_client_dial(const char *address, int timeout_ms, GError **error)
+{
+	return client_dial(address, NULL, timeout_ms, error);
+}
+
+CircuitClient *
 circuit_client_dial_default(const char *address, GError **error)
 {
+	return circuit_client_dial_default_key(address, NULL, error);
+}
+
+CircuitClient *
+circuit_client_dial_default_key(const char *address, const char *key_file, GError **error)
+{
+	if (!key_file || !*key_file)
+		key_file = g_getenv("CIRCUIT_HMAC");
 	if (address && *address)
-		return circuit_client_dial(address, 0, error);
+		return circuit_client_dial_key(address, key_file, 0, error);
 	g_autofree char *file = NULL;
 	const char *env = g_getenv("CIRCUIT");
 	if (env && *env) {
@@ -443,9 +594,9 @@ circuit_client_dial_default(const char *address, GError **error)
 			g_error_free(local);
 			return NULL;
 		}
-		return circuit_client_dial(g_strstrip(text), 0, error);
+		return circuit_client_dial_key(g_strstrip(text), key_file, 0, error);
 	}
-	return circuit_client_dial("127.0.0.1:11022", 0, error);
+	return circuit_client_dial_key("127.0.0.1:11022", key_file, 0, error);
 }
 
 void
@@ -456,6 +607,9 @@ circuit_client_free(CircuitClient *client)
 	if (client->fd >= 0)
 		close(client->fd);
 	g_byte_array_unref(client->in);
+	g_byte_array_unref(client->raw);
+	g_byte_array_unref(client->sealed);
+	channel_free(client->channel);
 	g_hash_table_unref(client->calls);
 	g_clear_error(&client->dead);
 	g_free(client->id);
@@ -858,4 +1012,23 @@ gboolean
 circuit_chan_close(CircuitClient *client, const char *path, GError **error)
 {
 	return client_simple(client, "close", path, NULL, NULL, error);
+}
+
+char *
+circuit_keygen(GError **error)
+{
+	GError *local = NULL;
+	if (!security_init(&local)) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
+		            local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	return keyfile_generate();
+}
+
+void
+circuit_keygen_free(char *key)
+{
+	keyfile_free_string(key);
 }

@@ -46,7 +46,7 @@ ok "\$CIRCUIT and ~/.circuit"
 # Flags that are refused until their features land, with one line.
 expect_fail 2 "not yet" "$CIRCUITD_BIN" -a 127.0.0.1:0 -j "$SERVER_URL"
 expect_fail 2 "not yet" "$CIRCUITD_BIN" -a 127.0.0.1:0 -discover 228.8.8.8:7711
-expect_fail 2 "not yet" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /dev/null
+expect_fail 2 "/dev/null" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /dev/null
 expect_fail 2 'no plugin "nosuch"' "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugins=proc,nosuch
 expect_fail 2 "not a numeric IP address" "$CIRCUITD_BIN" -a nohost:1
 expect_fail 2 "bad port" "$CIRCUITD_BIN" -a 127.0.0.1:99999

@@ -31,6 +31,7 @@ typedef enum {
 	CIRCUIT_CLIENT_ERROR_PROTOCOL,     /**< the peer broke the protocol */
 	CIRCUIT_CLIENT_ERROR_TIMEOUT,      /**< a timeout given by the caller expired */
 	CIRCUIT_CLIENT_ERROR_ADDRESS,      /**< a URL or address that does not parse */
+	CIRCUIT_CLIENT_ERROR_KEY,          /**< key refused, missing, or unreadable */
 } CircuitClientErrorCode;
 
 /** Exit codes of the `circuit` CLI, exported for scripts wrapping it. */
@@ -58,10 +59,28 @@ CIRCUIT_CLIENT_EXPORT CircuitClient *circuit_client_dial(const char *address, in
 /**
  * circuit_client_dial_default: (transfer full) finds a server the way the
  * CLI does: @address if not NULL, else the file named by $CIRCUIT (tilde
- * expanded), else ~/.circuit if present, else 127.0.0.1:11022.
+ * expanded), else ~/.circuit if present, else 127.0.0.1:11022; keyed when
+ * $CIRCUIT_HMAC names a key file.
  */
 CIRCUIT_CLIENT_EXPORT CircuitClient *circuit_client_dial_default(const char *address,
                                                                  GError **error);
+
+/**
+ * circuit_client_dial_key: (transfer full) as circuit_client_dial(), over a
+ * Noise_NNpsk0 connection keyed by the first key in @key_file (nullable:
+ * no key). Errors with CIRCUIT_CLIENT_ERROR_KEY say "server requires a
+ * key", "server is not keyed" or "wrong key".
+ */
+CIRCUIT_CLIENT_EXPORT CircuitClient *
+circuit_client_dial_key(const char *address, const char *key_file, int timeout_ms, GError **error);
+
+/**
+ * circuit_client_dial_default_key: (transfer full) as
+ * circuit_client_dial_default(), keyed by @key_file, else by the file named
+ * in $CIRCUIT_HMAC, else unkeyed.
+ */
+CIRCUIT_CLIENT_EXPORT CircuitClient *
+circuit_client_dial_default_key(const char *address, const char *key_file, GError **error);
 
 /** circuit_client_free: closes the connection; NULL is harmless. */
 CIRCUIT_CLIENT_EXPORT void circuit_client_free(CircuitClient *client);
@@ -154,6 +173,14 @@ CIRCUIT_CLIENT_EXPORT gssize circuit_call_read(CircuitCall *call, void *buf, gsi
  * what was not read). NULL is harmless.
  */
 CIRCUIT_CLIENT_EXPORT void circuit_call_free(CircuitCall *call);
+
+/**
+ * circuit_keygen: (transfer full) a fresh 256-bit key from libgcrypt's
+ * strong random generator, as one line of base64 (what `circuit keygen`
+ * prints and key files hold). Free with circuit_keygen_free().
+ */
+CIRCUIT_CLIENT_EXPORT char *circuit_keygen(GError **error);
+CIRCUIT_CLIENT_EXPORT void circuit_keygen_free(char *key);
 
 /* Channels ---------------------------------------------------------------- */
 

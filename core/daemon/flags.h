@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// flags.h - circuitd's flags: the one table its --help and the circuitd(8)
+// man page (generated at build time by cli/gen-man.c) are both made from.
+// Included by core/daemon/main.c and the generator only; each gets its own
+// copy of the static option storage.
+#pragma once
+
+#include <glib.h>
+
+#define DAEMON_PARAMETER_STRING "- the circuit server"
+#define DAEMON_SUMMARY                                                                             \
+	"Serves this host's part of the circuit: processes, channels, DNS and containers at "      \
+	"anchors."
+
+static struct {
+	char *addr;
+	char *iface;
+	char **join;
+	char *discover;
+	char *hmac;
+	char *plugins;
+	char *plugin_dir;
+	gboolean docker;
+	char *docker_host;
+	char *log;
+	double grace;
+	gboolean version;
+	gboolean verbose;
+} opt = {.grace = 3.0};
+
+static GOptionEntry daemon_entries[] = {
+        {"addr", 'a', 0, G_OPTION_ARG_STRING, &opt.addr, "Listen on HOST[:PORT] (port 11022)",
+         "HOST[:PORT]"},
+        {"if", 0, 0, G_OPTION_ARG_STRING, &opt.iface, "Listen on the IPv4 address of IFACE",
+         "IFACE"},
+        {"join", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opt.join, "Join the server at URL", "URL"},
+        {"discover", 0, 0, G_OPTION_ARG_STRING, &opt.discover,
+         "Find and announce servers on multicast MCAST:PORT", "MCAST:PORT"},
+        {"hmac", 0, 0, G_OPTION_ARG_FILENAME, &opt.hmac, "Key file: admit only holders of the key",
+         "FILE"},
+        {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
+         "Load exactly these element kinds (default: every installed one)", "KIND,..."},
+        {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_dir, "Where plugins are", "DIR"},
+        {"docker", 0, 0, G_OPTION_ARG_NONE, &opt.docker, "Load the docker kind too", NULL},
+        {"docker-host", 0, 0, G_OPTION_ARG_STRING, &opt.docker_host,
+         "Docker engine socket (default $DOCKER_HOST or unix:///var/run/docker.sock)",
+         "unix:///PATH"},
+        {"log", 0, 0, G_OPTION_ARG_FILENAME, &opt.log, "Write the op log to FILE (default stderr)",
+         "FILE"},
+        {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &opt.grace,
+         "Seconds between SIGTERM and SIGKILL when releasing processes (3)", "SECONDS"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
+        {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
+        {NULL}};

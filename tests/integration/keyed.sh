@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Keyed servers and clients (--hmac / -hmac / $CIRCUIT_HMAC): Noise_NNpsk0
+# connections, clear refusals both ways, key rotation, half-open floods.
+source "$CIRCUIT_TESTLIB"
+
+"$CIRCUIT_BIN" keygen >"$T_TMP/k1"
+"$CIRCUIT_BIN" keygen >"$T_TMP/k2"
+chmod 600 "$T_TMP/k1" "$T_TMP/k2"
+[ "$(wc -c <"$T_TMP/k1")" = 45 ] || fail "keygen should print 44 base64 characters and a newline"
+[ "$(base64 -d <"$T_TMP/k1" | wc -c)" = 32 ] || fail "a key is 32 bytes"
+! cmp -s "$T_TMP/k1" "$T_TMP/k2" || fail "two keys are the same"
+ok "keygen: 256-bit keys in base64"
+
+start_server --hmac "$T_TMP/k1"
+X=$SERVER_ID
+keyed() { "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k1" "$@"; }
+keyed ls / | grep -q "/$X" || fail "keyed ls"
+echo '{"Path":"/bin/cat"}' | keyed mkproc /$X/cat
+seq 1 100000 | keyed stdin /$X/cat
+keyed stdout /$X/cat | cmp - <(seq 1 100000) || fail "keyed stdin/stdout"
+keyed wait /$X/cat >/dev/null
+CIRCUIT_HMAC="$T_TMP/k1" "$CIRCUIT_BIN" -d "$SERVER_URL" peek /$X/cat >/dev/null || fail "\$CIRCUIT_HMAC"
+ok "keyed server and client: a process end to end"
+
+expect_fail 3 "server requires a key" c ls /
+expect_fail 3 "wrong key" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k2" ls /
+wait_until 5 grep -q "refused: server requires a key" "$SERVER_LOG"
+wait_until 5 grep -q "refused: wrong key" "$SERVER_LOG"
+ok "unkeyed and wrong-key clients are refused, clearly, on both sides"
+
+# Nothing secret in the log or in peek.
+key=$(tr -d '\n' <"$T_TMP/k1")
+! grep -qF "$key" "$SERVER_LOG" || fail "the key is in the server log"
+! keyed peek /$X | grep -qF "$key" || fail "the key is in peek"
+ok "no key material in logs or peek"
+
+# A half-open flood (connections that never finish the handshake) does not
+# keep a key holder out; the server drops the oldest beyond its cap.
+PORT=${SERVER_URL#circuit://127.0.0.1:}
+PORT=${PORT%%/*}
+fds=()
+for i in $(seq 1 300); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'CIRC\001\001\000\000' >&$fd
+	fds+=("$fd")
+done
+keyed ls / | grep -q "/$X" || fail "a key holder was kept out by half-open connections"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+ok "300 unfinished handshakes do not keep a key holder out"
+
+# An unfinished handshake is dropped after a few seconds.
+exec {slow}<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'CIRC\001\001\000\000' >&$slow
+start=$SECONDS
+timeout 15 cat <&$slow >/dev/null || fail "the half-open connection was not closed"
+[ $((SECONDS - start)) -le 10 ] || fail "handshake timeout too long"
+exec {slow}>&-
+ok "unfinished handshakes time out"
+
+# A keyed client to an unkeyed server.
+url1=$SERVER_URL
+start_server
+expect_fail 3 "server is not keyed" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k1" ls /
+ok "a keyed client is told the server is not keyed"
+
+# Rotation: a server accepts every key of its file and dials with the first;
+# clients move one at a time.
+cat "$T_TMP/k2" "$T_TMP/k1" >"$T_TMP/both"
+chmod 600 "$T_TMP/both"
+start_server --hmac "$T_TMP/both"
+"$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k1" ls / >/dev/null || fail "old key refused during rotation"
+"$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k2" ls / >/dev/null || fail "new key refused during rotation"
+"$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/both" ls / >/dev/null || fail "a client with both keys"
+ok "key rotation: old and new keys accepted together"
+
+# A key file others can read is used, with a warning; a bad one is refused.
+chmod 644 "$T_TMP/k1"
+"$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls / 2>"$T_TMP/warn" >/dev/null
+grep -q "readable by group or others" "$T_TMP/warn" || fail "no warning for a readable key file"
+echo "not base64!" >"$T_TMP/bad"
+expect_fail 3 "$T_TMP/bad" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/bad" ls /
+expect_fail 2 "$T_TMP/bad" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac "$T_TMP/bad"
+expect_fail 2 "/nonexistent" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /nonexistent
+ok "key file warnings and errors"
