@@ -25,7 +25,7 @@ struct Conn {
 	gsize out_bytes;
 	gboolean close_after_flush;
 	struct _Channel *channel; /* keyed connections, after the handshake */
-	GByteArray *raw;	  /* ciphertext not yet opened */
+	GByteArray *raw;          /* ciphertext not yet opened */
 	guint8 preamble[FRAME_PREAMBLE_SIZE];
 	gboolean broken; /* a write failed: closed on the next loop turn */
 	ev_timer close_timer;
