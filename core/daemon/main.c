@@ -399,6 +399,7 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	ev_run(loop, 0);
+	element_report_live();
 
 	transport_shutdown();
 	router_free();

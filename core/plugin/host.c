@@ -119,6 +119,7 @@ struct CircuitElement {
 };
 
 static guint element_live;
+static GHashTable *element_all; /* every live element, for shutdown reports */
 
 CircuitElement *
 element_new(Plugin *plugin, const char *path)
@@ -128,6 +129,9 @@ element_new(Plugin *plugin, const char *path)
 	e->plugin = plugin;
 	e->path = g_strdup(path);
 	element_live++;
+	if (!element_all)
+		element_all = g_hash_table_new(NULL, NULL);
+	g_hash_table_add(element_all, e);
 	return e;
 }
 
@@ -163,6 +167,21 @@ element_live_count(void)
 	return element_live;
 }
 
+void
+element_report_live(void)
+{
+	GHashTableIter it;
+	gpointer key;
+	if (!element_all)
+		return;
+	g_hash_table_iter_init(&it, element_all);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		CircuitElement *e = key;
+		g_warning("%s (%s) was still releasing at exit (%u references)", e->path,
+		          e->plugin->kind, e->refcount);
+	}
+}
+
 CircuitHost *
 circuit_element_host(CircuitElement *element)
 {
@@ -189,6 +208,7 @@ circuit_element_unref(CircuitElement *element)
 		return;
 	if (element->created && element->plugin->desc->destroy)
 		element->plugin->desc->destroy(element->ctx);
+	g_hash_table_remove(element_all, element);
 	g_free(element->path);
 	g_free(element);
 	element_live--;

@@ -118,6 +118,10 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 		g_module_close(module);
 		return NULL;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* Sanitizer reports at exit can only name plugin code that is still mapped. */
+	g_module_make_resident(module);
+#endif
 	Plugin *p = g_new0(Plugin, 1);
 	p->kind = g_steal_pointer(&kind);
 	p->path = g_strdup(path);

@@ -72,3 +72,5 @@ void element_set_ctx(CircuitElement *element, gpointer ctx);
 void element_attach(CircuitElement *element, Anchor *anchor);
 /* Number of elements alive (attached or still releasing). */
 guint element_live_count(void);
+/* Logs every element still alive (at shutdown, past the deadline). */
+void element_report_live(void);

@@ -449,8 +449,10 @@ proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 		circuit_stream_finish(l->data);
 	}
 	g_list_free(waiters);
-	if (p->releasing && kill(-p->pid, 0) != 0)
-		proc_release_done(p); /* the whole group is gone */
+	/* Released when the whole group is gone, or when it already had its
+	 * SIGKILL (what is left are zombies for init to reap). */
+	if (p->releasing && (!p->kill_timer || kill(-p->pid, 0) != 0))
+		proc_release_done(p);
 	if (p->spec->scrub && !circuit_element_is_scrubbed(p->element))
 		circuit_element_scrub(p->element);
 	circuit_element_unref(element);

@@ -31,13 +31,14 @@ t_cleanup() {
 			[ -f "$f" ] || continue
 			echo "== $f"
 			if grep -q 'Sanitizer' "$f"; then
+				grep '^circuitd' "$f" | tail -n 20
 				sed -n '/ERROR: .*Sanitizer/,$p' "$f" | grep -v '^ *0x' | head -n 80
 			else
 				tail -n 40 "$f"
 			fi
 		done
 	fi
-	rm -rf "$T_TMP"
+	[ -n "${CIRCUIT_TEST_KEEP:-}" ] && echo "kept $T_TMP" || rm -rf "$T_TMP"
 	exit $rc
 }
 trap t_cleanup EXIT
