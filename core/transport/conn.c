@@ -258,7 +258,21 @@ static void
 conn_protocol_error(Conn *conn, const char *what)
 {
 	transport.protocol_errors++;
-	g_message("connection from %s: protocol error: %s", conn->peer, what);
+	/* Garbage floods must not flood the log: one line a second at most. */
+	static gint64 last;
+	static guint suppressed;
+	gint64 now = g_get_monotonic_time();
+	if (now - last >= G_USEC_PER_SEC) {
+		if (suppressed)
+			g_message("connection from %s: protocol error: %s (and %u more)",
+			          conn->peer, what, suppressed);
+		else
+			g_message("connection from %s: protocol error: %s", conn->peer, what);
+		last = now;
+		suppressed = 0;
+	} else {
+		suppressed++;
+	}
 	conn_close(conn, NULL);
 }
 
@@ -305,8 +319,9 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 		return;
 	}
 	gint64 window = json_object_get_int_member_with_default(req, "window", 256 * 1024);
-	if (window < 0 || window > (1 << 30))
-		window = 256 * 1024;
+	/* A client may not make the server hold more than 16 MiB per stream. */
+	if (window < 0 || window > (16 << 20))
+		window = MIN(MAX(window, 0), 16 << 20);
 	CircuitStream *s = stream_new(conn, id, (guint64)window);
 	g_hash_table_insert(conn->streams, GUINT_TO_POINTER(id), s);
 	stream_ref(s);
