@@ -221,7 +221,9 @@ cli_call(CircuitClient *client, const char *verb, const char *path, char **args)
 			break;
 		if (!cli_write_all(STDOUT_FILENO, buf, (gsize)n)) {
 			/* Our reader went away: give back what was not written. */
-			circuit_call_free(call);
+			fprintf(stderr, "circuit %s %s: writing standard output: %s\n", cli_verb,
+			        path, g_strerror(errno));
+			circuit_call_abort(call);
 			return CIRCUIT_EXIT_FAILED;
 		}
 	}

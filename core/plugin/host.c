@@ -5,6 +5,7 @@
 #include "plugin_host.h"
 
 #include "../oplog/oplog.h"
+#include "../transport/transport.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -116,6 +117,7 @@ struct CircuitElement {
 	gpointer ctx;
 	gboolean created;
 	gboolean scrubbed;
+	CircuitStream *pending_make; /* CIRCUIT_MAKE_ASYNC: the mk waiting for us */
 };
 
 static guint element_live;
@@ -152,6 +154,30 @@ element_set_ctx(CircuitElement *element, gpointer ctx)
 {
 	element->ctx = ctx;
 	element->created = TRUE;
+}
+
+void
+element_set_pending_make(CircuitElement *element, CircuitStream *stream)
+{
+	element->pending_make = stream_ref(stream);
+}
+
+void
+circuit_element_created(CircuitElement *element, const GError *error)
+{
+	CircuitStream *s = element->pending_make;
+	element->pending_make = NULL;
+	if (s) {
+		if (error) {
+			circuit_stream_fail(s, error);
+		} else {
+			circuit_stream_reply(s, NULL, FALSE);
+			circuit_stream_finish(s);
+		}
+		stream_unref(s);
+	}
+	if (error)
+		circuit_element_scrub(element);
 }
 
 void
@@ -237,6 +263,13 @@ circuit_element_scrub(CircuitElement *element)
 	}
 	if (element->created && element->plugin->desc->scrub)
 		element->plugin->desc->scrub(element, element->ctx);
+	if (element->pending_make) {
+		/* Scrubbed before its creation finished: the mk learns so. */
+		g_autoptr(GError) e =
+		        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
+		                    "%s was scrubbed before it was made", element->path);
+		circuit_element_created(element, e);
+	}
 	circuit_element_unref(element);
 }
 

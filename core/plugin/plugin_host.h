@@ -70,6 +70,8 @@ Plugin *element_plugin(CircuitElement *element);
 gpointer element_ctx(CircuitElement *element);
 void element_set_ctx(CircuitElement *element, gpointer ctx);
 void element_attach(CircuitElement *element, Anchor *anchor);
+/* CIRCUIT_MAKE_ASYNC: @stream (referenced) gets the reply on creation. */
+void element_set_pending_make(CircuitElement *element, CircuitStream *stream);
 /* Number of elements alive (attached or still releasing). */
 guint element_live_count(void);
 /* Logs every element still alive (at shutdown, past the deadline). */

@@ -327,8 +327,9 @@ router_make_free(gpointer data)
 	g_free(m);
 }
 
+/* Makes the element; *pending when an asynchronous kind replies later. */
 static gboolean
-router_make_now(RouterMake *m, GError **error)
+router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **error)
 {
 	g_auto(GStrv) names = anchor_path_split(m->path, NULL, error);
 	if (!names || !router_local(names, m->path, error))
@@ -366,8 +367,13 @@ router_make_now(RouterMake *m, GError **error)
 		return FALSE;
 	}
 	element_set_ctx(e, ctx);
-	/* Creation may not re-enter the loop, so the anchor is still free. */
+	/* Creation may not re-enter the loop, so the anchor is still free. An
+	 * asynchronous kind holds it while it finishes. */
 	element_attach(e, anchor_walk_create(router.root, (const char *const *)names));
+	if (m->plugin->desc->make_flags & CIRCUIT_MAKE_ASYNC) {
+		element_set_pending_make(e, s);
+		*pending = TRUE;
+	}
 	return TRUE;
 }
 
@@ -388,9 +394,12 @@ static void
 router_make_end(CircuitStream *s, gpointer user_data)
 {
 	GError *error = NULL;
-	if (router_make_now(user_data, &error)) {
-		circuit_stream_reply(s, NULL, FALSE);
-		circuit_stream_finish(s);
+	gboolean pending = FALSE;
+	if (router_make_now(user_data, s, &pending, &error)) {
+		if (!pending) {
+			circuit_stream_reply(s, NULL, FALSE);
+			circuit_stream_finish(s);
+		}
 	} else {
 		circuit_stream_fail(s, error);
 		g_error_free(error);
@@ -460,7 +469,7 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, Rout
 		*pending = TRUE;
 		return TRUE;
 	}
-	gboolean ok = router_make_now(m, error);
+	gboolean ok = router_make_now(m, s, pending, error);
 	router_make_free(m);
 	return ok;
 }

@@ -138,6 +138,12 @@ void
 circuit_stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
 {
 	g_return_if_fail(stream != NULL);
+	if (stream->closed && !stream->reply_sent) {
+		/* The asker left before the answer was ready. */
+		if (result)
+			json_node_unref(result);
+		return;
+	}
 	if (stream->reply_sent || stream->local_done) {
 		g_warning("stream %u: second reply ignored", stream->id);
 		if (result)

@@ -644,9 +644,11 @@ client_call_open(CircuitClient *client, const char *verb, const char *path, cons
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "op");
 	if (g_str_has_prefix(verb, "mk") && verb[2]) {
+		/* The original spelled the docker kind "dkr" in its verbs. */
+		const char *kind = strcmp(verb + 2, "dkr") == 0 ? "docker" : verb + 2;
 		json_builder_add_string_value(b, "mk");
 		json_builder_set_member_name(b, "kind");
-		json_builder_add_string_value(b, verb + 2);
+		json_builder_add_string_value(b, kind);
 	} else {
 		json_builder_add_string_value(b, verb);
 	}
@@ -814,6 +816,19 @@ circuit_call_read(CircuitCall *call, void *buf, gsize len, int timeout_ms, GErro
 	}
 	call->consumed += done;
 	return (gssize)done;
+}
+
+void
+circuit_call_abort(CircuitCall *call)
+{
+	if (!call)
+		return;
+	/* What the last read returned was not used: no credit, no ack. */
+	call->consumed = 0;
+	if (!call->client->dead && !call->remote_reset)
+		client_send_frame(call->client, FRAME_RESET, call->id, NULL, 0, NULL);
+	call->remote_reset = TRUE;
+	circuit_call_free(call);
 }
 
 void

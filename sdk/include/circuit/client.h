@@ -175,6 +175,14 @@ CIRCUIT_CLIENT_EXPORT gssize circuit_call_read(CircuitCall *call, void *buf, gsi
 CIRCUIT_CLIENT_EXPORT void circuit_call_free(CircuitCall *call);
 
 /**
+ * circuit_call_abort: ends the call without acknowledging the bytes the last
+ * circuit_call_read() returned (the application could not use them, e.g. its
+ * stdout failed): the server keeps them for the next reader, and a channel
+ * message goes back. NULL is harmless.
+ */
+CIRCUIT_CLIENT_EXPORT void circuit_call_abort(CircuitCall *call);
+
+/**
  * circuit_keygen: (transfer full) a fresh 256-bit key from libgcrypt's
  * strong random generator, as one line of base64 (what `circuit keygen`
  * prints and key files hold). Free with circuit_keygen_free().

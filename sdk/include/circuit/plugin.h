@@ -26,7 +26,7 @@ G_BEGIN_DECLS
 /** CIRCUIT_PLUGIN_ABI_MAJOR: must equal the host's; bumped on any break. */
 #define CIRCUIT_PLUGIN_ABI_MAJOR 1
 /** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
-#define CIRCUIT_PLUGIN_ABI_MINOR 0
+#define CIRCUIT_PLUGIN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define CIRCUIT_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -87,6 +87,9 @@ typedef enum {
 	CIRCUIT_OP_BODY = 1 << 0,
 	/** The operation streams output bytes after its reply. */
 	CIRCUIT_OP_OUTPUT = 1 << 1,
+	/** (make_flags only, ABI 1.1) create() only starts the element: the mk
+	 *  operation replies when the plugin calls circuit_element_created(). */
+	CIRCUIT_MAKE_ASYNC = 1 << 2,
 } CircuitOpFlags;
 
 /**
@@ -235,6 +238,14 @@ CIRCUIT_PLUGIN_EXPORT gboolean circuit_element_is_scrubbed(CircuitElement *eleme
  */
 CIRCUIT_PLUGIN_EXPORT void circuit_element_scrub(CircuitElement *element);
 
+/**
+ * circuit_element_created: (ABI 1.1) for kinds with CIRCUIT_MAKE_ASYNC:
+ * reports how the creation create() started ended. With @error (transfer
+ * none, nullable) the mk operation fails with it and the element is
+ * scrubbed; without, the mk operation succeeds. Call it once.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_element_created(CircuitElement *element, const GError *error);
+
 /* ------------------------------------------------------------------------ */
 /* Streams                                                                   */
 
@@ -243,8 +254,11 @@ CIRCUIT_PLUGIN_EXPORT void circuit_element_scrub(CircuitElement *element);
  * @input: body bytes arrived (only for CIRCUIT_OP_BODY). The plugin owns
  *   nothing of @data past the call; it must copy what it keeps and later
  *   return credit with circuit_stream_consumed().
- * @input_end: the client finished its side (end of body; for operations
- *   without a body: the client has received everything and acknowledges).
+ * @input_end: the client finished its body (operations with CIRCUIT_OP_BODY),
+ *   or, for an operation still producing output, the client ended its side.
+ *   Once the plugin has finished its output, the client's end arrives as
+ *   `closed` with a NULL error instead: that is the acknowledgement that the
+ *   whole output arrived (a channel's recv relies on it).
  * @writable: circuit_stream_write_space() became non-zero.
  * @closed: the stream is gone: @error is NULL if both sides finished
  *   cleanly, otherwise why (client disconnected, reset). No callback runs

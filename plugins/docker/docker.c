@@ -1,0 +1,1435 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// docker.c - the docker element: a container run by a Docker-API engine on
+// behalf of a client, with its stdin, stdout and stderr reachable from
+// anywhere. Everything talks to the engine asynchronously (docker_engine.c),
+// so a slow or vanished engine never stalls the server.
+//
+// Life of an element: create() checks the spec and returns at once; then,
+// in the loop: [pull] -> create the container (named after the anchor,
+// labelled with the server and anchor) -> attach (one hijacked connection
+// carrying stdin, stdout and stderr) -> start once the engine has accepted
+// the attach (so no early output is lost) -> wait. Operations that arrive
+// before the container runs are held until it does, or fail with the reason
+// it could not be made. See docs/docker.md for the decisions.
+#include "docker_engine.h"
+#include "docker_spec.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Output read ahead of readers, per stream, before the attach connection is
+ * paused (back-pressure: the engine then stops reading the container). */
+#define DOCKER_OUT_CAP      (256u * 1024u)
+#define DOCKER_CALL_TIMEOUT 60.0
+#define DOCKER_PING_TIMEOUT 10.0
+/* A loaded engine may take seconds to list containers. */
+#define DOCKER_INIT_TIMEOUT 30.0
+
+#define DOCKER_LABEL_SERVER "io.circuit.server"
+#define DOCKER_LABEL_ANCHOR "io.circuit.anchor"
+#define DOCKER_LABEL_OWNER  "io.circuit.owner"
+#define DOCKER_LABEL_HOST   "io.circuit.host"
+
+/* ---- plugin state -------------------------------------------------------- */
+
+typedef struct {
+	CircuitHost *host;
+	DockerEngine *engine;
+	char *owner; /* "<boot id>/<pid>/<start time>" of this circuitd */
+	char *hostname;
+	char *boot_id;
+	guint64 seq;
+} DockerPlugin;
+
+typedef enum {
+	DOCKER_PULLING,
+	DOCKER_CREATING,
+	DOCKER_ATTACHING,
+	DOCKER_STARTING,
+	DOCKER_RUNNING,
+	DOCKER_EXITED,
+	DOCKER_FAILED,
+} DockerPhase;
+
+static const char *const docker_phase_names[] = {
+        "pulling", "creating", "attaching", "starting", "running", "exited", "failed",
+};
+
+typedef struct Docker Docker;
+
+typedef struct {
+	Docker *docker;
+	const char *name; /* "stdout" or "stderr" */
+	GByteArray *held; /* read from the engine, not yet taken by a reader */
+	CircuitStream *reader;
+} DockerOut;
+
+typedef struct {
+	Docker *docker;
+	CircuitStream *stream;
+	char *signal; /* "SIGTERM" or a number */
+	DockerCall *call;
+} DockerSignal;
+
+struct Docker {
+	CircuitElement *element;
+	CircuitHost *host;
+	DockerPlugin *plugin;
+	DockerSpec *spec;
+	char *name;
+	char *id;
+	DockerPhase phase;
+	gboolean reported; /* circuit_element_created() called */
+	GError *error;     /* why it failed (DOCKER_FAILED) */
+	gboolean pulled;
+
+	DockerCall *step;  /* pull, create or start in flight */
+	gboolean step_ref; /* scrubbed during a step: holds an element ref */
+
+	DockerRaw *attach;
+	gboolean attach_live;
+	gboolean attach_done;
+	GError *attach_error;
+	DockerDemux demux;
+
+	DockerCall *wait_call;
+	GError *wait_error; /* the last wait failed (engine gone): retried by `wait` */
+	gboolean exited;
+	gint64 exit_code;
+	gboolean settled; /* exited and inspected: waiters may be answered */
+
+	JsonNode *inspect;
+	DockerCall *inspect_call;
+
+	CircuitStream *writer;
+	GByteArray *in_buf;
+	gboolean in_end;
+	gboolean in_shut;
+
+	DockerOut out;
+	DockerOut err;
+	GList *waiters; /* CircuitStream */
+	GList *signals; /* DockerSignal */
+
+	gboolean scrubbed;
+	DockerCall *removal; /* stop and remove, holding an element ref */
+	gboolean removed;
+};
+
+static void docker_remove(Docker *d);
+static void docker_out_pump(DockerOut *o);
+static void docker_in_flush(Docker *d);
+
+static GError *docker_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static GError *
+docker_error(int code, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	g_autofree char *m = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	return g_error_new_literal(CIRCUIT_ERROR, code, m);
+}
+
+static const char *
+docker_path(Docker *d)
+{
+	return circuit_element_path(d->element);
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static gboolean
+docker_failed_outcome(Docker *d)
+{
+	return d->exited && d->exit_code != 0;
+}
+
+/* What `wait` answers: the exit and the engine's view of the end. */
+static JsonNode *
+docker_wait_result(Docker *d)
+{
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "Name", d->name);
+	json_object_set_string_member(o, "Id", d->id ? d->id : "");
+	json_object_set_string_member(o, "Image", d->spec->image);
+	json_object_set_string_member(o, "Phase", docker_phase_names[d->phase]);
+	json_object_set_int_member(o, "ExitCode", d->exit_code);
+	if (d->exit_code == 0) {
+		json_object_set_null_member(o, "Exit");
+	} else {
+		g_autofree char *m = g_strdup_printf("exit status %" G_GINT64_FORMAT, d->exit_code);
+		json_object_set_string_member(o, "Exit", m);
+	}
+	JsonObject *state = NULL;
+	if (d->inspect && JSON_NODE_HOLDS_OBJECT(d->inspect)) {
+		JsonObject *i = json_node_get_object(d->inspect);
+		if (json_object_has_member(i, "State") &&
+		    JSON_NODE_HOLDS_OBJECT(json_object_get_member(i, "State")))
+			state = json_object_get_object_member(i, "State");
+	}
+	static const char *const copy[] = {"OOMKilled", "StartedAt", "FinishedAt", "Error"};
+	for (guint i = 0; i < G_N_ELEMENTS(copy); i++) {
+		if (state && json_object_has_member(state, copy[i]))
+			json_object_set_member(
+			        o, copy[i], json_node_copy(json_object_get_member(state, copy[i])));
+	}
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
+static void docker_on_inspect(DockerCall *call, guint status, GBytes *body, const GError *error,
+                              gpointer user_data);
+
+static void
+docker_refresh_inspect(Docker *d)
+{
+	if (!d->id || d->removed || d->inspect_call)
+		return;
+	g_autofree char *path = g_strdup_printf("/containers/%s/json", d->id);
+	d->inspect_call = docker_engine_call(d->plugin->engine, "GET", path, NULL,
+	                                     DOCKER_CALL_TIMEOUT, docker_on_inspect, d);
+}
+
+/* ---- waiters and exit ---------------------------------------------------- */
+
+static void
+docker_answer_waiters(Docker *d)
+{
+	GList *waiters = g_steal_pointer(&d->waiters);
+	for (GList *l = waiters; l; l = l->next) {
+		circuit_stream_reply(l->data, docker_wait_result(d), docker_failed_outcome(d));
+		circuit_stream_finish(l->data);
+	}
+	g_list_free(waiters);
+}
+
+static void
+docker_fail_waiters(Docker *d, const GError *error)
+{
+	GList *waiters = g_steal_pointer(&d->waiters);
+	for (GList *l = waiters; l; l = l->next)
+		circuit_stream_fail(l->data, error);
+	g_list_free(waiters);
+}
+
+/* The exit is known and the engine inspected: answer, end output, scrub. */
+static void
+docker_settle(Docker *d)
+{
+	if (d->settled)
+		return;
+	d->settled = TRUE;
+	CircuitElement *element = circuit_element_ref(d->element);
+	docker_answer_waiters(d);
+	docker_out_pump(&d->out);
+	docker_out_pump(&d->err);
+	if (d->spec->scrub && !circuit_element_is_scrubbed(d->element))
+		circuit_element_scrub(d->element);
+	circuit_element_unref(element);
+}
+
+static void
+docker_on_inspect(DockerCall *call, guint status, GBytes *body, const GError *error,
+                  gpointer user_data)
+{
+	Docker *d = user_data;
+	d->inspect_call = NULL;
+	if (error) {
+		circuit_log(d->host, d->element, G_LOG_LEVEL_INFO, "inspect: %s", error->message);
+	} else {
+		g_autoptr(JsonParser) p = json_parser_new();
+		gsize len = 0;
+		const char *text = g_bytes_get_data(body, &len);
+		if (json_parser_load_from_data(p, text, (gssize)len, NULL) &&
+		    json_parser_get_root(p)) {
+			g_clear_pointer(&d->inspect, json_node_unref);
+			d->inspect = json_node_copy(json_parser_get_root(p));
+		}
+	}
+	if (d->exited)
+		docker_settle(d);
+}
+
+static void docker_start_wait(Docker *d);
+
+/* The container ended with @code. @inspected: d->inspect is the final view
+ * already; otherwise it is fetched before anyone is answered. */
+static void
+docker_exited(Docker *d, gint64 code, gboolean inspected)
+{
+	d->exited = TRUE;
+	d->exit_code = code;
+	if (d->phase != DOCKER_FAILED)
+		d->phase = DOCKER_EXITED;
+	circuit_oplog_event(d->element, "exit", code);
+	docker_call_cancel(d->inspect_call);
+	d->inspect_call = NULL;
+	if (!inspected)
+		docker_refresh_inspect(d);
+	if (!d->inspect_call)
+		docker_settle(d);
+}
+
+static void
+docker_on_wait(DockerCall *call, guint status, GBytes *body, const GError *error,
+               gpointer user_data)
+{
+	Docker *d = user_data;
+	d->wait_call = NULL;
+	gint64 code = -1;
+	g_autoptr(JsonParser) p = json_parser_new();
+	gsize len = 0;
+	const char *text = g_bytes_get_data(body, &len);
+	if (!error && json_parser_load_from_data(p, text, (gssize)len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		code = json_object_get_int_member_with_default(
+		        json_node_get_object(json_parser_get_root(p)), "StatusCode", -1);
+	if (error || code < 0) {
+		g_clear_error(&d->wait_error);
+		d->wait_error =
+		        docker_error(CIRCUIT_ERROR_UNAVAILABLE, "wait for %s: %s", d->name,
+		                     error ? error->message : "the engine gave no exit code");
+		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "%s", d->wait_error->message);
+		docker_fail_waiters(d, d->wait_error);
+		docker_out_pump(&d->out);
+		docker_out_pump(&d->err);
+		return;
+	}
+	docker_exited(d, code, FALSE);
+}
+
+static void
+docker_start_wait(Docker *d)
+{
+	if (d->wait_call || d->exited || !d->id)
+		return;
+	g_clear_error(&d->wait_error);
+	g_autofree char *path = g_strdup_printf("/containers/%s/wait", d->id);
+	d->wait_call =
+	        docker_engine_call(d->plugin->engine, "POST", path, NULL, 0, docker_on_wait, d);
+}
+
+/* ---- failure ------------------------------------------------------------- */
+
+static void docker_signal_send(DockerSignal *sig);
+
+static void
+docker_signal_free(DockerSignal *sig)
+{
+	docker_call_cancel(sig->call);
+	g_free(sig->signal);
+	g_free(sig);
+}
+
+static void
+docker_fail_signals(Docker *d, const GError *error)
+{
+	GList *sigs = g_steal_pointer(&d->signals);
+	for (GList *l = sigs; l; l = l->next) {
+		DockerSignal *sig = l->data;
+		CircuitStream *s = sig->stream;
+		sig->stream = NULL;
+		docker_call_cancel(sig->call);
+		sig->call = NULL;
+		circuit_stream_fail(s, error);
+	}
+	g_list_free(sigs);
+}
+
+static void
+docker_fail_writer(Docker *d, const GError *error)
+{
+	CircuitStream *s = d->writer;
+	d->writer = NULL;
+	if (s)
+		circuit_stream_fail(s, error);
+}
+
+/* The container could not be made or run: everything waiting learns why. */
+static void
+docker_fail(Docker *d, GError *error)
+{
+	if (d->phase == DOCKER_FAILED || d->exited) {
+		g_error_free(error);
+		return;
+	}
+	CircuitElement *element = circuit_element_ref(d->element);
+	d->phase = DOCKER_FAILED;
+	g_prefix_error(&error, "%s: ", docker_path(d));
+	d->error = error;
+	circuit_log(d->host, NULL, G_LOG_LEVEL_WARNING, "%s", error->message);
+	circuit_oplog_event(d->element, "failed", 0);
+	g_clear_pointer(&d->attach, docker_raw_free);
+	d->attach_live = FALSE;
+	docker_call_cancel(d->wait_call);
+	d->wait_call = NULL;
+	docker_fail_waiters(d, d->error);
+	docker_fail_signals(d, d->error);
+	docker_fail_writer(d, d->error);
+	docker_out_pump(&d->out);
+	docker_out_pump(&d->err);
+	docker_remove(d);
+	if (!d->reported) {
+		/* The mk fails with the engine's reason, and the element goes. */
+		d->reported = TRUE;
+		circuit_element_created(d->element, d->error);
+	} else if (d->spec->scrub && !circuit_element_is_scrubbed(d->element)) {
+		circuit_element_scrub(d->element);
+	}
+	circuit_element_unref(element);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+/* (nullable) why output ends with an error once drained; sets *done when it
+ * ends at all. */
+static const GError *
+docker_out_end(Docker *d, gboolean *done)
+{
+	*done = TRUE;
+	if (d->phase == DOCKER_FAILED)
+		return d->error;
+	if (d->attach_done && d->attach_error)
+		return d->attach_error;
+	if (d->attach_done && d->settled)
+		return NULL;
+	if (d->attach_done && !d->exited && !d->wait_call && d->wait_error)
+		return d->wait_error;
+	*done = FALSE;
+	return NULL;
+}
+
+static void
+docker_attach_resume(Docker *d)
+{
+	if (d->attach && d->attach_live && d->out.held->len < DOCKER_OUT_CAP &&
+	    d->err.held->len < DOCKER_OUT_CAP)
+		docker_raw_set_reading(d->attach, TRUE);
+}
+
+static void
+docker_out_pump(DockerOut *o)
+{
+	CircuitStream *s = o->reader;
+	Docker *d = o->docker;
+	if (s) {
+		while (o->held->len > 0) {
+			gsize space = circuit_stream_write_space(s);
+			if (space == 0)
+				return;
+			gsize n = MIN(space, o->held->len);
+			circuit_stream_write(s, o->held->data, n);
+			g_byte_array_remove_range(o->held, 0, (guint)n);
+			if (o->reader != s)
+				return;
+		}
+		gboolean done = FALSE;
+		const GError *why = docker_out_end(d, &done);
+		if (done) {
+			o->reader = NULL;
+			if (why) {
+				g_autoptr(GError) e =
+				        g_error_new(why->domain, why->code, "%s of %s: %s", o->name,
+				                    docker_path(d), why->message);
+				circuit_stream_fail(s, e);
+			} else {
+				circuit_stream_finish(s);
+			}
+			return;
+		}
+	}
+	docker_attach_resume(d);
+}
+
+static void
+docker_out_writable(CircuitStream *s, gpointer data)
+{
+	docker_out_pump(data);
+}
+
+static void
+docker_out_closed(CircuitStream *s, const GError *error, gpointer data)
+{
+	DockerOut *o = data;
+	if (o->reader == s)
+		o->reader = NULL;
+	if (error) {
+		/* The reader left early: keep what it never got, in order. */
+		GBytes *unacked = circuit_stream_take_unacked(s);
+		if (unacked) {
+			gsize n = 0;
+			const guint8 *p = g_bytes_get_data(unacked, &n);
+			g_byte_array_prepend(o->held, p, (guint)n);
+			g_bytes_unref(unacked);
+		}
+	}
+}
+
+static const CircuitStreamFuncs docker_out_funcs = {
+        .writable = docker_out_writable,
+        .closed = docker_out_closed,
+};
+
+static void
+docker_op_output(DockerOut *o, CircuitStream *stream)
+{
+	if (o->reader) {
+		g_autoptr(GError) e = docker_error(
+		        CIRCUIT_ERROR_BUSY, "%s of %s is being read by another client (%s)",
+		        o->name, docker_path(o->docker), circuit_stream_peer(o->reader));
+		circuit_stream_fail(stream, e);
+		return;
+	}
+	Docker *d = o->docker;
+	if (d->phase == DOCKER_FAILED) {
+		circuit_stream_fail(stream, d->error);
+		return;
+	}
+	/* An engine that went away: try to learn the exit again. */
+	if (d->attach_done && !d->exited && !d->wait_call)
+		docker_start_wait(d);
+	o->reader = stream;
+	circuit_stream_set_funcs(stream, &docker_out_funcs, o, NULL);
+	circuit_stream_reply(stream, NULL, FALSE);
+	docker_out_pump(o);
+}
+
+static void
+docker_op_stdout(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	docker_op_output(&((Docker *)ctx)->out, s);
+}
+
+static void
+docker_op_stderr(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	docker_op_output(&((Docker *)ctx)->err, s);
+}
+
+/* ---- the attach connection ----------------------------------------------- */
+
+static void
+docker_on_demuxed(guint8 stream, const guint8 *data, gsize len, gpointer user_data)
+{
+	Docker *d = user_data;
+	if (stream == 2)
+		g_byte_array_append(d->err.held, data, (guint)len);
+	else if (stream <= 1)
+		g_byte_array_append(d->out.held, data, (guint)len);
+	else
+		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "engine: %.*s", (int)len,
+		            (const char *)data);
+}
+
+static void
+docker_attach_data(DockerRaw *raw, const guint8 *data, gsize len, gpointer user_data)
+{
+	Docker *d = user_data;
+	docker_demux_feed(&d->demux, data, len, docker_on_demuxed, d);
+	docker_out_pump(&d->out);
+	docker_out_pump(&d->err);
+	if (d->attach && (d->out.held->len >= DOCKER_OUT_CAP || d->err.held->len >= DOCKER_OUT_CAP))
+		docker_raw_set_reading(d->attach, FALSE);
+}
+
+static void
+docker_attach_writable(DockerRaw *raw, gpointer user_data)
+{
+	docker_in_flush(user_data);
+}
+
+static void docker_on_start(DockerCall *call, guint status, GBytes *body, const GError *error,
+                            gpointer user_data);
+
+static void
+docker_attach_ready(DockerRaw *raw, gpointer user_data)
+{
+	Docker *d = user_data;
+	d->attach_live = TRUE;
+	if (d->scrubbed)
+		return; /* never started; the removal is under way */
+	d->phase = DOCKER_STARTING;
+	g_autofree char *path = g_strdup_printf("/containers/%s/start", d->id);
+	d->step = docker_engine_call(d->plugin->engine, "POST", path, NULL, DOCKER_CALL_TIMEOUT,
+	                             docker_on_start, d);
+	docker_in_flush(d);
+}
+
+static void
+docker_attach_end(DockerRaw *raw, const GError *error, gpointer user_data)
+{
+	Docker *d = user_data;
+	CircuitElement *element = circuit_element_ref(d->element);
+	gboolean was_live = d->attach_live;
+	d->attach_done = TRUE;
+	d->attach_live = FALSE;
+	if (error)
+		d->attach_error = g_error_copy(error);
+	g_clear_pointer(&d->attach, docker_raw_free);
+	if (!was_live && !d->scrubbed) {
+		docker_fail(d, docker_error(error ? error->code : CIRCUIT_ERROR_FAILED,
+		                            "attaching to container %s: %s", d->name,
+		                            error ? error->message : "no answer"));
+	} else {
+		if (d->writer && !d->in_shut) {
+			g_autoptr(GError) e = docker_error(
+			        CIRCUIT_ERROR_CLOSED, "stdin of %s: the container's input closed",
+			        docker_path(d));
+			docker_fail_writer(d, e);
+		}
+		docker_out_pump(&d->out);
+		docker_out_pump(&d->err);
+	}
+	circuit_element_unref(element);
+}
+
+static const DockerRawFuncs docker_attach_funcs = {
+        .ready = docker_attach_ready,
+        .data = docker_attach_data,
+        .writable = docker_attach_writable,
+        .end = docker_attach_end,
+};
+
+/* ---- input --------------------------------------------------------------- */
+
+static void
+docker_in_flush(Docker *d)
+{
+	if (!d->attach_live)
+		return;
+	while (d->in_buf->len > 0) {
+		g_autoptr(GError) error = NULL;
+		gssize n = docker_raw_send(d->attach, d->in_buf->data, d->in_buf->len, &error);
+		if (n < 0) {
+			g_byte_array_set_size(d->in_buf, 0);
+			d->in_shut = TRUE;
+			g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_FAILED, "stdin of %s: %s",
+			                                   docker_path(d), error->message);
+			docker_fail_writer(d, e);
+			return;
+		}
+		if (n == 0)
+			return; /* `writable` resumes */
+		g_byte_array_remove_range(d->in_buf, 0, (guint)n);
+		if (d->writer)
+			circuit_stream_consumed(d->writer, (gsize)n);
+	}
+	if (d->in_end && !d->in_shut) {
+		d->in_shut = TRUE;
+		docker_raw_shutdown_write(d->attach);
+		CircuitStream *s = d->writer;
+		d->writer = NULL;
+		if (s) {
+			circuit_stream_reply(s, NULL, FALSE);
+			circuit_stream_finish(s);
+		}
+	}
+}
+
+static void
+docker_in_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
+{
+	Docker *d = user_data;
+	g_byte_array_append(d->in_buf, data, (guint)len);
+	docker_in_flush(d);
+}
+
+static void
+docker_in_end(CircuitStream *s, gpointer user_data)
+{
+	Docker *d = user_data;
+	d->in_end = TRUE;
+	docker_in_flush(d);
+}
+
+static void
+docker_in_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	Docker *d = user_data;
+	if (d->writer == s)
+		d->writer = NULL; /* what it sent stays buffered for the container */
+}
+
+static const CircuitStreamFuncs docker_in_funcs = {
+        .input = docker_in_input,
+        .input_end = docker_in_end,
+        .closed = docker_in_closed,
+};
+
+static void
+docker_op_stdin(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Docker *d = ctx;
+	g_autoptr(GError) err = NULL;
+	if (d->phase == DOCKER_FAILED)
+		err = g_error_copy(d->error);
+	else if (d->writer)
+		err = docker_error(CIRCUIT_ERROR_BUSY, "stdin of %s is being written by %s",
+		                   docker_path(d), circuit_stream_peer(d->writer));
+	else if (d->in_end || d->in_shut || d->attach_done || d->exited)
+		err = docker_error(CIRCUIT_ERROR_CLOSED, "stdin of %s is closed already",
+		                   docker_path(d));
+	if (err) {
+		circuit_stream_fail(s, err);
+		return;
+	}
+	d->writer = s;
+	circuit_stream_set_funcs(s, &docker_in_funcs, d, NULL);
+	docker_in_flush(d);
+}
+
+/* ---- wait, signal -------------------------------------------------------- */
+
+static void
+docker_waiter_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	Docker *d = user_data;
+	d->waiters = g_list_remove(d->waiters, s);
+}
+
+static const CircuitStreamFuncs docker_waiter_funcs = {
+        .closed = docker_waiter_closed,
+};
+
+static void
+docker_op_wait(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Docker *d = ctx;
+	if (d->phase == DOCKER_FAILED) {
+		circuit_stream_fail(s, d->error);
+		return;
+	}
+	if (d->settled) {
+		circuit_stream_reply(s, docker_wait_result(d), docker_failed_outcome(d));
+		circuit_stream_finish(s);
+		return;
+	}
+	d->waiters = g_list_prepend(d->waiters, s);
+	circuit_stream_set_funcs(s, &docker_waiter_funcs, d, NULL);
+	/* After an engine outage the exit is asked for again. */
+	if (d->phase == DOCKER_RUNNING)
+		docker_start_wait(d);
+}
+
+/* The stream owns its DockerSignal (freed by its notify, after `closed`). */
+static void
+docker_signal_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	DockerSignal *sig = user_data;
+	if (sig->stream != s)
+		return;
+	sig->docker->signals = g_list_remove(sig->docker->signals, sig);
+	sig->stream = NULL;
+	docker_call_cancel(sig->call);
+	sig->call = NULL;
+}
+
+static const CircuitStreamFuncs docker_signal_funcs = {
+        .closed = docker_signal_closed,
+};
+
+static void
+docker_on_kill(DockerCall *call, guint status, GBytes *body, const GError *error,
+               gpointer user_data)
+{
+	DockerSignal *sig = user_data;
+	Docker *d = sig->docker;
+	sig->call = NULL;
+	d->signals = g_list_remove(d->signals, sig);
+	CircuitStream *s = sig->stream;
+	sig->stream = NULL;
+	if (error) {
+		g_autoptr(GError) e = docker_error(error->code, "%s: kill %s: %s", docker_path(d),
+		                                   sig->signal, error->message);
+		circuit_stream_fail(s, e);
+	} else {
+		circuit_stream_reply(s, NULL, FALSE);
+		circuit_stream_finish(s);
+	}
+	docker_call_cancel(d->inspect_call);
+	d->inspect_call = NULL;
+	docker_refresh_inspect(d);
+}
+
+static void
+docker_signal_send(DockerSignal *sig)
+{
+	Docker *d = sig->docker;
+	g_autofree char *path =
+	        g_strdup_printf("/containers/%s/kill?signal=%s", d->id, sig->signal);
+	sig->call = docker_engine_call(d->plugin->engine, "POST", path, NULL, DOCKER_CALL_TIMEOUT,
+	                               docker_on_kill, sig);
+}
+
+static void
+docker_op_signal(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Docker *d = ctx;
+	g_autofree char *name = docker_signal_parse(args[0]);
+	g_autoptr(GError) err = NULL;
+	if (!name)
+		err = docker_error(CIRCUIT_ERROR_INVALID,
+		                   "unknown signal \"%s\" (use a name like TERM, KILL, HUP, INT, "
+		                   "USR1 or a number)",
+		                   args[0]);
+	else if (d->phase == DOCKER_FAILED)
+		err = g_error_copy(d->error);
+	else if (d->exited)
+		err = docker_error(CIRCUIT_ERROR_FAILED, "%s: the container has exited already",
+		                   docker_path(d));
+	if (err) {
+		circuit_stream_fail(s, err);
+		return;
+	}
+	DockerSignal *sig = g_new0(DockerSignal, 1);
+	sig->docker = d;
+	sig->stream = s;
+	sig->signal = g_steal_pointer(&name);
+	d->signals = g_list_append(d->signals, sig);
+	circuit_stream_set_funcs(s, &docker_signal_funcs, sig, (GDestroyNotify)docker_signal_free);
+	/* Before it runs, the signal waits for the start. */
+	if (d->phase == DOCKER_RUNNING)
+		docker_signal_send(sig);
+}
+
+/* ---- making the container ------------------------------------------------ */
+
+static void
+docker_on_start(DockerCall *call, guint status, GBytes *body, const GError *error,
+                gpointer user_data)
+{
+	Docker *d = user_data;
+	d->step = NULL;
+	if (d->step_ref) {
+		d->step_ref = FALSE;
+		docker_remove(d);
+		circuit_element_unref(d->element);
+		return;
+	}
+	if (error) {
+		docker_fail(d, docker_error(error->code, "starting container %s: %s", d->name,
+		                            error->message));
+		return;
+	}
+	d->phase = DOCKER_RUNNING;
+	/* mkdkr answers once the container runs (or with why it could not). */
+	if (!d->reported) {
+		d->reported = TRUE;
+		circuit_element_created(d->element, NULL);
+	}
+	docker_start_wait(d);
+	docker_refresh_inspect(d);
+	for (GList *l = d->signals; l; l = l->next)
+		if (!((DockerSignal *)l->data)->call)
+			docker_signal_send(l->data);
+}
+
+static void docker_create_container(Docker *d);
+
+static void
+docker_on_create(DockerCall *call, guint status, GBytes *body, const GError *error,
+                 gpointer user_data)
+{
+	Docker *d = user_data;
+	d->step = NULL;
+	if (!error) {
+		g_autoptr(JsonParser) p = json_parser_new();
+		gsize len = 0;
+		const char *text = g_bytes_get_data(body, &len);
+		if (json_parser_load_from_data(p, text, (gssize)len, NULL) &&
+		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+			const char *id = json_object_get_string_member_with_default(
+			        json_node_get_object(json_parser_get_root(p)), "Id", NULL);
+			d->id = g_strdup(id);
+		}
+	}
+	if (d->step_ref) {
+		d->step_ref = FALSE;
+		docker_remove(d);
+		circuit_element_unref(d->element);
+		return;
+	}
+	if (error && status == 404 && d->spec->pull && !d->pulled) {
+		d->pulled = TRUE;
+		docker_create_container(d);
+		return;
+	}
+	if (error && status == 404) {
+		docker_fail(d, docker_error(CIRCUIT_ERROR_NOT_FOUND,
+		                            "no image \"%s\" on the engine (%s); pull it there "
+		                            "first, or add \"Pull\": true to the spec",
+		                            d->spec->image, error->message));
+		return;
+	}
+	if (error) {
+		docker_fail(d, docker_error(error->code, "creating container %s: %s", d->name,
+		                            error->message));
+		return;
+	}
+	if (!d->id) {
+		docker_fail(d,
+		            docker_error(CIRCUIT_ERROR_FAILED,
+		                         "creating container %s: the engine gave no Id", d->name));
+		return;
+	}
+	d->phase = DOCKER_ATTACHING;
+	g_autofree char *path =
+	        g_strdup_printf("/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1", d->id);
+	d->attach = docker_engine_attach(d->plugin->engine, path, &docker_attach_funcs, d);
+}
+
+/* The error of a pull, which the engine may report inside a 200 stream. */
+static char *
+docker_pull_error(GBytes *body)
+{
+	gsize len = 0;
+	const char *data = g_bytes_get_data(body, &len);
+	g_autofree char *text = g_strndup(data, len);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		g_autoptr(JsonParser) p = json_parser_new_immutable();
+		if (!*g_strstrip(lines[i]) || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
+		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+			continue;
+		JsonObject *o = json_node_get_object(json_parser_get_root(p));
+		const char *e = json_object_get_string_member_with_default(o, "error", NULL);
+		if (e && *e)
+			return g_strdup(e);
+	}
+	return NULL;
+}
+
+static void
+docker_on_pull(DockerCall *call, guint status, GBytes *body, const GError *error,
+               gpointer user_data)
+{
+	Docker *d = user_data;
+	d->step = NULL;
+	g_autofree char *why = error ? g_strdup(error->message) : docker_pull_error(body);
+	if (d->step_ref) {
+		d->step_ref = FALSE;
+		circuit_element_unref(d->element);
+		return;
+	}
+	if (why) {
+		docker_fail(d, docker_error(CIRCUIT_ERROR_NOT_FOUND, "pulling image \"%s\": %s",
+		                            d->spec->image, why));
+		return;
+	}
+	d->phase = DOCKER_CREATING;
+	docker_create_container(d);
+}
+
+static void
+docker_create_container(Docker *d)
+{
+	if (d->pulled) {
+		g_autofree char *repo = NULL, *tag = NULL;
+		docker_image_split(d->spec->image, &repo, &tag);
+		g_autofree char *erepo = g_uri_escape_string(repo, NULL, FALSE);
+		g_autofree char *etag = g_uri_escape_string(tag, NULL, FALSE);
+		g_autofree char *path =
+		        *tag ? g_strdup_printf("/images/create?fromImage=%s&tag=%s", erepo, etag)
+		             : g_strdup_printf("/images/create?fromImage=%s", erepo);
+		d->phase = DOCKER_PULLING;
+		circuit_log(d->host, d->element, G_LOG_LEVEL_MESSAGE, "pulling image %s",
+		            d->spec->image);
+		d->step = docker_engine_call(d->plugin->engine, "POST", path, NULL, 0,
+		                             docker_on_pull, d);
+		d->pulled = TRUE;
+		/* The next docker_create_container() (after the pull) creates. */
+		d->spec->pull = FALSE;
+		return;
+	}
+	GHashTable *labels = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(labels, (gpointer)DOCKER_LABEL_SERVER,
+	                    (gpointer)circuit_host_server_id(d->host));
+	g_hash_table_insert(labels, (gpointer)DOCKER_LABEL_ANCHOR, (gpointer)docker_path(d));
+	g_hash_table_insert(labels, (gpointer)DOCKER_LABEL_OWNER, d->plugin->owner);
+	g_hash_table_insert(labels, (gpointer)DOCKER_LABEL_HOST, d->plugin->hostname);
+	g_autoptr(JsonNode) body = docker_spec_to_create(d->spec, labels);
+	g_hash_table_unref(labels);
+	g_autofree char *path = g_strdup_printf("/containers/create?name=%s", d->name);
+	d->phase = DOCKER_CREATING;
+	d->step = docker_engine_call(d->plugin->engine, "POST", path, body, DOCKER_CALL_TIMEOUT,
+	                             docker_on_create, d);
+}
+
+/* ---- removal ------------------------------------------------------------- */
+
+static void
+docker_on_removed(DockerCall *call, guint status, GBytes *body, const GError *error,
+                  gpointer user_data)
+{
+	Docker *d = user_data;
+	d->removal = NULL;
+	d->removed = TRUE;
+	if (error && status != 404)
+		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "removing container %s: %s",
+		            d->name, error->message);
+	circuit_oplog_event(d->element, "removed", error && status != 404 ? 1 : 0);
+	if (!d->settled && d->waiters) {
+		g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_ABORTED,
+		                                   "%s: the container was removed", docker_path(d));
+		docker_fail_waiters(d, e);
+	}
+	circuit_element_unref(d->element);
+}
+
+static void
+docker_delete(Docker *d)
+{
+	g_autofree char *path = g_strdup_printf("/containers/%s?force=1&v=1", d->id);
+	d->removal = docker_engine_call(d->plugin->engine, "DELETE", path, NULL,
+	                                DOCKER_CALL_TIMEOUT, docker_on_removed, d);
+}
+
+/* Stopped: the final inspect gives the exit code at once (an engine's wait
+ * may answer late), then the container is removed. */
+static void
+docker_on_stopped_inspect(DockerCall *call, guint status, GBytes *body, const GError *error,
+                          gpointer user_data)
+{
+	Docker *d = user_data;
+	d->removal = NULL;
+	gint64 code = -1;
+	g_autoptr(JsonParser) p = json_parser_new();
+	gsize len = 0;
+	const char *text = g_bytes_get_data(body, &len);
+	if (!error && json_parser_load_from_data(p, text, (gssize)len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		JsonNode *root = json_parser_get_root(p);
+		JsonObject *o = json_node_get_object(root);
+		JsonObject *state =
+		        json_object_has_member(o, "State") &&
+		                        JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "State"))
+		                ? json_object_get_object_member(o, "State")
+		                : NULL;
+		if (state && !json_object_get_boolean_member_with_default(state, "Running", TRUE))
+			code = json_object_get_int_member_with_default(state, "ExitCode", -1);
+		g_clear_pointer(&d->inspect, json_node_unref);
+		d->inspect = json_node_copy(root);
+	}
+	/* Removal first: settling may scrub, which must find it under way. */
+	docker_delete(d);
+	if (!d->exited && code >= 0) {
+		docker_call_cancel(d->wait_call);
+		d->wait_call = NULL;
+		docker_exited(d, code, TRUE);
+	}
+}
+
+static void
+docker_on_stopped(DockerCall *call, guint status, GBytes *body, const GError *error,
+                  gpointer user_data)
+{
+	Docker *d = user_data;
+	d->removal = NULL;
+	/* 304: stopped already. A failure to stop is settled by force below. */
+	if (error && status != 404)
+		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "stopping container %s: %s",
+		            d->name, error->message);
+	if (!d->exited && d->phase != DOCKER_FAILED && !(error && status == 404)) {
+		g_autofree char *path = g_strdup_printf("/containers/%s/json", d->id);
+		d->removal = docker_engine_call(d->plugin->engine, "GET", path, NULL,
+		                                DOCKER_CALL_TIMEOUT, docker_on_stopped_inspect, d);
+		return;
+	}
+	docker_delete(d);
+}
+
+/* Stops (TERM, then KILL after the grace period) and removes the container,
+ * holding the element until the engine is done. */
+static void
+docker_remove(Docker *d)
+{
+	if (!d->id || d->removal || d->removed)
+		return;
+	circuit_element_ref(d->element);
+	if ((d->phase == DOCKER_RUNNING || d->phase == DOCKER_STARTING) && !d->exited) {
+		double grace = circuit_host_scrub_grace(d->host);
+		g_autofree char *path =
+		        g_strdup_printf("/containers/%s/stop?t=%u", d->id, (guint)(grace + 0.999));
+		d->removal = docker_engine_call(d->plugin->engine, "POST", path, NULL,
+		                                grace + DOCKER_CALL_TIMEOUT, docker_on_stopped, d);
+	} else {
+		docker_delete(d);
+	}
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static void
+docker_destroy(gpointer ctx)
+{
+	Docker *d = ctx;
+	docker_call_cancel(d->step);
+	docker_call_cancel(d->wait_call);
+	docker_call_cancel(d->inspect_call);
+	docker_call_cancel(d->removal);
+	/* Streams hold the element: no signal is pending by now. */
+	g_list_free(d->signals);
+	docker_raw_free(d->attach);
+	g_clear_error(&d->error);
+	g_clear_error(&d->attach_error);
+	g_clear_error(&d->wait_error);
+	g_clear_pointer(&d->inspect, json_node_unref);
+	g_byte_array_unref(d->in_buf);
+	g_byte_array_unref(d->out.held);
+	g_byte_array_unref(d->err.held);
+	docker_spec_free(d->spec);
+	g_free(d->name);
+	g_free(d->id);
+	g_free(d);
+}
+
+static gboolean
+docker_create(CircuitElement *element, const char *const *args, GBytes *body, gpointer *ctx,
+              GError **error)
+{
+	CircuitHost *host = circuit_element_host(element);
+	DockerPlugin *plugin = circuit_host_plugin_ctx(host);
+	gsize len = 0;
+	const char *text = body ? g_bytes_get_data(body, &len) : NULL;
+	DockerSpec *spec = docker_spec_parse(text, len, error);
+	if (!spec)
+		return FALSE;
+	Docker *d = g_new0(Docker, 1);
+	d->element = element;
+	d->host = host;
+	d->plugin = plugin;
+	d->spec = spec;
+	d->name = docker_name_for(circuit_element_path(element), ++plugin->seq);
+	d->in_buf = g_byte_array_new();
+	d->out.held = g_byte_array_new();
+	d->err.held = g_byte_array_new();
+	d->out.docker = d->err.docker = d;
+	d->out.name = "stdout";
+	d->err.name = "stderr";
+	if (spec->lxc[0])
+		circuit_log(host, element, G_LOG_LEVEL_WARNING,
+		            "Lxc options are ignored: engines no longer run LXC (%u given)",
+		            g_strv_length(spec->lxc));
+	/* Creation goes on in the loop; operations wait for it (see the top). */
+	docker_create_container(d);
+	*ctx = d;
+	return TRUE;
+}
+
+static JsonNode *
+docker_peek(CircuitElement *element, gpointer ctx)
+{
+	Docker *d = ctx;
+	/* Fresh figures for the next peek; this one answers without waiting. */
+	if (!d->exited)
+		docker_refresh_inspect(d);
+	if (d->inspect)
+		return json_node_copy(d->inspect);
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "Name", d->name);
+	json_object_set_string_member(o, "Image", d->spec->image);
+	json_object_set_string_member(o, "Phase", docker_phase_names[d->phase]);
+	if (d->error)
+		json_object_set_string_member(o, "Error", d->error->message);
+	else
+		json_object_set_null_member(o, "Error");
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
+static void
+docker_scrub(CircuitElement *element, gpointer ctx)
+{
+	Docker *d = ctx;
+	d->scrubbed = TRUE;
+	g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_ABORTED, "%s: the container was scrubbed",
+	                                   docker_path(d));
+	docker_fail_writer(d, e);
+	docker_fail_signals(d, e);
+	if (d->step) {
+		/* The engine may be making it right now: remove it once it answers. */
+		d->step_ref = TRUE;
+		circuit_element_ref(element);
+		return;
+	}
+	docker_remove(d);
+}
+
+/* ---- init: the engine, and containers left by an earlier circuitd ------- */
+
+static char *
+docker_read_line(const char *file)
+{
+	char *text = NULL;
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return g_strdup("unknown");
+	return g_strstrip(text);
+}
+
+/* The start time (field 22 of /proc/PID/stat) or NULL if PID is gone. */
+static char *
+docker_proc_start(const char *pid)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%s/stat", pid);
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return NULL;
+	const char *p = strrchr(text, ')');
+	if (!p)
+		return NULL;
+	g_auto(GStrv) f = g_strsplit(p + 2, " ", -1);
+	/* After "pid (comm) ", field 3 is f[0]: field 22 is f[19]. */
+	return g_strv_length(f) > 19 ? g_strdup(f[19]) : NULL;
+}
+
+/* TRUE if @owner ("<boot>/<pid>/<start>") is a circuitd running on this host. */
+static gboolean
+docker_owner_alive(DockerPlugin *plugin, const char *owner)
+{
+	g_auto(GStrv) f = g_strsplit(owner, "/", 3);
+	if (g_strv_length(f) != 3 || strcmp(f[0], plugin->boot_id) != 0)
+		return FALSE;
+	g_autofree char *start = docker_proc_start(f[1]);
+	return start && strcmp(start, f[2]) == 0;
+}
+
+typedef struct {
+	DockerPlugin *plugin;
+	char *id;
+	char *name;
+} DockerOrphan;
+
+static void
+docker_orphan_free(DockerOrphan *o)
+{
+	g_free(o->id);
+	g_free(o->name);
+	g_free(o);
+}
+
+static void
+docker_orphan_removed(DockerCall *call, guint status, GBytes *body, const GError *error,
+                      gpointer user_data)
+{
+	DockerOrphan *o = user_data;
+	if (error && status != 404)
+		circuit_log(o->plugin->host, NULL, G_LOG_LEVEL_WARNING,
+		            "removing container %s left by an earlier circuitd: %s", o->name,
+		            error->message);
+	else
+		circuit_log(o->plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
+		            "removed container %s left by an earlier circuitd", o->name);
+	docker_orphan_free(o);
+}
+
+static void
+docker_orphan_stopped(DockerCall *call, guint status, GBytes *body, const GError *error,
+                      gpointer user_data)
+{
+	DockerOrphan *o = user_data;
+	g_autofree char *path = g_strdup_printf("/containers/%s?force=1&v=1", o->id);
+	docker_engine_call(o->plugin->engine, "DELETE", path, NULL, DOCKER_CALL_TIMEOUT,
+	                   docker_orphan_removed, o);
+}
+
+/* Containers made by a circuitd of this host that is gone are stopped and
+ * removed (their anchors died with it: a restarted server has a new ID);
+ * others are reported and left alone. */
+static gboolean
+docker_sweep(DockerPlugin *plugin, GError **error)
+{
+	g_autofree char *filter =
+	        g_uri_escape_string("{\"label\":[\"" DOCKER_LABEL_OWNER "\"]}", NULL, FALSE);
+	g_autofree char *path = g_strdup_printf("/containers/json?all=1&filters=%s", filter);
+	g_autoptr(JsonNode) list =
+	        docker_engine_get_sync(plugin->engine, path, DOCKER_INIT_TIMEOUT, error);
+	if (!list)
+		return FALSE;
+	if (!JSON_NODE_HOLDS_ARRAY(list))
+		return TRUE;
+	JsonArray *a = json_node_get_array(list);
+	double grace = circuit_host_scrub_grace(plugin->host);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *n = json_array_get_element(a, i);
+		if (!JSON_NODE_HOLDS_OBJECT(n))
+			continue;
+		JsonObject *c = json_node_get_object(n);
+		JsonObject *labels =
+		        json_object_has_member(c, "Labels") &&
+		                        JSON_NODE_HOLDS_OBJECT(json_object_get_member(c, "Labels"))
+		                ? json_object_get_object_member(c, "Labels")
+		                : NULL;
+		const char *id = json_object_get_string_member_with_default(c, "Id", NULL);
+		if (!labels || !id)
+			continue;
+		const char *owner =
+		        json_object_get_string_member_with_default(labels, DOCKER_LABEL_OWNER, "");
+		const char *host =
+		        json_object_get_string_member_with_default(labels, DOCKER_LABEL_HOST, "");
+		const char *anchor = json_object_get_string_member_with_default(
+		        labels, DOCKER_LABEL_ANCHOR, "?");
+		const char *state = json_object_get_string_member_with_default(c, "State", "?");
+		if (strcmp(host, plugin->hostname) != 0) {
+			circuit_log(plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
+			            "container %s (%s, %s) belongs to a circuitd on host %s: left "
+			            "alone",
+			            id, anchor, state, host);
+			continue;
+		}
+		if (docker_owner_alive(plugin, owner)) {
+			circuit_log(
+			        plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
+			        "container %s (%s, %s) belongs to a running circuitd (%s): left "
+			        "alone",
+			        id, anchor, state, owner);
+			continue;
+		}
+		DockerOrphan *o = g_new0(DockerOrphan, 1);
+		o->plugin = plugin;
+		o->id = g_strdup(id);
+		o->name = g_strdup_printf("%.12s (%s, %s)", id, anchor, state);
+		circuit_log(plugin->host, NULL, G_LOG_LEVEL_WARNING,
+		            "container %s was made by a circuitd that is gone: stopping and "
+		            "removing it",
+		            o->name);
+		g_autofree char *stop =
+		        g_strdup_printf("/containers/%s/stop?t=%u", id, (guint)(grace + 0.999));
+		docker_engine_call(plugin->engine, "POST", stop, NULL, grace + DOCKER_CALL_TIMEOUT,
+		                   docker_orphan_stopped, o);
+	}
+	return TRUE;
+}
+
+/* "1.41" >= "1.40"? */
+static gboolean
+docker_version_at_least(const char *have, const char *want)
+{
+	guint hmaj = 0, hmin = 0, wmaj = 0, wmin = 0;
+	if (sscanf(have, "%u.%u", &hmaj, &hmin) != 2 || sscanf(want, "%u.%u", &wmaj, &wmin) != 2)
+		return FALSE;
+	return hmaj > wmaj || (hmaj == wmaj && hmin >= wmin);
+}
+
+static gboolean
+docker_check_engine(DockerPlugin *plugin, GError **error)
+{
+	g_autoptr(JsonNode) version =
+	        docker_engine_get_sync(plugin->engine, "/version", DOCKER_INIT_TIMEOUT, error);
+	if (!version)
+		return FALSE;
+	JsonObject *v = JSON_NODE_HOLDS_OBJECT(version) ? json_node_get_object(version) : NULL;
+	const char *api =
+	        v ? json_object_get_string_member_with_default(v, "ApiVersion", NULL) : NULL;
+	const char *min =
+	        v ? json_object_get_string_member_with_default(v, "MinAPIVersion", "") : "";
+	if (!api || !docker_version_at_least(api, DOCKER_API_VERSION)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "the engine at %s speaks Docker API %s; circuit needs %s or newer",
+		            docker_engine_socket(plugin->engine), api ? api : "(unknown)",
+		            DOCKER_API_VERSION);
+		return FALSE;
+	}
+	if (*min && !docker_version_at_least(DOCKER_API_VERSION, min)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "the engine at %s no longer speaks Docker API %s (its oldest is %s)",
+		            docker_engine_socket(plugin->engine), DOCKER_API_VERSION, min);
+		return FALSE;
+	}
+	const char *engine_version = json_object_get_string_member_with_default(v, "Version", "?");
+	circuit_log(plugin->host, NULL, G_LOG_LEVEL_INFO, "engine at %s: version %s, API %s",
+	            docker_engine_socket(plugin->engine), engine_version, api);
+	return TRUE;
+}
+
+static void
+docker_plugin_free(DockerPlugin *plugin)
+{
+	docker_engine_free(plugin->engine);
+	g_free(plugin->owner);
+	g_free(plugin->hostname);
+	g_free(plugin->boot_id);
+	g_free(plugin);
+	curl_global_cleanup();
+}
+
+static gboolean
+docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
+{
+	const char *docker_host = circuit_host_option(host, "docker-host");
+	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "libcurl failed to initialize");
+		return FALSE;
+	}
+	DockerPlugin *plugin = g_new0(DockerPlugin, 1);
+	plugin->host = host;
+	plugin->engine = docker_engine_new(host, docker_host, error);
+	if (!plugin->engine) {
+		docker_plugin_free(plugin);
+		return FALSE;
+	}
+	plugin->hostname = g_strdup(g_get_host_name());
+	plugin->boot_id = docker_read_line("/proc/sys/kernel/random/boot_id");
+	g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());
+	g_autofree char *start = docker_proc_start(pid);
+	plugin->owner = g_strdup_printf("%s/%s/%s", plugin->boot_id, pid, start ? start : "0");
+	GError *local = NULL;
+	g_autoptr(JsonNode) ping =
+	        docker_engine_get_sync(plugin->engine, "/_ping", DOCKER_PING_TIMEOUT, &local);
+	/* /_ping answers plain "OK", which is not JSON: only reachability counts. */
+	if (local && local->code == CIRCUIT_ERROR_UNAVAILABLE &&
+	    strstr(local->message, "did not answer")) {
+		g_propagate_error(error, local);
+		docker_plugin_free(plugin);
+		return FALSE;
+	}
+	g_clear_error(&local);
+	if (!docker_check_engine(plugin, error) || !docker_sweep(plugin, error)) {
+		docker_plugin_free(plugin);
+		return FALSE;
+	}
+	*plugin_ctx = plugin;
+	return TRUE;
+}
+
+static void
+docker_fini(gpointer plugin_ctx)
+{
+	docker_plugin_free(plugin_ctx);
+}
+
+static const CircuitOp docker_ops[] = {
+        {.name = "stdin",
+         .summary = "copy standard input to the container; EOF closes its stdin",
+         .flags = CIRCUIT_OP_BODY,
+         .run = docker_op_stdin},
+        {.name = "stdout",
+         .summary = "stream the container's standard output",
+         .flags = CIRCUIT_OP_OUTPUT,
+         .run = docker_op_stdout},
+        {.name = "stderr",
+         .summary = "stream the container's standard error",
+         .flags = CIRCUIT_OP_OUTPUT,
+         .run = docker_op_stderr},
+        {.name = "wait", .summary = "wait for the container to exit", .run = docker_op_wait},
+        {.name = "signal",
+         .args_usage = "SIGNAL",
+         .summary = "send a signal to the container (the engine's kill)",
+         .min_args = 1,
+         .max_args = 1,
+         .run = docker_op_signal},
+};
+
+CIRCUIT_PLUGIN_DEFINE(docker, .version = "0.1.0", .summary = "containers (Docker Engine API)",
+                      .init = docker_init, .fini = docker_fini, .make_args_usage = "",
+                      .make_min_args = 0, .make_max_args = 0,
+                      .make_flags = CIRCUIT_OP_BODY | CIRCUIT_MAKE_ASYNC, .create = docker_create,
+                      .peek = docker_peek, .scrub = docker_scrub, .destroy = docker_destroy,
+                      .ops = docker_ops, .n_ops = G_N_ELEMENTS(docker_ops));

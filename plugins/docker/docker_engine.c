@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// docker_engine.c - libcurl's multi interface on the core's loop. curl tells
+// us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it
+// back (CURLMOPT_TIMERFUNCTION); SDK fd and timer watches do the waiting.
+// Attach streams are hijacked HTTP connections: curl connects (CONNECT_ONLY)
+// and we speak the upgrade ourselves with curl_easy_send/recv.
+#include "docker_engine.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+#define DOCKER_BODY_MAX       (32u << 20)
+#define DOCKER_HEAD_MAX       (16u << 10)
+#define DOCKER_RAW_CHUNK      (64u << 10)
+
+typedef enum { DOCKER_EASY_CALL, DOCKER_EASY_RAW } DockerEasyKind;
+
+struct DockerEngine {
+	CircuitHost *host;
+	char *socket;
+	CURLM *multi;
+	CircuitWatch *timer;
+	GList *calls; /* DockerCall, in flight */
+	GList *raws;  /* DockerRaw, open */
+};
+
+struct DockerCall {
+	DockerEasyKind kind; /* first: CURLOPT_PRIVATE points here */
+	DockerEngine *engine;
+	CURL *easy;
+	struct curl_slist *headers;
+	GByteArray *response;
+	char errbuf[CURL_ERROR_SIZE];
+	DockerCallFunc func;
+	gpointer user_data;
+};
+
+typedef enum {
+	DOCKER_RAW_CONNECTING,
+	DOCKER_RAW_HEAD,   /* sending the request, reading the answer's head */
+	DOCKER_RAW_STREAM, /* hijacked */
+	DOCKER_RAW_REFUSED,
+	DOCKER_RAW_ENDED,
+} DockerRawState;
+
+struct DockerRaw {
+	DockerEasyKind kind;
+	DockerEngine *engine;
+	CURL *easy;
+	char errbuf[CURL_ERROR_SIZE];
+	const DockerRawFuncs *funcs;
+	gpointer user_data;
+	DockerRawState state;
+	int fd;
+	CircuitWatch *watch;
+	GByteArray *out; /* the request head until sent */
+	GByteArray *in;  /* the answer until its head is complete */
+	guint status;
+	gsize body_want; /* a refusal's Content-Length */
+	gboolean reading;
+	gboolean want_write;
+	int refs;
+	gboolean freed;
+};
+
+static GQuark
+docker_engine_quark(void)
+{
+	return CIRCUIT_ERROR;
+}
+
+/* ---- the multi interface on the loop ------------------------------------ */
+
+static void docker_engine_done(DockerEngine *engine);
+
+static void
+docker_engine_on_fd(CircuitWatch *w, int fd, guint revents, gpointer data)
+{
+	DockerEngine *engine = data;
+	int flags = ((revents & CIRCUIT_IO_READ) ? CURL_CSELECT_IN : 0) |
+	            ((revents & CIRCUIT_IO_WRITE) ? CURL_CSELECT_OUT : 0);
+	int running = 0;
+	curl_multi_socket_action(engine->multi, fd, flags, &running);
+	docker_engine_done(engine);
+}
+
+static int
+docker_engine_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	DockerEngine *engine = userp;
+	CircuitWatch *w = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (w) {
+			circuit_watch_cancel(w);
+			curl_multi_assign(engine->multi, s, NULL);
+		}
+		return 0;
+	}
+	guint events = ((what & CURL_POLL_IN) ? CIRCUIT_IO_READ : 0) |
+	               ((what & CURL_POLL_OUT) ? CIRCUIT_IO_WRITE : 0);
+	if (!w) {
+		w = circuit_watch_fd(engine->host, s, events, docker_engine_on_fd, engine, NULL);
+		curl_multi_assign(engine->multi, s, w);
+	} else {
+		circuit_watch_fd_set_events(w, events);
+	}
+	return 0;
+}
+
+static void
+docker_engine_on_timeout(CircuitWatch *w, gpointer data)
+{
+	DockerEngine *engine = data;
+	if (engine->timer == w)
+		engine->timer = NULL;
+	circuit_watch_cancel(w);
+	int running = 0;
+	curl_multi_socket_action(engine->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	docker_engine_done(engine);
+}
+
+static int
+docker_engine_on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	DockerEngine *engine = userp;
+	g_clear_pointer(&engine->timer, circuit_watch_cancel);
+	if (timeout_ms >= 0)
+		engine->timer = circuit_watch_timer(engine->host, (double)timeout_ms / 1000.0, 0,
+		                                    docker_engine_on_timeout, engine, NULL);
+	return 0;
+}
+
+DockerEngine *
+docker_engine_new(CircuitHost *host, const char *docker_host, GError **error)
+{
+	const char *path = DOCKER_DEFAULT_SOCKET;
+	if (docker_host && *docker_host) {
+		if (!g_str_has_prefix(docker_host, "unix://") || docker_host[7] != '/') {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+			            "docker host \"%s\": only unix:///path sockets are supported",
+			            docker_host);
+			return NULL;
+		}
+		path = docker_host + 7;
+	}
+	DockerEngine *engine = g_new0(DockerEngine, 1);
+	engine->host = host;
+	engine->socket = g_strdup(path);
+	engine->multi = curl_multi_init();
+	curl_multi_setopt(engine->multi, CURLMOPT_SOCKETFUNCTION, docker_engine_on_socket);
+	curl_multi_setopt(engine->multi, CURLMOPT_SOCKETDATA, engine);
+	curl_multi_setopt(engine->multi, CURLMOPT_TIMERFUNCTION, docker_engine_on_timer);
+	curl_multi_setopt(engine->multi, CURLMOPT_TIMERDATA, engine);
+	return engine;
+}
+
+const char *
+docker_engine_socket(DockerEngine *engine)
+{
+	return engine->socket;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static size_t
+docker_call_on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	DockerCall *call = userdata;
+	gsize n = size * nmemb;
+	if (call->response->len + n > DOCKER_BODY_MAX)
+		return 0; /* fails the call with CURLE_WRITE_ERROR */
+	g_byte_array_append(call->response, (const guint8 *)ptr, (guint)n);
+	return n;
+}
+
+static void
+docker_easy_common(DockerEngine *engine, CURL *easy, const char *url, char *errbuf)
+{
+	curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, engine->socket);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	errbuf[0] = '\0';
+}
+
+static void
+docker_call_free(DockerCall *call)
+{
+	curl_slist_free_all(call->headers);
+	if (call->response)
+		g_byte_array_unref(call->response);
+	g_free(call);
+}
+
+static CURL *
+docker_call_easy(DockerEngine *engine, DockerCall *call, const char *method, const char *path,
+                 JsonNode *body, double timeout)
+{
+	CURL *easy = curl_easy_init();
+	g_autofree char *url = g_strconcat("http://docker/v" DOCKER_API_VERSION, path, NULL);
+	docker_easy_common(engine, easy, url, call->errbuf);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, docker_call_on_write);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+	if (timeout > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	call->headers = curl_slist_append(call->headers, "Expect:");
+	if (strcmp(method, "POST") == 0) {
+		g_autofree char *text = NULL;
+		if (body) {
+			text = json_to_string(body, FALSE);
+			call->headers =
+			        curl_slist_append(call->headers, "Content-Type: application/json");
+		}
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)(text ? strlen(text) : 0));
+		curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, text ? text : "");
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+	}
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
+	return easy;
+}
+
+/* The engine's one-line reason: its JSON "message", else the body's first line. */
+static char *
+docker_engine_reason(const guint8 *data, gsize len, guint status)
+{
+	if (len > 0) {
+		g_autoptr(JsonParser) p = json_parser_new_immutable();
+		if (json_parser_load_from_data(p, (const char *)data, (gssize)len, NULL) &&
+		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+			JsonObject *o = json_node_get_object(json_parser_get_root(p));
+			const char *m =
+			        json_object_get_string_member_with_default(o, "message", NULL);
+			if (m && *m)
+				return g_strdup(m);
+		}
+		g_autofree char *text = g_strndup((const char *)data, len);
+		char *nl = strpbrk(text, "\r\n");
+		if (nl)
+			*nl = '\0';
+		if (*g_strstrip(text))
+			return g_strdup(text);
+	}
+	return g_strdup_printf("HTTP status %u", status);
+}
+
+static GError *
+docker_engine_transport_error(DockerEngine *engine, CURLcode rc, const char *errbuf)
+{
+	return g_error_new(docker_engine_quark(), CIRCUIT_ERROR_UNAVAILABLE,
+	                   "the engine at %s did not answer: %s", engine->socket,
+	                   errbuf && *errbuf ? errbuf : curl_easy_strerror(rc));
+}
+
+DockerCall *
+docker_engine_call(DockerEngine *engine, const char *method, const char *path, JsonNode *body,
+                   double timeout, DockerCallFunc func, gpointer user_data)
+{
+	DockerCall *call = g_new0(DockerCall, 1);
+	call->kind = DOCKER_EASY_CALL;
+	call->engine = engine;
+	call->func = func;
+	call->user_data = user_data;
+	call->response = g_byte_array_new();
+	call->easy = docker_call_easy(engine, call, method, path, body, timeout);
+	curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
+	engine->calls = g_list_prepend(engine->calls, call);
+	curl_multi_add_handle(engine->multi, call->easy);
+	return call;
+}
+
+void
+docker_call_cancel(DockerCall *call)
+{
+	if (!call)
+		return;
+	DockerEngine *engine = call->engine;
+	engine->calls = g_list_remove(engine->calls, call);
+	curl_multi_remove_handle(engine->multi, call->easy);
+	curl_easy_cleanup(call->easy);
+	docker_call_free(call);
+}
+
+static void
+docker_call_finish(DockerCall *call, CURLcode rc)
+{
+	DockerEngine *engine = call->engine;
+	engine->calls = g_list_remove(engine->calls, call);
+	long status = 0;
+	curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(engine->multi, call->easy);
+	GError *error = NULL;
+	if (rc != CURLE_OK)
+		error = docker_engine_transport_error(engine, rc, call->errbuf);
+	else if (status >= 400) {
+		g_autofree char *why = docker_engine_reason(call->response->data,
+		                                            call->response->len, (guint)status);
+		error = g_error_new(CIRCUIT_ERROR,
+		                    status == 404 ? CIRCUIT_ERROR_NOT_FOUND : CIRCUIT_ERROR_FAILED,
+		                    "%s", why);
+	}
+	GBytes *body = g_bytes_new(call->response->data, call->response->len);
+	call->func(call, rc == CURLE_OK ? (guint)status : 0, body, error, call->user_data);
+	g_bytes_unref(body);
+	g_clear_error(&error);
+	curl_easy_cleanup(call->easy);
+	docker_call_free(call);
+}
+
+JsonNode *
+docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout, GError **error)
+{
+	DockerCall call = {.kind = DOCKER_EASY_CALL, .engine = engine};
+	call.response = g_byte_array_new();
+	CURL *easy = docker_call_easy(engine, &call, "GET", path, NULL, timeout);
+	CURLcode rc = curl_easy_perform(easy);
+	long status = 0;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(easy);
+	curl_slist_free_all(call.headers);
+	g_autoptr(GByteArray) response = call.response;
+	if (rc != CURLE_OK) {
+		g_propagate_error(error, docker_engine_transport_error(engine, rc, call.errbuf));
+		return NULL;
+	}
+	if (status >= 400) {
+		g_autofree char *why =
+		        docker_engine_reason(response->data, response->len, (guint)status);
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "GET %s: %s", path,
+		            why);
+		return NULL;
+	}
+	g_autoptr(JsonParser) p = json_parser_new();
+	GError *local = NULL;
+	if (!json_parser_load_from_data(p, (const char *)response->data, (gssize)response->len,
+	                                &local)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "GET %s: the engine's answer is not JSON: %s", path, local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	return json_node_copy(json_parser_get_root(p));
+}
+
+/* ---- hijacked attach connections ----------------------------------------- */
+
+static void docker_raw_on_fd(CircuitWatch *w, int fd, guint revents, gpointer data);
+
+static void
+docker_raw_unref(DockerRaw *raw)
+{
+	if (--raw->refs > 0)
+		return;
+	g_clear_pointer(&raw->watch, circuit_watch_cancel);
+	if (raw->easy) {
+		curl_multi_remove_handle(raw->engine->multi, raw->easy);
+		curl_easy_cleanup(raw->easy);
+	}
+	g_byte_array_unref(raw->out);
+	g_byte_array_unref(raw->in);
+	g_free(raw);
+}
+
+static void
+docker_raw_arm(DockerRaw *raw)
+{
+	if (!raw->watch)
+		return;
+	guint events = 0;
+	if (raw->state == DOCKER_RAW_HEAD || raw->state == DOCKER_RAW_REFUSED ||
+	    (raw->state == DOCKER_RAW_STREAM && raw->reading))
+		events |= CIRCUIT_IO_READ;
+	if ((raw->state == DOCKER_RAW_HEAD && raw->out->len > 0) ||
+	    (raw->state == DOCKER_RAW_STREAM && raw->want_write))
+		events |= CIRCUIT_IO_WRITE;
+	circuit_watch_fd_set_events(raw->watch, events);
+}
+
+/* Ends the connection once, with @error (NULL: clean end of stream). */
+static void
+docker_raw_end(DockerRaw *raw, GError *error)
+{
+	if (raw->state == DOCKER_RAW_ENDED) {
+		g_clear_error(&error);
+		return;
+	}
+	raw->state = DOCKER_RAW_ENDED;
+	g_clear_pointer(&raw->watch, circuit_watch_cancel);
+	raw->engine->raws = g_list_remove(raw->engine->raws, raw);
+	if (!raw->freed && raw->funcs->end)
+		raw->funcs->end(raw, error, raw->user_data);
+	g_clear_error(&error);
+}
+
+/* Parses the answer's head once complete; returns FALSE while incomplete. */
+static gboolean
+docker_raw_parse_head(DockerRaw *raw, gsize *head_len)
+{
+	const char *data = (const char *)raw->in->data;
+	const char *end = g_strstr_len(data, raw->in->len, "\r\n\r\n");
+	if (!end)
+		return FALSE;
+	*head_len = (gsize)(end - data) + 4;
+	g_autofree char *head = g_strndup(data, *head_len);
+	guint major = 0, minor = 0, status = 0;
+	if (sscanf(head, "HTTP/%u.%u %u", &major, &minor, &status) != 3)
+		status = 0;
+	raw->status = status;
+	g_auto(GStrv) lines = g_strsplit(head, "\r\n", -1);
+	for (guint i = 1; lines[i]; i++)
+		if (g_ascii_strncasecmp(lines[i], "Content-Length:", 15) == 0)
+			raw->body_want = (gsize)g_ascii_strtoull(lines[i] + 15, NULL, 10);
+	return TRUE;
+}
+
+static void
+docker_raw_refused(DockerRaw *raw, gsize head_len)
+{
+	g_autofree char *why = docker_engine_reason(raw->in->data + head_len,
+	                                            raw->in->len - head_len, raw->status);
+	docker_raw_end(raw, g_error_new(CIRCUIT_ERROR,
+	                                raw->status == 404 ? CIRCUIT_ERROR_NOT_FOUND
+	                                                   : CIRCUIT_ERROR_FAILED,
+	                                "attach: %s", why));
+}
+
+static void
+docker_raw_read(DockerRaw *raw)
+{
+	guint8 buf[DOCKER_RAW_CHUNK];
+	while (!raw->freed && raw->state != DOCKER_RAW_ENDED) {
+		if (raw->state == DOCKER_RAW_STREAM && !raw->reading)
+			return;
+		size_t n = 0;
+		CURLcode rc = curl_easy_recv(raw->easy, buf, sizeof buf, &n);
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK) {
+			docker_raw_end(raw, docker_engine_transport_error(raw->engine, rc, NULL));
+			return;
+		}
+		if (n == 0) {
+			if (raw->state == DOCKER_RAW_STREAM)
+				docker_raw_end(raw, NULL);
+			else if (raw->state == DOCKER_RAW_REFUSED)
+				docker_raw_refused(raw, 0);
+			else
+				docker_raw_end(raw,
+				               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+				                           "attach: the engine at %s closed the "
+				                           "connection without an answer",
+				                           raw->engine->socket));
+			return;
+		}
+		if (raw->state == DOCKER_RAW_STREAM) {
+			raw->funcs->data(raw, buf, n, raw->user_data);
+			continue;
+		}
+		g_byte_array_append(raw->in, buf, (guint)n);
+		gsize head_len = 0;
+		if (raw->state == DOCKER_RAW_REFUSED) {
+			if (raw->in->len >= raw->body_want) {
+				docker_raw_refused(raw, 0);
+				return;
+			}
+			continue;
+		}
+		if (!docker_raw_parse_head(raw, &head_len)) {
+			if (raw->in->len > DOCKER_HEAD_MAX)
+				docker_raw_end(raw,
+				               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+				                           "attach: the engine's answer has no "
+				                           "end of head"));
+			continue;
+		}
+		if (raw->status != 101 && raw->status != 200) {
+			raw->state = DOCKER_RAW_REFUSED;
+			/* Keep only the body; body_want counts from its start. */
+			g_byte_array_remove_range(raw->in, 0, (guint)head_len);
+			if (raw->in->len >= raw->body_want) {
+				docker_raw_refused(raw, 0);
+				return;
+			}
+			continue;
+		}
+		raw->state = DOCKER_RAW_STREAM;
+		raw->reading = TRUE;
+		gsize rest = raw->in->len - head_len;
+		g_autoptr(GBytes) early = rest ? g_bytes_new(raw->in->data + head_len, rest) : NULL;
+		g_byte_array_set_size(raw->in, 0);
+		docker_raw_arm(raw);
+		if (raw->funcs->ready)
+			raw->funcs->ready(raw, raw->user_data);
+		if (early && !raw->freed && raw->state == DOCKER_RAW_STREAM)
+			raw->funcs->data(raw, g_bytes_get_data(early, NULL), rest, raw->user_data);
+	}
+}
+
+static void
+docker_raw_write_head(DockerRaw *raw)
+{
+	while (raw->out->len > 0) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(raw->easy, raw->out->data, raw->out->len, &n);
+		if (rc == CURLE_AGAIN)
+			break;
+		if (rc != CURLE_OK) {
+			docker_raw_end(raw, docker_engine_transport_error(raw->engine, rc, NULL));
+			return;
+		}
+		g_byte_array_remove_range(raw->out, 0, (guint)n);
+	}
+	docker_raw_arm(raw);
+}
+
+static void
+docker_raw_on_fd(CircuitWatch *w, int fd, guint revents, gpointer data)
+{
+	DockerRaw *raw = data;
+	raw->refs++;
+	if ((revents & CIRCUIT_IO_WRITE) && raw->state == DOCKER_RAW_HEAD)
+		docker_raw_write_head(raw);
+	if ((revents & CIRCUIT_IO_WRITE) && raw->state == DOCKER_RAW_STREAM && raw->want_write) {
+		raw->want_write = FALSE;
+		docker_raw_arm(raw);
+		if (raw->funcs->writable && !raw->freed)
+			raw->funcs->writable(raw, raw->user_data);
+	}
+	if ((revents & CIRCUIT_IO_READ) && !raw->freed)
+		docker_raw_read(raw);
+	docker_raw_unref(raw);
+}
+
+/* The CONNECT_ONLY transfer is done: the socket is ours to use. */
+static void
+docker_raw_connected(DockerRaw *raw, CURLcode rc)
+{
+	if (rc != CURLE_OK) {
+		docker_raw_end(raw, docker_engine_transport_error(raw->engine, rc, raw->errbuf));
+		return;
+	}
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	curl_easy_getinfo(raw->easy, CURLINFO_ACTIVESOCKET, &fd);
+	if (fd == CURL_SOCKET_BAD) {
+		docker_raw_end(raw,
+		               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		                           "attach: no connection to %s", raw->engine->socket));
+		return;
+	}
+	raw->fd = fd;
+	raw->state = DOCKER_RAW_HEAD;
+	raw->watch = circuit_watch_fd(raw->engine->host, fd, 0, docker_raw_on_fd, raw, NULL);
+	docker_raw_write_head(raw);
+}
+
+DockerRaw *
+docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
+                     gpointer user_data)
+{
+	DockerRaw *raw = g_new0(DockerRaw, 1);
+	raw->kind = DOCKER_EASY_RAW;
+	raw->engine = engine;
+	raw->funcs = funcs;
+	raw->user_data = user_data;
+	raw->fd = -1;
+	raw->refs = 1;
+	raw->out = g_byte_array_new();
+	raw->in = g_byte_array_new();
+	g_autofree char *head = g_strdup_printf("POST /v" DOCKER_API_VERSION "%s HTTP/1.1\r\n"
+	                                        "Host: docker\r\n"
+	                                        "Content-Length: 0\r\n"
+	                                        "Connection: Upgrade\r\n"
+	                                        "Upgrade: tcp\r\n\r\n",
+	                                        path);
+	g_byte_array_append(raw->out, (const guint8 *)head, (guint)strlen(head));
+	raw->easy = curl_easy_init();
+	docker_easy_common(engine, raw->easy, "http://docker/", raw->errbuf);
+	curl_easy_setopt(raw->easy, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(raw->easy, CURLOPT_PRIVATE, raw);
+	engine->raws = g_list_prepend(engine->raws, raw);
+	/* Added for as long as the connection is used, as CONNECT_ONLY requires. */
+	curl_multi_add_handle(engine->multi, raw->easy);
+	return raw;
+}
+
+void
+docker_raw_set_reading(DockerRaw *raw, gboolean reading)
+{
+	if (raw->state != DOCKER_RAW_STREAM || raw->reading == reading)
+		return;
+	raw->reading = reading;
+	docker_raw_arm(raw);
+}
+
+gssize
+docker_raw_send(DockerRaw *raw, const guint8 *data, gsize len, GError **error)
+{
+	if (raw->state != DOCKER_RAW_STREAM) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED, "the attach stream ended");
+		return -1;
+	}
+	gsize sent = 0;
+	while (sent < len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(raw->easy, data + sent, len - sent, &n);
+		if (rc == CURLE_AGAIN)
+			break;
+		if (rc != CURLE_OK) {
+			g_propagate_error(error,
+			                  docker_engine_transport_error(raw->engine, rc, NULL));
+			return -1;
+		}
+		sent += n;
+	}
+	if (sent < len) {
+		raw->want_write = TRUE;
+		docker_raw_arm(raw);
+	}
+	return (gssize)sent;
+}
+
+void
+docker_raw_shutdown_write(DockerRaw *raw)
+{
+	if (raw->state == DOCKER_RAW_STREAM && raw->fd >= 0)
+		shutdown(raw->fd, SHUT_WR);
+}
+
+void
+docker_raw_free(DockerRaw *raw)
+{
+	if (!raw || raw->freed)
+		return;
+	raw->freed = TRUE;
+	if (raw->state != DOCKER_RAW_ENDED) {
+		raw->state = DOCKER_RAW_ENDED;
+		raw->engine->raws = g_list_remove(raw->engine->raws, raw);
+	}
+	g_clear_pointer(&raw->watch, circuit_watch_cancel);
+	docker_raw_unref(raw);
+}
+
+/* ---- completions --------------------------------------------------------- */
+
+static void
+docker_engine_done(DockerEngine *engine)
+{
+	CURLMsg *msg;
+	int left = 0;
+	while ((msg = curl_multi_info_read(engine->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		gpointer priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&priv);
+		CURLcode rc = msg->data.result;
+		if (*(DockerEasyKind *)priv == DOCKER_EASY_RAW) {
+			DockerRaw *raw = priv;
+			raw->refs++;
+			docker_raw_connected(raw, rc);
+			docker_raw_unref(raw);
+		} else {
+			docker_call_finish(priv, rc);
+		}
+	}
+}
+
+void
+docker_engine_free(DockerEngine *engine)
+{
+	if (!engine)
+		return;
+	while (engine->calls)
+		docker_call_cancel(engine->calls->data);
+	while (engine->raws) {
+		DockerRaw *raw = engine->raws->data;
+		engine->raws = g_list_remove(engine->raws, raw);
+		raw->state = DOCKER_RAW_ENDED;
+		raw->freed = TRUE;
+		g_clear_pointer(&raw->watch, circuit_watch_cancel);
+		raw->refs = 1;
+		docker_raw_unref(raw);
+	}
+	g_clear_pointer(&engine->timer, circuit_watch_cancel);
+	curl_multi_cleanup(engine->multi);
+	g_free(engine->socket);
+	g_free(engine);
+}

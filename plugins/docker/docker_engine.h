@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// docker_engine.h - the Docker Engine API over its unix socket with libcurl's
+// multi interface, driven by the core's loop through SDK fd and timer
+// watches: nothing here ever blocks the server (except docker_engine_get_sync,
+// meant for init(), which runs before the loop).
+#pragma once
+
+#include <circuit/plugin.h>
+
+/** The API version every request is made with (Docker 20.10+, podman 3+). */
+#define DOCKER_API_VERSION "1.41"
+
+typedef struct DockerEngine DockerEngine;
+typedef struct DockerCall DockerCall;
+typedef struct DockerRaw DockerRaw;
+
+/**
+ * DockerCallFunc: a call ended. @status is the HTTP status (0 if the engine
+ * never answered); @body (transfer none) (nullable) the response body;
+ * @error (transfer none) (nullable) set if the engine could not be reached
+ * or answered with a status of 400 or more (its "message" is the text).
+ * The call is freed when this returns.
+ */
+typedef void (*DockerCallFunc)(DockerCall *call, guint status, GBytes *body, const GError *error,
+                               gpointer user_data);
+
+/**
+ * docker_engine_new: (transfer full) an engine at @docker_host
+ * ("unix:///path", or NULL for unix:///var/run/docker.sock), or NULL with
+ * an error for another scheme.
+ */
+DockerEngine *docker_engine_new(CircuitHost *host, const char *docker_host, GError **error);
+/** docker_engine_free: cancels every call (no callback runs) and frees. */
+void docker_engine_free(DockerEngine *engine);
+/** docker_engine_socket: (transfer none) the socket path. */
+const char *docker_engine_socket(DockerEngine *engine);
+
+/**
+ * docker_engine_get_sync: (transfer full) GET @path (below /v1.41) and parse
+ * the JSON answer, blocking at most @timeout seconds. Only for init().
+ */
+JsonNode *docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout,
+                                 GError **error);
+
+/**
+ * docker_engine_call: (transfer none) starts @method @path (below /v1.41;
+ * @path must be URL-escaped) with @body (transfer none) (nullable) as JSON.
+ * @timeout: seconds, 0 for none (wait, pull). @func runs once, from the
+ * loop, unless the call is cancelled first.
+ */
+DockerCall *docker_engine_call(DockerEngine *engine, const char *method, const char *path,
+                               JsonNode *body, double timeout, DockerCallFunc func,
+                               gpointer user_data);
+/** docker_call_cancel: aborts a call; its func never runs. NULL is harmless. */
+void docker_call_cancel(DockerCall *call);
+
+/**
+ * DockerRawFuncs: callbacks of a hijacked attach connection.
+ * @ready: the engine accepted the attach (status 101 or 200): the stream
+ *   is live.
+ * @data: stream bytes (the multiplexed framing, undecoded).
+ * @writable: docker_raw_send() may take more.
+ * @end: the connection ended: @error NULL at a clean end of stream, else why
+ *   (refused, engine gone). No callback runs afterwards.
+ */
+typedef struct {
+	void (*ready)(DockerRaw *raw, gpointer user_data);
+	void (*data)(DockerRaw *raw, const guint8 *data, gsize len, gpointer user_data);
+	void (*writable)(DockerRaw *raw, gpointer user_data);
+	void (*end)(DockerRaw *raw, const GError *error, gpointer user_data);
+} DockerRawFuncs;
+
+/**
+ * docker_engine_attach: (transfer full) opens a connection (CONNECT_ONLY),
+ * sends POST @path with "Upgrade: tcp" and hands the hijacked stream to
+ * @funcs (transfer none, static). Free with docker_raw_free().
+ */
+DockerRaw *docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
+                                gpointer user_data);
+/** docker_raw_set_reading: pauses (FALSE) or resumes reading (back-pressure). */
+void docker_raw_set_reading(DockerRaw *raw, gboolean reading);
+/**
+ * docker_raw_send: sends what the socket takes now; returns the count (0
+ * if it is full: `writable` follows), or -1 with @error if it broke.
+ */
+gssize docker_raw_send(DockerRaw *raw, const guint8 *data, gsize len, GError **error);
+/** docker_raw_shutdown_write: ends the stdin direction (EOF to the container). */
+void docker_raw_shutdown_write(DockerRaw *raw);
+/** docker_raw_free: closes; no callback runs afterwards. NULL is harmless. */
+void docker_raw_free(DockerRaw *raw);

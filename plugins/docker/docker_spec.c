@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// docker_spec.c - the container spec of `circuit mkdkr` (keys matched
+// case-insensitively, as proc does), signal names, container names and the
+// decoder of the engine's multiplexed attach stream.
+#include "docker_spec.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOCKER_SPEC_KEYS                                                                           \
+	"Image, Memory, CpuShares, Lxc, Volume, Dir, Entry, Env, Path, Args, Scrub, Pull"
+#define DOCKER_NAME_MAX 180
+
+void
+docker_spec_free(DockerSpec *spec)
+{
+	if (!spec)
+		return;
+	g_free(spec->image);
+	g_strfreev(spec->lxc);
+	g_strfreev(spec->volumes);
+	g_free(spec->dir);
+	g_free(spec->entry);
+	g_strfreev(spec->env);
+	g_free(spec->path);
+	g_strfreev(spec->args);
+	g_free(spec);
+}
+
+/* Copies @text without the commas that directly precede a closing brace or
+ * bracket (outside strings): the original's README example has one. */
+static char *
+docker_spec_untrail(const char *text, gsize len)
+{
+	GString *out = g_string_sized_new(len);
+	gboolean in_string = FALSE, escaped = FALSE;
+	for (gsize i = 0; i < len; i++) {
+		char ch = text[i];
+		if (in_string) {
+			if (escaped)
+				escaped = FALSE;
+			else if (ch == '\\')
+				escaped = TRUE;
+			else if (ch == '"')
+				in_string = FALSE;
+		} else if (ch == '"') {
+			in_string = TRUE;
+		} else if (ch == ',') {
+			gsize j = i + 1;
+			while (j < len && g_ascii_isspace(text[j]))
+				j++;
+			if (j < len && (text[j] == '}' || text[j] == ']'))
+				continue;
+		}
+		g_string_append_c(out, ch);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static gboolean
+docker_spec_strv(JsonNode *node, const char *key, char ***out, GError **error)
+{
+	if (JSON_NODE_HOLDS_NULL(node)) {
+		g_strfreev(*out);
+		*out = g_new0(char *, 1);
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_ARRAY(node)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec: \"%s\" must be an array of strings", key);
+		return FALSE;
+	}
+	JsonArray *a = json_node_get_array(node);
+	guint n = json_array_get_length(a);
+	char **v = g_new0(char *, n + 1);
+	for (guint i = 0; i < n; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
+			g_strfreev(v);
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "container spec: \"%s\"[%u] is not a string", key, i);
+			return FALSE;
+		}
+		v[i] = g_strdup(json_node_get_string(e));
+	}
+	g_strfreev(*out);
+	*out = v;
+	return TRUE;
+}
+
+static gboolean
+docker_spec_string(JsonNode *node, const char *key, char **out, GError **error)
+{
+	if (JSON_NODE_HOLDS_NULL(node)) {
+		g_clear_pointer(out, g_free);
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec: \"%s\" must be a string", key);
+		return FALSE;
+	}
+	g_free(*out);
+	*out = g_strdup(json_node_get_string(node));
+	return TRUE;
+}
+
+static gboolean
+docker_spec_int(JsonNode *node, const char *key, gint64 *out, GError **error)
+{
+	if (JSON_NODE_HOLDS_NULL(node)) {
+		*out = 0;
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64 ||
+	    json_node_get_int(node) < 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec: \"%s\" must be a non-negative integer", key);
+		return FALSE;
+	}
+	*out = json_node_get_int(node);
+	return TRUE;
+}
+
+static gboolean
+docker_spec_bool(JsonNode *node, const char *key, gboolean *out, GError **error)
+{
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec: \"%s\" must be true or false", key);
+		return FALSE;
+	}
+	*out = json_node_get_boolean(node);
+	return TRUE;
+}
+
+/* "/in/container", "host-path-or-volume:/in/container" or with ":ro"/":rw". */
+static gboolean
+docker_spec_check_volume(const char *v, guint i, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(v, ":", -1);
+	guint n = g_strv_length(parts);
+	const char *why = NULL;
+	if (n == 0 || n > 3)
+		why = "expected /path, host:/path or host:/path:ro";
+	else if (n == 1 && parts[0][0] != '/')
+		why = "a container path must be absolute";
+	else if (n >= 2 && (!*parts[0] || parts[1][0] != '/'))
+		why = "expected host:/path, with an absolute container path";
+	else if (n == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
+		why = "the mode must be ro or rw";
+	if (!why)
+		return TRUE;
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+	            "container spec: \"Volume\"[%u] \"%s\": %s", i, v, why);
+	return FALSE;
+}
+
+static gboolean
+docker_spec_member(DockerSpec *spec, const char *key, JsonNode *v, GError **error)
+{
+	if (g_ascii_strcasecmp(key, "Image") == 0)
+		return docker_spec_string(v, "Image", &spec->image, error);
+	if (g_ascii_strcasecmp(key, "Memory") == 0)
+		return docker_spec_int(v, "Memory", &spec->memory, error);
+	if (g_ascii_strcasecmp(key, "CpuShares") == 0)
+		return docker_spec_int(v, "CpuShares", &spec->cpu_shares, error);
+	if (g_ascii_strcasecmp(key, "Lxc") == 0)
+		return docker_spec_strv(v, "Lxc", &spec->lxc, error);
+	if (g_ascii_strcasecmp(key, "Volume") == 0) {
+		if (!docker_spec_strv(v, "Volume", &spec->volumes, error))
+			return FALSE;
+		for (guint i = 0; spec->volumes[i]; i++)
+			if (!docker_spec_check_volume(spec->volumes[i], i, error))
+				return FALSE;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(key, "Dir") == 0)
+		return docker_spec_string(v, "Dir", &spec->dir, error);
+	if (g_ascii_strcasecmp(key, "Entry") == 0)
+		return docker_spec_string(v, "Entry", &spec->entry, error);
+	if (g_ascii_strcasecmp(key, "Env") == 0)
+		return docker_spec_strv(v, "Env", &spec->env, error);
+	if (g_ascii_strcasecmp(key, "Path") == 0)
+		return docker_spec_string(v, "Path", &spec->path, error);
+	if (g_ascii_strcasecmp(key, "Args") == 0)
+		return docker_spec_strv(v, "Args", &spec->args, error);
+	if (g_ascii_strcasecmp(key, "Scrub") == 0)
+		return docker_spec_bool(v, "Scrub", &spec->scrub, error);
+	if (g_ascii_strcasecmp(key, "Pull") == 0)
+		return docker_spec_bool(v, "Pull", &spec->pull, error);
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+	            "container spec: unknown key \"%s\" (known: " DOCKER_SPEC_KEYS ")", key);
+	return FALSE;
+}
+
+DockerSpec *
+docker_spec_parse(const char *text, gsize len, GError **error)
+{
+	if (!text || len == 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "no container spec on standard input (expected JSON like "
+		            "{\"Image\":\"busybox\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"]})");
+		return NULL;
+	}
+	g_autofree char *clean = docker_spec_untrail(text, len);
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	GError *local = NULL;
+	if (!json_parser_load_from_data(parser, clean, -1, &local)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec is not valid JSON: %s", local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	JsonNode *root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec must be a JSON object");
+		return NULL;
+	}
+	g_autoptr(DockerSpec) spec = g_new0(DockerSpec, 1);
+	spec->lxc = g_new0(char *, 1);
+	spec->volumes = g_new0(char *, 1);
+	spec->env = g_new0(char *, 1);
+	spec->args = g_new0(char *, 1);
+	JsonObject *o = json_node_get_object(root);
+	g_autoptr(GList) members = json_object_get_members(o);
+	for (GList *l = members; l; l = l->next)
+		if (!docker_spec_member(spec, l->data, json_object_get_member(o, l->data), error))
+			return NULL;
+	if (!spec->image || !*spec->image) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "container spec: \"Image\" is required (the image to run, e.g. "
+		            "\"busybox\")");
+		return NULL;
+	}
+	return g_steal_pointer(&spec);
+}
+
+static JsonArray *
+docker_spec_array(char *const *v)
+{
+	JsonArray *a = json_array_new();
+	for (guint i = 0; v && v[i]; i++)
+		json_array_add_string_element(a, v[i]);
+	return a;
+}
+
+JsonNode *
+docker_spec_to_create(const DockerSpec *spec, GHashTable *labels)
+{
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "Image", spec->image);
+	if (spec->path && *spec->path) {
+		JsonArray *cmd = json_array_new();
+		json_array_add_string_element(cmd, spec->path);
+		for (guint i = 0; spec->args[i]; i++)
+			json_array_add_string_element(cmd, spec->args[i]);
+		json_object_set_array_member(o, "Cmd", cmd);
+	} else if (spec->args[0]) {
+		json_object_set_array_member(o, "Cmd", docker_spec_array(spec->args));
+	}
+	if (spec->entry && *spec->entry) {
+		JsonArray *entry = json_array_new();
+		json_array_add_string_element(entry, spec->entry);
+		json_object_set_array_member(o, "Entrypoint", entry);
+	}
+	if (spec->env[0])
+		json_object_set_array_member(o, "Env", docker_spec_array(spec->env));
+	if (spec->dir && *spec->dir)
+		json_object_set_string_member(o, "WorkingDir", spec->dir);
+	/* Stdin stays open until the first writer ends it, as with proc; no
+	 * TTY, so stdout and stderr arrive multiplexed and stay apart. */
+	json_object_set_boolean_member(o, "AttachStdin", TRUE);
+	json_object_set_boolean_member(o, "AttachStdout", TRUE);
+	json_object_set_boolean_member(o, "AttachStderr", TRUE);
+	json_object_set_boolean_member(o, "OpenStdin", TRUE);
+	json_object_set_boolean_member(o, "StdinOnce", TRUE);
+	json_object_set_boolean_member(o, "Tty", FALSE);
+	JsonObject *lab = json_object_new();
+	if (labels) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, labels);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			json_object_set_string_member(lab, k, v);
+	}
+	json_object_set_object_member(o, "Labels", lab);
+	JsonObject *host = json_object_new();
+	JsonObject *anon = json_object_new();
+	JsonArray *binds = json_array_new();
+	for (guint i = 0; spec->volumes[i]; i++) {
+		if (strchr(spec->volumes[i], ':'))
+			json_array_add_string_element(binds, spec->volumes[i]);
+		else
+			json_object_set_object_member(anon, spec->volumes[i], json_object_new());
+	}
+	json_object_set_object_member(o, "Volumes", anon);
+	json_object_set_array_member(host, "Binds", binds);
+	if (spec->memory > 0)
+		json_object_set_int_member(host, "Memory", spec->memory);
+	if (spec->cpu_shares > 0)
+		json_object_set_int_member(host, "CpuShares", spec->cpu_shares);
+	json_object_set_object_member(o, "HostConfig", host);
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
+void
+docker_image_split(const char *image, char **repo, char **tag)
+{
+	const char *at = strchr(image, '@');
+	if (at) {
+		*repo = g_strdup(image);
+		*tag = g_strdup("");
+		return;
+	}
+	const char *slash = strrchr(image, '/');
+	const char *colon = strrchr(slash ? slash : image, ':');
+	if (colon) {
+		*repo = g_strndup(image, (gsize)(colon - image));
+		*tag = g_strdup(colon + 1);
+	} else {
+		*repo = g_strdup(image);
+		*tag = g_strdup("latest");
+	}
+}
+
+static const struct {
+	const char *name;
+	int number;
+} docker_signals[] = {
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+        {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+        {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+        {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+        {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+        {"PWR", SIGPWR},       {"SYS", SIGSYS},
+};
+
+char *
+docker_signal_parse(const char *text)
+{
+	if (!text || !*text)
+		return NULL;
+	if (g_ascii_isdigit(text[0])) {
+		char *end = NULL;
+		guint64 n = g_ascii_strtoull(text, &end, 10);
+		if (*end || n == 0 || n > 64)
+			return NULL;
+		for (guint i = 0; i < G_N_ELEMENTS(docker_signals); i++)
+			if (docker_signals[i].number == (int)n)
+				return g_strconcat("SIG", docker_signals[i].name, NULL);
+		return g_strdup_printf("%u", (guint)n);
+	}
+	const char *name = g_ascii_strncasecmp(text, "SIG", 3) == 0 ? text + 3 : text;
+	for (guint i = 0; i < G_N_ELEMENTS(docker_signals); i++)
+		if (g_ascii_strcasecmp(name, docker_signals[i].name) == 0)
+			return g_strconcat("SIG", docker_signals[i].name, NULL);
+	return NULL;
+}
+
+char *
+docker_name_for(const char *path, guint64 seq)
+{
+	GString *s = g_string_new("circuit-");
+	for (const char *p = path; *p && s->len < DOCKER_NAME_MAX; p++) {
+		if (p == path && *p == '/')
+			continue;
+		if (*p == '/')
+			g_string_append_c(s, '.');
+		else if (g_ascii_isalnum(*p) || *p == '_' || *p == '.' || *p == '-')
+			g_string_append_c(s, *p);
+		else
+			g_string_append_c(s, '_');
+	}
+	g_string_append_printf(s, "-%" G_GUINT64_FORMAT, seq);
+	return g_string_free(s, FALSE);
+}
+
+void
+docker_demux_feed(DockerDemux *d, const guint8 *data, gsize len, DockerDemuxFunc func,
+                  gpointer user_data)
+{
+	while (len > 0) {
+		if (d->left == 0) {
+			guint take = MIN(8 - d->have, (guint)len);
+			memcpy(d->header + d->have, data, take);
+			d->have += take;
+			data += take;
+			len -= take;
+			if (d->have < 8)
+				return;
+			d->have = 0;
+			d->stream = d->header[0];
+			d->left = ((guint32)d->header[4] << 24) | ((guint32)d->header[5] << 16) |
+			          ((guint32)d->header[6] << 8) | (guint32)d->header[7];
+			continue;
+		}
+		gsize take = MIN((gsize)d->left, len);
+		func(d->stream, data, take, user_data);
+		d->left -= (guint32)take;
+		data += take;
+		len -= take;
+	}
+}

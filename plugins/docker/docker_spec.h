@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// docker_spec.h - the pure parts of the docker element, unit-tested on their
+// own: the container spec of `circuit mkdkr`, signal names, container names
+// and the decoder of the engine's multiplexed attach stream.
+#pragma once
+
+#include <circuit/plugin.h>
+
+/** DockerSpec: the original's container spec, checked. */
+typedef struct {
+	char *image;   /* never NULL */
+	gint64 memory; /* bytes; 0: no limit */
+	gint64 cpu_shares;
+	char **lxc;     /* accepted for compatibility, ignored; never NULL */
+	char **volumes; /* "/path", "host:/path" or "host:/path:ro"; never NULL */
+	char *dir;      /* NULL: the image's */
+	char *entry;    /* NULL or "": the image's entrypoint */
+	char **env;     /* never NULL */
+	char *path;     /* NULL or "": the image's command (unless Args) */
+	char **args;    /* never NULL */
+	gboolean scrub; /* remove the element (and container) once it exits */
+	gboolean pull;  /* pull the image when the engine lacks it */
+} DockerSpec;
+
+/**
+ * docker_spec_parse: (transfer full) the spec in @text (JSON; a trailing
+ * comma before a closing brace or bracket, as in the original's README, is
+ * tolerated), or NULL with a CIRCUIT_ERROR_INVALID error naming the key.
+ */
+DockerSpec *docker_spec_parse(const char *text, gsize len, GError **error);
+void docker_spec_free(DockerSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DockerSpec, docker_spec_free)
+
+/**
+ * docker_spec_to_create: (transfer full) the body of POST /containers/create
+ * for @spec: stdin open (once), no TTY, @labels (transfer none, string ->
+ * string) attached.
+ */
+JsonNode *docker_spec_to_create(const DockerSpec *spec, GHashTable *labels);
+
+/**
+ * docker_image_split: splits "repo[:tag]" or "repo@digest" for
+ * POST /images/create. (transfer full) *repo, *tag ("" for a digest,
+ * "latest" when absent).
+ */
+void docker_image_split(const char *image, char **repo, char **tag);
+
+/**
+ * docker_signal_parse: (transfer full) (nullable) "TERM", "sigterm",
+ * "SIGTERM" or "15" -> "SIGTERM" (numbers without a known name stay
+ * numbers: "40" -> "40"); NULL for anything else, 0 included.
+ */
+char *docker_signal_parse(const char *text);
+
+/**
+ * docker_name_for: (transfer full) the container name for the element at
+ * @path: "circuit-" + the path with '/' as '.', other characters outside
+ * [A-Za-z0-9_.-] as '_', truncated, + "-" + @seq (names stay unique while a
+ * scrubbed container with the same path is still being removed).
+ */
+char *docker_name_for(const char *path, guint64 seq);
+
+/** DockerDemux: state of the decoder of the 8-byte-header stream framing. */
+typedef struct {
+	guint8 header[8];
+	guint have; /* header bytes gathered */
+	guint32 left;
+	guint8 stream;
+} DockerDemux;
+
+/** DockerDemuxFunc: @stream is 0 (stdin), 1 (stdout), 2 (stderr) or 3
+ *  (the engine's own errors). */
+typedef void (*DockerDemuxFunc)(guint8 stream, const guint8 *data, gsize len, gpointer user_data);
+
+/** docker_demux_feed: decodes @len bytes, calling @func for each payload run. */
+void docker_demux_feed(DockerDemux *demux, const guint8 *data, gsize len, DockerDemuxFunc func,
+                       gpointer user_data);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# chan_bench.sh: runs chan_bench against a fresh circuitd and a private
+# redis-server (127.0.0.1, no persistence), then records the table as the
+# "chan" section of docs/BENCHMARKS.md. Run through ctest (CIRCUIT_BENCH=ON)
+# or by hand: CIRCUIT_BUILD_DIR=/path/to/build tests/bench/chan_bench.sh
+# Optional: CHAN_BENCH_COUNTS="COUNT_64 COUNT_32K LAT" (default 20000 5000 2000).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
+export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
+export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
+export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$CIRCUIT_BUILD_DIR/plugins}
+source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+
+bench=$CIRCUIT_BUILD_DIR/tests/bench/chan_bench
+[ -x "$bench" ] || fail "$bench is not built"
+start_server
+
+# A private Redis on a free loopback port, stopped by PID at exit.
+redis_port=0
+if command -v redis-server >/dev/null; then
+	redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+	redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+		--daemonize no --logfile "$T_TMP/redis.log" &
+	t_track $!
+	ping_redis() { [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ]; }
+	wait_until 20 ping_redis
+	redis_version=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
+else
+	echo "redis-server not installed: no baseline" >&2
+fi
+
+read -r -a counts <<<"${CHAN_BENCH_COUNTS:-20000 5000 2000}"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+"$bench" "$CIRCUIT_TEST_URL" "$redis_port" "$T_TMP/chan.md" "${counts[@]}"
+if [ "$redis_port" != 0 ]; then
+	sed -i "s/redis-server (Debian's)/redis-server ${redis_version:-} (Debian's)/" "$T_TMP/chan.md"
+fi
+build=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$CIRCUIT_BUILD_DIR/CMakeCache.txt" 2>/dev/null ||
+	true)
+cat >>"$T_TMP/chan.md" <<EOT
+
+circuitd and libcircuit: ${build:-RelWithDebInfo (the project default)} build.
+Load average (1/5/15 min) at start: $load; at end: $(cut -d' ' -f1-3 /proc/loadavg)
+($(nproc) cores, shared with other builds and tests).
+Where the time goes: a \`send\` costs two round trips (the server grants body
+credit, then the client sends the body and waits for the reply) where RPUSH
+costs one, and both circuitd and libcircuit write every frame with its own
+system call: one message is eleven frames (send: OPEN, CREDIT, DATA, EOF,
+REPLY, EOF; recv: OPEN, REPLY, DATA, EOF, EOF), each a write and a wake-up.
+EOT
+bash "$here/record.sh" chan "$T_TMP/chan.md"
