@@ -106,4 +106,10 @@ after installing or removing it), and circuit drives its elements with the
 verbs it offers. See circuit(1).")
 endforeach()
 
+# The docker plugin loads libcurl at first use instead of linking it (so an
+# idle circuitd does not map it): dpkg-shlibdeps cannot see that dependency.
+if("plugin-docker" IN_LIST CIRCUIT_PLUGIN_COMPONENTS)
+  set(CPACK_DEBIAN_PLUGIN-DOCKER_PACKAGE_DEPENDS "libcurl4 (>= 7.68)")
+endif()
+
 include(CPack)

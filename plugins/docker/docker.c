@@ -15,7 +15,6 @@
 #include "docker_engine.h"
 #include "docker_spec.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1100,6 +1099,11 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	DockerSpec *spec = docker_spec_parse(text, len, error);
 	if (!spec)
 		return FALSE;
+	/* The first container of this server loads libcurl. */
+	if (!docker_engine_ready(plugin->engine, error)) {
+		docker_spec_free(spec);
+		return FALSE;
+	}
 	Docker *d = g_new0(Docker, 1);
 	d->element = element;
 	d->host = host;
@@ -1291,6 +1295,9 @@ docker_sweep(DockerPlugin *plugin, GError **error)
 			        id, anchor, state, owner);
 			continue;
 		}
+		/* Only orphans need asynchronous calls, so only they load libcurl. */
+		if (!docker_engine_ready(plugin->engine, error))
+			return FALSE;
 		DockerOrphan *o = g_new0(DockerOrphan, 1);
 		o->plugin = plugin;
 		o->id = g_strdup(id);
@@ -1356,18 +1363,12 @@ docker_plugin_free(DockerPlugin *plugin)
 	g_free(plugin->hostname);
 	g_free(plugin->boot_id);
 	g_free(plugin);
-	curl_global_cleanup();
 }
 
 static gboolean
 docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 {
 	const char *docker_host = circuit_host_option(host, "docker-host");
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		            "libcurl failed to initialize");
-		return FALSE;
-	}
 	DockerPlugin *plugin = g_new0(DockerPlugin, 1);
 	plugin->host = host;
 	plugin->engine = docker_engine_new(host, docker_host, error);

@@ -7,7 +7,12 @@
 // and we speak the upgrade ourselves with curl_easy_send/recv.
 #include "docker_engine.h"
 
-#include <curl/curl.h>
+#include "docker_curl.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -150,12 +155,22 @@ docker_engine_new(CircuitHost *host, const char *docker_host, GError **error)
 	DockerEngine *engine = g_new0(DockerEngine, 1);
 	engine->host = host;
 	engine->socket = g_strdup(path);
+	return engine;
+}
+
+gboolean
+docker_engine_ready(DockerEngine *engine, GError **error)
+{
+	if (engine->multi)
+		return TRUE;
+	if (!docker_curl_load(error))
+		return FALSE;
 	engine->multi = curl_multi_init();
 	curl_multi_setopt(engine->multi, CURLMOPT_SOCKETFUNCTION, docker_engine_on_socket);
 	curl_multi_setopt(engine->multi, CURLMOPT_SOCKETDATA, engine);
 	curl_multi_setopt(engine->multi, CURLMOPT_TIMERFUNCTION, docker_engine_on_timer);
 	curl_multi_setopt(engine->multi, CURLMOPT_TIMERDATA, engine);
-	return engine;
+	return TRUE;
 }
 
 const char *
@@ -261,6 +276,7 @@ DockerCall *
 docker_engine_call(DockerEngine *engine, const char *method, const char *path, JsonNode *body,
                    double timeout, DockerCallFunc func, gpointer user_data)
 {
+	g_return_val_if_fail(engine->multi != NULL, NULL); /* docker_engine_ready() first */
 	DockerCall *call = g_new0(DockerCall, 1);
 	call->kind = DOCKER_EASY_CALL;
 	call->engine = engine;
@@ -312,33 +328,80 @@ docker_call_finish(DockerCall *call, CURLcode rc)
 	docker_call_free(call);
 }
 
+/* Fails a synchronous request the way a transport failure reads. */
+static JsonNode *
+docker_engine_sync_failed(DockerEngine *engine, int fd, const char *why, GError **error)
+{
+	if (fd >= 0)
+		close(fd);
+	g_set_error(error, docker_engine_quark(), CIRCUIT_ERROR_UNAVAILABLE,
+	            "the engine at %s did not answer: %s", engine->socket, why);
+	return NULL;
+}
+
+/*
+ * A blocking GET in HTTP/1.0 on the engine's socket, without libcurl: used
+ * only before the server serves anyone (the checks at start-up), so that
+ * merely loading the plugin does not load libcurl.
+ */
 JsonNode *
 docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout, GError **error)
 {
-	DockerCall call = {.kind = DOCKER_EASY_CALL, .engine = engine};
-	call.response = g_byte_array_new();
-	CURL *easy = docker_call_easy(engine, &call, "GET", path, NULL, timeout);
-	CURLcode rc = curl_easy_perform(easy);
-	long status = 0;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
-	curl_slist_free_all(call.headers);
-	g_autoptr(GByteArray) response = call.response;
-	if (rc != CURLE_OK) {
-		g_propagate_error(error, docker_engine_transport_error(engine, rc, call.errbuf));
-		return NULL;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(engine->socket) >= sizeof sa.sun_path)
+		return docker_engine_sync_failed(engine, -1, "socket path too long", error);
+	strcpy(sa.sun_path, engine->socket);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		return docker_engine_sync_failed(engine, fd, g_strerror(errno), error);
+	g_autofree char *req = g_strdup_printf("GET /v%s%s HTTP/1.0\r\nHost: docker\r\n\r\n",
+	                                       DOCKER_API_VERSION, path);
+	gsize off = 0, len = strlen(req);
+	while (off < len) {
+		ssize_t n = write(fd, req + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return docker_engine_sync_failed(engine, fd, g_strerror(errno), error);
+		off += (gsize)n;
 	}
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	gint64 deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
+	for (;;) {
+		int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (left <= 0 || poll(&pfd, 1, left) == 0)
+			return docker_engine_sync_failed(engine, fd, "timed out", error);
+		guint8 buf[16384];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return docker_engine_sync_failed(engine, fd, g_strerror(errno), error);
+		if (n == 0)
+			break;
+		if (in->len + (gsize)n > DOCKER_BODY_MAX)
+			return docker_engine_sync_failed(engine, fd, "answer too large", error);
+		g_byte_array_append(in, buf, (guint)n);
+	}
+	close(fd);
+	/* Status line, headers, body (HTTP/1.0: the body runs to end of file). */
+	guint status = 0;
+	const char *text = (const char *)in->data;
+	const char *body = g_strstr_len(text, in->len, "\r\n\r\n");
+	if (in->len < 12 || sscanf(text, "HTTP/1.%*c %u", &status) != 1 || !body)
+		return docker_engine_sync_failed(engine, -1, "not an HTTP answer", error);
+	body += 4;
+	gsize body_len = in->len - (gsize)(body - text);
 	if (status >= 400) {
-		g_autofree char *why =
-		        docker_engine_reason(response->data, response->len, (guint)status);
+		g_autofree char *why = docker_engine_reason((const guint8 *)body, body_len, status);
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "GET %s: %s", path,
 		            why);
 		return NULL;
 	}
 	g_autoptr(JsonParser) p = json_parser_new();
 	GError *local = NULL;
-	if (!json_parser_load_from_data(p, (const char *)response->data, (gssize)response->len,
-	                                &local)) {
+	if (!json_parser_load_from_data(p, body, (gssize)body_len, &local)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
 		            "GET %s: the engine's answer is not JSON: %s", path, local->message);
 		g_error_free(local);
@@ -562,6 +625,7 @@ DockerRaw *
 docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
                      gpointer user_data)
 {
+	g_return_val_if_fail(engine->multi != NULL, NULL); /* docker_engine_ready() first */
 	DockerRaw *raw = g_new0(DockerRaw, 1);
 	raw->kind = DOCKER_EASY_RAW;
 	raw->engine = engine;
@@ -686,7 +750,8 @@ docker_engine_free(DockerEngine *engine)
 		docker_raw_unref(raw);
 	}
 	g_clear_pointer(&engine->timer, circuit_watch_cancel);
-	curl_multi_cleanup(engine->multi);
+	if (engine->multi)
+		curl_multi_cleanup(engine->multi);
 	g_free(engine->socket);
 	g_free(engine);
 }

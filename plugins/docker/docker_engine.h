@@ -33,6 +33,9 @@ typedef void (*DockerCallFunc)(DockerCall *call, guint status, GBytes *body, con
 DockerEngine *docker_engine_new(CircuitHost *host, const char *docker_host, GError **error);
 /** docker_engine_free: cancels every call (no callback runs) and frees. */
 void docker_engine_free(DockerEngine *engine);
+/* Loads libcurl and sets the engine up for asynchronous calls; every
+ * docker_engine_call()/attach() needs it first. */
+gboolean docker_engine_ready(DockerEngine *engine, GError **error);
 /** docker_engine_socket: (transfer none) the socket path. */
 const char *docker_engine_socket(DockerEngine *engine);
 
