@@ -194,19 +194,11 @@ test_split_double_slash(void)
 	split_fails("/" SERVER "/jobs//build", TRUE, "empty");
 }
 
-/*
- * Known bug, reported to the core's owner: "//" is taken for "/" (the
- * trailing-slash rule strips the second slash before names are checked).
- * Marked incomplete (TAP "# TODO") while the code still does that.
- */
+/* "//" was once taken for "/" (the trailing-slash rule stripped the second
+ * slash before names were checked). */
 static void
 test_split_double_slash_root(void)
 {
-	g_auto(GStrv) names = anchor_path_split("//", NULL, NULL);
-	if (names) {
-		g_test_incomplete("anchor_path_split accepts \"//\" as the root");
-		return;
-	}
 	split_fails("//", TRUE, "empty");
 	split_fails("//...", TRUE, "empty");
 }
