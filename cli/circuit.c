@@ -327,13 +327,6 @@ main(int argc, char **argv)
 		if (env && *env)
 			discover = g_strdup(env);
 	}
-	if (discover && !dial) {
-		fprintf(stderr,
-		        "circuit %s: -discover %s: not yet (multicast discovery arrives "
-		        "with clustering; use -d URL)\n",
-		        cli_verb, discover);
-		return CIRCUIT_EXIT_USAGE;
-	}
 	/* The path is the first argument that starts with '/'; the rest are args. */
 	const char *path = NULL;
 	g_autoptr(GPtrArray) rest = g_ptr_array_new();
@@ -349,6 +342,12 @@ main(int argc, char **argv)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
 
 	g_autoptr(GError) error = NULL;
+	if (discover && !dial) {
+		const char *key = hmac && *hmac ? hmac : g_getenv("CIRCUIT_HMAC");
+		dial = circuit_discover(discover, key, 0, &error);
+		if (!dial)
+			return cli_report(NULL, error);
+	}
 	CircuitClient *client = circuit_client_dial_default_key(dial, hmac, &error);
 	if (!client)
 		return cli_report(NULL, error);

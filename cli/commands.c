@@ -33,8 +33,8 @@ const CliCommand cli_commands[] = {
          "Names are case-insensitive, with or without SIG; numbers are accepted too. The "
          "signal goes to the process's group."},
         {"mk<kind>", "PATH [ARGS]", "Make an element of any kind a server has loaded.",
-         "For example mkchan PATH CAP, mkdns PATH [ADDR]. Standard input is read only if the "
-         "kind asks for a body."},
+         "For example mkchan PATH CAP, mkdns PATH [ADDR], mk@join PATH, mk@leave PATH. "
+         "Standard input is read only if the kind asks for a body."},
         {"<verb>", "PATH [ARGS]", "Run an operation a plugin offers on the element at PATH.",
          "For example send, recv and close on channels, set and unset on DNS elements. "
          "Standard input is sent only if the operation asks for it; its output goes to "

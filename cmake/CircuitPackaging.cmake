@@ -101,9 +101,10 @@ foreach(component IN LISTS CIRCUIT_PLUGIN_COMPONENTS)
   set(CPACK_COMPONENT_${upper}_DEPENDS core)
   set(CPACK_COMPONENT_${upper}_DESCRIPTION
     "${kind} element kind for circuitd
-The ${kind} plugin of circuit: circuitd loads it at start (restart circuitd
-after installing or removing it), and circuit drives its elements with the
-verbs it offers. See circuit(1).")
+The ${kind} plugin of circuit.
+circuitd loads it at start (restart circuitd after installing or removing
+it), and circuit drives its elements with the verbs it offers.
+See circuit(1).")
 endforeach()
 
 # The docker plugin loads libcurl at first use instead of linking it (so an

@@ -27,7 +27,20 @@ static struct {
 	double grace;
 	gboolean version;
 	gboolean verbose;
-} opt = {.grace = 3.0};
+	/* Membership tuning (MemberConfig); G_MININT: the default. */
+	int probe_interval;
+	int probe_timeout;
+	int suspicion_mult;
+	int gossip_interval;
+	int push_pull_interval;
+	int reconnect_interval;
+} opt = {.grace = 3.0,
+         .probe_interval = G_MININT,
+         .probe_timeout = G_MININT,
+         .suspicion_mult = G_MININT,
+         .gossip_interval = G_MININT,
+         .push_pull_interval = G_MININT,
+         .reconnect_interval = G_MININT};
 
 static GOptionEntry daemon_entries[] = {
         {"addr", 'a', 0, G_OPTION_ARG_STRING, &opt.addr, "Listen on HOST[:PORT] (port 11022)",
@@ -36,7 +49,8 @@ static GOptionEntry daemon_entries[] = {
          "IFACE"},
         {"join", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opt.join, "Join the server at URL", "URL"},
         {"discover", 0, 0, G_OPTION_ARG_STRING, &opt.discover,
-         "Find and announce servers on multicast MCAST:PORT", "MCAST:PORT"},
+         "Find and announce servers on multicast MCAST:PORT (default $CIRCUIT_DISCOVER)",
+         "MCAST:PORT"},
         {"hmac", 0, 0, G_OPTION_ARG_FILENAME, &opt.hmac, "Key file: admit only holders of the key",
          "FILE"},
         {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
@@ -50,6 +64,24 @@ static GOptionEntry daemon_entries[] = {
          "FILE"},
         {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &opt.grace,
          "Seconds between SIGTERM and SIGKILL when releasing processes (3)", "SECONDS"},
+        {"probe-interval", 0, 0, G_OPTION_ARG_INT, &opt.probe_interval,
+         "Membership: probe one server every MS milliseconds (1000)", "MS"},
+        {"probe-timeout", 0, 0, G_OPTION_ARG_INT, &opt.probe_timeout,
+         "Membership: wait MS milliseconds for a direct ack before asking others (500)", "MS"},
+        {"suspicion-mult", 0, 0, G_OPTION_ARG_INT, &opt.suspicion_mult,
+         "Membership: a suspect is declared dead after N * log10(members) probe periods at "
+         "least (4)",
+         "N"},
+        {"gossip-interval", 0, 0, G_OPTION_ARG_INT, &opt.gossip_interval,
+         "Membership: gossip every MS milliseconds (200)", "MS"},
+        {"push-pull-interval", 0, 0, G_OPTION_ARG_INT, &opt.push_pull_interval,
+         "Membership: exchange the whole view with one server every MS milliseconds (30000; "
+         "0: never)",
+         "MS"},
+        {"reconnect-interval", 0, 0, G_OPTION_ARG_INT, &opt.reconnect_interval,
+         "Membership: try one dead server every MS milliseconds, which heals partitions "
+         "(30000; 0: never)",
+         "MS"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
         {NULL}};

@@ -3,6 +3,8 @@
 // circuitd - the circuit server: parses flags, binds, loads plugins, starts
 // the process-group guard, prints its URL and runs the loop until SIGTERM or
 // SIGINT, then scrubs every element (terminating the processes it started).
+#include "../cluster/cluster.h"
+#include "../peer/peer.h"
 #include "../plugin/plugin_host.h"
 #include "../oplog/oplog.h"
 #include "../router/router.h"
@@ -186,11 +188,15 @@ daemon_start_guard(void)
 static ev_signal daemon_sigterm, daemon_sigint;
 static ev_timer daemon_drain;
 static ev_tstamp daemon_drain_deadline;
+/* A clustered server keeps the loop running this long after SIGTERM, so its
+ * departure is gossiped (docs/membership.md, "Leaving"). */
+static ev_tstamp daemon_leave_until;
 
 static void
 daemon_on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	if (element_live_count() == 0 || ev_now(loop) >= daemon_drain_deadline)
+	if ((element_live_count() == 0 && ev_now(loop) >= daemon_leave_until) ||
+	    ev_now(loop) >= daemon_drain_deadline)
 		ev_break(loop, EVBREAK_ALL);
 }
 
@@ -202,6 +208,10 @@ daemon_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	g_message("signal %d: stopping; releasing every element", w->signum);
+	if (cluster_member()) {
+		cluster_leave();
+		daemon_leave_until = ev_now(loop) + 1.0;
+	}
 	transport_shutdown();
 	router_scrub_all();
 	daemon_drain_deadline = ev_now(loop) + opt.grace + 2.0;
@@ -265,28 +275,43 @@ main(int argc, char **argv)
 		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", args[1]);
 		return daemon_fail(m);
 	}
-	if (opt.join || opt.discover)
-		return daemon_fail("-j/--join and --discover: not yet (clustering is not built "
-		                   "yet; this server runs alone)");
 	const char *key_path = opt.hmac ? opt.hmac : g_getenv("CIRCUIT_HMAC");
 	if (key_path && !*key_path)
 		key_path = NULL;
-	if (g_getenv("CIRCUIT_DISCOVER") && *g_getenv("CIRCUIT_DISCOVER"))
-		g_warning("CIRCUIT_DISCOVER is set but discovery is not built yet: ignored");
+	const char *discover = opt.discover ? opt.discover : g_getenv("CIRCUIT_DISCOVER");
+	if (discover && !*discover)
+		discover = NULL;
+	MemberConfig member_cfg;
+	member_config_init(&member_cfg);
+	if (opt.probe_interval != G_MININT)
+		member_cfg.probe_interval_ms = opt.probe_interval;
+	if (opt.probe_timeout != G_MININT)
+		member_cfg.probe_timeout_ms = opt.probe_timeout;
+	if (opt.suspicion_mult != G_MININT) {
+		if (opt.suspicion_mult < 1)
+			return daemon_fail("--suspicion-mult must be at least 1");
+		member_cfg.suspicion_mult = (guint)opt.suspicion_mult;
+	}
+	if (opt.gossip_interval != G_MININT)
+		member_cfg.gossip_interval_ms = opt.gossip_interval;
+	if (opt.push_pull_interval != G_MININT)
+		member_cfg.push_pull_interval_ms = opt.push_pull_interval;
+	if (opt.reconnect_interval != G_MININT)
+		member_cfg.reconnect_interval_ms = opt.reconnect_interval;
 	if (opt.grace < 0 || opt.grace > 3600)
 		return daemon_fail("--grace must be between 0 and 3600 seconds");
 
 	if (!security_init(&error))
 		return daemon_fail(error->message);
+	Keyfile *keys = NULL; /* kept for the cluster's datagram keys, freed after start */
 	if (key_path) {
 		g_autofree char *warning = NULL;
-		Keyfile *keys = keyfile_load(key_path, &warning, &error);
+		keys = keyfile_load(key_path, &warning, &error);
 		if (!keys)
 			return daemon_fail(error->message);
 		if (warning)
 			g_warning("%s", warning);
 		transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
-		keyfile_free(keys);
 	}
 	daemon_raise_nofile();
 
@@ -336,6 +361,22 @@ main(int argc, char **argv)
 	g_autofree char *hostport = strchr(url_host, ':')
 	                                    ? g_strdup_printf("[%s]:%u", url_host, port)
 	                                    : g_strdup_printf("%s:%u", url_host, port);
+	const ClusterOptions cluster_options = {
+	        .server_id = id,
+	        .addr = hostport,
+	        .url = url,
+	        .bind_host = where.host,
+	        .port = port,
+	        .join = (const char *const *)opt.join,
+	        .discover = discover,
+	        .iface = opt.iface,
+	        .keys = keys ? keyfile_get_keys(keys) : NULL,
+	        .n_keys = keys ? keyfile_get_n_keys(keys) : 0,
+	        .config = &member_cfg,
+	};
+	/* Bad membership flags are refused now, before plugins say anything. */
+	if (!cluster_options_check(&cluster_options, &error))
+		return daemon_fail(error->message);
 	host_config.server_id = id;
 	host_config.server_addr = url_host;
 	host_config.grace = opt.grace;
@@ -389,6 +430,13 @@ main(int argc, char **argv)
 	};
 	transport_listen(lfd, &handlers);
 
+	/* Membership on UDP at the same host and port, push-pull over peers. */
+	peer_init(keys ? keyfile_get_key(keys, 0) : NULL);
+	gboolean started = cluster_start(&cluster_options, &error);
+	keyfile_free(keys);
+	if (!started)
+		return daemon_fail(error->message);
+
 	struct ev_loop *loop = EV_DEFAULT;
 	ev_signal_init(&daemon_sigterm, daemon_on_signal, SIGTERM);
 	ev_signal_init(&daemon_sigint, daemon_on_signal, SIGINT);
@@ -401,6 +449,8 @@ main(int argc, char **argv)
 	ev_run(loop, 0);
 	element_report_live();
 
+	cluster_stop();
+	peer_shutdown();
 	transport_shutdown();
 	router_free();
 	/* Plugins go (g_autoptr) after the router released every element. */

@@ -4,12 +4,14 @@
 // (over libev), logging and the process-group guard.
 #include "plugin_host.h"
 
+#include "../cluster/cluster.h"
 #include "../oplog/oplog.h"
 #include "../transport/transport.h"
 
 #include <errno.h>
 #include <ev.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 HostConfig host_config = {.grace = 3.0, .guard_fd = -1};
@@ -56,6 +58,134 @@ double
 circuit_host_scrub_grace(CircuitHost *host)
 {
 	return host_config.grace;
+}
+
+/* ---- membership (ABI 1.2) ------------------------------------------------ */
+
+/*
+ * One circuit_host_watch_members() registration. With a cluster it rides on
+ * a member_watch() of the engine (member_id > 0), which owns it: the
+ * engine's destroy notify (on member_unwatch() or member_free() at
+ * shutdown) frees it. A server running alone has no engine; its one member
+ * is itself, which can neither join nor leave, so the watch is only kept
+ * (member_id == 0) until it is removed and never fires.
+ */
+typedef struct {
+	guint id;
+	guint member_id;
+	CircuitMemberFunc fn;
+	gpointer user_data;
+	GDestroyNotify destroy;
+} HostMemberWatch;
+
+static GHashTable *host_member_watches; /* id -> HostMemberWatch */
+static guint host_member_next_id;
+
+static void
+host_member_path(guint64 id, char out[20])
+{
+	char buf[18];
+	member_id_format(id, buf);
+	out[0] = '/';
+	memcpy(out + 1, buf, sizeof buf);
+}
+
+static void
+host_member_on_event(Member *m, MemberEventType type, const MemberInfo *info, gpointer user_data)
+{
+	HostMemberWatch *w = user_data;
+	CircuitMemberEvent event;
+	switch (type) {
+	case MEMBER_EVENT_JOIN:
+		event = CIRCUIT_MEMBER_JOIN;
+		break;
+	case MEMBER_EVENT_LEAVE:
+		event = CIRCUIT_MEMBER_LEAVE;
+		break;
+	default:
+		return; /* suspicion and address changes are no joins or departures */
+	}
+	char path[20];
+	host_member_path(info->id, path);
+	w->fn(event, path, w->user_data);
+}
+
+/* Frees @data (a HostMemberWatch): the engine's destroy notify, or called
+ * directly for the watches of a lone server. */
+static void
+host_member_watch_free(gpointer data)
+{
+	HostMemberWatch *w = data;
+	g_hash_table_steal(host_member_watches, GUINT_TO_POINTER(w->id));
+	if (w->destroy)
+		w->destroy(w->user_data);
+	g_free(w);
+}
+
+typedef struct {
+	GPtrArray *paths;
+} HostMembersCollect;
+
+static void
+host_members_add(const MemberInfo *info, gpointer user_data)
+{
+	HostMembersCollect *c = user_data;
+	if (info->state != MEMBER_ALIVE && info->state != MEMBER_SUSPECT)
+		return;
+	char path[20];
+	host_member_path(info->id, path);
+	g_ptr_array_add(c->paths, g_strdup(path));
+}
+
+char **
+circuit_host_members(CircuitHost *host)
+{
+	HostMembersCollect c = {g_ptr_array_new()};
+	Member *m = cluster_member();
+	if (m)
+		member_foreach(m, host_members_add, &c); /* this server first */
+	else if (host_config.server_id)
+		g_ptr_array_add(c.paths, g_strconcat("/", host_config.server_id, NULL));
+	g_ptr_array_add(c.paths, NULL);
+	return (char **)g_ptr_array_free(c.paths, FALSE);
+}
+
+guint
+circuit_host_watch_members(CircuitHost *host, CircuitMemberFunc fn, gpointer user_data,
+                           GDestroyNotify destroy)
+{
+	g_return_val_if_fail(fn != NULL, 0);
+	Member *m = cluster_member();
+	if (!m && !host_config.server_id)
+		return 0; /* not a server (yet): no membership at all */
+	if (!host_member_watches)
+		host_member_watches = g_hash_table_new(NULL, NULL);
+	HostMemberWatch *w = g_new0(HostMemberWatch, 1);
+	do
+		w->id = ++host_member_next_id;
+	while (w->id == 0 || g_hash_table_contains(host_member_watches, GUINT_TO_POINTER(w->id)));
+	w->fn = fn;
+	w->user_data = user_data;
+	w->destroy = destroy;
+	g_hash_table_insert(host_member_watches, GUINT_TO_POINTER(w->id), w);
+	if (m)
+		w->member_id = member_watch(m, host_member_on_event, w, host_member_watch_free);
+	return w->id;
+}
+
+void
+circuit_host_unwatch_members(CircuitHost *host, guint id)
+{
+	HostMemberWatch *w = host_member_watches && id ? g_hash_table_lookup(host_member_watches,
+	                                                                     GUINT_TO_POINTER(id))
+	                                               : NULL;
+	if (!w)
+		return;
+	Member *m = cluster_member();
+	if (w->member_id && m)
+		member_unwatch(m, w->member_id); /* runs host_member_watch_free */
+	else
+		host_member_watch_free(w);
 }
 
 static GString *host_guard_buf;
@@ -112,6 +242,7 @@ circuit_host_unregister_process_group(CircuitHost *host, pid_t pgid)
 struct CircuitElement {
 	guint refcount;
 	Plugin *plugin;
+	char *kind; /* what it was made as: the plugin's kind or an alias */
 	char *path;
 	Anchor *anchor;
 	gpointer ctx;
@@ -124,11 +255,12 @@ static guint element_live;
 static GHashTable *element_all; /* every live element, for shutdown reports */
 
 CircuitElement *
-element_new(Plugin *plugin, const char *path)
+element_new(Plugin *plugin, const char *kind, const char *path)
 {
 	CircuitElement *e = g_new0(CircuitElement, 1);
 	e->refcount = 1;
 	e->plugin = plugin;
+	e->kind = g_strdup(kind ? kind : plugin->kind);
 	e->path = g_strdup(path);
 	element_live++;
 	if (!element_all)
@@ -141,6 +273,18 @@ Plugin *
 element_plugin(CircuitElement *element)
 {
 	return element->plugin;
+}
+
+const char *
+element_kind(CircuitElement *element)
+{
+	return element->kind;
+}
+
+const char *
+circuit_element_kind(CircuitElement *element)
+{
+	return element->kind;
 }
 
 gpointer
@@ -203,8 +347,8 @@ element_report_live(void)
 	g_hash_table_iter_init(&it, element_all);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
 		CircuitElement *e = key;
-		g_warning("%s (%s) was still releasing at exit (%u references)", e->path,
-		          e->plugin->kind, e->refcount);
+		g_warning("%s (%s) was still releasing at exit (%u references)", e->path, e->kind,
+		          e->refcount);
 	}
 }
 
@@ -235,6 +379,7 @@ circuit_element_unref(CircuitElement *element)
 	if (element->created && element->plugin->desc->destroy)
 		element->plugin->desc->destroy(element->ctx);
 	g_hash_table_remove(element_all, element);
+	g_free(element->kind);
 	g_free(element->path);
 	g_free(element);
 	element_live--;
@@ -293,7 +438,7 @@ circuit_log(CircuitHost *host, CircuitElement *element, GLogLevelFlags level, co
 void
 circuit_oplog_event(CircuitElement *element, const char *what, gint64 value)
 {
-	oplog_event(element->path, element->plugin->kind, what, value);
+	oplog_event(element->path, element->kind, what, value);
 }
 
 /* ---- watches ------------------------------------------------------------- */

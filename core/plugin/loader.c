@@ -38,9 +38,63 @@ plugin_kind_from_path(const char *path)
 	return g_strndup(base, strlen(base) - 3);
 }
 
+/* (nullable) The aliases of @d: only plugins built for ABI 1.2 or later
+ * have the field; older ones had a reserved slot there. */
+static const char *const *
+plugin_descriptor_aliases(const CircuitPluginDescriptor *d)
+{
+	return d->abi_minor >= 2 ? d->aliases : NULL;
+}
+
+Plugin *
+plugin_for_kind(GHashTable *plugins, const char *kind)
+{
+	Plugin *p = g_hash_table_lookup(plugins, kind);
+	if (p)
+		return p;
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, plugins);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		p = value;
+		if (p->aliases && g_strv_contains(p->aliases, kind))
+			return p;
+	}
+	return NULL;
+}
+
+/* An alias is shown and typed like a kind: a short name without '/',
+ * blanks or control characters. */
+static const char *
+plugin_alias_problem(const char *alias)
+{
+	if (!*alias)
+		return "is empty";
+	if (strlen(alias) > 64)
+		return "is longer than 64 bytes";
+	for (const char *c = alias; *c; c++)
+		if (*c == '/' || g_ascii_isspace(*c) || g_ascii_iscntrl(*c))
+			return "holds '/', a blank or a control character";
+	return NULL;
+}
+
 static gboolean
 plugin_descriptor_sane(const char *path, const CircuitPluginDescriptor *d, GError **error)
 {
+	const char *const *aliases = plugin_descriptor_aliases(d);
+	for (guint i = 0; aliases && aliases[i]; i++) {
+		const char *why = plugin_alias_problem(aliases[i]);
+		if (!why && strcmp(aliases[i], d->kind) == 0)
+			why = "repeats the plugin's kind";
+		for (guint j = 0; !why && j < i; j++)
+			if (strcmp(aliases[i], aliases[j]) == 0)
+				why = "is listed twice";
+		if (why) {
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
+			            "plugin %s: alias \"%s\" %s", path, aliases[i], why);
+			return FALSE;
+		}
+	}
 	if (!d->create || !d->peek) {
 		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DESCRIPTOR,
 		            "plugin %s: its descriptor lacks %s", path,
@@ -107,12 +161,31 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 		g_module_close(module);
 		return NULL;
 	}
-	/* 5. Not loaded already. */
-	if (g_hash_table_contains(loaded, kind)) {
-		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE,
-		            "plugin %s: kind \"%s\" is loaded already", path, kind);
+	/* 5. Not loaded already: neither its kind nor an alias (ABI 1.2) may
+	 * name a kind or alias of a plugin loaded before. */
+	Plugin *other = plugin_for_kind(loaded, kind);
+	if (other) {
+		if (strcmp(other->kind, kind) == 0)
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE,
+			            "plugin %s: kind \"%s\" is loaded already", path, kind);
+		else
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE,
+			            "plugin %s: kind \"%s\" is already an alias of plugin %s", path,
+			            kind, other->path);
 		g_module_close(module);
 		return NULL;
+	}
+	const char *const *aliases = plugin_descriptor_aliases(d);
+	for (guint i = 0; aliases && aliases[i]; i++) {
+		other = plugin_for_kind(loaded, aliases[i]);
+		if (other) {
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE,
+			            "plugin %s: alias \"%s\" is already taken by plugin %s (kind "
+			            "\"%s\")",
+			            path, aliases[i], other->path, other->kind);
+			g_module_close(module);
+			return NULL;
+		}
 	}
 	if (!plugin_descriptor_sane(path, d, error)) {
 		g_module_close(module);
@@ -128,6 +201,7 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 	p->log_domain = g_strconcat("circuit-", p->kind, NULL);
 	p->module = module;
 	p->desc = d;
+	p->aliases = aliases;
 	p->host = host_new(p);
 	return p;
 }

@@ -18,7 +18,7 @@ typedef enum {
 	PLUGIN_ERROR_SYMBOL = 2,    /* circuit_plugin_<kind> is missing */
 	PLUGIN_ERROR_ABI = 3,       /* major differs or minor is newer than ours */
 	PLUGIN_ERROR_KIND = 4,      /* descriptor kind differs from the file name */
-	PLUGIN_ERROR_DUPLICATE = 5, /* that kind is loaded already */
+	PLUGIN_ERROR_DUPLICATE = 5, /* that kind (or one of its aliases) is loaded already */
 	PLUGIN_ERROR_INIT = 6,      /* the plugin's init() failed */
 	PLUGIN_ERROR_NOT_FOUND = 7, /* --plugins named a kind with no file */
 	PLUGIN_ERROR_DESCRIPTOR = 8 /* descriptor lacks create/peek or has bad ops */
@@ -31,6 +31,9 @@ struct Plugin {
 	char *log_domain;
 	GModule *module;
 	const CircuitPluginDescriptor *desc;
+	/* (ABI 1.2) desc->aliases, or NULL for older plugins: never read the
+	 * descriptor's field directly. */
+	const char *const *aliases;
 	CircuitHost *host;
 	gpointer ctx;
 	char *init_error; /* set when init() failed: the kind is unavailable */
@@ -48,6 +51,8 @@ void plugin_free(Plugin *plugin);
  */
 gboolean plugin_load_dir(const char *dir, const char *const *only, GHashTable *loaded,
                          GError **error);
+/* (nullable) The plugin that makes @kind, as its kind or one of its aliases. */
+Plugin *plugin_for_kind(GHashTable *plugins, const char *kind);
 /* Looks an op up by name in a descriptor. */
 const CircuitOp *plugin_find_op(const Plugin *plugin, const char *name);
 
@@ -64,9 +69,12 @@ extern HostConfig host_config;
 /* (transfer full) the host object handed to @plugin. */
 CircuitHost *host_new(Plugin *plugin);
 
-/* Elements. */
-CircuitElement *element_new(Plugin *plugin, const char *path);
+/* Elements. @kind is what the mk asked for: @plugin's kind or one of its
+ * aliases (NULL means the plugin's kind). */
+CircuitElement *element_new(Plugin *plugin, const char *kind, const char *path);
 Plugin *element_plugin(CircuitElement *element);
+/* (transfer none) The kind the element was made as, for display and logs. */
+const char *element_kind(CircuitElement *element);
 gpointer element_ctx(CircuitElement *element);
 void element_set_ctx(CircuitElement *element, gpointer ctx);
 void element_attach(CircuitElement *element, Anchor *anchor);

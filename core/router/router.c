@@ -2,17 +2,23 @@
 //
 // router.c - executes the operations that arrive on streams: the core's own
 // (ls, peek, scrub, mk) and those plugins declare, logging each in the op
-// log. Operations for other servers are refused with "no such server" until
-// the cluster layer forwards them.
+// log. Operations on another server's anchors are relayed to it (core/peer);
+// `ls /` lists the members this server sees and `ls /...` walks them all.
 #include "router.h"
 
 #include "../anchor/name.h"
+#include "../cluster/cluster.h"
+#include "../peer/peer.h"
 #include "../oplog/oplog.h"
 #include "../transport/transport.h"
 
 #include <string.h>
 
 #define ROUTER_MK_BODY_MAX (1u << 20)
+/* A push-pull document (membership) is at most this big. */
+#define ROUTER_SYNC_MAX (4u << 20)
+/* Seconds `ls /...` waits for each other server. */
+#define ROUTER_LS_TIMEOUT 5.0
 
 static struct {
 	Anchor *root;
@@ -174,7 +180,62 @@ router_object_node(JsonObject *o)
 	return n;
 }
 
+/* ---- the cluster --------------------------------------------------------- */
+
+typedef void (*RouterMemberFn)(const char *id, const char *addr, gpointer user_data);
+
+typedef struct {
+	RouterMemberFn fn;
+	gpointer user_data;
+} RouterMemberVisit;
+
+static void
+router_member_visit(const MemberInfo *info, gpointer user_data)
+{
+	RouterMemberVisit *v = user_data;
+	if (info->state != MEMBER_ALIVE && info->state != MEMBER_SUSPECT)
+		return;
+	if (info->id == member_self_id(cluster_member()))
+		return;
+	char id[18];
+	member_id_format(info->id, id);
+	v->fn(id, info->addr, v->user_data);
+}
+
+/* Calls @fn for every other server this one sees (alive or suspect). */
+static void
+router_foreach_member(RouterMemberFn fn, gpointer user_data)
+{
+	if (!cluster_member())
+		return;
+	RouterMemberVisit v = {fn, user_data};
+	member_foreach(cluster_member(), router_member_visit, &v);
+}
+
+/* The address of member @id ("X..."), or NULL if this server does not see it. */
+static char *
+router_member_addr(const char *id)
+{
+	guint64 raw = 0;
+	MemberInfo info;
+	if (!cluster_member() || !member_id_parse(id, &raw) ||
+	    !member_lookup(cluster_member(), raw, &info) ||
+	    (info.state != MEMBER_ALIVE && info.state != MEMBER_SUSPECT))
+		return NULL;
+	return g_strdup(info.addr);
+}
+
 /* ---- ls ------------------------------------------------------------------ */
+
+static void router_ls_add(JsonArray *entries, const char *path, CircuitElement *element,
+                          const char *kind);
+
+static void
+router_ls_add_member(const char *id, const char *addr, gpointer user_data)
+{
+	g_autofree char *path = g_strconcat("/", id, NULL);
+	router_ls_add(user_data, path, NULL, "server");
+}
 
 static void
 router_ls_add(JsonArray *entries, const char *path, CircuitElement *element, const char *kind)
@@ -184,7 +245,7 @@ router_ls_add(JsonArray *entries, const char *path, CircuitElement *element, con
 	if (kind)
 		json_object_set_string_member(e, "kind", kind);
 	else if (element)
-		json_object_set_string_member(e, "kind", element_plugin(element)->kind);
+		json_object_set_string_member(e, "kind", element_kind(element));
 	else
 		json_object_set_null_member(e, "kind");
 	json_array_add_object_element(entries, e);
@@ -207,9 +268,12 @@ router_ls(const char *path, gboolean recursive_flag, JsonNode **out, GError **er
 	g_autofree char *server_path = g_strconcat("/", router.server_id, NULL);
 	JsonArray *entries = json_array_new();
 	if (!names[0]) {
+		/* This server first, then the members it sees (recursive: see router_ls_all). */
 		router_ls_add(entries, server_path, NULL, "server");
 		if (recursive)
 			anchor_visit(router.root, server_path, TRUE, router_ls_visit, entries);
+		else
+			router_foreach_member(router_ls_add_member, entries);
 	} else {
 		if (!router_local(names, path, error)) {
 			json_array_unref(entries);
@@ -257,8 +321,12 @@ router_server_peek(void)
 	}
 	json_object_set_array_member(o, "Plugins", kinds);
 	json_object_set_object_member(o, "Unavailable", unavailable);
-	json_object_set_int_member(o, "Members", 1);
-	json_object_set_int_member(o, "Suspects", 0);
+	if (cluster_member()) {
+		cluster_peek(o);
+	} else {
+		json_object_set_int_member(o, "Members", 1);
+		json_object_set_int_member(o, "Suspects", 0);
+	}
 	json_object_set_int_member(o, "Elements", element_live_count());
 	return router_object_node(o);
 }
@@ -302,7 +370,7 @@ router_peek(const char *path, RouterOp *r, JsonNode **out, GError **error)
 	if (!e)
 		return FALSE;
 	Plugin *p = element_plugin(e);
-	r->kind = g_strdup(p->kind);
+	r->kind = g_strdup(element_kind(e));
 	*out = p->desc->peek(e, element_ctx(e));
 	return TRUE;
 }
@@ -311,6 +379,7 @@ router_peek(const char *path, RouterOp *r, JsonNode **out, GError **error)
 
 typedef struct {
 	Plugin *plugin;
+	char *kind; /* as asked: the plugin's kind or one of its aliases */
 	char *path;
 	char **args;
 	GByteArray *body;
@@ -320,6 +389,7 @@ static void
 router_make_free(gpointer data)
 {
 	RouterMake *m = data;
+	g_free(m->kind);
 	g_free(m->path);
 	g_strfreev(m->args);
 	if (m->body)
@@ -343,12 +413,12 @@ router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **err
 	if (a && anchor_element(a)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_EXISTS,
 		            "%s already holds a %s element", m->path,
-		            element_plugin(anchor_element(a))->kind);
+		            element_kind(anchor_element(a)));
 		return FALSE;
 	}
 	g_autofree char *canonical =
 	        anchor_path_join((const char *const *)names, g_strv_length(names));
-	CircuitElement *e = element_new(m->plugin, canonical);
+	CircuitElement *e = element_new(m->plugin, m->kind, canonical);
 	g_autoptr(GBytes) body = m->body ? g_bytes_new(m->body->data, m->body->len) : NULL;
 	gpointer ctx = NULL;
 	GError *local = NULL;
@@ -383,7 +453,7 @@ router_make_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user
 	RouterMake *m = user_data;
 	if (m->body->len + len > ROUTER_MK_BODY_MAX) {
 		stream_fail_code(s, CIRCUIT_ERROR_TOO_BIG, "mk%s %s: the body is over %u bytes",
-		                 m->plugin->kind, m->path, ROUTER_MK_BODY_MAX);
+		                 m->kind, m->path, ROUTER_MK_BODY_MAX);
 		return;
 	}
 	g_byte_array_append(m->body, data, (guint)len);
@@ -412,8 +482,8 @@ static const CircuitStreamFuncs router_make_funcs = {
 };
 
 static gboolean
-router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, RouterOp *r,
-          gboolean *pending, GError **error)
+router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GBytes *inline_body,
+          RouterOp *r, gboolean *pending, GError **error)
 {
 	const char *kind = json_object_get_string_member_with_default(req, "kind", NULL);
 	if (!kind) {
@@ -421,13 +491,19 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, Rout
 		return FALSE;
 	}
 	r->kind = g_strdup(kind);
-	Plugin *p = g_hash_table_lookup(router.plugins, kind);
+	Plugin *p = plugin_for_kind(router.plugins, kind);
 	if (!p) {
 		g_autoptr(GList) keys = g_hash_table_get_keys(router.plugins);
+		keys = g_list_sort(keys, (GCompareFunc)strcmp);
 		GString *have = g_string_new(NULL);
-		for (GList *l = keys; l; l = l->next)
-			g_string_append_printf(have, "%s%s", have->len ? ", " : "",
-			                       (char *)l->data);
+		for (GList *l = keys; l; l = l->next) {
+			Plugin *q = g_hash_table_lookup(router.plugins, l->data);
+			g_string_append_printf(have, "%s%s", have->len ? ", " : "", q->kind);
+			for (guint i = 0; q->aliases && q->aliases[i]; i++)
+				g_string_append_printf(have, "%s%s", i ? " " : " (", q->aliases[i]);
+			if (q->aliases && q->aliases[0])
+				g_string_append_c(have, ')');
+		}
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_NOT_FOUND,
 		            "unknown element kind \"%s\" (this server has: %s)", kind,
 		            have->len ? have->str : "none");
@@ -446,16 +522,14 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, Rout
 		return FALSE;
 	RouterMake *m = g_new0(RouterMake, 1);
 	m->plugin = p;
+	m->kind = g_strdup(kind);
 	m->path = g_strdup(path);
 	m->args = g_strdupv(args);
-	JsonNode *inline_body = json_object_get_member(req, "body");
-	if ((d->make_flags & CIRCUIT_OP_BODY) && inline_body &&
-	    JSON_NODE_HOLDS_VALUE(inline_body) &&
-	    json_node_get_value_type(inline_body) == G_TYPE_STRING) {
+	if ((d->make_flags & CIRCUIT_OP_BODY) && inline_body) {
 		/* A small body sent with the request saves a round trip. */
-		const char *text = json_node_get_string(inline_body);
 		m->body = g_byte_array_new();
-		g_byte_array_append(m->body, (const guint8 *)text, (guint)strlen(text));
+		g_byte_array_append(m->body, g_bytes_get_data(inline_body, NULL),
+		                    (guint)g_bytes_get_size(inline_body));
 	} else if (d->make_flags & CIRCUIT_OP_BODY) {
 		/* Check the path now, so a bad one fails before the body is read. */
 		g_auto(GStrv) names = anchor_path_split(path, NULL, error);
@@ -474,29 +548,240 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, Rout
 	return ok;
 }
 
+/* ---- ls /... across the cluster ------------------------------------------ */
+
+typedef struct {
+	CircuitStream *stream;
+	JsonArray *entries;
+	JsonArray *errors; /* "X...: why" of servers that did not answer */
+	GPtrArray *calls;  /* PeerCall, NULL once done */
+	GPtrArray *ones;   /* RouterLsOne of each call, NULL once done */
+	guint pending;
+} RouterLsAll;
+
+typedef struct {
+	RouterLsAll *all;
+	guint index;
+	char *id;
+} RouterLsOne;
+
+static void
+router_ls_all_free(gpointer data)
+{
+	RouterLsAll *all = data;
+	for (guint i = 0; i < all->calls->len; i++) {
+		RouterLsOne *one = g_ptr_array_index(all->ones, i);
+		if (g_ptr_array_index(all->calls, i))
+			peer_call_cancel(g_ptr_array_index(all->calls, i));
+		if (one) {
+			g_free(one->id);
+			g_free(one);
+		}
+	}
+	g_ptr_array_unref(all->calls);
+	g_ptr_array_unref(all->ones);
+	json_array_unref(all->entries);
+	json_array_unref(all->errors);
+	g_free(all);
+}
+
+static void
+router_ls_all_finish(RouterLsAll *all)
+{
+	JsonObject *o = json_object_new();
+	json_object_set_array_member(o, "entries", json_array_ref(all->entries));
+	if (json_array_get_length(all->errors))
+		json_object_set_array_member(o, "errors", json_array_ref(all->errors));
+	circuit_stream_reply(all->stream, router_object_node(o), FALSE);
+	circuit_stream_finish(all->stream);
+}
+
+static void
+router_ls_one_done(JsonNode *result, const GError *error, gpointer data)
+{
+	RouterLsOne *one = data;
+	RouterLsAll *all = one->all;
+	g_ptr_array_index(all->calls, one->index) = NULL;
+	g_ptr_array_index(all->ones, one->index) = NULL;
+	JsonObject *o =
+	        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+	g_autofree char *server_path = g_strconcat("/", one->id, NULL);
+	router_ls_add(all->entries, server_path, NULL, "server");
+	JsonArray *entries = o && json_object_has_member(o, "entries")
+	                             ? json_object_get_array_member(o, "entries")
+	                             : NULL;
+	if (entries) {
+		for (guint i = 0; i < json_array_get_length(entries); i++)
+			json_array_add_element(all->entries,
+			                       json_node_copy(json_array_get_element(entries, i)));
+	} else {
+		g_autofree char *why =
+		        g_strdup_printf("/%s: %s", one->id, error ? error->message : "no entries");
+		json_array_add_string_element(all->errors, why);
+	}
+	g_free(one->id);
+	g_free(one);
+	if (--all->pending == 0)
+		router_ls_all_finish(all);
+}
+
+static void
+router_ls_all_start(const char *id, const char *addr, gpointer user_data)
+{
+	RouterLsAll *all = user_data;
+	g_autoptr(JsonObject) req = json_object_new();
+	g_autofree char *path = g_strconcat("/", id, NULL);
+	json_object_set_string_member(req, "op", "ls");
+	json_object_set_string_member(req, "path", path);
+	json_object_set_boolean_member(req, "recursive", TRUE);
+	RouterLsOne *one = g_new0(RouterLsOne, 1);
+	one->all = all;
+	one->index = all->calls->len;
+	one->id = g_strdup(id);
+	all->pending++;
+	g_ptr_array_add(all->ones, one);
+	g_ptr_array_add(all->calls,
+	                peer_request(addr, req, ROUTER_LS_TIMEOUT, router_ls_one_done, one));
+}
+
+/* No callbacks: router_ls_all_free cancels what still runs when the client leaves. */
+static const CircuitStreamFuncs router_ls_all_funcs = {0};
+
+/* Whether @req asks for `ls /...` (or `ls -r /`). */
+static gboolean
+router_ls_is_all(JsonObject *req, const char *path)
+{
+	gboolean dots = FALSE;
+	g_auto(GStrv) names = anchor_path_split(path, &dots, NULL);
+	return names && !names[0] &&
+	       (dots || json_object_get_boolean_member_with_default(req, "recursive", FALSE));
+}
+
+/* `ls /...`: this server's tree, then every member's, asked in parallel. */
+static gboolean
+router_ls_all(CircuitStream *s)
+{
+	JsonNode *local = NULL;
+	if (!router_ls("/", TRUE, &local, NULL))
+		return FALSE;
+	RouterLsAll *all = g_new0(RouterLsAll, 1);
+	all->stream = s;
+	all->entries = json_array_ref(
+	        json_object_get_array_member(json_node_get_object(local), "entries"));
+	json_node_unref(local);
+	all->errors = json_array_new();
+	all->calls = g_ptr_array_new();
+	all->ones = g_ptr_array_new();
+	circuit_stream_set_funcs(s, &router_ls_all_funcs, all, router_ls_all_free);
+	all->pending = 1; /* held while starting */
+	router_foreach_member(router_ls_all_start, all);
+	if (--all->pending == 0)
+		router_ls_all_finish(all);
+	return TRUE;
+}
+
+/* ---- member.sync: the membership push-pull ------------------------------- */
+
+static void
+router_sync_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
+{
+	GByteArray *body = user_data;
+	if (body->len + len > ROUTER_SYNC_MAX) {
+		stream_fail_code(s, CIRCUIT_ERROR_TOO_BIG, "member.sync: over %u bytes",
+		                 ROUTER_SYNC_MAX);
+		return;
+	}
+	g_byte_array_append(body, data, (guint)len);
+	circuit_stream_consumed(s, len);
+}
+
+static void
+router_sync_end(CircuitStream *s, gpointer user_data)
+{
+	GByteArray *body = user_data;
+	GError *error = NULL;
+	g_autoptr(GBytes) reply =
+	        cluster_serve_sync(body->data, body->len, circuit_stream_peer(s), &error);
+	if (!reply) {
+		circuit_stream_fail(s, error);
+		g_error_free(error);
+		return;
+	}
+	circuit_stream_reply(s, NULL, FALSE);
+	circuit_stream_write(s, g_bytes_get_data(reply, NULL), g_bytes_get_size(reply));
+	circuit_stream_finish(s);
+}
+
+static const CircuitStreamFuncs router_sync_funcs = {
+        .input = router_sync_input,
+        .input_end = router_sync_end,
+};
+
+static gboolean
+router_sync(CircuitStream *s, GError **error)
+{
+	if (!cluster_member()) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "member.sync: this server runs without membership");
+		return FALSE;
+	}
+	circuit_stream_set_funcs(s, &router_sync_funcs, g_byte_array_new(),
+	                         (GDestroyNotify)g_byte_array_unref);
+	stream_grant_body(s, STREAM_BODY_WINDOW);
+	return TRUE;
+}
+
+/* ---- forwarding ---------------------------------------------------------- */
+
+/*
+ * If @path names another server, relays the stream there (or fails it with
+ * "no such server") and returns TRUE.
+ */
+static gboolean
+router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const char *path)
+{
+	g_auto(GStrv) names = anchor_path_split(path, NULL, NULL);
+	if (!names || !names[0] || strcmp(names[0], router.server_id) == 0)
+		return FALSE;
+	g_autofree char *addr = router_member_addr(names[0]);
+	if (!addr)
+		return FALSE; /* the local checks say "no such server" */
+	peer_forward(s, addr, names[0], req, inline_body);
+	return TRUE;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 static void
-router_element_op(CircuitStream *s, const char *op, const char *path, char **args, RouterOp *r)
+router_element_op(CircuitStream *s, const char *op, const char *path, char **args,
+                  GBytes *inline_body, RouterOp *r)
 {
 	GError *error = NULL;
 	CircuitElement *e = router_element(path, NULL, &error);
 	if (!e)
 		goto fail;
 	Plugin *p = element_plugin(e);
-	r->kind = g_strdup(p->kind);
+	r->kind = g_strdup(element_kind(e));
 	const CircuitOp *cop = plugin_find_op(p, op);
 	if (!cop) {
 		g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_WRONG_KIND,
-		            "%s is a %s element, which has no operation \"%s\"", path, p->kind, op);
+		            "%s is a %s element, which has no operation \"%s\"", path,
+		            element_kind(e), op);
 		goto fail;
 	}
 	if (!router_check_args(op, cop->args_usage, cop->min_args, cop->max_args, args, &error))
 		goto fail;
+	if (inline_body && !(cop->flags & CIRCUIT_OP_BODY)) {
+		g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s of a %s element takes no input", op, element_kind(e));
+		goto fail;
+	}
 	r->element = circuit_element_ref(e);
-	if (cop->flags & CIRCUIT_OP_BODY)
+	if ((cop->flags & CIRCUIT_OP_BODY) && !inline_body)
 		stream_grant_body(s, STREAM_BODY_WINDOW);
 	cop->run(e, element_ctx(e), s, (const char *const *)args);
+	if (inline_body)
+		stream_deliver_inline(s, inline_body);
 	return;
 fail:
 	circuit_stream_fail(s, error);
@@ -513,6 +798,8 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	JsonNode *result = NULL;
 	gboolean pending = FALSE;
 	g_auto(GStrv) args = NULL;
+	/* Input carried by the request is all of it: the client's side is done. */
+	g_autoptr(GBytes) inline_body = stream_take_inline_body(s);
 	if (!op || !*op) {
 		g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "request without an op");
 		goto fail;
@@ -524,6 +811,19 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	args = router_args(req, &error);
 	if (!args)
 		goto fail;
+	if (strcmp(op, "member.sync") == 0) {
+		if (!router_sync(s, &error))
+			goto fail;
+		return;
+	}
+	if (router_forward(s, req, inline_body, path))
+		return;
+	if (strcmp(op, "ls") == 0 && router_ls_is_all(req, path)) {
+		gboolean ignored = FALSE;
+		g_auto(GStrv) names = anchor_path_split(path, &ignored, NULL);
+		if (names && !names[0] && router_ls_all(s))
+			return;
+	}
 	if (strcmp(op, "ls") == 0) {
 		gboolean rec = json_object_get_boolean_member_with_default(req, "recursive", FALSE);
 		if (!router_ls(path, rec, &result, &error))
@@ -535,15 +835,15 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 		CircuitElement *e = router_element(path, NULL, &error);
 		if (!e)
 			goto fail;
-		r->kind = g_strdup(element_plugin(e)->kind);
+		r->kind = g_strdup(element_kind(e));
 		circuit_element_scrub(e);
 	} else if (strcmp(op, "mk") == 0) {
-		if (!router_mk(s, req, path, args, r, &pending, &error))
+		if (!router_mk(s, req, path, args, inline_body, r, &pending, &error))
 			goto fail;
 		if (pending)
 			return;
 	} else {
-		router_element_op(s, op, path, args, r);
+		router_element_op(s, op, path, args, inline_body, r);
 		return;
 	}
 	circuit_stream_reply(s, result, FALSE);

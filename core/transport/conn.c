@@ -41,6 +41,10 @@ static struct {
 	/* One log line per refusal reason per second, with what was suppressed. */
 	gint64 refusal_logged[5];
 	guint refusal_suppressed[5];
+	/* Connections with frames queued this loop turn: written together,
+	 * one writev each, just before the loop waits again. */
+	GPtrArray *dirty;
+	ev_prepare flush_prepare;
 } transport;
 
 void
@@ -103,6 +107,10 @@ conn_unref(Conn *conn)
 	g_byte_array_unref(conn->in);
 	g_byte_array_unref(conn->raw);
 	channel_free(conn->channel);
+	if (conn->dial_handshake)
+		noise_handshake_free(conn->dial_handshake);
+	g_clear_error(&conn->lost_error);
+	memset(conn->dial_key, 0, sizeof conn->dial_key);
 	g_hash_table_unref(conn->streams);
 	g_free(conn->peer);
 	g_free(conn);
@@ -188,6 +196,37 @@ conn_queue_raw(Conn *conn, GBytes *bytes)
 	g_queue_push_tail(&conn->out, c);
 }
 
+static void
+transport_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	g_autoptr(GPtrArray) dirty = transport.dirty;
+	transport.dirty = NULL;
+	ev_prepare_stop(loop, w);
+	for (guint i = 0; dirty && i < dirty->len; i++) {
+		Conn *conn = g_ptr_array_index(dirty, i);
+		conn->flush_pending = FALSE;
+		if (conn->state != CONN_CLOSED && !conn->broken && !ev_is_active(&conn->wio))
+			conn_flush(conn);
+		conn_unref(conn);
+	}
+}
+
+/* Writes what was queued on @conn before the loop next waits. */
+static void
+conn_want_flush(Conn *conn)
+{
+	if (conn->flush_pending || ev_is_active(&conn->wio))
+		return;
+	conn->flush_pending = TRUE;
+	if (!transport.dirty)
+		transport.dirty = g_ptr_array_new();
+	g_ptr_array_add(transport.dirty, conn_ref(conn));
+	if (!ev_is_active(&transport.flush_prepare)) {
+		ev_prepare_init(&transport.flush_prepare, transport_on_prepare);
+		ev_prepare_start(EV_DEFAULT, &transport.flush_prepare);
+	}
+}
+
 void
 conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload, gsize len)
 {
@@ -198,8 +237,7 @@ conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload,
 	if (len)
 		memcpy(buf + FRAME_HEADER_SIZE, payload, len);
 	conn_queue(conn, g_bytes_new_take(buf, FRAME_HEADER_SIZE + len));
-	if (!ev_is_active(&conn->wio))
-		conn_flush(conn);
+	conn_want_flush(conn);
 }
 
 void
@@ -211,8 +249,7 @@ conn_send_data(Conn *conn, guint32 stream, GBytes *bytes)
 	frame_header_encode(hdr, FRAME_DATA, stream, (guint32)g_bytes_get_size(bytes));
 	conn_queue(conn, g_bytes_new_take(hdr, FRAME_HEADER_SIZE));
 	conn_queue(conn, g_bytes_ref(bytes));
-	if (!ev_is_active(&conn->wio))
-		conn_flush(conn);
+	conn_want_flush(conn);
 }
 
 void
@@ -251,6 +288,14 @@ conn_close(Conn *conn, const char *why)
 		stream_unref(l->data);
 	}
 	g_list_free(streams);
+	if (conn->dialer && conn->dial_funcs) {
+		const ConnDialFuncs *funcs = conn->dial_funcs;
+		conn->dial_funcs = NULL;
+		if (!conn->lost_error)
+			conn->lost_error = g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+			                               "%s", why ? why : "the connection closed");
+		funcs->lost(conn, conn->lost_error, conn->dial_data);
+	}
 	conn_unref(conn);
 }
 
@@ -313,7 +358,10 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 		conn_protocol_error(conn, "too many streams");
 		return;
 	}
-	JsonObject *req = conn_parse_object(p, len);
+	/* The request, then optionally a NUL and the operation's whole input. */
+	const guint8 *nul = len ? memchr(p, 0, len) : NULL;
+	gsize json_len = nul ? (gsize)(nul - p) : len;
+	JsonObject *req = conn_parse_object(p, json_len);
 	if (!req) {
 		conn_protocol_error(conn, "OPEN is not a JSON object");
 		return;
@@ -323,6 +371,8 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 	if (window < 0 || window > (16 << 20))
 		window = MIN(MAX(window, 0), 16 << 20);
 	CircuitStream *s = stream_new(conn, id, (guint64)window);
+	if (nul)
+		s->inline_body = g_bytes_new(nul + 1, len - json_len - 1);
 	g_hash_table_insert(conn->streams, GUINT_TO_POINTER(id), s);
 	stream_ref(s);
 	transport.handlers->open(s, req, transport.handlers->user_data);
@@ -331,9 +381,13 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 }
 
 /* Handles one frame; returns FALSE if the connection was closed. */
+static gboolean conn_dial_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p);
+
 static gboolean
 conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 {
+	if (conn->dialer)
+		return conn_dial_on_frame(conn, h, p);
 	if (conn->state == CONN_HELLO) {
 		if (h->type != FRAME_HELLO) {
 			conn_protocol_error(conn, "expected HELLO");
@@ -365,6 +419,14 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 	CircuitStream *s = g_hash_table_lookup(conn->streams, GUINT_TO_POINTER(h->stream));
 	if (!s)
 		return TRUE; /* late frames for a stream that ended are ignored */
+	if (s->relay && h->type >= FRAME_DATA && h->type <= FRAME_RESET) {
+		if (h->type == FRAME_DATA && (s->remote_done || h->len > stream_in_granted(s))) {
+			conn_protocol_error(conn, "DATA beyond credit");
+			return FALSE;
+		}
+		stream_relay_receive(s, h->type, p, h->len);
+		return conn->state != CONN_CLOSED;
+	}
 	switch (h->type) {
 	case FRAME_DATA:
 		if (s->remote_done || h->len > stream_in_granted(s)) {
@@ -484,11 +546,13 @@ conn_parse_handshake(Conn *conn)
 	return conn->state != CONN_CLOSED;
 }
 
+static gboolean conn_dial_parse_setup(Conn *conn);
+
 static void
 conn_parse(Conn *conn)
 {
 	conn_ref(conn);
-	if (!conn_parse_handshake(conn)) {
+	if (conn->dialer ? !conn_dial_parse_setup(conn) : !conn_parse_handshake(conn)) {
 		conn_unref(conn);
 		return;
 	}
@@ -497,7 +561,8 @@ conn_parse(Conn *conn)
 		const guint8 *p = conn->in->data + off;
 		gsize avail = conn->in->len - off;
 		FrameHeader h;
-		guint32 max = conn->state == CONN_OPEN ? FRAME_MAX : FRAME_MAX_PREHELLO;
+		guint32 max =
+		        conn->state == CONN_OPEN || conn->dialer ? FRAME_MAX : FRAME_MAX_PREHELLO;
 		int rc = frame_header_decode(p, avail, max, &h);
 		if (rc == 0)
 			break;
@@ -591,12 +656,12 @@ transport_limit_unverified(void)
 {
 	guint n = 0;
 	for (GList *l = transport.conns; l; l = l->next)
-		if (((Conn *)l->data)->state < CONN_OPEN)
+		if (((Conn *)l->data)->state < CONN_OPEN && !((Conn *)l->data)->dialer)
 			n++;
 	for (GList *l = g_list_last(transport.conns); l && n > CONN_MAX_UNVERIFIED;) {
 		GList *prev = l->prev;
 		Conn *conn = l->data;
-		if (conn->state < CONN_OPEN) {
+		if (conn->state < CONN_OPEN && !conn->dialer) {
 			conn_close(conn, "too many unfinished handshakes: dropped the oldest");
 			n--;
 		}
@@ -664,4 +729,289 @@ transport_shutdown(void)
 	}
 	while (transport.conns)
 		conn_close(transport.conns->data, NULL);
+}
+
+/* ---- outbound connections ------------------------------------------------ */
+
+/* Fails a dialed connection with @code, reported to lost(). */
+static void conn_dial_fail(Conn *conn, GIOErrorEnum code, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+static void
+conn_dial_fail(Conn *conn, GIOErrorEnum code, const char *format, ...)
+{
+	if (conn->state == CONN_CLOSED)
+		return;
+	va_list ap;
+	va_start(ap, format);
+	g_autofree char *message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	if (!conn->lost_error)
+		conn->lost_error = g_error_new_literal(G_IO_ERROR, code, message);
+	conn_close(conn, NULL);
+}
+
+static void
+conn_dial_send_hello(Conn *conn)
+{
+	static const char hello[] = "{\"version\":1,\"role\":\"server\"}";
+	conn_send_frame(conn, FRAME_HELLO, 0, hello, sizeof hello - 1);
+}
+
+/* The refusal a server sends instead of message 2 or its HELLO. */
+static gboolean
+conn_dial_refused(Conn *conn)
+{
+	if (conn->in->len < FRAME_PREAMBLE_SIZE || memcmp(conn->in->data, "CIRC", 4) != 0)
+		return FALSE;
+	guint8 code = 0;
+	int rc = frame_preamble_decode(conn->in->data, &code);
+	g_autofree char *reason = g_strndup((const char *)conn->in->data + FRAME_PREAMBLE_SIZE,
+	                                    MIN(conn->in->len - FRAME_PREAMBLE_SIZE, 200));
+	if (rc == 2)
+		conn_dial_fail(conn, G_IO_ERROR_PERMISSION_DENIED, "%s refused us: %s", conn->peer,
+		               *reason ? reason : "no reason given");
+	else
+		conn_dial_fail(conn, G_IO_ERROR_INVALID_DATA, "%s is not a circuit server",
+		               conn->peer);
+	return TRUE;
+}
+
+/* Keyed setup: message 2 (or a refusal). FALSE: stop parsing. */
+static gboolean
+conn_dial_parse_setup(Conn *conn)
+{
+	if (conn->state == CONN_DIAL_SETUP && conn->dial_handshake) {
+		if (conn->in->len >= 4 && memcmp(conn->in->data, "CIRC", 4) == 0) {
+			conn_dial_refused(conn);
+			return FALSE;
+		}
+		Channel *ch = NULL;
+		g_autoptr(GError) error = NULL;
+		int rc = channel_initiate_finish(conn->dial_handshake, conn->in, &ch, &error);
+		if (rc == 0)
+			return FALSE;
+		conn->dial_handshake = NULL; /* freed by channel_initiate_finish */
+		if (rc < 0) {
+			conn_dial_fail(conn, G_IO_ERROR_PERMISSION_DENIED,
+			               "%s: key handshake failed: %s", conn->peer, error->message);
+			return FALSE;
+		}
+		conn->channel = ch;
+		g_byte_array_append(conn->raw, conn->in->data, conn->in->len);
+		g_byte_array_set_size(conn->in, 0);
+		conn_dial_send_hello(conn);
+	} else if (conn->state == CONN_DIAL_SETUP && !conn->channel && conn_dial_refused(conn)) {
+		return FALSE;
+	}
+	if (conn->channel && conn->raw->len) {
+		g_autoptr(GError) error = NULL;
+		if (!channel_open(conn->channel, conn->raw, conn->in, &error)) {
+			conn_dial_fail(conn, G_IO_ERROR_INVALID_DATA, "%s: %s", conn->peer,
+			               error->message);
+			return FALSE;
+		}
+	}
+	return conn->state != CONN_CLOSED;
+}
+
+static gboolean
+conn_dial_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
+{
+	if (conn->state == CONN_DIAL_SETUP) {
+		JsonObject *o = h->type == FRAME_HELLO ? conn_parse_object(p, h->len) : NULL;
+		if (!o) {
+			conn_dial_fail(conn, G_IO_ERROR_INVALID_DATA, "%s: no HELLO reply",
+			               conn->peer);
+			return FALSE;
+		}
+		conn->state = CONN_OPEN;
+		ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
+		conn_ref(conn);
+		if (conn->dial_funcs)
+			conn->dial_funcs->ready(conn, o, conn->dial_data);
+		json_object_unref(o);
+		gboolean alive = conn->state != CONN_CLOSED;
+		conn_unref(conn);
+		return alive;
+	}
+	if (h->type < FRAME_REPLY || h->type > FRAME_RESET || (h->stream & 1u) == 0) {
+		conn_dial_fail(conn, G_IO_ERROR_INVALID_DATA, "%s: unexpected %s frame", conn->peer,
+		               frame_type_name(h->type));
+		return FALSE;
+	}
+	conn_ref(conn);
+	if (conn->dial_funcs)
+		conn->dial_funcs->frame(conn, h, p, conn->dial_data);
+	gboolean alive = conn->state != CONN_CLOSED;
+	conn_unref(conn);
+	return alive;
+}
+
+/* connect() finished: send the preamble (and Noise message 1). */
+static void
+conn_dial_connected(Conn *conn)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+	getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		conn_dial_fail(conn,
+		               err == ECONNREFUSED ? G_IO_ERROR_CONNECTION_REFUSED
+		                                   : g_io_error_from_errno(err),
+		               "cannot connect to %s: %s", conn->peer, g_strerror(err));
+		return;
+	}
+	conn->state = CONN_DIAL_SETUP;
+	guint8 pre[FRAME_PREAMBLE_SIZE];
+	frame_preamble_encode(pre, conn->dial_psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
+	conn_queue_raw(conn, g_bytes_new(pre, sizeof pre));
+	if (conn->dial_psk) {
+		g_autoptr(GByteArray) msg1 = g_byte_array_new();
+		g_autoptr(GError) error = NULL;
+		conn->dial_handshake =
+		        channel_initiate(conn->dial_psk, pre, sizeof pre, msg1, &error);
+		if (!conn->dial_handshake) {
+			conn_dial_fail(conn, G_IO_ERROR_FAILED, "%s", error->message);
+			return;
+		}
+		conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&msg1)));
+	} else {
+		conn_dial_send_hello(conn);
+	}
+	ev_io_start(EV_DEFAULT, &conn->rio);
+	conn_flush(conn);
+}
+
+static void
+conn_dial_on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	Conn *conn = w->data;
+	conn_ref(conn);
+	if (conn->state == CONN_CONNECTING) {
+		ev_io_stop(EV_DEFAULT, &conn->wio);
+		ev_io_init(&conn->wio, conn_on_writable, conn->fd, EV_WRITE);
+		conn->wio.data = conn;
+		conn_dial_connected(conn);
+	} else {
+		conn_flush(conn);
+	}
+	conn_unref(conn);
+}
+
+static void
+conn_dial_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	Conn *conn = w->data;
+	conn_dial_fail(conn, G_IO_ERROR_TIMED_OUT, "%s did not answer in time", conn->peer);
+}
+
+Conn *
+conn_dial(const char *host, guint16 port, const guint8 *psk, double timeout,
+          const ConnDialFuncs *funcs, gpointer user_data, GError **error)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl = 0;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		sl = sizeof *in4;
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		sl = sizeof *in6;
+	} else {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "%s is not a numeric IP address", host);
+		return NULL;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "socket: %s",
+		            g_strerror(e));
+		return NULL;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	Conn *conn = g_new0(Conn, 1);
+	conn->refcount = 1;
+	conn->fd = fd;
+	conn->peer = strchr(host, ':') ? g_strdup_printf("[%s]:%u", host, port)
+	                               : g_strdup_printf("%s:%u", host, port);
+	conn->state = CONN_CONNECTING;
+	conn->dialer = TRUE;
+	conn->dial_funcs = funcs;
+	conn->dial_data = user_data;
+	if (psk) {
+		memcpy(conn->dial_key, psk, sizeof conn->dial_key);
+		conn->dial_psk = conn->dial_key;
+	}
+	conn->next_stream = 1;
+	conn->in = g_byte_array_new();
+	conn->raw = g_byte_array_new();
+	g_queue_init(&conn->out);
+	conn->streams = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stream_unref);
+	ev_io_init(&conn->rio, conn_on_readable, fd, EV_READ);
+	ev_io_init(&conn->wio, conn_dial_on_writable, fd, EV_WRITE);
+	ev_timer_init(&conn->hello_timer, conn_dial_on_timeout, timeout, 0.);
+	ev_timer_init(&conn->close_timer, conn_on_close_timer, 0., 0.);
+	conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
+	conn->close_timer.data = conn;
+	transport.conns = g_list_prepend(transport.conns, conn);
+	conn->link = transport.conns;
+	ev_timer_start(EV_DEFAULT, &conn->hello_timer);
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 || errno == EINPROGRESS) {
+		ev_io_start(EV_DEFAULT, &conn->wio);
+	} else {
+		/* Reported from the loop, never inside conn_dial(). */
+		int e = errno;
+		conn->lost_error =
+		        g_error_new(G_IO_ERROR,
+		                    e == ECONNREFUSED ? G_IO_ERROR_CONNECTION_REFUSED
+		                                      : g_io_error_from_errno(e),
+		                    "cannot connect to %s: %s", conn->peer, g_strerror(e));
+		ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
+		ev_timer_start(EV_DEFAULT, &conn->close_timer);
+	}
+	return conn;
+}
+
+guint32
+conn_dial_open(Conn *conn, JsonObject *req, GBytes *body)
+{
+	guint32 id = conn->next_stream;
+	conn->next_stream += 2;
+	JsonNode *root = json_node_init_object(json_node_alloc(), req);
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	json_generator_set_root(gen, root);
+	gsize len = 0;
+	g_autofree char *text = json_generator_to_data(gen, &len);
+	json_node_unref(root);
+	if (!body) {
+		conn_send_frame(conn, FRAME_OPEN, id, text, len);
+		return id;
+	}
+	gsize n = g_bytes_get_size(body);
+	g_autofree guint8 *payload = g_malloc(len + 1 + n);
+	memcpy(payload, text, len);
+	payload[len] = 0;
+	memcpy(payload + len + 1, g_bytes_get_data(body, NULL), n);
+	conn_send_frame(conn, FRAME_OPEN, id, payload, len + 1 + n);
+	return id;
+}
+
+void
+conn_dial_send(Conn *conn, FrameType type, guint32 stream, const guint8 *payload, gsize len)
+{
+	conn_send_frame(conn, type, stream, payload, len);
+}
+
+void
+conn_dial_close(Conn *conn)
+{
+	conn->dial_funcs = NULL;
+	conn_close(conn, NULL);
 }

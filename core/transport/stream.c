@@ -43,6 +43,8 @@ stream_unref(CircuitStream *stream)
 		return;
 	stream_bytes_queue_clear(&stream->pending);
 	stream_bytes_queue_clear(&stream->unacked);
+	if (stream->inline_body)
+		g_bytes_unref(stream->inline_body);
 	if (stream->notify && stream->user_data)
 		stream->notify(stream->user_data);
 	if (stream->reply_hook_notify && stream->reply_hook_data)
@@ -420,4 +422,111 @@ stream_on_conn_lost(CircuitStream *s)
 	g_autoptr(GError) err = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_DISCONNECTED,
 	                                            "client disconnected");
 	stream_finalize(s, err);
+}
+
+/* ---- relays -------------------------------------------------------------- */
+
+void
+stream_set_relay(CircuitStream *stream, StreamRelayFn fn, gpointer user_data)
+{
+	stream->relay = fn;
+	stream->relay_data = user_data;
+}
+
+void
+stream_relay_receive(CircuitStream *s, FrameType type, const guint8 *payload, gsize len)
+{
+	if (s->closed)
+		return;
+	stream_ref(s);
+	if (type == FRAME_DATA)
+		s->in_granted -= len;
+	if (type == FRAME_EOF) {
+		if (s->remote_done) {
+			stream_unref(s);
+			return;
+		}
+		s->remote_done = TRUE;
+	}
+	if (type == FRAME_RESET)
+		s->remote_done = s->local_done = TRUE;
+	s->relay(s, type, payload, len, s->relay_data);
+	if (type == FRAME_RESET) {
+		g_autoptr(GError) err = g_error_new_literal(
+		        CIRCUIT_ERROR, CIRCUIT_ERROR_DISCONNECTED, "reset by client");
+		stream_finalize(s, err);
+	} else {
+		stream_maybe_finalize(s);
+	}
+	stream_unref(s);
+}
+
+/* Whether a relayed REPLY says ok, for the op log; its error otherwise. */
+static gboolean
+stream_relay_reply_ok(const guint8 *payload, gsize len, char **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, (const char *)payload, (gssize)len, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		*error = g_strdup("malformed reply");
+		return FALSE;
+	}
+	JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+	if (json_object_get_boolean_member_with_default(o, "ok", FALSE))
+		return TRUE;
+	*error = g_strdup(json_object_get_string_member_with_default(o, "error", "failed"));
+	return FALSE;
+}
+
+void
+stream_relay_send(CircuitStream *s, FrameType type, const guint8 *payload, gsize len)
+{
+	if (s->closed || s->local_done || !s->conn)
+		return;
+	stream_ref(s);
+	if (type == FRAME_REPLY && !s->reply_sent) {
+		s->reply_sent = TRUE;
+		g_autofree char *error = NULL;
+		gboolean ok = stream_relay_reply_ok(payload, len, &error);
+		if (s->reply_hook)
+			s->reply_hook(s, ok, error, s->reply_hook_data);
+	}
+	if (type == FRAME_CREDIT && len == 4)
+		s->in_granted += frame_u32_decode(payload);
+	conn_send_frame(s->conn, type, s->id, payload, len);
+	if (type == FRAME_EOF) {
+		s->local_done = TRUE;
+		stream_maybe_finalize(s);
+	} else if (type == FRAME_RESET) {
+		s->local_done = s->remote_done = TRUE;
+		g_autoptr(GError) err = g_error_new_literal(
+		        CIRCUIT_ERROR, CIRCUIT_ERROR_DISCONNECTED, "reset by the server");
+		stream_finalize(s, err);
+	}
+	stream_unref(s);
+}
+
+/* ---- bodies carried in the request --------------------------------------- */
+
+GBytes *
+stream_take_inline_body(CircuitStream *s)
+{
+	GBytes *body = g_steal_pointer(&s->inline_body);
+	if (body)
+		s->remote_done = TRUE;
+	return body;
+}
+
+void
+stream_deliver_inline(CircuitStream *s, GBytes *body)
+{
+	gsize len = 0;
+	const guint8 *p = g_bytes_get_data(body, &len);
+	stream_ref(s);
+	if (len && !s->local_done && !s->closed && s->funcs && s->funcs->input)
+		s->funcs->input(s, p, len, s->user_data);
+	if (!s->local_done && !s->closed && s->funcs && s->funcs->input_end)
+		s->funcs->input_end(s, s->user_data);
+	stream_maybe_finalize(s);
+	stream_unref(s);
 }

@@ -40,6 +40,13 @@ guint transport_conn_count(void);
 /* Stream internals used by the router and the core's own operations. */
 CircuitStream *stream_ref(CircuitStream *stream);
 void stream_unref(CircuitStream *stream);
+/*
+ * (transfer full) (nullable) the input the OPEN frame carried after its
+ * request. When there was one, the client sends nothing more on the stream.
+ */
+GBytes *stream_take_inline_body(CircuitStream *stream);
+/* Hands a body that came with the request to the operation: input, then input_end. */
+void stream_deliver_inline(CircuitStream *stream, GBytes *body);
 /* Grants the peer its first body credit (operations with CIRCUIT_OP_BODY). */
 void stream_grant_body(CircuitStream *stream, gsize window);
 /* Sends an error reply (or reset) built from a code and a message. */
@@ -51,3 +58,47 @@ typedef void (*StreamReplyHook)(CircuitStream *stream, gboolean ok, const char *
                                 gpointer user_data);
 void stream_set_reply_hook(CircuitStream *stream, StreamReplyHook hook, gpointer user_data,
                            GDestroyNotify notify);
+
+/* ---- relays: a client's stream passed through to another server --------- */
+
+/*
+ * Frames the client sends on a relayed stream (DATA within the credit it
+ * was given, CREDIT, EOF, RESET) go to @fn instead of the stream's funcs;
+ * the stream's `closed` callback still runs when it ends.
+ */
+typedef void (*StreamRelayFn)(CircuitStream *stream, FrameType type, const guint8 *payload,
+                              gsize len, gpointer user_data);
+void stream_set_relay(CircuitStream *stream, StreamRelayFn fn, gpointer user_data);
+/* Sends a frame of the other server's to the client (REPLY, DATA, CREDIT, EOF, RESET). */
+void stream_relay_send(CircuitStream *stream, FrameType type, const guint8 *payload, gsize len);
+
+/* ---- outbound connections (core/peer) ----------------------------------- */
+
+typedef struct {
+	/* The peer's HELLO reply arrived (transfer none): streams may be opened. */
+	void (*ready)(Conn *conn, JsonObject *hello, gpointer user_data);
+	/* A frame of one of the streams we opened (REPLY, DATA, CREDIT, EOF, RESET). */
+	void (*frame)(Conn *conn, const FrameHeader *header, const guint8 *payload,
+	              gpointer user_data);
+	/* The connection is gone (@error transfer none); @conn dies when this returns. */
+	void (*lost)(Conn *conn, const GError *error, gpointer user_data);
+} ConnDialFuncs;
+
+/*
+ * Connects to @host:@port (numeric) without blocking, with Noise when @psk
+ * (32 bytes) is given, and says HELLO. Refused connects report
+ * G_IO_ERROR_CONNECTION_REFUSED to lost(); a refusal by the server
+ * (keys) G_IO_ERROR_PERMISSION_DENIED; no HELLO within @timeout seconds
+ * G_IO_ERROR_TIMED_OUT.
+ */
+Conn *conn_dial(const char *host, guint16 port, const guint8 *psk, double timeout,
+                const ConnDialFuncs *funcs, gpointer user_data, GError **error);
+/*
+ * Opens a stream with request @req (transfer none) and, if @body is given,
+ * the operation's whole input after it; returns the stream's id.
+ */
+guint32 conn_dial_open(Conn *conn, JsonObject *req, GBytes *body);
+/* Sends a frame on a stream of ours. */
+void conn_dial_send(Conn *conn, FrameType type, guint32 stream, const guint8 *payload, gsize len);
+/* Closes a dialed connection; lost() does not run. */
+void conn_dial_close(Conn *conn);

@@ -6,6 +6,8 @@
 #include "transport.h"
 
 typedef enum {
+	CONN_CONNECTING, /* dialer: connect() in progress */
+	CONN_DIAL_SETUP, /* dialer: waiting for message 2 (keyed) or the HELLO reply */
 	CONN_PREAMBLE,
 	CONN_HANDSHAKE, /* keyed: waiting for Noise message 1 */
 	CONN_HELLO,
@@ -27,11 +29,22 @@ struct Conn {
 	struct _Channel *channel; /* keyed connections, after the handshake */
 	GByteArray *raw;          /* ciphertext not yet opened */
 	guint8 preamble[FRAME_PREAMBLE_SIZE];
-	gboolean broken; /* a write failed: closed on the next loop turn */
+	gboolean broken;        /* a write failed: closed on the next loop turn */
+	gboolean flush_pending; /* queued for the write before the loop waits */
 	ev_timer close_timer;
 	GHashTable *streams; /* guint32 id -> CircuitStream */
 	const TransportHandlers *handlers;
 	GList *link; /* in the global connection list */
+
+	/* Outbound connections (conn_dial). */
+	gboolean dialer;
+	const ConnDialFuncs *dial_funcs;
+	gpointer dial_data;
+	const guint8 *dial_psk; /* while connecting; points into dial_key */
+	guint8 dial_key[32];
+	struct _NoiseHandshake *dial_handshake; /* keyed: waiting for message 2 */
+	guint32 next_stream;                    /* odd ids */
+	GError *lost_error;
 };
 
 struct CircuitStream {
@@ -61,6 +74,11 @@ struct CircuitStream {
 	gpointer user_data;
 	GDestroyNotify notify;
 
+	GBytes *inline_body; /* carried by OPEN, until the router takes it */
+
+	StreamRelayFn relay;
+	gpointer relay_data;
+
 	StreamReplyHook reply_hook;
 	gpointer reply_hook_data;
 	GDestroyNotify reply_hook_notify;
@@ -79,5 +97,7 @@ void stream_on_credit(CircuitStream *stream, guint32 credit);
 void stream_on_eof(CircuitStream *stream);
 void stream_on_reset(CircuitStream *stream, const char *why);
 void stream_on_conn_lost(CircuitStream *stream);
+/* A frame the client sent on a relayed stream. */
+void stream_relay_receive(CircuitStream *stream, FrameType type, const guint8 *payload, gsize len);
 /* Bytes of input the peer may still send (protocol check). */
 guint64 stream_in_granted(CircuitStream *stream);

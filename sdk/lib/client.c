@@ -632,10 +632,17 @@ circuit_client_server_url(CircuitClient *client)
 
 /* ---- calls --------------------------------------------------------------- */
 
-/* Opens a call; @inline_body (nullable, UTF-8) travels inside the request. */
+/* A body up to this size travels inside the request (one round trip, not two). */
+#define CLIENT_INLINE_MAX (48u * 1024u)
+
+/*
+ * Opens a call. @body (nullable) travels in the OPEN frame after the
+ * request and a NUL byte: it is all of the call's input, so the call's
+ * side is closed.
+ */
 static CircuitCall *
 client_call_open(CircuitClient *client, const char *verb, const char *path, const char *const *args,
-                 const char *inline_body, GError **error)
+                 const void *body, gsize body_len, GError **error)
 {
 	g_return_val_if_fail(client && verb && path, NULL);
 	if (!client_check(client, error))
@@ -661,16 +668,19 @@ client_call_open(CircuitClient *client, const char *verb, const char *path, cons
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "window");
 	json_builder_add_int_value(b, CLIENT_WINDOW);
-	if (inline_body) {
-		json_builder_set_member_name(b, "body");
-		json_builder_add_string_value(b, inline_body);
-	}
 	json_builder_end_object(b);
 	g_autoptr(JsonNode) root = json_builder_get_root(b);
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	json_generator_set_root(gen, root);
 	gsize len = 0;
 	g_autofree char *text = json_generator_to_data(gen, &len);
+	if (body) {
+		/* JSON never holds a raw NUL: it ends the request, the input follows. */
+		text = g_realloc(text, len + 1 + body_len);
+		text[len] = 0;
+		memcpy(text + len + 1, body, body_len);
+		len += 1 + body_len;
+	}
 	if (len > FRAME_MAX) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_TOO_BIG,
 		            "request of %zu bytes is over the %u-byte frame cap", len, FRAME_MAX);
@@ -678,6 +688,7 @@ client_call_open(CircuitClient *client, const char *verb, const char *path, cons
 	}
 	CircuitCall *call = g_new0(CircuitCall, 1);
 	call->client = client;
+	call->write_closed = body != NULL;
 	call->id = client->next_id;
 	client->next_id += 2;
 	g_queue_init(&call->data);
@@ -693,7 +704,7 @@ CircuitCall *
 circuit_call_open(CircuitClient *client, const char *verb, const char *path,
                   const char *const *args, GError **error)
 {
-	return client_call_open(client, verb, path, args, NULL, error);
+	return client_call_open(client, verb, path, args, NULL, 0, error);
 }
 
 static gboolean
@@ -942,12 +953,10 @@ circuit_make(CircuitClient *client, const char *kind, const char *path, const ch
              const void *body, gsize body_len, GError **error)
 {
 	g_autofree char *verb = g_strconcat("mk", kind, NULL);
-	/* A small text body goes inside the request: one round trip, not two. */
-	g_autofree char *inline_body = NULL;
-	if (body && body_len <= 64 * 1024 && g_utf8_validate(body, (gssize)body_len, NULL) &&
-	    !memchr(body, 0, body_len))
-		inline_body = g_strndup(body, body_len);
-	CircuitCall *call = client_call_open(client, verb, path, args, inline_body, error);
+	/* A small body goes inside the request: one round trip, not two. */
+	gboolean inline_body = body && body_len <= CLIENT_INLINE_MAX;
+	CircuitCall *call = client_call_open(client, verb, path, args, inline_body ? body : NULL,
+	                                     inline_body ? body_len : 0, error);
 	if (!call)
 		return FALSE;
 	gboolean ok = TRUE;
@@ -974,12 +983,15 @@ gboolean
 circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsize len,
                   int timeout_ms, GError **error)
 {
-	CircuitCall *call = circuit_call_open(client, "send", path, NULL, error);
+	gboolean inline_body = len <= CLIENT_INLINE_MAX;
+	CircuitCall *call = client_call_open(client, "send", path, NULL,
+	                                     inline_body ? (data ? data : "") : NULL,
+	                                     inline_body ? len : 0, error);
 	if (!call)
 		return FALSE;
 	GError *local = NULL;
 	gboolean ok = TRUE;
-	if (circuit_call_wants_body(call, &local))
+	if (!inline_body && circuit_call_wants_body(call, &local))
 		ok = circuit_call_write(call, data, len, &local) &&
 		     circuit_call_close_write(call, &local);
 	if (!ok && !call->got_reply) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# run-all.sh [idle|spawn|stream|cli ...]: runs the foundation benchmarks
-# (default: all four, or those named in $CIRCUIT_BENCH_ONLY), each of which
+# run-all.sh [idle|spawn|stream|cli|cluster-scale|cluster-idle ...]: runs the
+# foundation benchmarks (default: all four, or those named in
+# $CIRCUIT_BENCH_ONLY; the cluster benchmarks, 200 daemons each, only when
+# named), each of which
 # records its figures in docs/BENCHMARKS.md with record.sh. One benchmark
 # failing does not stop the others; the exit status says whether any failed.
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/run-all.sh
@@ -56,9 +58,10 @@ for name in "${names[@]}"; do
 	echo "=== bench $name ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))"
 	case "$name" in
 	idle | stream | cli) script=("$here/$name.sh") ;;
+	cluster-scale | cluster-idle) script=("$here/${name//-/_}.sh") ;;
 	spawn) script=("$here/run-all.sh" --spawn-driver) ;;
 	*)
-		echo "run-all.sh: unknown benchmark '$name' (idle, spawn, stream, cli)" >&2
+		echo "run-all.sh: unknown benchmark '$name' (idle, spawn, stream, cli, cluster-scale, cluster-idle)" >&2
 		exit 2
 		;;
 	esac

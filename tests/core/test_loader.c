@@ -196,6 +196,92 @@ test_init_fails(void)
 	/* plugin_free() must not run fini (the fixture aborts if it does). */
 }
 
+/* Loads @dir/@dir.so into @loaded, which must work. */
+static Plugin *
+load_into(GHashTable *loaded, const char *name)
+{
+	g_autofree char *path = fixture_path(name, name);
+	g_autoptr(GError) error = NULL;
+	Plugin *p = plugin_load(path, loaded, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(p);
+	loaded_add(loaded, p);
+	return p;
+}
+
+static void
+test_aliases(void)
+{
+	g_autoptr(GHashTable) loaded = loaded_new();
+	Plugin *good = load_into(loaded, "good");
+	Plugin *aliased = load_into(loaded, "aliased");
+	g_assert_nonnull(aliased->aliases);
+	g_assert_cmpstr(aliased->aliases[0], ==, "@a");
+	g_assert_true(plugin_for_kind(loaded, "aliased") == aliased);
+	g_assert_true(plugin_for_kind(loaded, "@a") == aliased);
+	g_assert_true(plugin_for_kind(loaded, "@b") == aliased);
+	g_assert_true(plugin_for_kind(loaded, "good") == good);
+	g_assert_null(good->aliases);
+	g_assert_null(plugin_for_kind(loaded, "@c"));
+	g_assert_null(plugin_for_kind(loaded, "@"));
+}
+
+/* An alias that is another plugin's alias or kind: refused, not loaded. */
+static void
+test_alias_collision(void)
+{
+	g_autofree char *path = fixture_path("aliasclash", "aliasclash");
+	g_autoptr(GError) error = NULL;
+	{
+		g_autoptr(GHashTable) loaded = loaded_new();
+		load_into(loaded, "aliased");
+		g_assert_null(plugin_load(path, loaded, &error));
+		g_assert_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE);
+		g_assert_nonnull(strstr(error->message, "alias \"@b\""));
+		g_assert_nonnull(strstr(error->message, "\"aliased\""));
+		g_assert_cmpuint(g_hash_table_size(loaded), ==, 1);
+		g_assert_null(plugin_for_kind(loaded, "@z"));
+		g_clear_error(&error);
+	}
+	{
+		g_autoptr(GHashTable) loaded = loaded_new();
+		load_into(loaded, "good");
+		g_assert_null(plugin_load(path, loaded, &error));
+		g_assert_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE);
+		g_assert_nonnull(strstr(error->message, "alias \"good\""));
+		g_clear_error(&error);
+	}
+	{
+		/* The other way round: a kind that is an alias loaded before. */
+		g_autoptr(GHashTable) loaded = loaded_new();
+		load_into(loaded, "aliasclash");
+		g_autofree char *good = fixture_path("good", "good");
+		g_assert_null(plugin_load(good, loaded, &error));
+		g_assert_error(error, PLUGIN_ERROR, PLUGIN_ERROR_DUPLICATE);
+		g_assert_nonnull(strstr(error->message, "already an alias"));
+		g_assert_cmpuint(g_hash_table_size(loaded), ==, 1);
+		g_clear_error(&error);
+	}
+}
+
+/* A 1.1 plugin had a reserved slot where 1.2 has aliases: not read. */
+static void
+test_alias_old_abi(void)
+{
+	g_autoptr(GHashTable) loaded = loaded_new();
+	Plugin *p = load_into(loaded, "oldalias");
+	g_assert_cmpuint(p->desc->abi_minor, ==, 1);
+	g_assert_null(p->aliases);
+	g_assert_null(plugin_for_kind(loaded, "@old"));
+	g_assert_true(plugin_for_kind(loaded, "oldalias") == p);
+}
+
+static void
+test_alias_malformed(void)
+{
+	load_fails("badalias", "badalias", PLUGIN_ERROR_DESCRIPTOR, "alias \"a/b\"");
+}
+
 static void
 test_dir_only(void)
 {
@@ -235,10 +321,11 @@ test_dir_only_broken(void)
 		const char *kind;
 		int code;
 	} cases[] = {
-	        {"garbage", PLUGIN_ERROR_OPEN},      {"nosymbol", PLUGIN_ERROR_SYMBOL},
-	        {"abimajor", PLUGIN_ERROR_ABI},      {"abiminor", PLUGIN_ERROR_ABI},
-	        {"wrongkind", PLUGIN_ERROR_KIND},    {"nocreate", PLUGIN_ERROR_DESCRIPTOR},
-	        {"nopeek", PLUGIN_ERROR_DESCRIPTOR}, {"peekop", PLUGIN_ERROR_DESCRIPTOR},
+	        {"garbage", PLUGIN_ERROR_OPEN},        {"nosymbol", PLUGIN_ERROR_SYMBOL},
+	        {"abimajor", PLUGIN_ERROR_ABI},        {"abiminor", PLUGIN_ERROR_ABI},
+	        {"wrongkind", PLUGIN_ERROR_KIND},      {"nocreate", PLUGIN_ERROR_DESCRIPTOR},
+	        {"nopeek", PLUGIN_ERROR_DESCRIPTOR},   {"peekop", PLUGIN_ERROR_DESCRIPTOR},
+	        {"badalias", PLUGIN_ERROR_DESCRIPTOR},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *dir = fixture_dir(cases[i].kind);
@@ -322,6 +409,10 @@ main(int argc, char **argv)
 	g_test_add_func("/core/plugin/loader/descriptor", test_descriptor);
 	g_test_add_func("/core/plugin/loader/reserved-op", test_reserved_op);
 	g_test_add_func("/core/plugin/loader/init-fails", test_init_fails);
+	g_test_add_func("/core/plugin/loader/aliases", test_aliases);
+	g_test_add_func("/core/plugin/loader/alias-collision", test_alias_collision);
+	g_test_add_func("/core/plugin/loader/alias-old-abi", test_alias_old_abi);
+	g_test_add_func("/core/plugin/loader/alias-malformed", test_alias_malformed);
 	g_test_add_func("/core/plugin/loader/dir-only", test_dir_only);
 	g_test_add_func("/core/plugin/loader/dir-only-unknown", test_dir_only_unknown);
 	g_test_add_func("/core/plugin/loader/dir-only-broken", test_dir_only_broken);

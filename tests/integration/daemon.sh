@@ -43,9 +43,9 @@ CIRCUIT="~/other" "$CIRCUIT_BIN" ls / | grep -q "/$X" || fail "\$CIRCUIT not use
 expect_fail 3 "cannot read the server address" env CIRCUIT=/nonexistent "$CIRCUIT_BIN" ls /
 ok "\$CIRCUIT and ~/.circuit"
 
-# Flags that are refused until their features land, with one line.
-expect_fail 2 "not yet" "$CIRCUITD_BIN" -a 127.0.0.1:0 -j "$SERVER_URL"
-expect_fail 2 "not yet" "$CIRCUITD_BIN" -a 127.0.0.1:0 -discover 228.8.8.8:7711
+# Bad flags: one line, exit 2, before anything is bound.
+expect_fail 2 "-j" "$CIRCUITD_BIN" -a 127.0.0.1:0 -j "not a url:x"
+expect_fail 2 "multicast group" "$CIRCUITD_BIN" -a 127.0.0.1:0 -discover 10.0.0.1
 expect_fail 2 "/dev/null" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /dev/null
 expect_fail 2 'no plugin "nosuch"' "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugins=proc,nosuch
 expect_fail 2 "not a numeric IP address" "$CIRCUITD_BIN" -a nohost:1

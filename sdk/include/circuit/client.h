@@ -82,6 +82,22 @@ circuit_client_dial_key(const char *address, const char *key_file, int timeout_m
 CIRCUIT_CLIENT_EXPORT CircuitClient *
 circuit_client_dial_default_key(const char *address, const char *key_file, GError **error);
 
+/**
+ * circuit_discover: (transfer full) asks the multicast group @group
+ * ("MCAST:PORT", e.g. "228.8.8.8:7711") for a server started with
+ * `--discover` on it, and returns the URL of the first that answers (free
+ * with g_free()), ready for circuit_client_dial(). The query is resent with
+ * back-off and the call returns by @timeout_ms (<= 0: 2 s) in every case;
+ * nothing answering is CIRCUIT_CLIENT_ERROR_TIMEOUT ("no circuit server
+ * answered on 228.8.8.8:7711 within 2 s"), a bad @group
+ * CIRCUIT_CLIENT_ERROR_ADDRESS.
+ * @key_file: (nullable) a keyed cluster's key file: the query is sealed with
+ *   its first key and answers are opened with any of its keys; NULL for an
+ *   unkeyed cluster (keyed servers ignore unsealed queries).
+ */
+CIRCUIT_CLIENT_EXPORT char *circuit_discover(const char *group, const char *key_file,
+                                             int timeout_ms, GError **error);
+
 /** circuit_client_free: closes the connection; NULL is harmless. */
 CIRCUIT_CLIENT_EXPORT void circuit_client_free(CircuitClient *client);
 

@@ -12,6 +12,15 @@
 // Plugins never start threads or loops; they ask the core for fd, timer and
 // child-process watches instead.  No libev type appears in this header.
 //
+// ABI history (minor versions only append; a plugin built for an older minor
+// loads unchanged, one built for a newer minor is refused):
+//   1.0  the descriptor, elements, streams, watches, logging.
+//   1.1  CIRCUIT_MAKE_ASYNC and circuit_element_created().
+//   1.2  descriptor `aliases` (one plugin, several element kinds, e.g. the
+//        subscription plugin's "@join" and "@leave"), circuit_element_kind(),
+//        and the membership feed: circuit_host_members(),
+//        circuit_host_watch_members(), circuit_host_unwatch_members().
+//
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
 // (nullable) NULL is allowed.
@@ -26,7 +35,7 @@ G_BEGIN_DECLS
 /** CIRCUIT_PLUGIN_ABI_MAJOR: must equal the host's; bumped on any break. */
 #define CIRCUIT_PLUGIN_ABI_MAJOR 1
 /** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
-#define CIRCUIT_PLUGIN_ABI_MINOR 1
+#define CIRCUIT_PLUGIN_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define CIRCUIT_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -183,7 +192,18 @@ typedef struct {
 	const CircuitOp *ops; /**< (transfer none) array of n_ops operations */
 	guint n_ops;
 
-	gpointer reserved[8];
+	/**
+	 * aliases: (ABI 1.2) (transfer none) (nullable) further element kinds
+	 * this plugin makes, NULL-terminated, e.g. {"@join", "@leave", NULL}:
+	 * `mk@join PATH` finds the plugin by its alias, and create() learns
+	 * which kind was asked for with circuit_element_kind(). An alias must
+	 * not be another loaded plugin's kind or alias (the loader refuses the
+	 * plugin). Read only from plugins built for ABI 1.2 or later; it takes
+	 * the first reserved slot of 1.1, so older plugins have NULL here.
+	 */
+	const char *const *aliases;
+
+	gpointer reserved[7];
 } CircuitPluginDescriptor;
 
 /**
@@ -217,6 +237,59 @@ CIRCUIT_PLUGIN_EXPORT const char *circuit_host_server_addr(CircuitHost *host);
 CIRCUIT_PLUGIN_EXPORT const char *circuit_host_option(CircuitHost *host, const char *name);
 
 /* ------------------------------------------------------------------------ */
+/* Membership (ABI 1.2)                                                      */
+
+/** CircuitMemberEvent: what happened to a server of the cluster. */
+typedef enum {
+	CIRCUIT_MEMBER_JOIN,  /**< a server became a member (new, or back from dead) */
+	CIRCUIT_MEMBER_LEAVE, /**< a member died or left: once per departure */
+} CircuitMemberEvent;
+
+/**
+ * CircuitMemberFunc:
+ * @event: join or leave.
+ * @server_path: (transfer none) the server's anchor, "/X<16 hex>".
+ * @user_data: as given to circuit_host_watch_members().
+ *
+ * Runs on the loop thread. It may call circuit_host_unwatch_members(),
+ * even for its own watch.
+ */
+typedef void (*CircuitMemberFunc)(CircuitMemberEvent event, const char *server_path,
+                                  gpointer user_data);
+
+/**
+ * circuit_host_members: (ABI 1.2) (transfer full) the anchor paths
+ * ("/X<16 hex>") of every server this server sees as a member (alive or
+ * suspected), this server first; NULL-terminated, free with g_strfreev().
+ * All servers share one membership view, so this is the cluster's list.
+ * A server running alone (no cluster) lists itself only.
+ */
+CIRCUIT_PLUGIN_EXPORT char **circuit_host_members(CircuitHost *host);
+
+/**
+ * circuit_host_watch_members: (ABI 1.2) calls @fn for every membership
+ * change from now on: each server that joins, and exactly once each
+ * departure. Changes that are not joins or departures (suspicion, a new
+ * address) are not reported. @destroy (nullable) frees @user_data when the
+ * watch is removed: by circuit_host_unwatch_members(), or when the server
+ * stops its membership (at shutdown), after which @fn never runs again.
+ *
+ * Returns: the watch id (> 0), or 0 if this server has no membership at
+ * all (then nothing is kept and @destroy does not run). A server running
+ * alone (no cluster started) has membership, itself only: the id is valid
+ * and @fn never runs.
+ */
+CIRCUIT_PLUGIN_EXPORT guint circuit_host_watch_members(CircuitHost *host, CircuitMemberFunc fn,
+                                                       gpointer user_data, GDestroyNotify destroy);
+
+/**
+ * circuit_host_unwatch_members: (ABI 1.2) removes the watch @id (its
+ * destroy notify runs). An unknown or already removed @id, or 0, is
+ * harmless.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_host_unwatch_members(CircuitHost *host, guint id);
+
+/* ------------------------------------------------------------------------ */
 /* Elements                                                                  */
 
 /** circuit_element_host: (transfer none) */
@@ -224,6 +297,12 @@ CIRCUIT_PLUGIN_EXPORT CircuitHost *circuit_element_host(CircuitElement *element)
 /** circuit_element_path: (transfer none) absolute path, e.g. "/X.../a/b".
  *  Stays valid while the element lives, even after scrub. */
 CIRCUIT_PLUGIN_EXPORT const char *circuit_element_path(CircuitElement *element);
+/**
+ * circuit_element_kind: (ABI 1.2) (transfer none) the kind the element was
+ * made as: the plugin's kind, or the alias the mk named (e.g. "@join").
+ * `ls -l` and peek show it. Valid while the element lives.
+ */
+CIRCUIT_PLUGIN_EXPORT const char *circuit_element_kind(CircuitElement *element);
 /** circuit_element_ref: (transfer full) keeps the element (and its context)
  *  alive, e.g. while a process runs after scrub. */
 CIRCUIT_PLUGIN_EXPORT CircuitElement *circuit_element_ref(CircuitElement *element);
