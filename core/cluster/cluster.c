@@ -962,6 +962,34 @@ fail:
 	return false;
 }
 
+bool
+cluster_set_keys(const guint8 *keys, gsize n_keys, GError **error)
+{
+	if (!cl)
+		return true;
+	if ((n_keys > 0) != (cl->n_keys > 0)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "a running server cannot switch between keyed and unkeyed datagrams");
+		return false;
+	}
+	SealKey **fresh = g_new0(SealKey *, n_keys);
+	for (gsize i = 0; i < n_keys; i++) {
+		fresh[i] = seal_key_derive(keys + 32 * i, error);
+		if (!fresh[i]) {
+			for (gsize j = 0; j < i; j++)
+				seal_key_free(fresh[j]);
+			g_free(fresh);
+			return false;
+		}
+	}
+	for (gsize i = 0; i < cl->n_keys; i++)
+		seal_key_free(cl->keys[i]);
+	g_free(cl->keys);
+	cl->keys = fresh;
+	cl->n_keys = n_keys;
+	return true;
+}
+
 void
 cluster_leave(void)
 {

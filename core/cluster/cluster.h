@@ -36,6 +36,13 @@ bool cluster_options_check(const ClusterOptions *options, GError **error);
 
 /* Starts membership (and discovery). FALSE with a one-line error on bad options or sockets. */
 bool cluster_start(const ClusterOptions *options, GError **error);
+/*
+ * Replaces the datagram keys (key rotation, SIGHUP): the first seals, all
+ * open. A keyed cluster stays keyed: FALSE if @n_keys is 0 now and was not
+ * at start, or the other way round.
+ */
+bool cluster_set_keys(const guint8 *keys, gsize n_keys, GError **error);
+
 /* Announces a graceful departure; the caller keeps the loop running about 1 s. */
 void cluster_leave(void);
 /* Frees everything cluster_start made. Harmless when not started. */

@@ -185,7 +185,40 @@ daemon_start_guard(void)
 	return fds[1];
 }
 
-static ev_signal daemon_sigterm, daemon_sigint;
+static ev_signal daemon_sigterm, daemon_sigint, daemon_sighup;
+static const char *daemon_key_path;
+
+/*
+ * SIGHUP: reads the key file again (key rotation without a restart: add
+ * the new key, then put it first, then drop the old one; docs/security.md).
+ * Connections already made keep their sessions; new ones use the new list.
+ */
+static void
+daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (!daemon_key_path) {
+		g_message("SIGHUP: this server runs without a key; nothing to reload");
+		return;
+	}
+	g_autoptr(GError) error = NULL;
+	g_autofree char *warning = NULL;
+	Keyfile *keys = keyfile_load(daemon_key_path, &warning, &error);
+	if (!keys) {
+		g_warning("SIGHUP: keeping the current keys: %s", error->message);
+		return;
+	}
+	if (warning)
+		g_warning("%s", warning);
+	if (!cluster_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys), &error)) {
+		g_warning("SIGHUP: keeping the current keys: %s", error->message);
+		keyfile_free(keys);
+		return;
+	}
+	transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
+	peer_init(keyfile_get_key(keys, 0));
+	g_message("SIGHUP: %zu key(s) loaded from %s", keyfile_get_n_keys(keys), daemon_key_path);
+	keyfile_free(keys);
+}
 static ev_timer daemon_drain;
 static ev_tstamp daemon_drain_deadline;
 /* A clustered server keeps the loop running this long after SIGTERM, so its
@@ -442,6 +475,9 @@ main(int argc, char **argv)
 	ev_signal_init(&daemon_sigint, daemon_on_signal, SIGINT);
 	ev_signal_start(loop, &daemon_sigterm);
 	ev_signal_start(loop, &daemon_sigint);
+	daemon_key_path = key_path;
+	ev_signal_init(&daemon_sighup, daemon_on_sighup, SIGHUP);
+	ev_signal_start(loop, &daemon_sighup);
 
 	printf("%s\n", url);
 	fflush(stdout);

@@ -228,11 +228,12 @@ member_config_retransmit_limit(const MemberConfig *cfg, guint n)
 gint64
 member_config_push_pull_ms(const MemberConfig *cfg, guint n)
 {
-	/* Past 32 members the period grows with log2 so push-pull load stays flat. */
+	/* Past 32 members the period grows in proportion, as the document
+	 * does, so that each server's push-pull bytes per second stay flat
+	 * (memberlist grows it with log2 only, and its load grows with N). */
 	if (n <= 32)
 		return cfg->push_pull_interval_ms;
-	double mult = ceil(log2((double)n) - log2(32.0)) + 1.0;
-	return (gint64)(mult * (double)cfg->push_pull_interval_ms);
+	return (gint64)((double)cfg->push_pull_interval_ms * (double)n / 32.0);
 }
 
 gint64

@@ -161,7 +161,7 @@ gint64 member_config_suspicion_min_ms(const MemberConfig *cfg, guint n);
 gint64 member_config_suspicion_max_ms(const MemberConfig *cfg, guint n);
 /* Transmissions of each update with @n members: lambda * ceil(log10(n + 1)). */
 guint member_config_retransmit_limit(const MemberConfig *cfg, guint n);
-/* Push-pull period with @n members (memberlist's pushPullScale). */
+/* Push-pull period with @n members: the interval, times n / 32 past 32 members. */
 gint64 member_config_push_pull_ms(const MemberConfig *cfg, guint n);
 /*
  * Dissemination bound with @n members: an update sent by one member reaches

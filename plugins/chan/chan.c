@@ -20,6 +20,11 @@
 // number available, so a message put back by a receiver that died keeps its
 // place at the head: FIFO per channel, nothing lost, nothing doubled.
 //
+// The stream side of recv (waiting, writing with back-pressure, telling an
+// acknowledgement from a receiver gone away) is the SDK's acknowledged
+// delivery (circuit_delivery_*, ABI 1.2), shared with the subscription
+// plugin.
+//
 // Everything runs on the core's loop thread; nothing here blocks or polls.
 // Waiting senders and receivers are just streams parked in queues, woken by
 // chan_dispatch() whenever something changes.
@@ -36,8 +41,6 @@
 #define CHAN_LARGEST_MAX_SIZE ((guint64)64 << 20)
 /* Largest capacity accepted (nothing is allocated up front). */
 #define CHAN_LARGEST_CAP ((guint64)G_MAXINT32)
-/* Output is written in pieces no larger than a DATA frame's convention. */
-#define CHAN_WRITE_CHUNK ((gsize)64 * 1024)
 /* Body credit is returned in batches of this many bytes rather than per
  * DATA frame: a message shorter than this costs no CREDIT frame at all
  * (one frame and one client wake-up less per send). The client can always
@@ -80,23 +83,14 @@ struct ChanSend {
 	GList link;       /* in ctx->filling while FILLING */
 };
 
-typedef enum {
-	CHAN_RECV_WAITING, /* in ctx->waiting */
-	CHAN_RECV_WRITING, /* in ctx->inflight, output not fully queued */
-	CHAN_RECV_ACKWAIT, /* in ctx->inflight, finished, waiting for EOF */
-	CHAN_RECV_DONE,
-} ChanRecvState;
-
-/* ChanRecv: one "recv" operation. */
+/* ChanRecv: one "recv" operation, freed by its delivery once the stream
+ * is gone. In ctx->waiting until it gets a message, then in ctx->inflight
+ * until its delivery ends. */
 struct ChanRecv {
-	gint ref;
 	ChanCtx *ctx;
-	CircuitStream *stream; /* NULL once `closed` ran */
-	ChanRecvState state;
-	ChanMsg *msg;   /* while WRITING or ACKWAIT */
-	gsize offset;   /* bytes of msg already written */
-	gboolean early; /* the client sent EOF before it had everything */
-	GList link;     /* in ctx->waiting or ctx->inflight */
+	CircuitDelivery *delivery;
+	ChanMsg *msg; /* once handed a message, until its delivery ends */
+	GList link;   /* in ctx->waiting or ctx->inflight */
 };
 
 /* ChanCtx: the element context. */
@@ -195,19 +189,10 @@ chan_send_unref(gpointer data)
 	circuit_element_unref(element);
 }
 
-static ChanRecv *
-chan_recv_ref(ChanRecv *recv)
-{
-	recv->ref++;
-	return recv;
-}
-
 static void
-chan_recv_unref(gpointer data)
+chan_recv_free(gpointer data)
 {
 	ChanRecv *recv = data;
-	if (!recv || --recv->ref > 0)
-		return;
 	chan_msg_free(recv->msg);
 	CircuitElement *element = recv->ctx->element;
 	g_free(recv);
@@ -246,62 +231,19 @@ chan_send_fail(ChanSend *send, CircuitErrorCode code, const char *message)
 	g_error_free(error);
 }
 
-/* Ends a receive with an error (before or after its reply). The receiver
- * must already be detached; its message, if any, is the caller's. */
-static void
-chan_recv_fail(ChanRecv *recv, CircuitErrorCode code, const char *message)
-{
-	recv->state = CHAN_RECV_DONE;
-	if (!recv->stream)
-		return;
-	GError *error = g_error_new_literal(CIRCUIT_ERROR, code, message);
-	chan_recv_ref(recv);
-	circuit_stream_fail(recv->stream, error);
-	chan_recv_unref(recv);
-	g_error_free(error);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Moving messages                                                           */
 
-/* Writes as much of the in-flight message as the client's window allows;
- * finishes the stream once all of it is queued. */
-static void
-chan_recv_pump(ChanRecv *recv)
-{
-	chan_recv_ref(recv);
-	while (recv->state == CHAN_RECV_WRITING && recv->stream) {
-		gsize len = 0;
-		const guint8 *data = g_bytes_get_data(recv->msg->data, &len);
-		if (recv->offset >= len) {
-			recv->state = CHAN_RECV_ACKWAIT;
-			circuit_stream_finish(recv->stream);
-			break;
-		}
-		gsize space = circuit_stream_write_space(recv->stream);
-		if (space == 0)
-			break; /* `writable` resumes */
-		gsize n = MIN(MIN(space, len - recv->offset), CHAN_WRITE_CHUNK);
-		recv->offset += n;
-		circuit_stream_write(recv->stream, data + recv->offset - n, n);
-	}
-	chan_recv_unref(recv);
-}
-
-/* Hands @msg (transfer full) to a waiting receiver @recv (detached). */
+/* Hands @msg (transfer full) to a waiting receiver @recv (detached). Its
+ * delivery may end before this returns. */
 static void
 chan_recv_start(ChanCtx *ctx, ChanRecv *recv, ChanMsg *msg)
 {
 	recv->msg = msg;
-	recv->offset = 0;
-	recv->state = CHAN_RECV_WRITING;
 	if (msg->sender)
 		msg->sender->state = CHAN_SEND_INFLIGHT;
 	g_queue_push_tail_link(&ctx->inflight, &recv->link);
-	chan_recv_ref(recv);
-	circuit_stream_reply(recv->stream, NULL, FALSE);
-	chan_recv_pump(recv);
-	chan_recv_unref(recv);
+	circuit_delivery_start(recv->delivery, NULL, msg->data);
 }
 
 /* A message that a receiver did not acknowledge goes back to its place.
@@ -377,14 +319,10 @@ chan_promote(ChanCtx *ctx)
 	}
 }
 
-/* The receiver @recv acknowledged its message: it leaves the channel. */
+/* A receiver acknowledged @msg (transfer full): it leaves the channel. */
 static void
-chan_recv_acked(ChanCtx *ctx, ChanRecv *recv)
+chan_recv_acked(ChanCtx *ctx, ChanMsg *msg)
 {
-	g_queue_unlink(&ctx->inflight, &recv->link);
-	recv->state = CHAN_RECV_DONE;
-	ChanMsg *msg = recv->msg;
-	recv->msg = NULL;
 	ctx->num_recv++;
 	if (msg->accepted) {
 		ctx->n_accepted--;
@@ -406,7 +344,8 @@ chan_end_waiting(ChanCtx *ctx)
 		return;
 	GList *l;
 	while ((l = g_queue_pop_head_link(&ctx->waiting)))
-		chan_recv_fail(l->data, CIRCUIT_ERROR_CLOSED, "channel closed");
+		circuit_delivery_abort(((ChanRecv *)l->data)->delivery, CIRCUIT_ERROR_CLOSED,
+		                       "channel closed");
 }
 
 /* Brings the channel back to a resting state after any change: accept what
@@ -552,71 +491,33 @@ chan_op_send(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
 /* ------------------------------------------------------------------------ */
 /* recv                                                                      */
 
+/* The delivery of @recv ended: a message acknowledged leaves the channel;
+ * one that was not goes back to its place. */
 static void
-chan_recv_input_end(CircuitStream *stream, gpointer user_data)
-{
-	ChanRecv *recv = user_data;
-	/* The client sends its EOF only once it has the whole output: this is
-	 * the acknowledgement. An EOF before that is not one (`closed` will
-	 * put the message back). */
-	if (recv->state != CHAN_RECV_ACKWAIT) {
-		recv->early = recv->state == CHAN_RECV_WRITING;
-		return;
-	}
-	chan_recv_acked(recv->ctx, recv);
-	chan_dispatch(recv->ctx);
-}
-
-static void
-chan_recv_writable(CircuitStream *stream, gpointer user_data)
-{
-	ChanRecv *recv = user_data;
-	if (recv->state == CHAN_RECV_WRITING)
-		chan_recv_pump(recv);
-}
-
-static void
-chan_recv_closed(CircuitStream *stream, const GError *error, gpointer user_data)
+chan_recv_delivered(CircuitDelivery *delivery, gboolean acked, const GError *error,
+                    gpointer user_data)
 {
 	ChanRecv *recv = user_data;
 	ChanCtx *ctx = recv->ctx;
-	recv->stream = NULL;
-	switch (recv->state) {
-	case CHAN_RECV_WAITING:
+	ChanMsg *msg = recv->msg;
+	recv->msg = NULL;
+	if (!msg) {
+		/* Nothing was handed to it: it leaves nothing behind. */
 		g_queue_unlink(&ctx->waiting, &recv->link);
-		break;
-	case CHAN_RECV_ACKWAIT:
-		if (!error && !recv->early) {
-			/* Both sides finished cleanly without an EOF callback
-			 * in between: the client's EOF still followed ours. */
-			chan_recv_acked(ctx, recv);
-			break;
-		}
-		/* fall through */
-	case CHAN_RECV_WRITING: {
+	} else if (acked) {
 		g_queue_unlink(&ctx->inflight, &recv->link);
-		ChanMsg *msg = recv->msg;
-		recv->msg = NULL;
+		chan_recv_acked(ctx, msg);
+	} else {
+		g_queue_unlink(&ctx->inflight, &recv->link);
 		circuit_log(ctx->host, ctx->element, G_LOG_LEVEL_INFO,
 		            "receiver went away (%s) before acknowledging; its message of "
 		            "%" G_GSIZE_FORMAT " bytes goes back to the head",
 		            error ? error->message : "no acknowledgement",
 		            g_bytes_get_size(msg->data));
 		chan_put_back(ctx, msg);
-		break;
 	}
-	case CHAN_RECV_DONE:
-		return;
-	}
-	recv->state = CHAN_RECV_DONE;
 	chan_dispatch(ctx);
 }
-
-static const CircuitStreamFuncs chan_recv_funcs = {
-        .input_end = chan_recv_input_end,
-        .writable = chan_recv_writable,
-        .closed = chan_recv_closed,
-};
 
 static void
 chan_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *stream,
@@ -631,13 +532,10 @@ chan_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
 		return;
 	}
 	ChanRecv *recv = g_new0(ChanRecv, 1);
-	recv->ref = 1;
 	recv->ctx = ctx;
-	recv->stream = stream;
-	recv->state = CHAN_RECV_WAITING;
 	recv->link.data = recv;
 	circuit_element_ref(element);
-	circuit_stream_set_funcs(stream, &chan_recv_funcs, recv, chan_recv_unref);
+	recv->delivery = circuit_delivery_new(stream, chan_recv_delivered, recv, chan_recv_free);
 	g_queue_push_tail_link(&ctx->waiting, &recv->link);
 	chan_dispatch(ctx);
 }
@@ -886,18 +784,22 @@ chan_scrub(CircuitElement *element, gpointer element_ctx)
 	ChanMsg *msg;
 
 	while ((l = g_queue_pop_head_link(&ctx->waiting))) {
-		chan_recv_fail(l->data, CIRCUIT_ERROR_ABORTED, "channel aborted");
+		circuit_delivery_abort(((ChanRecv *)l->data)->delivery, CIRCUIT_ERROR_ABORTED,
+		                       "channel aborted");
 		failed++;
 	}
 	GQueue delivered = G_QUEUE_INIT;
 	while ((l = g_queue_pop_head_link(&ctx->inflight))) {
 		ChanRecv *recv = l->data;
-		if (recv->state == CHAN_RECV_ACKWAIT) {
+		msg = recv->msg;
+		recv->msg = NULL; /* @recv may be gone once its delivery is aborted */
+		if (!circuit_delivery_abort(recv->delivery, CIRCUIT_ERROR_ABORTED,
+		                            "channel aborted")) {
+			recv->msg = msg; /* it has the whole message: left to finish */
 			g_queue_push_tail_link(&delivered, l);
 			continue;
 		}
-		msg = recv->msg;
-		recv->msg = NULL;
+		failed++; /* the receiver, reset */
 		if (msg->accepted) {
 			ctx->n_accepted--;
 			dropped++;
@@ -906,8 +808,6 @@ chan_scrub(CircuitElement *element, gpointer element_ctx)
 			failed++;
 		}
 		chan_msg_free(msg);
-		chan_recv_fail(recv, CIRCUIT_ERROR_ABORTED, "channel aborted");
-		failed++;
 	}
 	ctx->inflight = delivered;
 	while ((l = g_queue_pop_head_link(&ctx->filling))) {

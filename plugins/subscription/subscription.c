@@ -21,6 +21,10 @@
 // is full, new events are dropped and counted ("Dropped" in peek), since
 // membership cannot be paused for a slow reader.
 //
+// The stream side of recv (waiting, writing with back-pressure, telling an
+// acknowledgement from a client gone away) is the SDK's acknowledged
+// delivery (circuit_delivery_*, ABI 1.2), shared with chan.
+//
 // Everything runs on the core's loop thread; waiting receivers are streams
 // parked in a queue, woken by sub_dispatch() whenever something changes.
 
@@ -36,28 +40,18 @@ typedef struct SubRecv SubRecv;
 
 /* SubEvent: one event, its text as printed by recv ("/X...\n"). */
 typedef struct {
-	char *text;
+	GBytes *text;
 	guint64 seq;
 } SubEvent;
 
-typedef enum {
-	SUB_RECV_WAITING, /* in ctx->waiting */
-	SUB_RECV_WRITING, /* in ctx->inflight, output not fully queued */
-	SUB_RECV_ACKWAIT, /* in ctx->inflight, finished, waiting for the EOF */
-	SUB_RECV_DONE,
-} SubRecvState;
-
-/* SubRecv: one "recv" operation. Reference counted so that a stream
- * callback run from inside a stream call cannot free it under our feet. */
+/* SubRecv: one "recv" operation, freed by its delivery once the stream is
+ * gone. In ctx->waiting until it gets an event, then in ctx->inflight
+ * until its delivery ends. */
 struct SubRecv {
-	gint ref;
 	SubCtx *ctx;
-	CircuitStream *stream; /* NULL once `closed` ran */
-	SubRecvState state;
-	SubEvent *ev;   /* while WRITING or ACKWAIT */
-	gsize offset;   /* bytes of ev->text already written */
-	gboolean early; /* the client sent EOF before it had everything */
-	GList link;     /* in ctx->waiting or ctx->inflight */
+	CircuitDelivery *delivery;
+	SubEvent *ev; /* once handed an event, until its delivery ends */
+	GList link;   /* in ctx->waiting or ctx->inflight */
 };
 
 /* SubCtx: the element context. */
@@ -92,7 +86,7 @@ sub_event_free(SubEvent *ev)
 {
 	if (!ev)
 		return;
-	g_free(ev->text);
+	g_bytes_unref(ev->text);
 	g_free(ev);
 }
 
@@ -120,7 +114,8 @@ sub_push(SubCtx *ctx, const char *server_path)
 	}
 	ctx->dropping = FALSE;
 	SubEvent *ev = g_new0(SubEvent, 1);
-	ev->text = g_strconcat(server_path, "\n", NULL);
+	char *text = g_strconcat(server_path, "\n", NULL);
+	ev->text = g_bytes_new_take(text, strlen(text));
 	ev->seq = ctx->seq;
 	g_queue_push_tail(&ctx->queue, ev);
 }
@@ -183,19 +178,10 @@ sub_unwatch(SubCtx *ctx)
 /* ------------------------------------------------------------------------ */
 /* Receivers                                                                 */
 
-static SubRecv *
-sub_recv_ref(SubRecv *recv)
-{
-	recv->ref++;
-	return recv;
-}
-
 static void
-sub_recv_unref(gpointer data)
+sub_recv_free(gpointer data)
 {
 	SubRecv *recv = data;
-	if (!recv || --recv->ref > 0)
-		return;
 	sub_event_free(recv->ev);
 	CircuitElement *element = recv->ctx->element;
 	g_free(recv);
@@ -203,67 +189,14 @@ sub_recv_unref(gpointer data)
 	circuit_element_unref(element);
 }
 
-/* Ends a receive with an error (before or after its reply). The receiver
- * must already be detached; its event, if any, is the caller's. */
-static void
-sub_recv_fail(SubRecv *recv, CircuitErrorCode code, const char *message)
-{
-	recv->state = SUB_RECV_DONE;
-	if (!recv->stream)
-		return;
-	GError *error = g_error_new_literal(CIRCUIT_ERROR, code, message);
-	sub_recv_ref(recv);
-	circuit_stream_fail(recv->stream, error);
-	sub_recv_unref(recv);
-	g_error_free(error);
-}
-
-/* Writes as much of the event as the client's window allows; finishes the
- * stream once all of it is queued. */
-static void
-sub_recv_pump(SubRecv *recv)
-{
-	sub_recv_ref(recv);
-	while (recv->state == SUB_RECV_WRITING && recv->stream) {
-		gsize len = strlen(recv->ev->text);
-		if (recv->offset >= len) {
-			recv->state = SUB_RECV_ACKWAIT;
-			circuit_stream_finish(recv->stream);
-			break;
-		}
-		gsize space = circuit_stream_write_space(recv->stream);
-		if (space == 0)
-			break; /* `writable` resumes */
-		gsize n = MIN(space, len - recv->offset);
-		recv->offset += n;
-		circuit_stream_write(recv->stream, recv->ev->text + recv->offset - n, n);
-	}
-	sub_recv_unref(recv);
-}
-
-/* Hands @ev (transfer full) to the waiting receiver @recv (detached). */
+/* Hands @ev (transfer full) to the waiting receiver @recv (detached). Its
+ * delivery may end before this returns. */
 static void
 sub_recv_start(SubCtx *ctx, SubRecv *recv, SubEvent *ev)
 {
 	recv->ev = ev;
-	recv->offset = 0;
-	recv->state = SUB_RECV_WRITING;
 	g_queue_push_tail_link(&ctx->inflight, &recv->link);
-	sub_recv_ref(recv);
-	circuit_stream_reply(recv->stream, NULL, FALSE);
-	sub_recv_pump(recv);
-	sub_recv_unref(recv);
-}
-
-/* The receiver acknowledged its event: it leaves the subscription. */
-static void
-sub_recv_acked(SubCtx *ctx, SubRecv *recv)
-{
-	g_queue_unlink(&ctx->inflight, &recv->link);
-	recv->state = SUB_RECV_DONE;
-	sub_event_free(recv->ev);
-	recv->ev = NULL;
-	ctx->num_recv++;
+	circuit_delivery_start(recv->delivery, NULL, ev->text);
 }
 
 /* Fails every waiting receiver once the feed is closed and holds nothing
@@ -275,7 +208,8 @@ sub_end_waiting(SubCtx *ctx)
 		return;
 	GList *l;
 	while ((l = g_queue_pop_head_link(&ctx->waiting)))
-		sub_recv_fail(l->data, CIRCUIT_ERROR_CLOSED, "subscription closed");
+		circuit_delivery_abort(((SubRecv *)l->data)->delivery, CIRCUIT_ERROR_CLOSED,
+		                       "subscription closed");
 }
 
 /* Hands events to waiting receivers, oldest first, and ends the receivers
@@ -303,71 +237,33 @@ sub_dispatch(SubCtx *ctx)
 	ctx->dispatching = FALSE;
 }
 
+/* The delivery of @recv ended: an event acknowledged leaves the
+ * subscription; one that was not goes back to its place. */
 static void
-sub_recv_input_end(CircuitStream *stream, gpointer user_data)
-{
-	SubRecv *recv = user_data;
-	/* The client sends its EOF only once it has the whole output: this is
-	 * the acknowledgement. An EOF before that is not one (`closed` will
-	 * put the event back). */
-	if (recv->state != SUB_RECV_ACKWAIT) {
-		recv->early = recv->state == SUB_RECV_WRITING;
-		return;
-	}
-	sub_recv_acked(recv->ctx, recv);
-	sub_dispatch(recv->ctx);
-}
-
-static void
-sub_recv_writable(CircuitStream *stream, gpointer user_data)
-{
-	SubRecv *recv = user_data;
-	if (recv->state == SUB_RECV_WRITING)
-		sub_recv_pump(recv);
-}
-
-static void
-sub_recv_closed(CircuitStream *stream, const GError *error, gpointer user_data)
+sub_recv_delivered(CircuitDelivery *delivery, gboolean acked, const GError *error,
+                   gpointer user_data)
 {
 	SubRecv *recv = user_data;
 	SubCtx *ctx = recv->ctx;
-	recv->stream = NULL;
-	switch (recv->state) {
-	case SUB_RECV_WAITING:
+	SubEvent *ev = recv->ev;
+	recv->ev = NULL;
+	if (!ev) {
 		/* Nothing was handed to it: it leaves nothing behind. */
 		g_queue_unlink(&ctx->waiting, &recv->link);
-		break;
-	case SUB_RECV_ACKWAIT:
-		if (!error && !recv->early) {
-			/* Both sides finished cleanly without an EOF callback
-			 * in between: the client's EOF still followed ours. */
-			sub_recv_acked(ctx, recv);
-			break;
-		}
-		/* fall through */
-	case SUB_RECV_WRITING: {
+	} else if (acked) {
 		g_queue_unlink(&ctx->inflight, &recv->link);
-		SubEvent *ev = recv->ev;
-		recv->ev = NULL;
+		sub_event_free(ev);
+		ctx->num_recv++;
+	} else {
+		g_queue_unlink(&ctx->inflight, &recv->link);
 		circuit_log(ctx->host, ctx->element, G_LOG_LEVEL_INFO,
 		            "receiver went away (%s) before acknowledging; event %" G_GUINT64_FORMAT
 		            " goes back to its place",
 		            error ? error->message : "no acknowledgement", ev->seq);
 		sub_put_back(ctx, ev);
-		break;
 	}
-	case SUB_RECV_DONE:
-		return;
-	}
-	recv->state = SUB_RECV_DONE;
 	sub_dispatch(ctx);
 }
-
-static const CircuitStreamFuncs sub_recv_funcs = {
-        .input_end = sub_recv_input_end,
-        .writable = sub_recv_writable,
-        .closed = sub_recv_closed,
-};
 
 static void
 sub_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *stream,
@@ -382,13 +278,10 @@ sub_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *stream
 		return;
 	}
 	SubRecv *recv = g_new0(SubRecv, 1);
-	recv->ref = 1;
 	recv->ctx = ctx;
-	recv->stream = stream;
-	recv->state = SUB_RECV_WAITING;
 	recv->link.data = recv;
 	circuit_element_ref(element);
-	circuit_stream_set_funcs(stream, &sub_recv_funcs, recv, sub_recv_unref);
+	recv->delivery = circuit_delivery_new(stream, sub_recv_delivered, recv, sub_recv_free);
 	g_queue_push_tail_link(&ctx->waiting, &recv->link);
 	sub_dispatch(ctx);
 }
@@ -484,20 +377,23 @@ sub_scrub(CircuitElement *element, gpointer element_ctx)
 	guint failed = 0, discarded = 0;
 	GList *l;
 	while ((l = g_queue_pop_head_link(&ctx->waiting))) {
-		sub_recv_fail(l->data, CIRCUIT_ERROR_CLOSED, "subscription closed (scrubbed)");
+		circuit_delivery_abort(((SubRecv *)l->data)->delivery, CIRCUIT_ERROR_CLOSED,
+		                       "subscription closed (scrubbed)");
 		failed++;
 	}
 	GQueue delivered = G_QUEUE_INIT;
 	while ((l = g_queue_pop_head_link(&ctx->inflight))) {
 		SubRecv *recv = l->data;
-		if (recv->state == SUB_RECV_ACKWAIT) {
+		SubEvent *ev = recv->ev;
+		recv->ev = NULL; /* @recv may be gone once its delivery is aborted */
+		if (!circuit_delivery_abort(recv->delivery, CIRCUIT_ERROR_CLOSED,
+		                            "subscription closed (scrubbed)")) {
+			recv->ev = ev; /* it has the whole event: left to finish */
 			g_queue_push_tail_link(&delivered, l);
 			continue;
 		}
-		sub_event_free(recv->ev);
-		recv->ev = NULL;
+		sub_event_free(ev);
 		discarded++;
-		sub_recv_fail(recv, CIRCUIT_ERROR_CLOSED, "subscription closed (scrubbed)");
 		failed++;
 	}
 	ctx->inflight = delivered;

@@ -28,7 +28,15 @@ C_NAME=$(basename "$0" .sh)
 
 c_stop_all() {
 	local pid
-	for pid in "${C_HELPERS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	local kids=() more=()
+	for pid in "${C_HELPERS[@]}"; do
+		# their children (CLI calls) too, by PID
+		more=()
+		read -r -a more < <(cat /proc/"$pid"/task/*/children 2>/dev/null) || true
+		kids+=("${more[@]}")
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for pid in "${kids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	{
 		for pid in "${C_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 		for pid in "${C_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -60,6 +68,16 @@ trap c_cleanup EXIT
 trap 'exit 130' INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# run_bg CMD...: runs CMD in the background and waits for it, so that a
+# signal to this script runs the trap at once (bash runs a trap only after
+# the foreground command ends); returns CMD's status.
+run_bg() {
+	"$@" &
+	local p=$!
+	C_HELPERS+=("$p")
+	wait "$p"
+}
 
 # 200 daemons, their helpers and the CLI polling them: plenty of descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -149,7 +167,7 @@ kill_some() {
 	echo "${victims[*]}" >"$dir/victims"
 	# (stderr of this shell off meanwhile: no "Killed" notice per victim)
 	{
-		"$PY" "$PYLIB" converge "$CIRCUIT_BIN" "$dir/survivors" "$((n - k))" "$(date +%s%N)" \
+		run_bg "$PY" "$PYLIB" converge "$CIRCUIT_BIN" "$dir/survivors" "$((n - k))" "$(date +%s%N)" \
 			"$limit" "$out" --kill "$dir/victims" 2>&3 || rc=$?
 		for pid in "${victims[@]}"; do
 			kill -KILL "$pid" 2>/dev/null || true

@@ -36,6 +36,12 @@ done
 for n in "${SIZES[@]}"; do
 	dir=$C_TMP/run$n
 	prepare_cluster "$n" "$dir"
+	# Push-pull connections over the whole run (told apart from the CLI's).
+	echo "${C_PORTS[*]}" >"$dir/ports"
+	"$PY" "$PYLIB" ppcap "$dir/ports" "$C_TMP/pp$n.json" &
+	pp_pid=$!
+	C_HELPERS+=("$pp_pid")
+	sleep 0.5
 	T_START_NS=$(date +%s%N)
 	converge_bg "$dir" "$n" "$T_START_NS" "$CONVERGE_LIMIT" "$C_TMP/cold$n.json"
 	launch_cluster "$n" "$dir"
@@ -47,10 +53,13 @@ for n in "${SIZES[@]}"; do
 		fail "the $n-server cluster did not converge within ${CONVERGE_LIMIT} s: $(cat "$C_TMP/cold$n.json")"
 	fi
 	echo "$C_NAME: $n converged; settling ${SETTLE} s, then ${IDLE} s idle"
-	sleep "$SETTLE"
-	"$PY" "$PYLIB" idle "$CIRCUIT_BIN" "$dir/servers" "$IDLE" "$C_TMP/idle$n.json" --capture --peek ||
+	run_bg "$PY" "$PYLIB" idle "$CIRCUIT_BIN" "$dir/servers" "$IDLE" "$C_TMP/idle$n.json" --capture --peek \
+		--settle="$SETTLE" ||
 		fail "a server of the $n-server cluster died while idle"
 	load_json "$C_TMP/idle$n.json"
+	kill -TERM "$pp_pid"
+	wait "$pp_pid" || fail "push-pull capture failed"
+	load_json "$C_TMP/pp$n.json"
 	echo "$C_NAME: $n done; stopping it"
 	c_stop_all
 	sleep 2
@@ -68,7 +77,7 @@ rp=$(r "$pkts_b" "$pkts_a") rb=$(r "$bytes_b" "$bytes_a")
 tcp_a=$(ij "$a" cap_tcp_bytes_per_server_s) tcp_b=$(ij "$b" cap_tcp_bytes_per_server_s)
 all_a=$(awk -v x="$bytes_a" -v y="$tcp_a" 'BEGIN { print x + y }')
 all_b=$(awk -v x="$bytes_b" -v y="$tcp_b" 'BEGIN { print x + y }')
-verdict() { awk -v v="$1" 'BEGIN { print (v != "-" && v <= 1.3) ? "met" : "NOT met" }'; }
+verdict() { awk -v v="$1" 'BEGIN { print v == "-" ? "not measured" : (v <= 1.3 ? "met" : "NOT met") }'; }
 # Steady-state push-pull bytes sent per server and second: it starts one
 # exchange per period and serves one on average, sending the whole view in
 # each (header 16 bytes, an entry 14 bytes + the address, "127.0.0.1:NNNNN"
@@ -77,21 +86,23 @@ pp() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", 2 * (16 + n * 29) / (ms 
 ppm() { awk -v b="$1" -v c="$2" -v ms="$3" 'BEGIN { if (c > 0) printf "%.0f", b / c / (ms / 1000); else print "-" }'; }
 # Steady state, UDP (measured) + push-pull (measured payload per connection
 # over the scaled period).
-pp_a=$(ppm "$(ij "$a" cap_tcp_payload_bytes)" "$(ij "$a" cap_tcp_connections)" "$(kv "$C_TMP/sim$a.txt" push_pull_ms)")
-pp_b=$(ppm "$(ij "$b" cap_tcp_payload_bytes)" "$(ij "$b" cap_tcp_connections)" "$(kv "$C_TMP/sim$b.txt" push_pull_ms)")
+pj() { local n=$1; shift; json "$C_TMP/pp$n.json" "$@"; }
+pp_a=$(ppm "$(pj "$a" pushpull_bytes)" "$(pj "$a" pushpull_connections)" "$(kv "$C_TMP/sim$a.txt" push_pull_ms)")
+pp_b=$(ppm "$(pj "$b" pushpull_bytes)" "$(pj "$b" pushpull_connections)" "$(kv "$C_TMP/sim$b.txt" push_pull_ms)")
 ss_a=$(awk -v x="$bytes_a" -v y="$pp_a" 'BEGIN { if (y == "-") print "-"; else printf "%.1f", x + y }')
 ss_b=$(awk -v x="$bytes_b" -v y="$pp_b" 'BEGIN { if (y == "-") print "-"; else printf "%.1f", x + y }')
 rss=$(awk -v x="$ss_b" -v y="$ss_a" 'BEGIN { if (x == "-" || y == "-" || y == 0) print "-"; else printf "%.2f", x / y }')
 out=$C_TMP/cluster-idle.md
 {
 	echo "Real circuitd clusters ($(build_type) build; \`--plugins=proc -v\`) of $a and of $b"
-	echo "servers on 127.0.0.1, each launched at once and joined through one seed; ${SETTLE} s after"
-	echo "every server listed all members (\`circuit ls /\`), a ${IDLE} s window. Packets counted on lo"
-	echo "(AF_PACKET) by the servers' ports: UDP datagrams and payload bytes each server sent and"
-	echo "received (membership is unkeyed here, so a datagram is the engine's bytes as is), and TCP"
-	echo "segments and payload bytes to or from the servers' ports (push-pull, \`member.sync\`; the"
-	echo "CLI's peeks are outside the window). \"peek\": the servers' DatagramsIn/Out counters over the"
-	echo "same window plus the two peeks. Baseline (same run): the same engine and defaults in the"
+	echo "servers on 127.0.0.1, each launched at once and joined through one seed. Once every server"
+	echo "listed all members (\`circuit ls /\`) and was peeked, ${SETTLE} s of settling, then a ${IDLE} s window."
+	echo "Packets counted on lo (AF_PACKET, kernel-filtered by the servers' ports): UDP datagrams and"
+	echo "payload bytes each server sent and received in the window (membership is unkeyed here, so a"
+	echo "datagram is the engine's bytes as is), and TCP segments and payload bytes to or from the"
+	echo "servers' ports over settling and window together ($((SETTLE + IDLE)) s, no CLI call meanwhile:"
+	echo "push-pull, \`member.sync\`). \"peek\": the servers' DatagramsIn/Out counters over settling,"
+	echo "window and the second peek. Baseline (same run): the same engine and defaults in the"
 	echo "simulator, same scenario (\`tests/bench/cluster_sim_baseline N 0 $IDLE $SETTLE\`: mean datagrams"
 	echo "and bytes sent per server)."
 	echo
@@ -104,9 +115,9 @@ out=$C_TMP/cluster-idle.md
 	echo "| UDP bytes sent, median / max | $(f1 "$(ij "$a" cap_udp_out_bytes_per_s median)") / $(f1 "$(ij "$a" cap_udp_out_bytes_per_s max)") | $(f1 "$(ij "$b" cap_udp_out_bytes_per_s median)") / $(f1 "$(ij "$b" cap_udp_out_bytes_per_s max)") | $(r "$(ij "$b" cap_udp_out_bytes_per_s median)" "$(ij "$a" cap_udp_out_bytes_per_s median)") |"
 	echo "| UDP bytes received, median / max | $(f1 "$(ij "$a" cap_udp_in_bytes_per_s median)") / $(f1 "$(ij "$a" cap_udp_in_bytes_per_s max)") | $(f1 "$(ij "$b" cap_udp_in_bytes_per_s median)") / $(f1 "$(ij "$b" cap_udp_in_bytes_per_s max)") | $(r "$(ij "$b" cap_udp_in_bytes_per_s median)" "$(ij "$a" cap_udp_in_bytes_per_s median)") |"
 	echo "| peek DatagramsOut, median | $(f2 "$(ij "$a" peek_dgrams_out_per_s median)") | $(f2 "$(ij "$b" peek_dgrams_out_per_s median)") | $(r "$(ij "$b" peek_dgrams_out_per_s median)" "$(ij "$a" peek_dgrams_out_per_s median)") |"
-	echo "| TCP (push-pull) segments | $(f2 "$(ij "$a" cap_tcp_segments_per_server_s)") | $(f2 "$(ij "$b" cap_tcp_segments_per_server_s)") | $(r "$(ij "$b" cap_tcp_segments_per_server_s)" "$(ij "$a" cap_tcp_segments_per_server_s)") |"
-	echo "| TCP (push-pull) payload bytes | $(f1 "$tcp_a") | $(f1 "$tcp_b") | $(r "$tcp_b" "$tcp_a") |"
-	echo "| UDP + TCP payload bytes, in the window | $(f1 "$all_a") | $(f1 "$all_b") | $(r "$all_b" "$all_a") |"
+	echo "| TCP (push-pull) segments, settling + window | $(f2 "$(ij "$a" cap_tcp_segments_per_server_s)") | $(f2 "$(ij "$b" cap_tcp_segments_per_server_s)") | $(r "$(ij "$b" cap_tcp_segments_per_server_s)" "$(ij "$a" cap_tcp_segments_per_server_s)") |"
+	echo "| TCP (push-pull) payload bytes, settling + window | $(f1 "$tcp_a") | $(f1 "$tcp_b") | $(r "$tcp_b" "$tcp_a") |"
+	echo "| UDP + TCP payload bytes, as measured | $(f1 "$all_a") | $(f1 "$all_b") | $(r "$all_b" "$all_a") |"
 	echo "| UDP + push-pull bytes, steady state (see below) | $ss_a | $ss_b | $rss |"
 	echo "| simulator: datagrams sent | $(kv "$C_TMP/sim$a.txt" idle_dgrams_per_server_s) | $(kv "$C_TMP/sim$b.txt" idle_dgrams_per_server_s) | $(r "$(kv "$C_TMP/sim$b.txt" idle_dgrams_per_server_s)" "$(kv "$C_TMP/sim$a.txt" idle_dgrams_per_server_s)") |"
 	echo "| simulator: bytes sent | $(kv "$C_TMP/sim$a.txt" idle_bytes_per_server_s) | $(kv "$C_TMP/sim$b.txt" idle_bytes_per_server_s) | $(r "$(kv "$C_TMP/sim$b.txt" idle_bytes_per_server_s)" "$(kv "$C_TMP/sim$a.txt" idle_bytes_per_server_s)") |"
@@ -118,25 +129,26 @@ out=$C_TMP/cluster-idle.md
 	echo
 	for n in "$a" "$b"; do
 		echo "$n servers: cold start (all logs show all) $(awk -v m="$(json "$C_TMP/cold$n.json" log_ms)" 'BEGIN { printf "%.1f", m / 1000 }') s from the first launch;" \
-			"in the window $(ij "$n" cap_tcp_connections) push-pull connections (peek PushPulls: $(ij "$n" peek_pushpulls)," \
+			"while settling and in the window $(ij "$n" cap_tcp_connections) push-pull connections (peek PushPulls: $(ij "$n" peek_pushpulls)," \
 			"$(ij "$n" peek_pushpull_failures) failed), Members $(ij "$n" peek_members), Suspects at most" \
 			"$(ij "$n" peek_suspects_max), Health at most $(ij "$n" peek_health_max)," \
 			"$(ij "$n" peek_rejected) datagrams rejected; capture drops $(ij "$n" cap_drops);" \
-			"TCP payload per push-pull connection $(awk -v b="$(ij "$n" cap_tcp_payload_bytes)" -v c="$(ij "$n" cap_tcp_connections)" 'BEGIN { if (c > 0) printf "%.0f B", b / c; else print "-" }');" \
+			"over the whole run (launch to window end) $(pj "$n" pushpull_connections) push-pull connections of $(pj "$n" pushpull_bytes_per_connection) B of TCP payload each on average (told apart from the $(pj "$n" join_connections) joins' exchanges by the document's join flag and from the CLI's $(pj "$n" other_connections) connections by their \`member.sync\` stream; $(pj "$n" unparsed_sync_connections) unparsed; capture drops $(pj "$n" drops));" \
 			"push-pull period $(($(kv "$C_TMP/sim$n.txt" push_pull_ms) / 1000)) s, so in steady state about" \
 			"$(pp "$n" "$(kv "$C_TMP/sim$n.txt" push_pull_ms)") B/s of push-pull documents per server (from the" \
-			"measured payload per connection: $(ppm "$(ij "$n" cap_tcp_payload_bytes)" "$(ij "$n" cap_tcp_connections)" "$(kv "$C_TMP/sim$n.txt" push_pull_ms)") B/s)."
+			"measured payload per push-pull connection: $(ppm "$(pj "$n" pushpull_bytes)" "$(pj "$n" pushpull_connections)" "$(kv "$C_TMP/sim$n.txt" push_pull_ms)") B/s)."
 		echo
 	done
 	echo "Push-pull: the first exchange of every server comes 30 to 37.5 s after it starts, whatever"
-	echo "the size (the scaled period applies from the second one on), so the window holds first"
-	echo "exchanges only, as many as said above (how many depends on how long the launch took): the"
-	echo "in-window TCP rates are not steady-state rates. In steady state a server starts one"
-	echo "exchange per period and serves one on average, each carrying the whole view both ways"
+	echo "the size (the scaled period applies from the second one on): the TCP rows hold first"
+	echo "exchanges only, as many as fell in settling + window (it depends on how long launch and"
+	echo "convergence took), so they are not steady-state rates. In steady state a server starts"
+	echo "one exchange per period and serves one on average, each carrying the whole view both ways"
 	echo "(16 + 29 bytes per member, plus about 390 bytes of connection set-up and framing measured"
 	echo "here), so that traffic grows as N / (log2 N - 4), as memberlist's does. The steady-state"
 	echo "row is computed: the UDP rate measured in the window plus the payload measured per"
-	echo "push-pull connection divided by the period, not measured over whole periods."
+	echo "push-pull connection (over the whole run) divided by the period, not measured over whole"
+	echo "periods."
 	echo "Load average (1/5/15 min) at start: $load_start; at end: $load_end."
 } >"$out"
 cat "$out"

@@ -15,10 +15,13 @@
       (JSON written either way). Started before the launch for a cold start;
       with --kill, it kills -9 the PIDs in file PIDS itself (T0 is then the
       time of the first kill).
+  cluster_lib.py ppcap PORTS_FILE OUT_JSON
+      Until SIGTERM: push-pull connections to the ports (see cmd_ppcap).
   cluster_lib.py flat JSON
       The JSON as "key<TAB>value" lines, for the scripts.
-  cluster_lib.py idle CLI SERVERS SECONDS OUT_JSON [--capture] [--peek]
-      The idle window: CPU (utime+stime of /proc/PID/stat, and schedstat ns)
+  cluster_lib.py idle CLI SERVERS SECONDS OUT_JSON [--capture] [--peek] [--settle=S]
+      (after a settling pause of S seconds, which the peeks and the TCP
+      capture cover too) The idle window: CPU (utime+stime of /proc/PID/stat, and schedstat ns)
       of every circuitd over SECONDS, RSS (VmRSS, RssAnon) at the end; with
       --peek, the DatagramsIn/Out and PushPulls counters of every server
       (peek before and after); with --capture, every packet on lo to or
@@ -360,6 +363,7 @@ class Capture(threading.Thread):
         self.udp_in = {p: [0, 0] for p in ports}
         self.tcp = [0, 0]           # segments, payload bytes (to or from a server port)
         self.tcp_syn = 0            # connections opened to a server port
+        self.conns = {}             # (client port, server port) -> [payload bytes, push-pull?]
         self.icmp = 0
         self.stop = False
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
@@ -372,7 +376,7 @@ class Capture(threading.Thread):
     def _attach_filter(self, ports):
         """A classic BPF filter: IPv4 UDP or TCP with a source or destination
         port among ours, not the outgoing copy (lo shows each packet twice),
-        first 96 bytes only; the rest of lo's traffic never reaches Python."""
+        first 160 bytes only; the rest of lo's traffic never reaches Python."""
         prog = []
         op = lambda code, jt, jf, k: prog.append((code, jt, jf, k & 0xFFFFFFFF))
         op(0x20, 0, 0, -0x1000 + 4)  # ld pkttype (SKF_AD_OFF + SKF_AD_PKTTYPE)
@@ -390,7 +394,7 @@ class Capture(threading.Thread):
             op(0x48, 0, 0, off)
             for p in ports:
                 op(0x15, 0, 1, p)
-                op(0x06, 0, 0, 96)
+                op(0x06, 0, 0, 160)
         op(0x06, 0, 0, 0)
         import ctypes
         buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
@@ -413,7 +417,7 @@ class Capture(threading.Thread):
             ihl = (ip[0] & 15) * 4
             total = struct.unpack("!H", ip[2:4])[0]
             proto = ip[9]
-            l4 = ip[ihl:]  # truncated at 96 bytes by the filter: lengths from headers
+            l4 = ip[ihl:]  # truncated at 160 bytes by the filter: lengths from headers
             if proto == 17 and len(l4) >= 8:
                 sp, dp, ul = struct.unpack("!HHH", l4[:6])
                 if sp in self.ports:
@@ -430,10 +434,24 @@ class Capture(threading.Thread):
                     off = (l4[12] >> 4) * 4
                     self.tcp[0] += 1
                     self.tcp[1] += total - ihl - off
+                    key = (dp, sp) if sp in self.ports else (sp, dp)
+                    c = self.conns.setdefault(key, [0, False, None])
+                    c[0] += total - ihl - off
+                    if dp in self.ports:
+                        pl = l4[off:]
+                        if b'"op":"member.sync"' in pl:
+                            c[1] = True
+                        i = pl.find(b"CP\x01")
+                        if c[1] and c[2] is None and 0 <= i < len(pl) - 3:
+                            c[2] = pl[i + 3]  # push-pull document flags (bit 0: join)
                     if l4[13] & 0x12 == 0x02 and dp in self.ports:  # SYN, not SYN-ACK
                         self.tcp_syn += 1
             elif proto == 1:
                 self.icmp += 1
+
+    def snapshot(self):
+        return ({p: list(c) for p, c in self.udp_out.items()},
+                {p: list(c) for p, c in self.udp_in.items()})
 
     def finish(self):
         self.stop = True
@@ -451,7 +469,7 @@ def med_max(xs):
     return {"median": statistics.median(xs), "max": max(xs), "min": min(xs)} if xs else None
 
 
-def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek):
+def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek, settle=0.0):
     servers = read_servers(servers_path)
     pids = [s["pid"] for s in servers]
     hz = os.sysconf("SC_CLK_TCK")
@@ -460,6 +478,11 @@ def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek):
     cap = Capture([port_of(s["url"]) for s in servers]) if capture else None
     if cap:
         cap.start()
+    # The settling pause, captured too (TCP: the first push-pull exchanges
+    # come 30 to 37.5 s after each server started, whenever that falls).
+    time.sleep(settle)
+    if cap:
+        snap = cap.snapshot()
     c0 = [proc_cpu(p) for p in pids]
     t0 = time.time_ns()
     time.sleep(secs)
@@ -501,6 +524,11 @@ def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek):
     if cap:
         ports = [port_of(s["url"]) for s in servers]
         res["cap_drops"] = cap.drops
+        res["cap_tcp_s"] = settle + win
+        # UDP: the window only (minus what the settling pause saw).
+        for d, d0 in ((cap.udp_out, snap[0]), (cap.udp_in, snap[1])):
+            for p in ports:
+                d[p] = [d[p][0] - d0[p][0], d[p][1] - d0[p][1]]
         res["cap_udp_out_pkts_per_s"] = med_max([cap.udp_out[p][0] / win for p in ports])
         res["cap_udp_in_pkts_per_s"] = med_max([cap.udp_in[p][0] / win for p in ports])
         res["cap_udp_out_bytes_per_s"] = med_max([cap.udp_out[p][1] / win for p in ports])
@@ -512,8 +540,9 @@ def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek):
         res["cap_tcp_segments"] = cap.tcp[0]
         res["cap_tcp_payload_bytes"] = cap.tcp[1]
         res["cap_tcp_connections"] = cap.tcp_syn
-        res["cap_tcp_bytes_per_server_s"] = cap.tcp[1] / len(ports) / win
-        res["cap_tcp_segments_per_server_s"] = cap.tcp[0] / len(ports) / win
+        # TCP: settling pause and window together (no CLI call meanwhile).
+        res["cap_tcp_bytes_per_server_s"] = cap.tcp[1] / len(ports) / (settle + win)
+        res["cap_tcp_segments_per_server_s"] = cap.tcp[0] / len(ports) / (settle + win)
     alive = [p for p in pids if os.path.exists("/proc/%d" % p)]
     res["alive"] = len(alive)
     with open(out_path, "w") as f:
@@ -522,10 +551,39 @@ def cmd_idle(cli, servers_path, secs, out_path, capture, with_peek):
     return 0 if len(alive) == len(pids) else 1
 
 
+def cmd_ppcap(ports_path, out_path):
+    """Push-pull connections on lo, from now until SIGTERM: a TCP connection
+    to a server's port whose client opens a `member.sync` stream (the
+    transport is plaintext when unkeyed); CLI connections are told apart."""
+    import signal
+    ports = [int(x) for x in open(ports_path).read().split()]
+    cap = Capture(ports)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    cap.start()
+    done.wait(3600)
+    cap.finish()
+    # Periodic push-pulls only: a join's exchange (flags bit 0) is not one.
+    pp = [c[0] for c in cap.conns.values() if c[1] and c[2] is not None and not c[2] & 1]
+    res = {"pushpull_connections": len(pp), "pushpull_bytes": sum(pp),
+           "pushpull_bytes_per_connection": statistics.mean(pp) if pp else None,
+           "join_connections": sum(1 for c in cap.conns.values()
+                                   if c[1] and c[2] is not None and c[2] & 1),
+           "unparsed_sync_connections": sum(1 for c in cap.conns.values()
+                                            if c[1] and c[2] is None),
+           "other_connections": sum(1 for c in cap.conns.values() if not c[1]),
+           "drops": cap.drops}
+    with open(out_path, "w") as f:
+        json.dump(res, f, indent=1)
+    return 0
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "ports":
         cmd_ports(int(argv[2]))
         return 0
+    if len(argv) == 4 and argv[1] == "ppcap":
+        return cmd_ppcap(argv[2], argv[3])
     if len(argv) == 3 and argv[1] == "flat":
         cmd_flat(argv[2])
         return 0
@@ -534,8 +592,9 @@ def main(argv):
         return cmd_converge(argv[2], argv[3], int(argv[4]), int(argv[5]), float(argv[6]), argv[7],
                             kill)
     if len(argv) >= 6 and argv[1] == "idle":
+        settle = [float(a.split("=", 1)[1]) for a in argv[6:] if a.startswith("--settle=")]
         return cmd_idle(argv[2], argv[3], float(argv[4]), argv[5], "--capture" in argv[6:],
-                        "--peek" in argv[6:])
+                        "--peek" in argv[6:], settle[0] if settle else 0.0)
     print(__doc__, file=sys.stderr)
     return 2
 

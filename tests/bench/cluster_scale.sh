@@ -82,8 +82,8 @@ if [ "$conv_rc" -ne 0 ]; then
 	fail "the $N-server cluster did not converge within ${CONVERGE_LIMIT} s"
 fi
 echo "$C_NAME: converged; settling ${SETTLE} s, then ${IDLE} s idle"
-sleep "$SETTLE"
-"$PY" "$PYLIB" idle "$CIRCUIT_BIN" "$dir/servers" "$IDLE" "$C_TMP/idle.json" --peek ||
+run_bg sleep "$SETTLE"
+run_bg "$PY" "$PYLIB" idle "$CIRCUIT_BIN" "$dir/servers" "$IDLE" "$C_TMP/idle.json" --peek ||
 	fail "a server died while idle"
 load_json "$C_TMP/idle.json"
 

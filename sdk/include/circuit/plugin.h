@@ -19,7 +19,9 @@
 //   1.2  descriptor `aliases` (one plugin, several element kinds, e.g. the
 //        subscription plugin's "@join" and "@leave"), circuit_element_kind(),
 //        and the membership feed: circuit_host_members(),
-//        circuit_host_watch_members(), circuit_host_unwatch_members().
+//        circuit_host_watch_members(), circuit_host_unwatch_members(),
+//        and acknowledged delivery: circuit_delivery_new(),
+//        circuit_delivery_start(), circuit_delivery_abort().
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -405,6 +407,73 @@ CIRCUIT_PLUGIN_EXPORT void circuit_stream_finish(CircuitStream *stream);
  * client, which may then send more. Withholding it is back-pressure.
  */
 CIRCUIT_PLUGIN_EXPORT void circuit_stream_consumed(CircuitStream *stream, gsize len);
+
+/* ------------------------------------------------------------------------ */
+/* Acknowledged delivery (ABI 1.2)                                           */
+
+/**
+ * CircuitDelivery: one receiving operation's stream, from waiting for a
+ * message to the client's acknowledgement of it (chan's and the
+ * subscription's recv). The client acknowledges the whole message by
+ * sending its EOF after the server's (docs/protocol.md); until then the
+ * message is still the caller's, to put back if the client goes away.
+ * Owned by its stream: valid until @notify has released the user data.
+ */
+typedef struct CircuitDelivery CircuitDelivery;
+
+/**
+ * CircuitDeliveredFunc:
+ * @delivery: (transfer none): the delivery, ending.
+ * @acked: TRUE once the client acknowledged the whole message (its EOF
+ *   after ours). FALSE if the client went away before that (reset,
+ *   disconnect, an EOF before it had everything, or before any message was
+ *   started): a started message is then the caller's to put back.
+ * @error: (transfer none) (nullable): why the stream went away, if it did
+ *   with an error.
+ * @user_data: as given to circuit_delivery_new().
+ *
+ * Runs exactly once per delivery, unless circuit_delivery_abort() ended it
+ * first; it may run inside circuit_delivery_start() (the client may have
+ * acknowledged already). The user data is released (@notify) after it,
+ * once the stream is gone.
+ */
+typedef void (*CircuitDeliveredFunc)(CircuitDelivery *delivery, gboolean acked, const GError *error,
+                                     gpointer user_data);
+
+/**
+ * circuit_delivery_new: (ABI 1.2) (transfer none) takes over @stream (an
+ * operation with CIRCUIT_OP_OUTPUT that has not replied) to deliver one
+ * message, once the caller has one: the stream waits until
+ * circuit_delivery_start(). Installs the stream's callbacks (as
+ * circuit_stream_set_funcs(), whose previous @notify runs); @done reports
+ * the end, and @notify (nullable) frees @user_data when the stream is gone.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitDelivery *circuit_delivery_new(CircuitStream *stream,
+                                                            CircuitDeliveredFunc done,
+                                                            gpointer user_data,
+                                                            GDestroyNotify notify);
+
+/**
+ * circuit_delivery_start: (ABI 1.2) replies ok with @result (transfer
+ * full, nullable), writes @message (transfer none; a reference is taken)
+ * as the client's window allows, in pieces of at most 64 KiB, and finishes
+ * the output; done() then reports whether the client acknowledged it. Only
+ * for a waiting delivery whose done() has not run.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_delivery_start(CircuitDelivery *delivery, JsonNode *result,
+                                                  GBytes *message);
+
+/**
+ * circuit_delivery_abort: (ABI 1.2) ends a delivery that is still waiting
+ * or still writing its message: the stream fails with @code and @message
+ * (its reply, or a reset after the reply), done() will not run, and a
+ * started message is the caller's (to drop). Returns TRUE then; the user
+ * data may already be released when it returns. Returns FALSE and changes
+ * nothing once the whole message is written (only the acknowledgement is
+ * missing: done() will report it) or once done() ran.
+ */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_delivery_abort(CircuitDelivery *delivery,
+                                                      CircuitErrorCode code, const char *message);
 
 /* ------------------------------------------------------------------------ */
 /* Watches                                                                   */

@@ -718,7 +718,7 @@ test_engine_config(void)
 	g_assert_cmpint(member_config_suspicion_min_ms(&cfg, 3), ==, 4000);
 	g_assert_cmpuint(member_config_retransmit_limit(&cfg, 100), ==, 12);
 	g_assert_cmpint(member_config_push_pull_ms(&cfg, 10), ==, 30000);
-	g_assert_cmpint(member_config_push_pull_ms(&cfg, 1000), ==, 30000 * 6);
+	g_assert_cmpint(member_config_push_pull_ms(&cfg, 1000), ==, 30000 * 1000 / 32);
 	member_free(NULL);
 }
 
