@@ -61,7 +61,7 @@ start_server -v
 S1=$SERVER_URL
 P1=$(port_of "$S1")
 send_udp "$P1" <<<"$BAD_DATAGRAMS"
-wait_until 5 test "$(peek_field "$S1" DatagramsRejected)" -ge "$N_BAD"
+wait_true 5 '[ "$(peek_field "$S1" DatagramsRejected)" -ge "$N_BAD" ]'
 server_alive
 members_are "$S1" 1 || fail "garbage changed the view"
 [ "$(rejected "$S1" malformed)" -ge 6 ] || fail "bad beacons and queries are not counted as malformed"
@@ -103,7 +103,7 @@ keyed_field() {
 	"$CIRCUIT_BIN" -d "$K1" -hmac "$T_TMP/k1" peek "/${K1##*/}" |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]] if len(sys.argv) < 3 else d[sys.argv[1]][sys.argv[2]])' "$@"
 }
-wait_until 5 test "$(keyed_field DatagramsRejected)" -ge $((N_BAD + 1))
+wait_true 5 '[ "$(keyed_field DatagramsRejected)" -ge $((N_BAD + 1)) ]'
 [ "$(keyed_field DatagramsRejectedBy version)" -ge 4 ] || fail "plaintext not rejected as version"
 [ "$(keyed_field DatagramsRejectedBy auth)" -ge 1 ] || fail "forged sealed datagram not rejected as auth"
 [ "$(keyed_field DatagramsRejectedBy truncated)" -ge 1 ] || fail "short datagram not rejected as truncated"
@@ -121,7 +121,7 @@ K2=$SERVER_URL
 start_server -v --hmac "$T_TMP/k2" -j "$K1"
 K3=$SERVER_URL
 K3_LOG=$SERVER_LOG
-wait_until 10 test "$(keyed_field Members)" = 2
+wait_true 10 '[ "$(keyed_field Members)" = 2 ]'
 sleep 2
 [ "$(keyed_field Members)" = 2 ] || fail "a server with another key joined"
 [ "$("$CIRCUIT_BIN" -d "$K3" -hmac "$T_TMP/k2" peek "/${K3##*/}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Members"])')" = 1 ] ||
@@ -177,7 +177,7 @@ for d in [b"CB", b"CB\x01\x00" + bytes(9), b"CB\x01\x00" + bytes(8) + b"\xff" + 
           b"CQ\x01\x00", b"junk" * 100]:
     s.sendto(d, (host, int(port)))
 ' "$G"
-wait_until 5 test "$(peek_field "$D2" DatagramsRejected)" -ge $((before + 5))
+wait_true 5 '[ "$(peek_field "$D2" DatagramsRejected)" -ge $((before + 5)) ]'
 members_are "$D1" 2 || fail "bad beacons changed the view"
 ok "loopback discovery: --discover and \$CIRCUIT_DISCOVER servers join by beacons; bad beacons counted"
 

@@ -96,5 +96,13 @@ wait_until() {
 	fail "timed out after ${secs}s waiting for: $*"
 }
 
+# wait_true SECONDS 'SHELL CONDITION': like wait_until, with the condition
+# re-evaluated at every poll (command substitutions included).
+wait_true() {
+	local secs=$1
+	shift
+	wait_until "$secs" eval "$*"
+}
+
 # server_alive: the last server still answers.
 server_alive() { c ls "/$SERVER_ID" >/dev/null || fail "server stopped serving"; }
