@@ -65,7 +65,7 @@ static const struct {
         {CIRCUIT_EXIT_UNREACHABLE,
          "The server is unreachable, or is not the one the URL names, or spoke another "
          "protocol."},
-        {CIRCUIT_EXIT_CLOSED, "The end of a closed channel."},
+        {CIRCUIT_EXIT_CLOSED, "The end of a closed channel or subscription."},
         {CIRCUIT_EXIT_ELEMENT_FAILED,
          "A waited process exited non-zero or was killed by a signal."},
 };

@@ -73,7 +73,10 @@ URLS=()
 start_host() {
 	local i=$1; shift
 	local out="$T_TMP/server$i.url"
-	on "$i" "$@" >"$out" 2>"$T_TMP/server$i.log" &
+	# Not through `on` (a function: $! would be a subshell, and killing it
+	# would leave circuitd running): ip execs the command, which keeps the PID
+	# ($! is circuitd itself; `circuit start` execs circuitd too).
+	ip netns exec "${NS[$((i - 1))]}" "$@" >"$out" 2>"$T_TMP/server$i.log" &
 	t_track $!
 	for _ in $(seq 1 200); do
 		grep -q '^circuit://' "$out" 2>/dev/null && break
