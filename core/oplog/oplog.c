@@ -5,6 +5,8 @@
 // turn, before the loop waits, and at close.
 #include "oplog.h"
 
+#include "../common/wire_json.h"
+
 #include <errno.h>
 #include <ev.h>
 #include <stdio.h>
@@ -85,35 +87,6 @@ oplog_close(void)
 	oplog.buf = NULL;
 }
 
-/* Appends @s as a JSON string. */
-static void
-oplog_append_string(GString *out, const char *s)
-{
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			g_string_append(out, "\\\"");
-			break;
-		case '\\':
-			g_string_append(out, "\\\\");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
-		}
-	}
-	g_string_append_c(out, '"');
-}
-
 static GString *
 oplog_begin(void)
 {
@@ -139,7 +112,7 @@ oplog_member(GString *out, const char *name, const char *value)
 	if (!value)
 		return;
 	g_string_append_printf(out, ",\"%s\":", name);
-	oplog_append_string(out, value);
+	wire_json_append_string(out, value);
 }
 
 static void

@@ -324,7 +324,12 @@ conn_protocol_error(Conn *conn, const char *what)
 static JsonObject *
 conn_parse_object(const guint8 *p, gsize len)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	/* One parser for the whole server (one thread): making one per request
+	 * was a good part of an operation's cost. A parsed object outlives the
+	 * next load through its own reference. */
+	static JsonParser *parser;
+	if (!parser)
+		parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
 		return NULL;
 	JsonNode *root = json_parser_get_root(parser);

@@ -5,6 +5,7 @@
 #include "transport_private.h"
 
 #include "../common/wire_error.h"
+#include "../common/wire_json.h"
 
 #include <string.h>
 
@@ -153,6 +154,15 @@ circuit_stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_ou
 		return;
 	}
 	stream->reply_sent = TRUE;
+	if (!result && !failed_outcome) {
+		/* The common answer, without building it. */
+		if (stream->conn)
+			conn_send_frame(stream->conn, FRAME_REPLY, stream->id, WIRE_REPLY_OK,
+			                sizeof WIRE_REPLY_OK - 1);
+		if (stream->reply_hook)
+			stream->reply_hook(stream, TRUE, NULL, stream->reply_hook_data);
+		return;
+	}
 	JsonObject *o = json_object_new();
 	json_object_set_boolean_member(o, "ok", TRUE);
 	json_object_set_member(o, "result", result ? result : json_node_new(JSON_NODE_NULL));
