@@ -39,15 +39,27 @@ ok "no key material in logs or peek"
 # keep a key holder out; the server drops the oldest beyond its cap.
 PORT=${SERVER_URL#circuit://127.0.0.1:}
 PORT=${PORT%%/*}
-fds=()
-for i in $(seq 1 300); do
-	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
-	printf 'CIRC\001\001\000\000' >&$fd
-	fds+=("$fd")
-done
+# 1,000 connections that send the keyed preamble and nothing more, held
+# open by one process (stopped by PID) while a key holder connects.
+python3 - "$PORT" "$T_TMP/flood.ready" <<'PY' &
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+socks = []
+for _ in range(1000):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"CIRC\x01\x01\x00\x00")
+    socks.append(s)
+open(sys.argv[2], "w").write("%d\n" % len(socks))
+time.sleep(60)
+PY
+FLOOD=$!
+t_track $FLOOD
+wait_until 30 test -s "$T_TMP/flood.ready"
 keyed ls / | grep -q "/$X" || fail "a key holder was kept out by half-open connections"
-for fd in "${fds[@]}"; do exec {fd}>&-; done
-ok "300 unfinished handshakes do not keep a key holder out"
+kill $FLOOD
+wait $FLOOD 2>/dev/null || true
+ok "1,000 unfinished handshakes do not keep a key holder out"
 
 # An unfinished handshake is dropped after a few seconds.
 exec {slow}<>"/dev/tcp/127.0.0.1/$PORT"
