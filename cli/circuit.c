@@ -161,14 +161,20 @@ cli_ls(CircuitClient *client, char **args)
 	g_autoptr(GPtrArray) entries = circuit_ls(client, path, FALSE, &error);
 	if (!entries)
 		return cli_report(path, error);
+	int rc = CIRCUIT_EXIT_OK;
 	for (guint i = 0; i < entries->len; i++) {
 		CircuitEntry *e = g_ptr_array_index(entries, i);
 		if (longform)
 			printf("%-10s %s\n", e->kind ? e->kind : "-", e->path);
 		else
 			printf("%s\n", e->path);
+		if (e->error) {
+			/* A partial listing is still printed; the exit code says so. */
+			fprintf(stderr, "circuit ls: %s is missing: %s\n", e->path, e->error);
+			rc = CIRCUIT_EXIT_FAILED;
+		}
 	}
-	return CIRCUIT_EXIT_OK;
+	return rc;
 }
 
 /* Any verb: open the call, feed stdin if asked, print the reply and output. */

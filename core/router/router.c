@@ -553,7 +553,7 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GByt
 typedef struct {
 	CircuitStream *stream;
 	JsonArray *entries;
-	JsonArray *errors; /* "X...: why" of servers that did not answer */
+	JsonArray *errors; /* paths of the servers that did not answer */
 	GPtrArray *calls;  /* PeerCall, NULL once done */
 	GPtrArray *ones;   /* RouterLsOne of each call, NULL once done */
 	guint pending;
@@ -615,9 +615,12 @@ router_ls_one_done(JsonNode *result, const GError *error, gpointer data)
 			json_array_add_element(all->entries,
 			                       json_node_copy(json_array_get_element(entries, i)));
 	} else {
-		g_autofree char *why =
-		        g_strdup_printf("/%s: %s", one->id, error ? error->message : "no entries");
-		json_array_add_string_element(all->errors, why);
+		/* The server's line says why its part is missing. */
+		JsonNode *last = json_array_get_element(all->entries,
+		                                        json_array_get_length(all->entries) - 1);
+		json_object_set_string_member(json_node_get_object(last), "error",
+		                              error ? error->message : "no entries");
+		json_array_add_string_element(all->errors, server_path);
 	}
 	g_free(one->id);
 	g_free(one);

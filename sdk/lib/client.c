@@ -919,6 +919,7 @@ client_entry_free(gpointer data)
 	CircuitEntry *e = data;
 	g_free(e->path);
 	g_free(e->kind);
+	g_free(e->error);
 	g_free(e);
 }
 
@@ -948,6 +949,8 @@ circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError *
 		JsonNode *k = json_object_get_member(e, "kind");
 		entry->kind =
 		        k && !JSON_NODE_HOLDS_NULL(k) ? g_strdup(json_node_get_string(k)) : NULL;
+		entry->error =
+		        g_strdup(json_object_get_string_member_with_default(e, "error", NULL));
 		g_ptr_array_add(out, entry);
 	}
 	return out;

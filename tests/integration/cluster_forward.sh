@@ -108,6 +108,18 @@ expect_fail 1 "no such server X0123456789abcdef" a peek /X0123456789abcdef/x
 expect_fail 1 "no such server" a ls /X0123456789abcdef
 ok "an unknown server: one clear line"
 
+# A server that does not answer (stopped): ls /... prints what it has, says
+# which server is missing on stderr, and exits 1.
+kill -STOP "${PID[3]}"
+rc=0
+a ls /... >"$T_TMP/lsall" 2>"$T_TMP/lsall.err" || rc=$?
+kill -CONT "${PID[3]}"
+[ "$rc" = 1 ] || fail "ls /... with a stopped server exited $rc, wanted 1"
+grep -q "^circuit ls: /$XC is missing: " "$T_TMP/lsall.err" || fail "ls /... did not name the missing server"
+grep -qx "/$XB/ch" "$T_TMP/lsall" || fail "ls /... lost the answering servers' trees"
+ok "ls /... with a server that does not answer: partial listing, the missing server named"
+wait_until 30 all_see 3 "${URL[1]}" "${URL[2]}" "${URL[3]}"
+
 # kill -9 of C: the others notice and say "no such server".
 kill -KILL "${PID[3]}"
 wait_until 20 all_see 2 "${URL[1]}" "${URL[2]}"

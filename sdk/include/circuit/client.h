@@ -110,6 +110,9 @@ CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_url(CircuitClient *clien
 typedef struct {
 	char *path; /**< absolute path */
 	char *kind; /**< element kind, "server", or NULL for an empty anchor */
+	/** (nullable) on a server's line of `ls /...`: why its tree is missing
+	 *  (it did not answer in time). */
+	char *error;
 } CircuitEntry;
 
 /**
