@@ -483,7 +483,10 @@ peer_relay_open(PeerStream *s)
 		                link->addr, link->remote_id ? link->remote_id : "unnamed");
 		return;
 	}
-	s->id = conn_dial_open(link->conn, s->req, s->inline_body);
+	/* The client's request goes on as it came: no second JSON round. */
+	GBytes *request = stream_request_bytes(s->client);
+	s->id = request ? conn_dial_open_raw(link->conn, request, s->inline_body)
+	                : conn_dial_open(link->conn, s->req, s->inline_body);
 	g_hash_table_insert(link->open, GUINT_TO_POINTER(s->id), s);
 	if (s->client_eof_pending)
 		peer_stream_send(s, FRAME_EOF, NULL, 0);

@@ -376,6 +376,7 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 	if (window < 0 || window > (16 << 20))
 		window = MIN(MAX(window, 0), 16 << 20);
 	CircuitStream *s = stream_new(conn, id, (guint64)window);
+	s->request = g_bytes_new(p, json_len);
 	if (nul)
 		s->inline_body = g_bytes_new(nul + 1, len - json_len - 1);
 	g_hash_table_insert(conn->streams, GUINT_TO_POINTER(id), s);
@@ -987,14 +988,23 @@ conn_dial(const char *host, guint16 port, const guint8 *psk, double timeout,
 guint32
 conn_dial_open(Conn *conn, JsonObject *req, GBytes *body)
 {
-	guint32 id = conn->next_stream;
-	conn->next_stream += 2;
 	JsonNode *root = json_node_init_object(json_node_alloc(), req);
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	json_generator_set_root(gen, root);
 	gsize len = 0;
-	g_autofree char *text = json_generator_to_data(gen, &len);
+	char *text = json_generator_to_data(gen, &len);
 	json_node_unref(root);
+	g_autoptr(GBytes) json = g_bytes_new_take(text, len);
+	return conn_dial_open_raw(conn, json, body);
+}
+
+guint32
+conn_dial_open_raw(Conn *conn, GBytes *request, GBytes *body)
+{
+	guint32 id = conn->next_stream;
+	conn->next_stream += 2;
+	gsize len = 0;
+	const char *text = g_bytes_get_data(request, &len);
 	if (!body) {
 		conn_send_frame(conn, FRAME_OPEN, id, text, len);
 		return id;

@@ -46,6 +46,8 @@ stream_unref(CircuitStream *stream)
 	stream_bytes_queue_clear(&stream->unacked);
 	if (stream->inline_body)
 		g_bytes_unref(stream->inline_body);
+	if (stream->request)
+		g_bytes_unref(stream->request);
 	if (stream->notify && stream->user_data)
 		stream->notify(stream->user_data);
 	if (stream->reply_hook_notify && stream->reply_hook_data)
@@ -475,6 +477,8 @@ stream_relay_receive(CircuitStream *s, FrameType type, const guint8 *payload, gs
 static gboolean
 stream_relay_reply_ok(const guint8 *payload, gsize len, char **error)
 {
+	if (len == sizeof WIRE_REPLY_OK - 1 && memcmp(payload, WIRE_REPLY_OK, len) == 0)
+		return TRUE;
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, (const char *)payload, (gssize)len, NULL) ||
 	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
@@ -517,6 +521,12 @@ stream_relay_send(CircuitStream *s, FrameType type, const guint8 *payload, gsize
 }
 
 /* ---- bodies carried in the request --------------------------------------- */
+
+GBytes *
+stream_request_bytes(CircuitStream *s)
+{
+	return s->request;
+}
 
 GBytes *
 stream_take_inline_body(CircuitStream *s)

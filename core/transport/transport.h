@@ -45,6 +45,8 @@ void stream_unref(CircuitStream *stream);
  * request. When there was one, the client sends nothing more on the stream.
  */
 GBytes *stream_take_inline_body(CircuitStream *stream);
+/* (transfer none) the OPEN's JSON text as the client sent it. */
+GBytes *stream_request_bytes(CircuitStream *stream);
 /* Hands a body that came with the request to the operation: input, then input_end. */
 void stream_deliver_inline(CircuitStream *stream, GBytes *body);
 /* Grants the peer its first body credit (operations with CIRCUIT_OP_BODY). */
@@ -98,6 +100,8 @@ Conn *conn_dial(const char *host, guint16 port, const guint8 *psk, double timeou
  * the operation's whole input after it; returns the stream's id.
  */
 guint32 conn_dial_open(Conn *conn, JsonObject *req, GBytes *body);
+/* The same with the request's JSON text as it is (a relay passes a client's on). */
+guint32 conn_dial_open_raw(Conn *conn, GBytes *request, GBytes *body);
 /* Sends a frame on a stream of ours. */
 void conn_dial_send(Conn *conn, FrameType type, guint32 stream, const guint8 *payload, gsize len);
 /* Closes a dialed connection; lost() does not run. */

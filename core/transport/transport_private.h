@@ -75,6 +75,7 @@ struct CircuitStream {
 	GDestroyNotify notify;
 
 	GBytes *inline_body; /* carried by OPEN, until the router takes it */
+	GBytes *request;     /* the OPEN's JSON as it came (relays pass it on) */
 
 	StreamRelayFn relay;
 	gpointer relay_data;

@@ -19,6 +19,8 @@
 //
 // usage: chan_bench URL REDIS_PORT OUT [COUNT_64 COUNT_32K LAT]
 //   REDIS_PORT 0 skips the baseline (the table then says so).
+//   $CHAN_BENCH_CHANNEL_SERVER (an ID, X...): make the channels on that
+//   server, through the one at URL, which then relays every call.
 #include <circuit/client.h>
 
 #ifdef CHAN_BENCH_HIREDIS
@@ -510,19 +512,28 @@ main(int argc, char **argv)
 	redis_port = 0;
 #endif
 
+	/* The channels' server: the dialed one, or another one it forwards to. */
+	const char *chan_server = g_getenv("CHAN_BENCH_CHANNEL_SERVER");
+	gboolean remote = chan_server && *chan_server &&
+	                  strcmp(chan_server, circuit_client_server_id(admin)) != 0;
+	if (!remote)
+		chan_server = circuit_client_server_id(admin);
+
 	const gsize sizes[] = {64, 32 * 1024};
 	const BenchChan chans[] = {{"0", 1}, {"1000", 1}, {"1000", BENCH_PIPELINE}};
 	GString *md = g_string_new(NULL);
 	g_string_append_printf(
 	        md,
-	        "One sender thread and one receiver thread, one connection each, both on the "
-	        "channel's own server over 127.0.0.1 (the cross-server case waits for the "
-	        "cluster). Baseline: redis-server %s as a queue (RPUSH / BLPOP through hiredis, "
+	        "One sender thread and one receiver thread, one connection each, %s over "
+	        "127.0.0.1. Baseline: redis-server %s as a queue (RPUSH / BLPOP through hiredis, "
 	        "one client each side), same run. Throughput: %u (64 B) and %u (32 KiB) messages "
 	        "streamed, one call at a time per side unless the row says \"%d in flight\" "
 	        "(pipelined calls on the one connection; Redis pipelined alike); latency: %u "
 	        "messages one at a time, send start to receive return. Ratios compare with the "
 	        "Redis row of the same size and pipelining.\n\n",
+	        remote ? "both dialed into another server than the channel's (which relays every "
+	                 "call to the channel's server: two servers of one cluster)"
+	               : "both on the channel's own server",
 	        redis_port ? "(Debian's)" : "(not run)", count64, count32k, BENCH_PIPELINE, lat);
 	g_string_append(md, "| message | queue | msg/s | vs Redis | p50 µs | p99 µs |\n");
 	g_string_append(md, "|---|---|---:|---:|---:|---:|\n");
@@ -546,8 +557,7 @@ main(int argc, char **argv)
 			const BenchChan *bc = &chans[ci];
 			gboolean piped = bc->batch > 1;
 			char *path = g_strdup_printf("/%s/bench/chan-%s-%" G_GSIZE_FORMAT "-%u",
-			                             circuit_client_server_id(admin), bc->cap, size,
-			                             bc->batch);
+			                             chan_server, bc->cap, size, bc->batch);
 			const char *args[] = {bc->cap, NULL};
 			if (!circuit_make(admin, "chan", path, args, NULL, 0, &error)) {
 				g_printerr("chan_bench: mkchan %s: %s\n", path, error->message);

@@ -16,7 +16,16 @@ source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
 
 bench=$CIRCUIT_BUILD_DIR/tests/bench/chan_bench
 [ -x "$bench" ] || fail "$bench is not built"
-start_server
+# Two servers of one cluster: B holds the channels; the clients dial B
+# itself (first table), then A, which relays every call to B (second table,
+# the issue's configuration).
+start_server --plugins=chan
+B_URL=$SERVER_URL
+B_ID=$SERVER_ID
+start_server --plugins=chan -j "$B_URL"
+A_URL=$SERVER_URL
+two() { [ "$("$CIRCUIT_BIN" -d "$A_URL" ls / | grep -c '^/X')" = 2 ]; }
+wait_until 20 two
 
 # A private Redis on a free loopback port, stopped by PID at exit.
 redis_port=0
@@ -35,12 +44,28 @@ fi
 
 read -r -a counts <<<"${CHAN_BENCH_COUNTS:-20000 5000 2000}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-# Several runs, each circuit beside Redis; the table holds the medians.
+# Several runs, each circuit beside Redis; each table holds the medians.
 runs=${CHAN_BENCH_RUNS:-3}
-for r in $(seq 1 "$runs"); do
-	"$bench" "$CIRCUIT_TEST_URL" "$redis_port" "$T_TMP/chan$r.md" "${counts[@]}" >/dev/null
-done
-python3 "$here/chan_median.py" "$T_TMP/chan.md" $(for r in $(seq 1 "$runs"); do echo "$T_TMP/chan$r.md"; done)
+table() { # table NAME URL: runs the bench dialed into URL, channels on B
+	for r in $(seq 1 "$runs"); do
+		CHAN_BENCH_CHANNEL_SERVER=$B_ID "$bench" "$2" "$redis_port" "$T_TMP/$1$r.md" \
+			"${counts[@]}" >/dev/null
+	done
+	python3 "$here/chan_median.py" "$T_TMP/$1.md" \
+		$(for r in $(seq 1 "$runs"); do echo "$T_TMP/$1$r.md"; done) >/dev/null
+}
+table same "$B_URL"
+table relayed "$A_URL"
+{
+	echo "### Clients on the channel's own server"
+	echo
+	cat "$T_TMP/same.md"
+	echo
+	echo "### Clients on another server of the cluster (the issue's configuration)"
+	echo
+	cat "$T_TMP/relayed.md"
+} >"$T_TMP/chan.md"
+cat "$T_TMP/chan.md"
 if [ "$redis_port" != 0 ]; then
 	sed -i "s/redis-server (Debian's)/redis-server ${redis_version:-} (Debian's)/" "$T_TMP/chan.md"
 fi
@@ -51,6 +76,10 @@ cat >>"$T_TMP/chan.md" <<EOT
 circuitd and libcircuit: ${build:-RelWithDebInfo (the project default)} build.
 Load average (1/5/15 min) at start: $load; at end: $(cut -d' ' -f1-3 /proc/loadavg)
 ($(nproc) cores, shared with other builds and tests).
+Through another server every call crosses two connections (client to A,
+A to B) instead of one, so with one call at a time per side its rate is
+bounded by about half of the direct one; A relays frames as they are (no
+buffering beyond the client's window).
 Where the time goes: a \`send\` is one round trip (the message travels in
 the OPEN frame; the REPLY and EOF come back in one write), like RPUSH; a
 \`recv\` is one round trip plus the client's acknowledgement (its EOF after
