@@ -553,9 +553,8 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GByt
 typedef struct {
 	CircuitStream *stream;
 	JsonArray *entries;
-	JsonArray *errors; /* paths of the servers that did not answer */
-	GPtrArray *calls;  /* PeerCall, NULL once done */
-	GPtrArray *ones;   /* RouterLsOne of each call, NULL once done */
+	GPtrArray *calls; /* PeerCall, NULL once done */
+	GPtrArray *ones;  /* RouterLsOne of each call, NULL once done */
 	guint pending;
 } RouterLsAll;
 
@@ -581,7 +580,6 @@ router_ls_all_free(gpointer data)
 	g_ptr_array_unref(all->calls);
 	g_ptr_array_unref(all->ones);
 	json_array_unref(all->entries);
-	json_array_unref(all->errors);
 	g_free(all);
 }
 
@@ -590,8 +588,6 @@ router_ls_all_finish(RouterLsAll *all)
 {
 	JsonObject *o = json_object_new();
 	json_object_set_array_member(o, "entries", json_array_ref(all->entries));
-	if (json_array_get_length(all->errors))
-		json_object_set_array_member(o, "errors", json_array_ref(all->errors));
 	circuit_stream_reply(all->stream, router_object_node(o), FALSE);
 	circuit_stream_finish(all->stream);
 }
@@ -620,7 +616,6 @@ router_ls_one_done(JsonNode *result, const GError *error, gpointer data)
 		                                        json_array_get_length(all->entries) - 1);
 		json_object_set_string_member(json_node_get_object(last), "error",
 		                              error ? error->message : "no entries");
-		json_array_add_string_element(all->errors, server_path);
 	}
 	g_free(one->id);
 	g_free(one);
@@ -672,7 +667,6 @@ router_ls_all(CircuitStream *s)
 	all->entries = json_array_ref(
 	        json_object_get_array_member(json_node_get_object(local), "entries"));
 	json_node_unref(local);
-	all->errors = json_array_new();
 	all->calls = g_ptr_array_new();
 	all->ones = g_ptr_array_new();
 	circuit_stream_set_funcs(s, &router_ls_all_funcs, all, router_ls_all_free);
