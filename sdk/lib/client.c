@@ -2,7 +2,9 @@
 //
 // client.c - libcircuit: a blocking client of the circuit protocol. One
 // connection, any number of calls; frames for other calls are queued to
-// them while one call waits.
+// them while one call waits. Calls for another server go through the
+// dialed one; from a handle's second call for a server on, they go straight
+// to that server when it can be reached (see "routes" below).
 #include <circuit/client.h>
 #include <circuit/plugin.h>
 
@@ -29,6 +31,8 @@
 #define CLIENT_WINDOW             (1u << 20)
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 
+typedef struct ClientRoute ClientRoute;
+
 struct CircuitClient {
 	int fd;
 	char *id;
@@ -41,7 +45,35 @@ struct CircuitClient {
 	Channel *channel;  /* keyed connections, after the handshake */
 	GByteArray *raw;   /* ciphertext not yet opened */
 	GByteArray *sealed;
+	/* Routing: only on the handle the application holds (a route's own
+	 * connection is a CircuitClient without routes). */
+	gboolean direct;    /* calls may go straight to the server they are for */
+	guint8 *psk;        /* the key, for routes (NULL: unkeyed) */
+	GHashTable *routes; /* server ID -> ClientRoute */
+	GPtrArray *retired; /* route connections that failed, freed with the handle */
 };
+
+/*
+ * ClientRoute: how calls for one other server travel. The first goes
+ * through the dialed server (a one-shot CLI call costs nothing more); the
+ * second also asks that server for the other's URL and starts a
+ * non-blocking connect to it; once that connect has completed, the
+ * handshake runs and later calls use the direct connection. A server that
+ * cannot be reached (refused, unroutable, NAT) is retried after
+ * ROUTE_RETRY_US, and its calls keep going through the dialed server, so
+ * nothing depends on the client reaching every server.
+ */
+struct ClientRoute {
+	guint uses;
+	CircuitClient *conn; /* the direct connection, once set up */
+	int pending_fd;      /* a non-blocking connect in progress, or -1 */
+	gint64 pending_since;
+	char *url;          /* the server's URL, as it gave it */
+	gint64 retry_after; /* monotonic µs: no new attempt before this */
+};
+
+#define ROUTE_CONNECT_US (3 * G_USEC_PER_SEC)
+#define ROUTE_RETRY_US   (300 * G_USEC_PER_SEC)
 
 struct CircuitCall {
 	CircuitClient *client;
@@ -325,6 +357,12 @@ client_pump(CircuitClient *c, int timeout_ms, GError **error)
 			g_byte_array_remove_range(c->in, 0, (guint)off);
 		if (any)
 			return client_check(c, error);
+		if (timeout_ms < 0) {
+			/* The socket blocks: wait in recv itself (no poll first). */
+			if (!client_recv(c, error))
+				return FALSE;
+			continue;
+		}
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		int rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)
@@ -339,50 +377,93 @@ client_pump(CircuitClient *c, int timeout_ms, GError **error)
 	}
 }
 
+/* Starts a non-blocking connect to @host:@port. Returns the socket (the
+ * connect may still be in progress; *@err is set to 0) or -1 with *@err set
+ * (*@gai_failed when the name did not resolve). */
 static int
-client_connect(const char *host, guint16 port, int timeout_ms, GError **error)
+client_connect_start(const char *host, guint16 port, int *err, const char **gai_failed)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", port);
+	*gai_failed = NULL;
 	int rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0) {
-		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
-		            "cannot resolve %s: %s", host, gai_strerror(rc));
+		*gai_failed = gai_strerror(rc);
+		*err = EINVAL;
 		return -1;
 	}
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	*err = 0;
+	if (fd < 0)
+		*err = errno;
+	else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS)
+		*err = errno;
+	freeaddrinfo(res);
+	if (*err && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Waits up to @timeout_ms for a started connect: 1 connected, 0 still in
+ * progress, -1 failed (*@err set). */
+static int
+client_connect_wait(int fd, int timeout_ms, int *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	int prc;
+	while ((prc = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (prc == 0)
+		return 0;
+	socklen_t sl = sizeof *err;
+	*err = 0;
+	if (prc < 0)
+		*err = errno;
+	else
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &sl);
+	return *err ? -1 : 1;
+}
+
+/* A connected socket, made blocking, without Nagle. */
+static void
+client_connect_done(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int
+client_connect(const char *host, guint16 port, int timeout_ms, GError **error)
+{
 	int err = 0;
-	if (fd < 0) {
-		err = errno;
-	} else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		if (errno == EINPROGRESS) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-			int prc;
-			while ((prc = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
-				;
-			socklen_t sl = sizeof err;
-			if (prc == 0)
-				err = ETIMEDOUT;
-			else
-				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
-		} else {
-			err = errno;
+	const char *gai = NULL;
+	int fd = client_connect_start(host, port, &err, &gai);
+	if (fd < 0 && gai) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		            "cannot resolve %s: %s", host, gai);
+		return -1;
+	}
+	if (fd >= 0) {
+		int rc = client_connect_wait(fd, timeout_ms, &err);
+		if (rc == 0)
+			err = ETIMEDOUT;
+		if (rc != 1) {
+			close(fd);
+			fd = -1;
 		}
 	}
-	freeaddrinfo(res);
-	if (err) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
 		            "cannot reach a circuit server at %s:%u: %s", host, port,
 		            g_strerror(err));
 		return -1;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	client_connect_done(fd);
 	return fd;
 }
 
@@ -504,6 +585,10 @@ client_handshake(CircuitClient *c, const guint8 *psk, const guint8 *pre, int tim
 	}
 }
 
+static CircuitClient *client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms,
+                                   GError **error);
+static void client_route_free(gpointer data);
+
 static CircuitClient *
 client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **error)
 {
@@ -522,6 +607,24 @@ client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **err
 		url_clear(&url);
 		return NULL;
 	}
+	CircuitClient *c = client_setup(fd, &url, psk, timeout_ms, error);
+	url_clear(&url);
+	if (!c)
+		return NULL;
+	/* Routing is on unless $CIRCUIT_DIRECT is "0" (docs/routing.md). */
+	c->direct = g_strcmp0(g_getenv("CIRCUIT_DIRECT"), "0") != 0;
+	if (psk)
+		c->psk = g_memdup2(psk, KEYFILE_KEY_LEN);
+	c->routes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, client_route_free);
+	c->retired = g_ptr_array_new_with_free_func((GDestroyNotify)circuit_client_free);
+	return c;
+}
+
+/* The HELLO (after the key handshake when keyed) on connected @fd; the
+ * server's ID is checked against @url's. Owns @fd. */
+static CircuitClient *
+client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms, GError **error)
+{
 	CircuitClient *c = g_new0(CircuitClient, 1);
 	c->fd = fd;
 	c->in = g_byte_array_new();
@@ -529,7 +632,7 @@ client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **err
 	c->sealed = g_byte_array_new();
 	c->next_id = 1;
 	c->calls = g_hash_table_new(NULL, NULL);
-	c->address = g_strdup_printf("%s:%u", url.host, url.port);
+	c->address = g_strdup_printf("%s:%u", url->host, url->port);
 	guint8 pre[FRAME_PREAMBLE_SIZE];
 	frame_preamble_encode(pre, psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
 	static const char hello[] = "{\"version\":1,\"role\":\"client\"}";
@@ -537,19 +640,16 @@ client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **err
 	    (psk && !client_handshake(c, psk, pre, timeout_ms, error)) ||
 	    !client_send_frame(c, FRAME_HELLO, 0, hello, sizeof hello - 1, error) ||
 	    !client_hello(c, timeout_ms, error)) {
-		url_clear(&url);
 		circuit_client_free(c);
 		return NULL;
 	}
-	if (url.id && g_strcmp0(url.id, c->id) != 0) {
+	if (url->id && g_strcmp0(url->id, c->id) != 0) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_WRONG_SERVER,
 		            "server restarted or wrong URL: %s is now %s, not %s", c->address,
-		            c->id, url.id);
-		url_clear(&url);
+		            c->id, url->id);
 		circuit_client_free(c);
 		return NULL;
 	}
-	url_clear(&url);
 	return c;
 }
 
@@ -629,6 +729,14 @@ circuit_client_free(CircuitClient *client)
 {
 	if (!client)
 		return;
+	if (client->routes)
+		g_hash_table_unref(client->routes);
+	if (client->retired)
+		g_ptr_array_unref(client->retired);
+	if (client->psk) {
+		memset(client->psk, 0, KEYFILE_KEY_LEN);
+		g_free(client->psk);
+	}
 	if (client->fd >= 0)
 		close(client->fd);
 	g_byte_array_unref(client->in);
@@ -655,6 +763,12 @@ circuit_client_server_url(CircuitClient *client)
 	return client->url;
 }
 
+void
+circuit_client_set_direct(CircuitClient *client, gboolean direct)
+{
+	client->direct = direct;
+}
+
 /* ---- calls --------------------------------------------------------------- */
 
 /* A body up to this size travels inside the request (one round trip, not two). */
@@ -666,10 +780,9 @@ circuit_client_server_url(CircuitClient *client)
  * side is closed.
  */
 static CircuitCall *
-client_call_open(CircuitClient *client, const char *verb, const char *path, const char *const *args,
-                 const void *body, gsize body_len, GError **error)
+client_call_open_on(CircuitClient *client, const char *verb, const char *path,
+                    const char *const *args, const void *body, gsize body_len, GError **error)
 {
-	g_return_val_if_fail(client && verb && path, NULL);
 	if (!client_check(client, error))
 		return NULL;
 	/* Written by hand: this is every call's hot path. */
@@ -718,6 +831,140 @@ client_call_open(CircuitClient *client, const char *verb, const char *path, cons
 		return NULL;
 	}
 	return call;
+}
+
+/* ---- routes -------------------------------------------------------------- */
+
+static void
+client_route_free(gpointer data)
+{
+	ClientRoute *r = data;
+	if (r->pending_fd >= 0)
+		close(r->pending_fd);
+	circuit_client_free(r->conn);
+	g_free(r->url);
+	g_free(r);
+}
+
+/* The server a path is on: its ID "X<16 hex>" into @id, or FALSE. */
+static gboolean
+client_path_server(const char *path, char id[18])
+{
+	if (path[0] != '/' || path[1] != 'X')
+		return FALSE;
+	for (int i = 2; i < 18; i++)
+		if (!g_ascii_isxdigit(path[i]))
+			return FALSE;
+	if (path[18] != '\0' && path[18] != '/')
+		return FALSE;
+	memcpy(id, path + 1, 17);
+	id[17] = '\0';
+	return TRUE;
+}
+
+/* Where server @id listens: its own URL, from its server anchor's peek
+ * (relayed by the dialed server, bounded in time). NULL if it did not say. */
+static char *
+client_route_learn(CircuitClient *c, const char *id)
+{
+	g_autofree char *path = g_strconcat("/", id, NULL);
+	CircuitCall *call = client_call_open_on(c, "peek", path, NULL, NULL, 0, NULL);
+	if (!call)
+		return NULL;
+	g_autoptr(JsonNode) result = NULL;
+	char *url = NULL;
+	if (circuit_call_reply(call, &result, NULL, 2000, NULL) && result &&
+	    JSON_NODE_HOLDS_OBJECT(result))
+		url = g_strdup(json_object_get_string_member_with_default(
+		        json_node_get_object(result), "URL", NULL));
+	while (url && !call->remote_eof && !c->dead)
+		if (!client_pump(c, 2000, NULL))
+			break;
+	circuit_call_free(call);
+	return url;
+}
+
+/* A connect to the route's server has completed: the handshake, bounded. */
+static void
+client_route_finish(CircuitClient *c, ClientRoute *r, gint64 now)
+{
+	int fd = r->pending_fd;
+	r->pending_fd = -1;
+	client_connect_done(fd);
+	Url url;
+	if (url_parse(r->url, TRUE, &url, NULL)) {
+		/* The URL carries @id: a server that is not it is refused. */
+		r->conn = client_setup(fd, &url, c->psk, 1000, NULL);
+		url_clear(&url);
+	} else {
+		close(fd);
+	}
+	if (!r->conn)
+		r->retry_after = now + ROUTE_RETRY_US;
+}
+
+/* The connection a call on @path goes over (see ClientRoute). */
+static CircuitClient *
+client_route(CircuitClient *c, const char *path)
+{
+	char id[18];
+	if (!c->direct || !c->routes || !client_path_server(path, id) || g_strcmp0(id, c->id) == 0)
+		return c;
+	ClientRoute *r = g_hash_table_lookup(c->routes, id);
+	if (!r) {
+		r = g_new0(ClientRoute, 1);
+		r->pending_fd = -1;
+		g_hash_table_insert(c->routes, g_strdup(id), r);
+	}
+	if (r->conn) {
+		if (!r->conn->dead)
+			return r->conn;
+		/* Lost (its calls said why): through the dialed server again,
+		 * which knows whether the server is still there; a new attempt
+		 * on the call after. */
+		g_ptr_array_add(c->retired, r->conn);
+		r->conn = NULL;
+		r->uses = 0;
+	}
+	r->uses++;
+	gint64 now = g_get_monotonic_time();
+	if (r->pending_fd < 0) {
+		if (r->uses < 2 || now < r->retry_after)
+			return c;
+		g_free(r->url);
+		r->url = client_route_learn(c, id);
+		Url url = {0};
+		int err = 0;
+		const char *gai = NULL;
+		if (r->url && url_parse(r->url, TRUE, &url, NULL) && g_strcmp0(url.id, id) == 0) {
+			r->pending_fd = client_connect_start(url.host, url.port, &err, &gai);
+			r->pending_since = now;
+		}
+		url_clear(&url);
+		if (r->pending_fd < 0) {
+			r->retry_after = now + ROUTE_RETRY_US;
+			return c;
+		}
+	}
+	int err = 0;
+	int rc = client_connect_wait(r->pending_fd, 0, &err);
+	if (rc == 1)
+		client_route_finish(c, r, now);
+	else if (rc < 0 || now - r->pending_since > ROUTE_CONNECT_US) {
+		close(r->pending_fd);
+		r->pending_fd = -1;
+		r->retry_after = now + ROUTE_RETRY_US;
+	}
+	return r->conn ? r->conn : c;
+}
+
+static CircuitCall *
+client_call_open(CircuitClient *client, const char *verb, const char *path, const char *const *args,
+                 const void *body, gsize body_len, GError **error)
+{
+	g_return_val_if_fail(client && verb && path, NULL);
+	return client_call_open_on(client_route(client, path), verb, path, args, body, body_len,
+	                           error);
 }
 
 CircuitCall *
@@ -907,7 +1154,7 @@ client_simple(CircuitClient *c, const char *verb, const char *path, const char *
 	gboolean ok = circuit_call_reply(call, result, NULL, -1, error);
 	/* Drain to the server's EOF so that freeing acknowledges cleanly. */
 	while (ok && !call->remote_eof)
-		if (!client_pump(c, -1, NULL))
+		if (!client_pump(call->client, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;
@@ -996,7 +1243,7 @@ circuit_make(CircuitClient *client, const char *kind, const char *path, const ch
 	g_clear_error(&local);
 	ok = circuit_call_reply(call, NULL, NULL, -1, error);
 	while (ok && !call->remote_eof)
-		if (!client_pump(client, -1, NULL))
+		if (!client_pump(call->client, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;
@@ -1025,7 +1272,7 @@ circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsi
 	g_clear_error(&local);
 	ok = circuit_call_reply(call, NULL, NULL, timeout_ms, error);
 	while (ok && !call->remote_eof)
-		if (!client_pump(client, -1, NULL))
+		if (!client_pump(call->client, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;

@@ -20,7 +20,8 @@
 // usage: chan_bench URL REDIS_PORT OUT [COUNT_64 COUNT_32K LAT]
 //   REDIS_PORT 0 skips the baseline (the table then says so).
 //   $CHAN_BENCH_CHANNEL_SERVER (an ID, X...): make the channels on that
-//   server, through the one at URL, which then relays every call.
+//   server, through the one at URL (routed by libcircuit, or relayed by that
+//   server with CIRCUIT_DIRECT=0).
 #include <circuit/client.h>
 
 #ifdef CHAN_BENCH_HIREDIS
@@ -531,9 +532,14 @@ main(int argc, char **argv)
 	        "(pipelined calls on the one connection; Redis pipelined alike); latency: %u "
 	        "messages one at a time, send start to receive return. Ratios compare with the "
 	        "Redis row of the same size and pipelining.\n\n",
-	        remote ? "both dialed into another server than the channel's (which relays every "
-	                 "call to the channel's server: two servers of one cluster)"
-	               : "both on the channel's own server",
+	        !remote ? "both on the channel's own server"
+	        : g_strcmp0(g_getenv("CIRCUIT_DIRECT"), "0") == 0
+	                ? "both dialed into another server than the channel's, which relays every "
+	                  "call to the channel's server (two servers of one cluster; "
+	                  "CIRCUIT_DIRECT=0)"
+	                : "both dialed into another server than the channel's (two servers of one "
+	                  "cluster; libcircuit's routes: the first call through that server, the "
+	                  "rest straight to the channel's)",
 	        redis_port ? "(Debian's)" : "(not run)", count64, count32k, BENCH_PIPELINE, lat);
 	g_string_append(md, "| message | queue | msg/s | vs Redis | p50 µs | p99 µs |\n");
 	g_string_append(md, "|---|---|---:|---:|---:|---:|\n");

@@ -17,8 +17,10 @@ source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
 bench=$CIRCUIT_BUILD_DIR/tests/bench/chan_bench
 [ -x "$bench" ] || fail "$bench is not built"
 # Two servers of one cluster: B holds the channels; the clients dial B
-# itself (first table), then A, which relays every call to B (second table,
-# the issue's configuration).
+# itself (first table), then A (second table, the issue's configuration:
+# libcircuit's first call goes through A, the rest straight to B, see
+# docs/routing.md), then A with CIRCUIT_DIRECT=0 (third table: A relays
+# every call).
 start_server --plugins=chan
 B_URL=$SERVER_URL
 B_ID=$SERVER_ID
@@ -46,22 +48,30 @@ read -r -a counts <<<"${CHAN_BENCH_COUNTS:-20000 5000 2000}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # Several runs, each circuit beside Redis; each table holds the medians.
 runs=${CHAN_BENCH_RUNS:-3}
-table() { # table NAME URL: runs the bench dialed into URL, channels on B
+table() { # table NAME URL [DIRECT]: runs the bench dialed into URL, channels on B
 	for r in $(seq 1 "$runs"); do
-		CHAN_BENCH_CHANNEL_SERVER=$B_ID "$bench" "$2" "$redis_port" "$T_TMP/$1$r.md" \
-			"${counts[@]}" >/dev/null
+		CIRCUIT_DIRECT=${3:-1} CHAN_BENCH_CHANNEL_SERVER=$B_ID "$bench" "$2" "$redis_port" \
+			"$T_TMP/$1$r.md" "${counts[@]}" >/dev/null
 	done
 	python3 "$here/chan_median.py" "$T_TMP/$1.md" \
 		$(for r in $(seq 1 "$runs"); do echo "$T_TMP/$1$r.md"; done) >/dev/null
 }
 table same "$B_URL"
-table relayed "$A_URL"
+table routed "$A_URL"
+table relayed "$A_URL" 0
 {
 	echo "### Clients on the channel's own server"
 	echo
 	cat "$T_TMP/same.md"
 	echo
-	echo "### Clients on another server of the cluster (the issue's configuration)"
+	echo "### Clients dialed into another server of the cluster (the issue's configuration)"
+	echo
+	echo "libcircuit's default: each client's first call goes through the server it"
+	echo "dialed, the rest straight to the channel's server (docs/routing.md)."
+	echo
+	cat "$T_TMP/routed.md"
+	echo
+	echo "### The same, every call relayed by the dialed server (CIRCUIT_DIRECT=0)"
 	echo
 	cat "$T_TMP/relayed.md"
 } >"$T_TMP/chan.md"
@@ -76,10 +86,12 @@ cat >>"$T_TMP/chan.md" <<EOT
 circuitd and libcircuit: ${build:-RelWithDebInfo (the project default)} build.
 Load average (1/5/15 min) at start: $load; at end: $(cut -d' ' -f1-3 /proc/loadavg)
 ($(nproc) cores, shared with other builds and tests).
-Through another server every call crosses two connections (client to A,
-A to B) instead of one, so with one call at a time per side its rate is
+Relayed by another server every call crosses two connections (client to
+A, A to B) instead of one, so with one call at a time per side its rate is
 bounded by about half of the direct one; A relays frames as they are (no
-buffering beyond the client's window).
+buffering beyond the client's window). That is why libcircuit routes a
+client's calls straight to the server they are for once it has learned
+where that server listens (docs/routing.md).
 Where the time goes: a \`send\` is one round trip (the message travels in
 the OPEN frame; the REPLY and EOF come back in one write), like RPUSH; a
 \`recv\` is one round trip plus the client's acknowledgement (its EOF after

@@ -5,7 +5,11 @@
 //
 // The API is blocking. A CircuitClient is thread-compatible: use one from
 // one thread at a time (or one client per thread). A client holds one
-// connection which carries any number of calls at once.
+// connection to the server it dialed, which carries any number of calls at
+// once. Calls on another server's paths go through the dialed server; from
+// a client's second call for the same server on, they go straight to that
+// server over a connection of their own when it can be reached (see
+// circuit_client_set_direct() and docs/routing.md).
 #pragma once
 
 #include <glib.h>
@@ -105,6 +109,15 @@ CIRCUIT_CLIENT_EXPORT void circuit_client_free(CircuitClient *client);
 CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_id(CircuitClient *client);
 /** circuit_client_server_url: (transfer none) the server's URL. */
 CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_url(CircuitClient *client);
+
+/**
+ * circuit_client_set_direct: whether calls for other servers may go
+ * straight to them (the default, unless $CIRCUIT_DIRECT is "0" when the
+ * client is dialed). With FALSE every call travels through the dialed
+ * server, which forwards it. Either way a call's result is the same; a
+ * server the client cannot reach is always used through the dialed one.
+ */
+CIRCUIT_CLIENT_EXPORT void circuit_client_set_direct(CircuitClient *client, gboolean direct);
 
 /** CircuitEntry: one line of `ls`. */
 typedef struct {

@@ -68,7 +68,7 @@ fifo_sender(gpointer data)
 	Worker *w = data;
 	Fifo *f = w->fifo;
 	GError *error = NULL;
-	CircuitClient *client = circuit_client_dial(f->url, 0, &error);
+	CircuitClient *client = circuit_client_dial_default_key(f->url, NULL, &error);
 	if (!client) {
 		g_printerr("sender %u: %s\n", w->index, error->message);
 		g_atomic_int_inc(&f->failures);
@@ -128,7 +128,7 @@ fifo_receiver(gpointer data)
 	Worker *w = data;
 	Fifo *f = w->fifo;
 	GError *error = NULL;
-	CircuitClient *client = circuit_client_dial(f->url, 0, &error);
+	CircuitClient *client = circuit_client_dial_default_key(f->url, NULL, &error);
 	if (!client) {
 		g_printerr("receiver %u: %s\n", w->index, error->message);
 		g_atomic_int_inc(&f->failures);
@@ -190,7 +190,7 @@ main(int argc, char **argv)
 
 	/* Every send returned: close, so the receivers stop at the end. */
 	GError *error = NULL;
-	CircuitClient *client = circuit_client_dial(f.url, 0, &error);
+	CircuitClient *client = circuit_client_dial_default_key(f.url, NULL, &error);
 	if (!client || !circuit_chan_close(client, f.path, &error)) {
 		g_printerr("close: %s\n", error->message);
 		g_clear_error(&error);
