@@ -70,6 +70,7 @@ struct ClientRoute {
 	gint64 pending_since;
 	char *url;          /* the server's URL, as it gave it */
 	gint64 retry_after; /* monotonic µs: no new attempt before this */
+	guint relayed_open; /* calls for the server open through the dialed one */
 };
 
 #define ROUTE_CONNECT_US (3 * G_USEC_PER_SEC)
@@ -92,6 +93,7 @@ struct CircuitCall {
 	gboolean credit_seen;
 	gsize consumed; /* read by the application, not yet credited */
 	gboolean write_closed;
+	ClientRoute *via_dialed; /* relayed for lack of a direct connection */
 };
 
 GQuark
@@ -865,7 +867,7 @@ client_path_server(const char *path, char id[18])
 /* Where server @id listens: its own URL, from its server anchor's peek
  * (relayed by the dialed server, bounded in time). NULL if it did not say. */
 static char *
-client_route_learn(CircuitClient *c, const char *id)
+client_route_learn(CircuitClient *c, const char *id, int timeout_ms)
 {
 	g_autofree char *path = g_strconcat("/", id, NULL);
 	CircuitCall *call = client_call_open_on(c, "peek", path, NULL, NULL, 0, NULL);
@@ -873,12 +875,12 @@ client_route_learn(CircuitClient *c, const char *id)
 		return NULL;
 	g_autoptr(JsonNode) result = NULL;
 	char *url = NULL;
-	if (circuit_call_reply(call, &result, NULL, 2000, NULL) && result &&
+	if (circuit_call_reply(call, &result, NULL, timeout_ms, NULL) && result &&
 	    JSON_NODE_HOLDS_OBJECT(result))
 		url = g_strdup(json_object_get_string_member_with_default(
 		        json_node_get_object(result), "URL", NULL));
 	while (url && !call->remote_eof && !c->dead)
-		if (!client_pump(c, 2000, NULL))
+		if (!client_pump(c, timeout_ms, NULL))
 			break;
 	circuit_call_free(call);
 	return url;
@@ -886,7 +888,7 @@ client_route_learn(CircuitClient *c, const char *id)
 
 /* A connect to the route's server has completed: the handshake, bounded. */
 static void
-client_route_finish(CircuitClient *c, ClientRoute *r, gint64 now)
+client_route_finish(CircuitClient *c, ClientRoute *r, int timeout_ms, gint64 now)
 {
 	int fd = r->pending_fd;
 	r->pending_fd = -1;
@@ -894,7 +896,7 @@ client_route_finish(CircuitClient *c, ClientRoute *r, gint64 now)
 	Url url;
 	if (url_parse(r->url, TRUE, &url, NULL)) {
 		/* The URL carries @id: a server that is not it is refused. */
-		r->conn = client_setup(fd, &url, c->psk, 1000, NULL);
+		r->conn = client_setup(fd, &url, c->psk, timeout_ms, NULL);
 		url_clear(&url);
 	} else {
 		close(fd);
@@ -903,11 +905,17 @@ client_route_finish(CircuitClient *c, ClientRoute *r, gint64 now)
 		r->retry_after = now + ROUTE_RETRY_US;
 }
 
-/* The connection a call on @path goes over (see ClientRoute). */
+/*
+ * The connection a call on @path goes over (see ClientRoute). When it goes
+ * through the dialed server for lack of a direct connection, *@via_dialed
+ * is the route (its open calls are counted: see client_call_open).
+ * @timeout_ms (< 0: none) also bounds the lookup and the handshake.
+ */
 static CircuitClient *
-client_route(CircuitClient *c, const char *path)
+client_route(CircuitClient *c, const char *path, int timeout_ms, ClientRoute **via_dialed)
 {
 	char id[18];
+	*via_dialed = NULL;
 	if (!c->direct || !c->routes || !client_path_server(path, id) || g_strcmp0(id, c->id) == 0)
 		return c;
 	ClientRoute *r = g_hash_table_lookup(c->routes, id);
@@ -916,9 +924,7 @@ client_route(CircuitClient *c, const char *path)
 		r->pending_fd = -1;
 		g_hash_table_insert(c->routes, g_strdup(id), r);
 	}
-	if (r->conn) {
-		if (!r->conn->dead)
-			return r->conn;
+	if (r->conn && r->conn->dead) {
 		/* Lost (its calls said why): through the dialed server again,
 		 * which knows whether the server is still there; a new attempt
 		 * on the call after. */
@@ -926,52 +932,67 @@ client_route(CircuitClient *c, const char *path)
 		r->conn = NULL;
 		r->uses = 0;
 	}
-	r->uses++;
-	gint64 now = g_get_monotonic_time();
-	if (r->pending_fd < 0) {
-		if (r->uses < 2 || now < r->retry_after)
-			return c;
-		g_free(r->url);
-		r->url = client_route_learn(c, id);
-		Url url = {0};
-		int err = 0;
-		const char *gai = NULL;
-		if (r->url && url_parse(r->url, TRUE, &url, NULL) && g_strcmp0(url.id, id) == 0) {
-			r->pending_fd = client_connect_start(url.host, url.port, &err, &gai);
-			r->pending_since = now;
+	if (!r->conn) {
+		r->uses++;
+		gint64 now = g_get_monotonic_time();
+		int bound = timeout_ms >= 0 ? MAX(timeout_ms, 1) : G_MAXINT;
+		if (r->pending_fd < 0 && r->uses >= 2 && now >= r->retry_after) {
+			g_free(r->url);
+			r->url = client_route_learn(c, id, MIN(bound, 2000));
+			Url url = {0};
+			int err = 0;
+			const char *gai = NULL;
+			if (r->url && url_parse(r->url, TRUE, &url, NULL) &&
+			    g_strcmp0(url.id, id) == 0) {
+				r->pending_fd =
+				        client_connect_start(url.host, url.port, &err, &gai);
+				r->pending_since = now;
+			}
+			url_clear(&url);
+			if (r->pending_fd < 0)
+				r->retry_after = now + ROUTE_RETRY_US;
 		}
-		url_clear(&url);
-		if (r->pending_fd < 0) {
-			r->retry_after = now + ROUTE_RETRY_US;
-			return c;
+		if (r->pending_fd >= 0) {
+			int err = 0;
+			int rc = client_connect_wait(r->pending_fd, 0, &err);
+			if (rc == 1) {
+				client_route_finish(c, r, MIN(bound, 1000), now);
+			} else if (rc < 0 || now - r->pending_since > ROUTE_CONNECT_US) {
+				close(r->pending_fd);
+				r->pending_fd = -1;
+				r->retry_after = now + ROUTE_RETRY_US;
+			}
 		}
 	}
-	int err = 0;
-	int rc = client_connect_wait(r->pending_fd, 0, &err);
-	if (rc == 1)
-		client_route_finish(c, r, now);
-	else if (rc < 0 || now - r->pending_since > ROUTE_CONNECT_US) {
-		close(r->pending_fd);
-		r->pending_fd = -1;
-		r->retry_after = now + ROUTE_RETRY_US;
-	}
-	return r->conn ? r->conn : c;
+	/* Calls for this server still open through the dialed server keep
+	 * their order (pipelined calls on one handle are executed in the order
+	 * they were opened): new ones follow them there until they end. */
+	if (r->conn && r->relayed_open == 0)
+		return r->conn;
+	*via_dialed = r;
+	return c;
 }
 
 static CircuitCall *
 client_call_open(CircuitClient *client, const char *verb, const char *path, const char *const *args,
-                 const void *body, gsize body_len, GError **error)
+                 const void *body, gsize body_len, int timeout_ms, GError **error)
 {
 	g_return_val_if_fail(client && verb && path, NULL);
-	return client_call_open_on(client_route(client, path), verb, path, args, body, body_len,
-	                           error);
+	ClientRoute *via_dialed = NULL;
+	CircuitClient *conn = client_route(client, path, timeout_ms, &via_dialed);
+	CircuitCall *call = client_call_open_on(conn, verb, path, args, body, body_len, error);
+	if (call && via_dialed) {
+		call->via_dialed = via_dialed;
+		via_dialed->relayed_open++;
+	}
+	return call;
 }
 
 CircuitCall *
 circuit_call_open(CircuitClient *client, const char *verb, const char *path,
                   const char *const *args, GError **error)
 {
-	return client_call_open(client, verb, path, args, NULL, 0, error);
+	return client_call_open(client, verb, path, args, NULL, 0, -1, error);
 }
 
 static gboolean
@@ -1132,6 +1153,8 @@ circuit_call_free(CircuitCall *call)
 		}
 	}
 	g_hash_table_remove(c->calls, GUINT_TO_POINTER(call->id));
+	if (call->via_dialed)
+		call->via_dialed->relayed_open--;
 	GBytes *b;
 	while ((b = g_queue_pop_head(&call->data)))
 		g_bytes_unref(b);
@@ -1226,7 +1249,7 @@ circuit_make(CircuitClient *client, const char *kind, const char *path, const ch
 	/* A small body goes inside the request: one round trip, not two. */
 	gboolean inline_body = body && body_len <= CLIENT_INLINE_MAX;
 	CircuitCall *call = client_call_open(client, verb, path, args, inline_body ? body : NULL,
-	                                     inline_body ? body_len : 0, error);
+	                                     inline_body ? body_len : 0, -1, error);
 	if (!call)
 		return FALSE;
 	gboolean ok = TRUE;
@@ -1249,14 +1272,26 @@ circuit_make(CircuitClient *client, const char *kind, const char *path, const ch
 	return ok;
 }
 
+/* What is left at most of @timeout_ms (< 0: no limit) since @start_us
+ * (monotonic), at least 1 ms. */
+static int
+client_time_left(gint64 start_us, int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	gint64 left = timeout_ms - (g_get_monotonic_time() - start_us) / 1000;
+	return (int)MAX(left, 1);
+}
+
 gboolean
 circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsize len,
                   int timeout_ms, GError **error)
 {
+	gint64 start = g_get_monotonic_time();
 	gboolean inline_body = len <= CLIENT_INLINE_MAX;
 	CircuitCall *call = client_call_open(client, "send", path, NULL,
 	                                     inline_body ? (data ? data : "") : NULL,
-	                                     inline_body ? len : 0, error);
+	                                     inline_body ? len : 0, timeout_ms, error);
 	if (!call)
 		return FALSE;
 	GError *local = NULL;
@@ -1270,7 +1305,7 @@ circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsi
 		return FALSE;
 	}
 	g_clear_error(&local);
-	ok = circuit_call_reply(call, NULL, NULL, timeout_ms, error);
+	ok = circuit_call_reply(call, NULL, NULL, client_time_left(start, timeout_ms), error);
 	while (ok && !call->remote_eof)
 		if (!client_pump(call->client, -1, NULL))
 			break;
@@ -1281,10 +1316,12 @@ circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsi
 GBytes *
 circuit_chan_recv(CircuitClient *client, const char *path, int timeout_ms, GError **error)
 {
-	CircuitCall *call = circuit_call_open(client, "recv", path, NULL, error);
+	gint64 start = g_get_monotonic_time();
+	CircuitCall *call =
+	        client_call_open(client, "recv", path, NULL, NULL, 0, timeout_ms, error);
 	if (!call)
 		return NULL;
-	if (!circuit_call_reply(call, NULL, NULL, timeout_ms, error)) {
+	if (!circuit_call_reply(call, NULL, NULL, client_time_left(start, timeout_ms), error)) {
 		circuit_call_free(call);
 		return NULL;
 	}

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Errors of the benchmark itself (Redis replies, wrong messages). */
 #define BENCH_ERROR (g_quark_from_static_string("chan-bench"))
@@ -257,7 +258,6 @@ typedef struct {
 	/* results */
 	gint64 start_us, end_us;
 	double *latency_us;
-	gboolean failed;
 } Run;
 
 typedef struct {
@@ -277,15 +277,15 @@ bench_fill(guint8 *buf, gsize size, guint64 i, gint64 now)
 		buf[k] = (guint8)(i + k);
 }
 
+/* A failed or wrong call ends the benchmark at once: its figures would be
+ * meaningless, and the other side could be blocked for good (a sender on a
+ * full channel whose receiver stopped). */
 static void
 bench_fail(Run *run, const char *who, GError *error)
 {
-	g_printerr("%s %s: %s\n", run->backend->name, who, error->message);
-	g_error_free(error);
-	g_mutex_lock(&run->lock);
-	run->failed = TRUE;
-	g_cond_broadcast(&run->cond);
-	g_mutex_unlock(&run->lock);
+	g_printerr("chan_bench: %s %s: %s\n", run->backend->name, who, error->message);
+	fflush(stderr);
+	_exit(1);
 }
 
 static gpointer
@@ -310,7 +310,7 @@ bench_sender(gpointer data)
 			break;
 		if (run->lockstep) {
 			g_mutex_lock(&run->lock);
-			while (run->received <= i && !run->failed)
+			while (run->received <= i)
 				g_cond_wait(&run->cond, &run->lock);
 			g_mutex_unlock(&run->lock);
 		}
@@ -420,7 +420,7 @@ bench_run(const Backend *backend, const char *key, gsize size, guint count, guin
 	g_thread_join(r);
 	g_mutex_clear(&run->lock);
 	g_cond_clear(&run->cond);
-	return !run->failed && run->received == count;
+	return run->received == count;
 }
 
 /* Throughput of @count messages, @batch in flight; then, if @lat > 0, the
