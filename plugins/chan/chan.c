@@ -364,12 +364,15 @@ chan_dispatch(ChanCtx *ctx)
 	ctx->dispatching = TRUE;
 	do {
 		ctx->dispatch_again = FALSE;
-		chan_promote(ctx);
+		/* Receivers first: a message handed over unaccepted is accepted
+		 * by chan_promote() all the same (in flight, in order), and the
+		 * receiver, who waits for it, is then written to first. */
 		while (ctx->waiting.length && (ctx->buffered.length || ctx->blocked.length)) {
 			ChanMsg *msg = chan_pop_next(ctx);
 			GList *l = g_queue_pop_head_link(&ctx->waiting);
 			chan_recv_start(ctx, l->data, msg);
 		}
+		chan_promote(ctx);
 		chan_end_waiting(ctx);
 	} while (ctx->dispatch_again && !ctx->aborted);
 	ctx->dispatching = FALSE;
