@@ -28,8 +28,8 @@ security_check_algorithms(GError **error)
 	return true;
 }
 
-bool
-security_init(GError **error)
+static bool
+security_init_locked(GError **error)
 {
 	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
 		return security_check_algorithms(error);
@@ -47,7 +47,30 @@ security_init(GError **error)
 	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
 	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-	return security_check_algorithms(error);
+	if (!security_check_algorithms(error))
+		return false;
+	/* libgcrypt sets up its random generators and curve state on first
+	 * use; do that here, under the lock, rather than in several threads
+	 * at once (seen: state allocated twice, one copy lost). */
+	guint8 scratch[32], point[32];
+	gcry_randomize(scratch, sizeof scratch, GCRY_STRONG_RANDOM);
+	gcry_create_nonce(scratch, sizeof scratch);
+	gcry_ecc_mul_point(GCRY_ECC_CURVE25519, point, scratch, NULL);
+	explicit_bzero(scratch, sizeof scratch);
+	explicit_bzero(point, sizeof point);
+	return true;
+}
+
+bool
+security_init(GError **error)
+{
+	/* libcircuit may be dialed from several threads at once: libgcrypt's
+	 * initialization must run once, whole, before any thread uses it. */
+	static GMutex lock;
+	g_mutex_lock(&lock);
+	bool ok = security_init_locked(error);
+	g_mutex_unlock(&lock);
+	return ok;
 }
 
 void *

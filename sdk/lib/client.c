@@ -1241,35 +1241,61 @@ circuit_scrub(CircuitClient *client, const char *path, GError **error)
 	return client_simple(client, "scrub", path, NULL, NULL, error);
 }
 
-gboolean
-circuit_make(CircuitClient *client, const char *kind, const char *path, const char *const *args,
-             const void *body, gsize body_len, GError **error)
+/*
+ * Opens a call whose whole input is @data (nullable: none; an operation
+ * that asks for input then gets an empty one). Up to CLIENT_INLINE_MAX it
+ * travels inside the request: one round trip, not two. A write that failed
+ * because the server answered already is left for the reply to explain.
+ */
+static CircuitCall *
+client_open_input(CircuitClient *client, const char *verb, const char *path,
+                  const char *const *args, const void *data, gsize len, int timeout_ms,
+                  GError **error)
 {
-	g_autofree char *verb = g_strconcat("mk", kind, NULL);
-	/* A small body goes inside the request: one round trip, not two. */
-	gboolean inline_body = body && body_len <= CLIENT_INLINE_MAX;
-	CircuitCall *call = client_call_open(client, verb, path, args, inline_body ? body : NULL,
-	                                     inline_body ? body_len : 0, -1, error);
-	if (!call)
-		return FALSE;
-	gboolean ok = TRUE;
+	gboolean inline_body = data && len <= CLIENT_INLINE_MAX;
+	CircuitCall *call = client_call_open(client, verb, path, args, inline_body ? data : NULL,
+	                                     inline_body ? len : 0, timeout_ms, error);
+	if (!call || inline_body)
+		return call;
 	GError *local = NULL;
-	if (!inline_body && circuit_call_wants_body(call, &local)) {
-		ok = circuit_call_write(call, body, body ? body_len : 0, &local) &&
-		     circuit_call_close_write(call, &local);
-	}
+	if (circuit_call_wants_body(call, &local) &&
+	    circuit_call_write(call, data, data ? len : 0, &local))
+		circuit_call_close_write(call, &local);
 	if (local && !call->got_reply) {
 		g_propagate_error(error, local);
 		circuit_call_free(call);
-		return FALSE;
+		return NULL;
 	}
 	g_clear_error(&local);
-	ok = circuit_call_reply(call, NULL, NULL, -1, error);
+	return call;
+}
+
+CircuitCall *
+circuit_call_open_input(CircuitClient *client, const char *verb, const char *path,
+                        const char *const *args, const void *data, gsize len, GError **error)
+{
+	return client_open_input(client, verb, path, args, data ? data : "", len, -1, error);
+}
+
+/* Waits for @call's reply, then for its end, and frees it. */
+static gboolean
+client_finish(CircuitCall *call, int timeout_ms, GError **error)
+{
+	gboolean ok = circuit_call_reply(call, NULL, NULL, timeout_ms, error);
 	while (ok && !call->remote_eof)
 		if (!client_pump(call->client, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;
+}
+
+gboolean
+circuit_make(CircuitClient *client, const char *kind, const char *path, const char *const *args,
+             const void *body, gsize body_len, GError **error)
+{
+	g_autofree char *verb = g_strconcat("mk", kind, NULL);
+	CircuitCall *call = client_open_input(client, verb, path, args, body, body_len, -1, error);
+	return call && client_finish(call, -1, error);
 }
 
 /* What is left at most of @timeout_ms (< 0: no limit) since @start_us
@@ -1288,29 +1314,9 @@ circuit_chan_send(CircuitClient *client, const char *path, const void *data, gsi
                   int timeout_ms, GError **error)
 {
 	gint64 start = g_get_monotonic_time();
-	gboolean inline_body = len <= CLIENT_INLINE_MAX;
-	CircuitCall *call = client_call_open(client, "send", path, NULL,
-	                                     inline_body ? (data ? data : "") : NULL,
-	                                     inline_body ? len : 0, timeout_ms, error);
-	if (!call)
-		return FALSE;
-	GError *local = NULL;
-	gboolean ok = TRUE;
-	if (!inline_body && circuit_call_wants_body(call, &local))
-		ok = circuit_call_write(call, data, len, &local) &&
-		     circuit_call_close_write(call, &local);
-	if (!ok && !call->got_reply) {
-		g_propagate_error(error, local);
-		circuit_call_free(call);
-		return FALSE;
-	}
-	g_clear_error(&local);
-	ok = circuit_call_reply(call, NULL, NULL, client_time_left(start, timeout_ms), error);
-	while (ok && !call->remote_eof)
-		if (!client_pump(call->client, -1, NULL))
-			break;
-	circuit_call_free(call);
-	return ok;
+	CircuitCall *call = client_open_input(client, "send", path, NULL, data ? data : "", len,
+	                                      timeout_ms, error);
+	return call && client_finish(call, client_time_left(start, timeout_ms), error);
 }
 
 GBytes *

@@ -165,6 +165,18 @@ CIRCUIT_CLIENT_EXPORT CircuitCall *circuit_call_open(CircuitClient *client, cons
                                                      GError **error);
 
 /**
+ * circuit_call_open_input: (transfer full) as circuit_call_open(), for an
+ * operation whose whole input is @data/@len (a channel message, a spec):
+ * up to 48 KiB it travels inside the request, so the call costs one frame
+ * and pipelined calls leave back to back; a larger input is written as
+ * circuit_call_write() would (waiting for the server's credit). The call's
+ * input is closed when this returns.
+ */
+CIRCUIT_CLIENT_EXPORT CircuitCall *
+circuit_call_open_input(CircuitClient *client, const char *verb, const char *path,
+                        const char *const *args, const void *data, gsize len, GError **error);
+
+/**
  * circuit_call_wants_body: blocks until the server either asks for a body
  * (TRUE) or replies without one (FALSE, also on error with @error set).
  */

@@ -8,7 +8,13 @@
 // one receiver, also only if each sender's messages arrived in the order
 // that sender sent them (FIFO).
 //
-// usage: chan_fifo URL PATH SENDERS RECEIVERS TOTAL
+// With IN_FLIGHT > 1, each sender keeps that many sends open at once on its
+// one connection (circuit_call_open_input, then the replies in order):
+// pipelined calls of one client must still be executed in the order opened.
+// IN_FLIGHT with an "s" (16s): the sends are opened first and their
+// messages written afterwards, as streamed input (circuit_call_write).
+//
+// usage: chan_fifo URL PATH SENDERS RECEIVERS TOTAL [IN_FLIGHT[s]]
 #include <circuit/client.h>
 
 #include <stdio.h>
@@ -23,7 +29,9 @@ typedef struct {
 	const char *path;
 	guint senders;
 	guint total;
-	gint *seen; /* per message: how many times it was received */
+	guint in_flight;   /* sends open at once per sender */
+	gboolean streamed; /* their messages written after all were opened */
+	gint *seen;        /* per message: how many times it was received */
 	gint corrupt;
 	gint failures;
 	gint received;
@@ -76,15 +84,53 @@ fifo_sender(gpointer data)
 		return NULL;
 	}
 	char buf[512];
-	for (guint n = w->index; n < f->total; n += f->senders) {
-		gsize len = fifo_build(n, buf, sizeof buf);
-		if (!circuit_chan_send(client, f->path, buf, len, -1, &error)) {
-			g_printerr("sender %u, message %u: %s\n", w->index, n, error->message);
+	CircuitCall **calls = g_new0(CircuitCall *, f->in_flight);
+	guint *numbers = g_new0(guint, f->in_flight);
+	guint open = 0;
+	for (guint n = w->index; n < f->total || open > 0; n += f->senders) {
+		if (n < f->total) {
+			gsize len = fifo_build(n, buf, sizeof buf);
+			if (f->in_flight == 1) {
+				if (circuit_chan_send(client, f->path, buf, len, -1, &error))
+					continue;
+			} else if ((calls[open] = f->streamed
+			                                  ? circuit_call_open(client, "send",
+			                                                      f->path, NULL, &error)
+			                                  : circuit_call_open_input(
+			                                            client, "send", f->path, NULL,
+			                                            buf, len, &error))) {
+				numbers[open] = n;
+				if (++open < f->in_flight)
+					continue;
+			}
+		}
+		for (guint k = 0; f->streamed && k < open && !error; k++) {
+			gsize len = fifo_build(numbers[k], buf, sizeof buf);
+			if (circuit_call_wants_body(calls[k], &error) &&
+			    circuit_call_write(calls[k], buf, len, &error))
+				circuit_call_close_write(calls[k], &error);
+		}
+		/* The batch is full (or the last): collect its replies in order. */
+		for (guint k = 0; k < open && !error; k++) {
+			guint8 byte;
+			/* The reply, then the end of the call (it has no output). */
+			if (circuit_call_reply(calls[k], NULL, NULL, -1, &error) &&
+			    circuit_call_read(calls[k], &byte, 1, -1, &error) != 0 && !error)
+				g_set_error_literal(&error, g_quark_from_static_string("fifo"), 0,
+				                    "a send call had output");
+		}
+		for (guint k = 0; k < open; k++)
+			circuit_call_free(calls[k]);
+		open = 0;
+		if (error) {
+			g_printerr("sender %u, near message %u: %s\n", w->index, n, error->message);
 			g_atomic_int_inc(&f->failures);
 			g_clear_error(&error);
 			break;
 		}
 	}
+	g_free(calls);
+	g_free(numbers);
 	circuit_client_free(client);
 	return NULL;
 }
@@ -158,8 +204,8 @@ fifo_receiver(gpointer data)
 int
 main(int argc, char **argv)
 {
-	if (argc != 6) {
-		g_printerr("usage: chan_fifo URL PATH SENDERS RECEIVERS TOTAL\n");
+	if (argc != 6 && argc != 7) {
+		g_printerr("usage: chan_fifo URL PATH SENDERS RECEIVERS TOTAL [IN_FLIGHT[s]]\n");
 		return 2;
 	}
 	Fifo f = {.url = argv[1], .path = argv[2]};
@@ -167,8 +213,10 @@ main(int argc, char **argv)
 	guint receivers = (guint)atoi(argv[4]);
 	f.receivers = receivers;
 	f.total = (guint)atoi(argv[5]);
-	if (f.senders == 0 || receivers == 0 || f.total == 0) {
-		g_printerr("chan_fifo: SENDERS, RECEIVERS and TOTAL must be > 0\n");
+	f.in_flight = argc == 7 ? (guint)atoi(argv[6]) : 1;
+	f.streamed = argc == 7 && g_str_has_suffix(argv[6], "s");
+	if (f.senders == 0 || receivers == 0 || f.total == 0 || f.in_flight == 0) {
+		g_printerr("chan_fifo: SENDERS, RECEIVERS, TOTAL and IN_FLIGHT must be > 0\n");
 		return 2;
 	}
 	f.seen = g_new0(gint, f.total);
