@@ -28,7 +28,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define CLIENT_WINDOW             (1u << 20)
+#define CLIENT_WINDOW      (1u << 20)
+#define CLIENT_WINDOW_TEXT "1048576" /* CLIENT_WINDOW, for the request */
+G_STATIC_ASSERT(CLIENT_WINDOW == 1048576);
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 
 typedef struct ClientRoute ClientRoute;
@@ -806,7 +808,7 @@ client_call_open_on(CircuitClient *client, const char *verb, const char *path,
 			g_string_append_c(req, ',');
 		wire_json_append_string(req, args[i]);
 	}
-	g_string_append_printf(req, "],\"window\":%u}", (guint)CLIENT_WINDOW);
+	g_string_append(req, "],\"window\":" CLIENT_WINDOW_TEXT "}");
 	gsize len = req->len;
 	g_autofree char *text = g_string_free(req, FALSE);
 	if (body) {

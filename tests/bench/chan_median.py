@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # chan_median.py OUT RUN1.md RUN2.md ...: merges the tables of several
 # chan_bench runs of one session into one: every figure is the median of
-# the runs, the ratios are taken again against the median Redis row of the
-# same size and pipelining, and the bar line is written again.
+# the runs; a ratio is the median of the runs' own ratios (each run measures
+# circuit and its Redis row side by side, seconds apart, so the machine's
+# speed drifting from run to run cancels out), and the bar line gives that
+# and, beside it, the ratio of the two medians.
 import re
 import statistics
 import sys
@@ -53,15 +55,28 @@ for line in texts[0]:
     size, queue = m.group(1), m.group(2)
     rate, p50, p99 = medians[(size, queue)]
     base = medians.get(redis_key(size, queue))
-    ratio = f"{rate / base[0]:.2f}x" if base and base[0] else "n/a"
+    rk = redis_key(size, queue)
+    paired = [
+        float(r[(size, queue)][2]) / float(r[rk][2])
+        for r in all_rows
+        if rk in r and r[rk][2] not in ("-", "n/a") and float(r[rk][2]) > 0
+    ]
+    ratio = f"{statistics.median(paired):.2f}x" if paired else "n/a"
     fmt = lambda v: "-" if v is None else f"{v:.0f}"
     lines_out.append(f"| {size} | {queue} | {rate:.0f} | {ratio} | {fmt(p50)} | {fmt(p99)} |")
-    if queue == "chan CAP 1000" and base and base[0]:
-        bar.append(f"{rate / base[0]:.2f}x {size}")
+    if queue == "chan CAP 1000" and paired and base and base[0]:
+        bar.append(
+            f"{statistics.median(paired):.2f}x {size} "
+            f"(runs {', '.join(f'{x:.2f}' for x in sorted(paired))}; ratio of the medians "
+            f"{rate / base[0]:.2f}x)"
+        )
 while lines_out and not lines_out[-1].strip():
     lines_out.pop()
 text = "\n".join(lines_out) + "\n"
-text += f"\nEvery figure is the median of {len(runs)} runs in this session (each run measures circuit and Redis side by side).\n"
+text += (
+    f"\nEvery figure is the median of {len(runs)} runs in this session; each run measures "
+    "circuit and Redis side by side, and a ratio is the median of the runs' own ratios.\n"
+)
 if bar:
     text += "\nBar (chan CAP 1000 at least 1.0x Redis, one call at a time): " + ", ".join(bar) + ".\n"
 open(out, "w").write(text)
