@@ -2,7 +2,7 @@
 //
 // oplog.c - the op log: JSON lines formatted by hand (one per operation, on
 // the hot path of every call) into a buffer that is written once per loop
-// turn, before the loop waits, and at close.
+// turn, after that turn's replies and before the loop waits, and at close.
 #include "oplog.h"
 
 #include "../common/wire_json.h"
@@ -53,8 +53,10 @@ oplog_open(const char *path, GError **error)
 {
 	oplog.buf = g_string_sized_new(4096);
 	ev_prepare_init(&oplog.flush, oplog_on_prepare);
-	/* Lines go out before the replies they describe. */
-	ev_set_priority(&oplog.flush, EV_MAXPRI);
+	/* Lines go out in the loop turn of the replies they describe, right
+	 * after them (the replies' writes come first: a reply waited for is
+	 * not held up by the log's write). */
+	ev_set_priority(&oplog.flush, EV_MINPRI);
 	if (!path) {
 		oplog.fd = STDERR_FILENO;
 		return TRUE;

@@ -44,13 +44,25 @@ else
 	echo "redis-server not installed: no baseline" >&2
 fi
 
+# Servers (both circuitd and redis-server) on CPU 0, the benchmark's client
+# threads on CPU 1, alike for both sides: on a 2-core VM the scheduler's
+# placement otherwise moved single runs by a third either way.
+pin_client=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ] && [ -z "${CHAN_BENCH_NO_PIN:-}" ]; then
+	for pid in "${T_PIDS[@]}"; do taskset -a -pc 0 "$pid" >/dev/null; done
+	pin_client=(taskset -c 1)
+	pinned="servers on CPU 0, client threads on CPU 1 (both sides alike)"
+else
+	pinned="not pinned"
+fi
+
 read -r -a counts <<<"${CHAN_BENCH_COUNTS:-20000 5000 2000}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # Several runs, each circuit beside Redis; each table holds the medians.
 runs=${CHAN_BENCH_RUNS:-3}
 table() { # table NAME URL [DIRECT]: runs the bench dialed into URL, channels on B
 	for r in $(seq 1 "$runs"); do
-		CIRCUIT_DIRECT=${3:-1} CHAN_BENCH_CHANNEL_SERVER=$B_ID "$bench" "$2" "$redis_port" \
+		CIRCUIT_DIRECT=${3:-1} CHAN_BENCH_CHANNEL_SERVER=$B_ID "${pin_client[@]}" "$bench" "$2" "$redis_port" \
 			"$T_TMP/$1$r.md" "${counts[@]}" >/dev/null
 	done
 	python3 "$here/chan_median.py" "$T_TMP/$1.md" \
@@ -83,7 +95,7 @@ build=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$CIRCUIT_BUILD_DIR/CMakeCache.t
 	true)
 cat >>"$T_TMP/chan.md" <<EOT
 
-circuitd and libcircuit: ${build:-RelWithDebInfo (the project default)} build.
+circuitd and libcircuit: ${build:-RelWithDebInfo (the project default)} build; $pinned.
 Load average (1/5/15 min) at start: $load; at end: $(cut -d' ' -f1-3 /proc/loadavg)
 ($(nproc) cores, shared with other builds and tests).
 Relayed by another server every call crosses two connections (client to
