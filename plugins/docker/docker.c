@@ -61,13 +61,6 @@ typedef struct Docker Docker;
 
 typedef struct {
 	Docker *docker;
-	const char *name; /* "stdout" or "stderr" */
-	GByteArray *held; /* read from the engine, not yet taken by a reader */
-	CircuitStream *reader;
-} DockerOut;
-
-typedef struct {
-	Docker *docker;
 	CircuitStream *stream;
 	char *signal; /* "SIGTERM" or a number */
 	DockerCall *call;
@@ -103,15 +96,11 @@ struct Docker {
 	JsonNode *inspect;
 	DockerCall *inspect_call;
 
-	CircuitStream *writer;
-	GByteArray *in_buf;
-	gboolean in_end;
-	gboolean in_shut;
-
-	DockerOut out;
-	DockerOut err;
-	GList *waiters; /* CircuitStream */
-	GList *signals; /* DockerSignal */
+	CircuitInlet *in;   /* stdin */
+	CircuitOutlet *out; /* stdout */
+	CircuitOutlet *err; /* stderr */
+	GList *waiters;     /* CircuitStream */
+	GList *signals;     /* DockerSignal */
 
 	gboolean scrubbed;
 	DockerCall *removal; /* stop and remove, holding an element ref */
@@ -119,8 +108,7 @@ struct Docker {
 };
 
 static void docker_remove(Docker *d);
-static void docker_out_pump(DockerOut *o);
-static void docker_in_flush(Docker *d);
+static void docker_out_pump(Docker *d);
 
 static GError *docker_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
@@ -226,8 +214,7 @@ docker_settle(Docker *d)
 	d->settled = TRUE;
 	CircuitElement *element = circuit_element_ref(d->element);
 	docker_answer_waiters(d);
-	docker_out_pump(&d->out);
-	docker_out_pump(&d->err);
+	docker_out_pump(d);
 	if (d->spec->scrub && !circuit_element_is_scrubbed(d->element))
 		circuit_element_scrub(d->element);
 	circuit_element_unref(element);
@@ -264,6 +251,10 @@ docker_exited(Docker *d, gint64 code, gboolean inspected)
 {
 	d->exited = TRUE;
 	d->exit_code = code;
+	/* Nothing reads the container's input any more. */
+	g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_CLOSED,
+	                                   "stdin of %s: the container exited", docker_path(d));
+	circuit_inlet_close(d->in, e);
 	if (d->phase != DOCKER_FAILED)
 		d->phase = DOCKER_EXITED;
 	circuit_oplog_event(d->element, "exit", code);
@@ -296,8 +287,7 @@ docker_on_wait(DockerCall *call, guint status, GBytes *body, const GError *error
 		                     error ? error->message : "the engine gave no exit code");
 		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "%s", d->wait_error->message);
 		docker_fail_waiters(d, d->wait_error);
-		docker_out_pump(&d->out);
-		docker_out_pump(&d->err);
+		docker_out_pump(d);
 		return;
 	}
 	docker_exited(d, code, FALSE);
@@ -341,15 +331,6 @@ docker_fail_signals(Docker *d, const GError *error)
 	g_list_free(sigs);
 }
 
-static void
-docker_fail_writer(Docker *d, const GError *error)
-{
-	CircuitStream *s = d->writer;
-	d->writer = NULL;
-	if (s)
-		circuit_stream_fail(s, error);
-}
-
 /* The container could not be made or run: everything waiting learns why. */
 static void
 docker_fail(Docker *d, GError *error)
@@ -370,9 +351,8 @@ docker_fail(Docker *d, GError *error)
 	d->wait_call = NULL;
 	docker_fail_waiters(d, d->error);
 	docker_fail_signals(d, d->error);
-	docker_fail_writer(d, d->error);
-	docker_out_pump(&d->out);
-	docker_out_pump(&d->err);
+	circuit_inlet_close(d->in, d->error);
+	docker_out_pump(d);
 	docker_remove(d);
 	if (!d->reported) {
 		/* The mk fails with the engine's reason, and the element goes. */
@@ -386,106 +366,56 @@ docker_fail(Docker *d, GError *error)
 
 /* ---- output -------------------------------------------------------------- */
 
-/* (nullable) why output ends with an error once drained; sets *done when it
- * ends at all. */
-static const GError *
-docker_out_end(Docker *d, gboolean *done)
+/* Output ends once drained when the container failed, or when the attach
+ * connection ended and the exit is known (or cannot be learned now). */
+static gboolean
+docker_out_ended(CircuitOutlet *outlet, const GError **error, gpointer user_data)
 {
-	*done = TRUE;
+	Docker *d = user_data;
 	if (d->phase == DOCKER_FAILED)
-		return d->error;
-	if (d->attach_done && d->attach_error)
-		return d->attach_error;
-	if (d->attach_done && d->settled)
-		return NULL;
-	if (d->attach_done && !d->exited && !d->wait_call && d->wait_error)
-		return d->wait_error;
-	*done = FALSE;
-	return NULL;
+		*error = d->error;
+	else if (d->attach_done && d->attach_error)
+		*error = d->attach_error;
+	else if (d->attach_done && d->settled)
+		*error = NULL;
+	else if (d->attach_done && !d->exited && !d->wait_call && d->wait_error)
+		*error = d->wait_error;
+	else
+		return FALSE;
+	return TRUE;
 }
 
+/* Stdout and stderr come multiplexed on one connection: it is read only
+ * while neither holds more than DOCKER_OUT_CAP. */
 static void
 docker_attach_resume(Docker *d)
 {
-	if (d->attach && d->attach_live && d->out.held->len < DOCKER_OUT_CAP &&
-	    d->err.held->len < DOCKER_OUT_CAP)
+	if (d->attach && d->attach_live && circuit_outlet_held(d->out) < DOCKER_OUT_CAP &&
+	    circuit_outlet_held(d->err) < DOCKER_OUT_CAP)
 		docker_raw_set_reading(d->attach, TRUE);
 }
 
 static void
-docker_out_pump(DockerOut *o)
+docker_out_resume(CircuitOutlet *outlet, gpointer user_data)
 {
-	CircuitStream *s = o->reader;
-	Docker *d = o->docker;
-	if (s) {
-		while (o->held->len > 0) {
-			gsize space = circuit_stream_write_space(s);
-			if (space == 0)
-				return;
-			gsize n = MIN(space, o->held->len);
-			circuit_stream_write(s, o->held->data, n);
-			g_byte_array_remove_range(o->held, 0, (guint)n);
-			if (o->reader != s)
-				return;
-		}
-		gboolean done = FALSE;
-		const GError *why = docker_out_end(d, &done);
-		if (done) {
-			o->reader = NULL;
-			if (why) {
-				g_autoptr(GError) e =
-				        g_error_new(why->domain, why->code, "%s of %s: %s", o->name,
-				                    docker_path(d), why->message);
-				circuit_stream_fail(s, e);
-			} else {
-				circuit_stream_finish(s);
-			}
-			return;
-		}
-	}
-	docker_attach_resume(d);
+	docker_attach_resume(user_data);
 }
 
-static void
-docker_out_writable(CircuitStream *s, gpointer data)
-{
-	docker_out_pump(data);
-}
-
-static void
-docker_out_closed(CircuitStream *s, const GError *error, gpointer data)
-{
-	DockerOut *o = data;
-	if (o->reader == s)
-		o->reader = NULL;
-	if (error) {
-		/* The reader left early: keep what it never got, in order. */
-		GBytes *unacked = circuit_stream_take_unacked(s);
-		if (unacked) {
-			gsize n = 0;
-			const guint8 *p = g_bytes_get_data(unacked, &n);
-			g_byte_array_prepend(o->held, p, (guint)n);
-			g_bytes_unref(unacked);
-		}
-	}
-}
-
-static const CircuitStreamFuncs docker_out_funcs = {
-        .writable = docker_out_writable,
-        .closed = docker_out_closed,
+static const CircuitOutletFuncs docker_out_funcs = {
+        .ended = docker_out_ended,
+        .resume = docker_out_resume,
 };
 
 static void
-docker_op_output(DockerOut *o, CircuitStream *stream)
+docker_out_pump(Docker *d)
 {
-	if (o->reader) {
-		g_autoptr(GError) e = docker_error(
-		        CIRCUIT_ERROR_BUSY, "%s of %s is being read by another client (%s)",
-		        o->name, docker_path(o->docker), circuit_stream_peer(o->reader));
-		circuit_stream_fail(stream, e);
-		return;
-	}
-	Docker *d = o->docker;
+	circuit_outlet_pump(d->out);
+	circuit_outlet_pump(d->err);
+}
+
+static void
+docker_op_output(Docker *d, CircuitOutlet *outlet, CircuitStream *stream)
+{
 	if (d->phase == DOCKER_FAILED) {
 		circuit_stream_fail(stream, d->error);
 		return;
@@ -493,22 +423,19 @@ docker_op_output(DockerOut *o, CircuitStream *stream)
 	/* An engine that went away: try to learn the exit again. */
 	if (d->attach_done && !d->exited && !d->wait_call)
 		docker_start_wait(d);
-	o->reader = stream;
-	circuit_stream_set_funcs(stream, &docker_out_funcs, o, NULL);
-	circuit_stream_reply(stream, NULL, FALSE);
-	docker_out_pump(o);
+	circuit_outlet_serve(outlet, stream);
 }
 
 static void
 docker_op_stdout(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
-	docker_op_output(&((Docker *)ctx)->out, s);
+	docker_op_output(ctx, ((Docker *)ctx)->out, s);
 }
 
 static void
 docker_op_stderr(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
-	docker_op_output(&((Docker *)ctx)->err, s);
+	docker_op_output(ctx, ((Docker *)ctx)->err, s);
 }
 
 /* ---- the attach connection ----------------------------------------------- */
@@ -518,9 +445,9 @@ docker_on_demuxed(guint8 stream, const guint8 *data, gsize len, gpointer user_da
 {
 	Docker *d = user_data;
 	if (stream == 2)
-		g_byte_array_append(d->err.held, data, (guint)len);
+		circuit_outlet_write(d->err, data, len);
 	else if (stream <= 1)
-		g_byte_array_append(d->out.held, data, (guint)len);
+		circuit_outlet_write(d->out, data, len);
 	else
 		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "engine: %.*s", (int)len,
 		            (const char *)data);
@@ -531,16 +458,16 @@ docker_attach_data(DockerRaw *raw, const guint8 *data, gsize len, gpointer user_
 {
 	Docker *d = user_data;
 	docker_demux_feed(&d->demux, data, len, docker_on_demuxed, d);
-	docker_out_pump(&d->out);
-	docker_out_pump(&d->err);
-	if (d->attach && (d->out.held->len >= DOCKER_OUT_CAP || d->err.held->len >= DOCKER_OUT_CAP))
+	docker_out_pump(d);
+	if (d->attach && (circuit_outlet_held(d->out) >= DOCKER_OUT_CAP ||
+	                  circuit_outlet_held(d->err) >= DOCKER_OUT_CAP))
 		docker_raw_set_reading(d->attach, FALSE);
 }
 
 static void
 docker_attach_writable(DockerRaw *raw, gpointer user_data)
 {
-	docker_in_flush(user_data);
+	circuit_inlet_flush(((Docker *)user_data)->in);
 }
 
 static void docker_on_start(DockerCall *call, guint status, GBytes *body, const GError *error,
@@ -557,7 +484,7 @@ docker_attach_ready(DockerRaw *raw, gpointer user_data)
 	g_autofree char *path = g_strdup_printf("/containers/%s/start", d->id);
 	d->step = docker_engine_call(d->plugin->engine, "POST", path, NULL, DOCKER_CALL_TIMEOUT,
 	                             docker_on_start, d);
-	docker_in_flush(d);
+	circuit_inlet_flush(d->in);
 }
 
 static void
@@ -576,14 +503,11 @@ docker_attach_end(DockerRaw *raw, const GError *error, gpointer user_data)
 		                            "attaching to container %s: %s", d->name,
 		                            error ? error->message : "no answer"));
 	} else {
-		if (d->writer && !d->in_shut) {
-			g_autoptr(GError) e = docker_error(
-			        CIRCUIT_ERROR_CLOSED, "stdin of %s: the container's input closed",
-			        docker_path(d));
-			docker_fail_writer(d, e);
-		}
-		docker_out_pump(&d->out);
-		docker_out_pump(&d->err);
+		g_autoptr(GError) e =
+		        docker_error(CIRCUIT_ERROR_CLOSED,
+		                     "stdin of %s: the container's input closed", docker_path(d));
+		circuit_inlet_close(d->in, e);
+		docker_out_pump(d);
 	}
 	circuit_element_unref(element);
 }
@@ -597,90 +521,46 @@ static const DockerRawFuncs docker_attach_funcs = {
 
 /* ---- input --------------------------------------------------------------- */
 
-static void
-docker_in_flush(Docker *d)
+/* Input goes to the attach connection once it is live (before that, it
+ * waits in the inlet). */
+static gssize
+docker_in_write(CircuitInlet *inlet, const guint8 *data, gsize len, gpointer user_data,
+                GError **error)
 {
+	Docker *d = user_data;
 	if (!d->attach_live)
-		return;
-	while (d->in_buf->len > 0) {
-		g_autoptr(GError) error = NULL;
-		gssize n = docker_raw_send(d->attach, d->in_buf->data, d->in_buf->len, &error);
-		if (n < 0) {
-			g_byte_array_set_size(d->in_buf, 0);
-			d->in_shut = TRUE;
-			g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_FAILED, "stdin of %s: %s",
-			                                   docker_path(d), error->message);
-			docker_fail_writer(d, e);
-			return;
-		}
-		if (n == 0)
-			return; /* `writable` resumes */
-		g_byte_array_remove_range(d->in_buf, 0, (guint)n);
-		if (d->writer)
-			circuit_stream_consumed(d->writer, (gsize)n);
-	}
-	if (d->in_end && !d->in_shut) {
-		d->in_shut = TRUE;
-		docker_raw_shutdown_write(d->attach);
-		CircuitStream *s = d->writer;
-		d->writer = NULL;
-		if (s) {
-			circuit_stream_reply(s, NULL, FALSE);
-			circuit_stream_finish(s);
-		}
-	}
+		return 0;
+	g_autoptr(GError) e = NULL;
+	gssize n = docker_raw_send(d->attach, data, len, &e);
+	if (n < 0)
+		*error = docker_error(CIRCUIT_ERROR_FAILED, "stdin of %s: %s", docker_path(d),
+		                      e->message);
+	return n; /* 0: `writable` flushes again */
 }
 
-static void
-docker_in_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
+static gboolean
+docker_in_end(CircuitInlet *inlet, gpointer user_data)
 {
 	Docker *d = user_data;
-	g_byte_array_append(d->in_buf, data, (guint)len);
-	docker_in_flush(d);
+	if (!d->attach_live)
+		return FALSE;
+	docker_raw_shutdown_write(d->attach);
+	return TRUE;
 }
 
-static void
-docker_in_end(CircuitStream *s, gpointer user_data)
-{
-	Docker *d = user_data;
-	d->in_end = TRUE;
-	docker_in_flush(d);
-}
-
-static void
-docker_in_closed(CircuitStream *s, const GError *error, gpointer user_data)
-{
-	Docker *d = user_data;
-	if (d->writer == s)
-		d->writer = NULL; /* what it sent stays buffered for the container */
-}
-
-static const CircuitStreamFuncs docker_in_funcs = {
-        .input = docker_in_input,
-        .input_end = docker_in_end,
-        .closed = docker_in_closed,
+static const CircuitInletFuncs docker_in_funcs = {
+        .write = docker_in_write,
+        .end = docker_in_end,
 };
 
 static void
 docker_op_stdin(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
 	Docker *d = ctx;
-	g_autoptr(GError) err = NULL;
 	if (d->phase == DOCKER_FAILED)
-		err = g_error_copy(d->error);
-	else if (d->writer)
-		err = docker_error(CIRCUIT_ERROR_BUSY, "stdin of %s is being written by %s",
-		                   docker_path(d), circuit_stream_peer(d->writer));
-	else if (d->in_end || d->in_shut || d->attach_done || d->exited)
-		err = docker_error(CIRCUIT_ERROR_CLOSED, "stdin of %s is closed already",
-		                   docker_path(d));
-	if (err) {
-		circuit_stream_fail(s, err);
-		return;
-	}
-	d->writer = s;
-	circuit_stream_set_funcs(s, &docker_in_funcs, d, NULL);
-	docker_in_flush(d);
+		circuit_stream_fail(s, d->error);
+	else
+		circuit_inlet_serve(d->in, s);
 }
 
 /* ---- wait, signal -------------------------------------------------------- */
@@ -1079,9 +959,9 @@ docker_destroy(gpointer ctx)
 	g_clear_error(&d->attach_error);
 	g_clear_error(&d->wait_error);
 	g_clear_pointer(&d->inspect, json_node_unref);
-	g_byte_array_unref(d->in_buf);
-	g_byte_array_unref(d->out.held);
-	g_byte_array_unref(d->err.held);
+	circuit_inlet_free(d->in);
+	circuit_outlet_free(d->out);
+	circuit_outlet_free(d->err);
 	docker_spec_free(d->spec);
 	g_free(d->name);
 	g_free(d->id);
@@ -1110,12 +990,9 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	d->plugin = plugin;
 	d->spec = spec;
 	d->name = docker_name_for(circuit_element_path(element), ++plugin->seq);
-	d->in_buf = g_byte_array_new();
-	d->out.held = g_byte_array_new();
-	d->err.held = g_byte_array_new();
-	d->out.docker = d->err.docker = d;
-	d->out.name = "stdout";
-	d->err.name = "stderr";
+	d->in = circuit_inlet_new(element, "stdin", &docker_in_funcs, d);
+	d->out = circuit_outlet_new(element, "stdout", &docker_out_funcs, d);
+	d->err = circuit_outlet_new(element, "stderr", &docker_out_funcs, d);
 	if (spec->lxc[0])
 		circuit_log(host, element, G_LOG_LEVEL_WARNING,
 		            "Lxc options are ignored: engines no longer run LXC (%u given)",
@@ -1155,7 +1032,7 @@ docker_scrub(CircuitElement *element, gpointer ctx)
 	d->scrubbed = TRUE;
 	g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_ABORTED, "%s: the container was scrubbed",
 	                                   docker_path(d));
-	docker_fail_writer(d, e);
+	circuit_inlet_close(d->in, e);
 	docker_fail_signals(d, e);
 	if (d->step) {
 		/* The engine may be making it right now: remove it once it answers. */

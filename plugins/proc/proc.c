@@ -24,8 +24,7 @@ typedef struct {
 	const char *name; /* "stdout" or "stderr" */
 	int fd;
 	CircuitWatch *watch;
-	GByteArray *held;      /* read from the pipe, given back by a reader that left */
-	CircuitStream *reader; /* at most one */
+	CircuitOutlet *outlet; /* its reader */
 	gboolean eof;
 } ProcOut;
 
@@ -42,9 +41,7 @@ struct Proc {
 
 	int in_fd;
 	CircuitWatch *in_watch;
-	CircuitStream *writer;
-	GByteArray *in_buf;
-	gboolean in_end; /* the writer ended its input: close stdin once flushed */
+	CircuitInlet *in; /* its writer */
 
 	ProcOut out;
 	ProcOut err;
@@ -115,33 +112,6 @@ proc_stat(Proc *p)
 /* ---- output -------------------------------------------------------------- */
 
 static void
-proc_out_pump(ProcOut *o)
-{
-	CircuitStream *s = o->reader;
-	if (!s)
-		return;
-	/* What a previous reader left comes first. */
-	while (o->held->len > 0) {
-		gsize space = circuit_stream_write_space(s);
-		if (space == 0)
-			return;
-		gsize n = MIN(space, o->held->len);
-		circuit_stream_write(s, o->held->data, n);
-		g_byte_array_remove_range(o->held, 0, (guint)n);
-		if (o->reader != s)
-			return;
-	}
-	if (o->eof) {
-		o->reader = NULL;
-		circuit_stream_finish(s);
-		return;
-	}
-	if (o->watch)
-		circuit_watch_fd_set_events(o->watch,
-		                            circuit_stream_write_space(s) ? CIRCUIT_IO_READ : 0);
-}
-
-static void
 proc_out_close_fd(ProcOut *o)
 {
 	g_clear_pointer(&o->watch, circuit_watch_cancel);
@@ -150,12 +120,13 @@ proc_out_close_fd(ProcOut *o)
 	o->fd = -1;
 }
 
+/* The pipe is read only while the reader has room (circuit_outlet_space()):
+ * with no reader, the process blocks on a full pipe. */
 static void
 proc_out_on_readable(CircuitWatch *w, int fd, guint revents, gpointer data)
 {
 	ProcOut *o = data;
-	CircuitStream *s = o->reader;
-	gsize space = s ? circuit_stream_write_space(s) : 0;
+	gsize space = circuit_outlet_space(o->outlet);
 	if (space == 0) {
 		circuit_watch_fd_set_events(w, 0);
 		return;
@@ -172,72 +143,43 @@ proc_out_on_readable(CircuitWatch *w, int fd, guint revents, gpointer data)
 	if (n == 0) {
 		o->eof = TRUE;
 		proc_out_close_fd(o);
-		proc_out_pump(o);
+		circuit_outlet_pump(o->outlet);
 		return;
 	}
-	circuit_stream_write(s, buf, (gsize)n);
-	if (o->reader == s && circuit_stream_write_space(s) == 0)
+	circuit_outlet_write(o->outlet, buf, (gsize)n);
+	if (circuit_outlet_space(o->outlet) == 0)
 		circuit_watch_fd_set_events(w, 0);
 }
 
-static void
-proc_out_writable(CircuitStream *s, gpointer data)
+static gboolean
+proc_out_ended(CircuitOutlet *outlet, const GError **error, gpointer data)
 {
-	proc_out_pump(data);
+	return ((ProcOut *)data)->eof;
 }
 
 static void
-proc_out_closed(CircuitStream *s, const GError *error, gpointer data)
+proc_out_resume(CircuitOutlet *outlet, gpointer data)
 {
 	ProcOut *o = data;
-	if (o->reader == s)
-		o->reader = NULL;
-	if (error) {
-		/* The reader left early: keep what it never got, in order. */
-		GBytes *unacked = circuit_stream_take_unacked(s);
-		if (unacked) {
-			gsize n = 0;
-			const guint8 *p = g_bytes_get_data(unacked, &n);
-			g_byte_array_prepend(o->held, p, (guint)n);
-			g_bytes_unref(unacked);
-		}
-	}
 	if (o->watch)
-		circuit_watch_fd_set_events(o->watch, 0);
+		circuit_watch_fd_set_events(o->watch, CIRCUIT_IO_READ);
 }
 
-static const CircuitStreamFuncs proc_out_funcs = {
-        .writable = proc_out_writable,
-        .closed = proc_out_closed,
+static const CircuitOutletFuncs proc_out_funcs = {
+        .ended = proc_out_ended,
+        .resume = proc_out_resume,
 };
-
-static void
-proc_op_output(ProcOut *o, CircuitStream *stream)
-{
-	if (o->reader) {
-		g_autoptr(GError) e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY,
-		                                  "%s of %s is being read by another client (%s)",
-		                                  o->name, circuit_element_path(o->proc->element),
-		                                  circuit_stream_peer(o->reader));
-		circuit_stream_fail(stream, e);
-		return;
-	}
-	o->reader = stream;
-	circuit_stream_set_funcs(stream, &proc_out_funcs, o, NULL);
-	circuit_stream_reply(stream, NULL, FALSE);
-	proc_out_pump(o);
-}
 
 static void
 proc_op_stdout(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
-	proc_op_output(&((Proc *)ctx)->out, s);
+	circuit_outlet_serve(((Proc *)ctx)->out.outlet, s);
 }
 
 static void
 proc_op_stderr(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
-	proc_op_output(&((Proc *)ctx)->err, s);
+	circuit_outlet_serve(((Proc *)ctx)->err.outlet, s);
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -251,110 +193,54 @@ proc_in_close(Proc *p)
 	p->in_fd = -1;
 }
 
-static void
-proc_in_fail_writer(Proc *p, int code, const char *why)
+static gssize
+proc_in_write(CircuitInlet *inlet, const guint8 *data, gsize len, gpointer user_data,
+              GError **error)
 {
-	CircuitStream *s = p->writer;
-	p->writer = NULL;
-	if (s) {
-		g_autoptr(GError) e = g_error_new(CIRCUIT_ERROR, code, "stdin of %s: %s",
-		                                  circuit_element_path(p->element), why);
-		circuit_stream_fail(s, e);
+	Proc *p = user_data;
+	while (p->in_fd >= 0) {
+		ssize_t n = write(p->in_fd, data, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			circuit_watch_fd_set_events(p->in_watch, CIRCUIT_IO_WRITE);
+			return 0;
+		}
+		break;
 	}
+	proc_in_close(p);
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+	            "stdin of %s: the process closed its standard input",
+	            circuit_element_path(p->element));
+	return -1;
 }
 
-/* Moves buffered input into the pipe; returns credit as bytes go in. */
-static void
-proc_in_flush(Proc *p)
+static gboolean
+proc_in_end(CircuitInlet *inlet, gpointer user_data)
 {
-	while (p->in_buf->len > 0 && p->in_fd >= 0) {
-		ssize_t n = write(p->in_fd, p->in_buf->data, p->in_buf->len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				circuit_watch_fd_set_events(p->in_watch, CIRCUIT_IO_WRITE);
-				return;
-			}
-			g_byte_array_set_size(p->in_buf, 0);
-			proc_in_close(p);
-			proc_in_fail_writer(p, CIRCUIT_ERROR_FAILED,
-			                    "the process closed its standard input");
-			return;
-		}
-		g_byte_array_remove_range(p->in_buf, 0, (guint)n);
-		if (p->writer)
-			circuit_stream_consumed(p->writer, (gsize)n);
-	}
-	if (p->in_watch)
-		circuit_watch_fd_set_events(p->in_watch, 0);
-	if (p->in_buf->len == 0 && p->in_end) {
-		proc_in_close(p);
-		CircuitStream *s = p->writer;
-		p->writer = NULL;
-		if (s) {
-			circuit_stream_reply(s, NULL, FALSE);
-			circuit_stream_finish(s);
-		}
-	}
+	proc_in_close(user_data);
+	return TRUE;
 }
 
 static void
 proc_in_on_writable(CircuitWatch *w, int fd, guint revents, gpointer data)
 {
-	proc_in_flush(data);
+	Proc *p = data;
+	circuit_watch_fd_set_events(w, 0);
+	circuit_inlet_flush(p->in);
 }
 
-static void
-proc_in_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
-{
-	Proc *p = user_data;
-	g_byte_array_append(p->in_buf, data, (guint)len);
-	proc_in_flush(p);
-}
-
-static void
-proc_in_end(CircuitStream *s, gpointer user_data)
-{
-	Proc *p = user_data;
-	p->in_end = TRUE;
-	proc_in_flush(p);
-}
-
-static void
-proc_in_closed(CircuitStream *s, const GError *error, gpointer user_data)
-{
-	Proc *p = user_data;
-	if (p->writer == s)
-		p->writer = NULL; /* what it sent stays buffered for the process */
-}
-
-static const CircuitStreamFuncs proc_in_funcs = {
-        .input = proc_in_input,
-        .input_end = proc_in_end,
-        .closed = proc_in_closed,
+static const CircuitInletFuncs proc_in_funcs = {
+        .write = proc_in_write,
+        .end = proc_in_end,
 };
 
 static void
 proc_op_stdin(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
 {
-	Proc *p = ctx;
-	if (p->writer) {
-		g_autoptr(GError) err = g_error_new(
-		        CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY, "stdin of %s is being written by %s",
-		        circuit_element_path(e), circuit_stream_peer(p->writer));
-		circuit_stream_fail(s, err);
-		return;
-	}
-	if (p->in_fd < 0 || p->in_end) {
-		g_autoptr(GError) err =
-		        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED,
-		                    "stdin of %s is closed already", circuit_element_path(e));
-		circuit_stream_fail(s, err);
-		return;
-	}
-	p->writer = s;
-	circuit_stream_set_funcs(s, &proc_in_funcs, p, NULL);
+	circuit_inlet_serve(((Proc *)ctx)->in, s);
 }
 
 /* ---- wait, signal -------------------------------------------------------- */
@@ -545,9 +431,9 @@ proc_destroy(gpointer ctx)
 		/* Only at shutdown past the deadline: never leave it running. */
 		kill(-p->pid, SIGKILL);
 	}
-	g_byte_array_unref(p->in_buf);
-	g_byte_array_unref(p->out.held);
-	g_byte_array_unref(p->err.held);
+	circuit_inlet_free(p->in);
+	circuit_outlet_free(p->out.outlet);
+	circuit_outlet_free(p->err.outlet);
 	g_clear_pointer(&p->started, g_date_time_unref);
 	g_clear_pointer(&p->ended, g_date_time_unref);
 	proc_spec_free(p->spec);
@@ -587,12 +473,12 @@ proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpoi
 	p->host = circuit_element_host(element);
 	p->spec = spec;
 	p->in_fd = p->out.fd = p->err.fd = -1;
-	p->in_buf = g_byte_array_new();
-	p->out.held = g_byte_array_new();
-	p->err.held = g_byte_array_new();
 	p->out.proc = p->err.proc = p;
 	p->out.name = "stdout";
 	p->err.name = "stderr";
+	p->in = circuit_inlet_new(element, "stdin", &proc_in_funcs, p);
+	p->out.outlet = circuit_outlet_new(element, "stdout", &proc_out_funcs, &p->out);
+	p->err.outlet = circuit_outlet_new(element, "stderr", &proc_out_funcs, &p->err);
 	if (!proc_spawn(p, error)) {
 		p->pid = 0;
 		proc_destroy(p);
@@ -613,7 +499,10 @@ proc_scrub(CircuitElement *element, gpointer ctx)
 {
 	Proc *p = ctx;
 	proc_in_close(p);
-	proc_in_fail_writer(p, CIRCUIT_ERROR_ABORTED, "the process was scrubbed");
+	g_autoptr(GError) e =
+	        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
+	                    "stdin of %s: the process was scrubbed", circuit_element_path(element));
+	circuit_inlet_close(p->in, e);
 	if (p->exited && kill(-p->pid, 0) != 0)
 		return;
 	/* Keep the element alive until the group is gone. */

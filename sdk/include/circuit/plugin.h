@@ -21,7 +21,11 @@
 //        and the membership feed: circuit_host_members(),
 //        circuit_host_watch_members(), circuit_host_unwatch_members(),
 //        and acknowledged delivery: circuit_delivery_new(),
-//        circuit_delivery_start(), circuit_delivery_abort().
+//        circuit_delivery_start(), circuit_delivery_abort(),
+//        and outlets and inlets: an element's byte outputs (one reader at
+//        a time, nothing lost between readers) and inputs (one writer at a
+//        time, credit as bytes enter the sink): circuit_outlet_*(),
+//        circuit_inlet_*().
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -474,6 +478,117 @@ CIRCUIT_PLUGIN_EXPORT void circuit_delivery_start(CircuitDelivery *delivery, Jso
  */
 CIRCUIT_PLUGIN_EXPORT gboolean circuit_delivery_abort(CircuitDelivery *delivery,
                                                       CircuitErrorCode code, const char *message);
+
+/* ------------------------------------------------------------------------ */
+/* Outlets and inlets (ABI 1.2)                                              */
+
+/**
+ * CircuitOutlet: one byte output of an element (a process's stdout, a
+ * container's stderr), read by one client at a time. The plugin reads its
+ * source only while circuit_outlet_space() is non-zero and hands what it
+ * read to circuit_outlet_write(), so without a reader the producer is held
+ * up, not dropped. Bytes a reader never acknowledged (it went away) come
+ * first for the next reader. Owned by the plugin; free it in destroy().
+ */
+typedef struct CircuitOutlet CircuitOutlet;
+
+typedef struct {
+	/**
+	 * ended: whether the source has ended, asked once everything held
+	 * was written to the reader; if it ended with an error, sets @error
+	 * (transfer none). The reader then finishes, or fails with
+	 * "<name> of <path>: <error's message>" and the error's code.
+	 */
+	gboolean (*ended)(CircuitOutlet *outlet, const GError **error, gpointer user_data);
+	/**
+	 * resume: (nullable) nothing is held and the reader can take more:
+	 * read from the source again.
+	 */
+	void (*resume)(CircuitOutlet *outlet, gpointer user_data);
+} CircuitOutletFuncs;
+
+/**
+ * circuit_outlet_new: (ABI 1.2) (transfer full) an outlet named @name
+ * ("stdout") of @element; @funcs (transfer none) must outlive it.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitOutlet *circuit_outlet_new(CircuitElement *element, const char *name,
+                                                        const CircuitOutletFuncs *funcs,
+                                                        gpointer user_data);
+/** circuit_outlet_free: (ABI 1.2) frees the outlet and what it holds. */
+CIRCUIT_PLUGIN_EXPORT void circuit_outlet_free(CircuitOutlet *outlet);
+/**
+ * circuit_outlet_serve: (ABI 1.2) the read operation (CIRCUIT_OP_OUTPUT):
+ * @stream becomes the reader, or fails with CIRCUIT_ERROR_BUSY while
+ * another client reads.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_outlet_serve(CircuitOutlet *outlet, CircuitStream *stream);
+/** circuit_outlet_space: (ABI 1.2) bytes the source may give now (0 with
+ *  no reader, or while anything is held). */
+CIRCUIT_PLUGIN_EXPORT gsize circuit_outlet_space(CircuitOutlet *outlet);
+/** circuit_outlet_write: (ABI 1.2) bytes from the source: to the reader as
+ *  its window allows, the rest held (copied). */
+CIRCUIT_PLUGIN_EXPORT void circuit_outlet_write(CircuitOutlet *outlet, const void *data, gsize len);
+/** circuit_outlet_held: (ABI 1.2) bytes held, not yet written to a reader. */
+CIRCUIT_PLUGIN_EXPORT gsize circuit_outlet_held(CircuitOutlet *outlet);
+/**
+ * circuit_outlet_pump: (ABI 1.2) writes what is held as the reader's window
+ * allows, then asks `ended`: call it when the source ended or its state
+ * changed.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_outlet_pump(CircuitOutlet *outlet);
+
+/**
+ * CircuitInlet: one byte input of an element (a process's stdin), written
+ * by one client at a time. The writer's credit comes back only as bytes
+ * enter the sink (back-pressure); a writer that goes away leaves what it
+ * sent buffered for the sink; the writer's EOF ends the sink once all is
+ * in, and only then is the writer answered. Owned by the plugin.
+ */
+typedef struct CircuitInlet CircuitInlet;
+
+typedef struct {
+	/**
+	 * write: puts up to @len bytes into the sink; returns how many it took,
+	 * 0 if none now (call circuit_inlet_flush() once it can take more), or
+	 * -1 with @error set (its message as the writer should see it) when the
+	 * sink failed: the inlet is then closed.
+	 */
+	gssize (*write)(CircuitInlet *inlet, const guint8 *data, gsize len, gpointer user_data,
+	                GError **error);
+	/**
+	 * end: the writer ended its input and all of it is in the sink: end
+	 * the sink (close the pipe). FALSE if that cannot happen yet: call
+	 * circuit_inlet_flush() when it can.
+	 */
+	gboolean (*end)(CircuitInlet *inlet, gpointer user_data);
+} CircuitInletFuncs;
+
+/**
+ * circuit_inlet_new: (ABI 1.2) (transfer full) an inlet named @name
+ * ("stdin") of @element; @funcs (transfer none) must outlive it.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitInlet *circuit_inlet_new(CircuitElement *element, const char *name,
+                                                      const CircuitInletFuncs *funcs,
+                                                      gpointer user_data);
+/** circuit_inlet_free: (ABI 1.2) frees the inlet and what it buffers. */
+CIRCUIT_PLUGIN_EXPORT void circuit_inlet_free(CircuitInlet *inlet);
+/**
+ * circuit_inlet_serve: (ABI 1.2) the write operation (CIRCUIT_OP_BODY):
+ * @stream becomes the writer, or fails with CIRCUIT_ERROR_BUSY while
+ * another client writes, or CIRCUIT_ERROR_CLOSED once the input ended.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_inlet_serve(CircuitInlet *inlet, CircuitStream *stream);
+/** circuit_inlet_flush: (ABI 1.2) the sink can take more: moves buffered
+ *  bytes into it, and ends it if the writer ended. */
+CIRCUIT_PLUGIN_EXPORT void circuit_inlet_flush(CircuitInlet *inlet);
+/**
+ * circuit_inlet_close: (ABI 1.2) the sink is gone (or the element failed):
+ * drops what is buffered, fails the writer with @error (transfer none) as
+ * it is, and refuses later writers as closed.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_inlet_close(CircuitInlet *inlet, const GError *error);
+/** circuit_inlet_is_closed: (ABI 1.2) ended or closed: no more writers. */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_inlet_is_closed(CircuitInlet *inlet);
 
 /* ------------------------------------------------------------------------ */
 /* Watches                                                                   */

@@ -104,6 +104,19 @@ circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
 	g_byte_array_append(stream->out, data, (guint)len);
 }
 
+GBytes *
+circuit_stream_take_unacked(CircuitStream *stream)
+{
+	/* As the core: only while `closed` runs, once. */
+	g_assert_true(stream->closed);
+	if (stream->acked >= stream->out->len)
+		return NULL;
+	GBytes *b =
+	        g_bytes_new(stream->out->data + stream->acked, stream->out->len - stream->acked);
+	stream->acked = stream->out->len;
+	return b;
+}
+
 void
 circuit_stream_finish(CircuitStream *stream)
 {

@@ -30,6 +30,7 @@ struct CircuitStream {
 	GByteArray *out;
 	gsize space;    /* write space the fake client grants */
 	gsize consumed; /* credit returned */
+	gsize acked;    /* bytes of out the fake client acknowledged */
 	int tag;        /* test bookkeeping, -1 at first */
 };
 

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// outlet.c - an element's byte outputs and inputs (plugin SDK ABI 1.2):
+//
+//   CircuitOutlet  bytes from a source the plugin reads (a pipe, an engine's
+//                  stream) to one reader at a time. Nothing is lost between
+//                  readers: bytes a reader never acknowledged come back first
+//                  for the next one, and the source is read only as fast as
+//                  the reader takes it (`resume`), so without a reader the
+//                  producer is held up instead of dropped.
+//   CircuitInlet   bytes from one writer at a time into a sink (a pipe, an
+//                  engine's stream). The writer's credit comes back only as
+//                  bytes enter the sink; a writer that leaves early leaves
+//                  what it sent buffered for the sink.
+//
+// Used by proc and docker for stdin, stdout and stderr. Written against the
+// public circuit_stream_* calls only, so that the plugins' unit tests run
+// this very file against their fake host.
+#include <circuit/plugin.h>
+
+struct CircuitOutlet {
+	CircuitElement *element; /* not owned */
+	char *name;
+	const CircuitOutletFuncs *funcs;
+	gpointer user_data;
+	GByteArray *held;      /* read from the source, not yet written to a reader */
+	CircuitStream *reader; /* at most one */
+};
+
+struct CircuitInlet {
+	CircuitElement *element; /* not owned */
+	char *name;
+	const CircuitInletFuncs *funcs;
+	gpointer user_data;
+	GByteArray *buf;       /* from writers, not yet in the sink */
+	CircuitStream *writer; /* at most one */
+	gsize owed;            /* the tail of buf that is the writer's: its credit */
+	gboolean ending;       /* the writer ended its input: end the sink once flushed */
+	gboolean closed;       /* the sink ended or failed: no more writers */
+};
+
+/* ---- outlet -------------------------------------------------------------- */
+
+CircuitOutlet *
+circuit_outlet_new(CircuitElement *element, const char *name, const CircuitOutletFuncs *funcs,
+                   gpointer user_data)
+{
+	g_return_val_if_fail(element && name && funcs && funcs->ended, NULL);
+	CircuitOutlet *o = g_new0(CircuitOutlet, 1);
+	o->element = element;
+	o->name = g_strdup(name);
+	o->funcs = funcs;
+	o->user_data = user_data;
+	o->held = g_byte_array_new();
+	return o;
+}
+
+void
+circuit_outlet_free(CircuitOutlet *outlet)
+{
+	if (!outlet)
+		return;
+	/* A reader outlives the element only if the host let it: never call
+	 * back into freed memory. */
+	if (outlet->reader)
+		circuit_stream_set_funcs(outlet->reader, NULL, NULL, NULL);
+	g_byte_array_unref(outlet->held);
+	g_free(outlet->name);
+	g_free(outlet);
+}
+
+gsize
+circuit_outlet_held(CircuitOutlet *outlet)
+{
+	return outlet->held->len;
+}
+
+gsize
+circuit_outlet_space(CircuitOutlet *outlet)
+{
+	if (!outlet->reader || outlet->held->len > 0)
+		return 0;
+	return circuit_stream_write_space(outlet->reader);
+}
+
+void
+circuit_outlet_pump(CircuitOutlet *outlet)
+{
+	CircuitOutlet *o = outlet;
+	CircuitStream *s = o->reader;
+	if (!s)
+		return;
+	/* What a previous reader left, or what the source gave ahead of the
+	 * reader's window, comes first. */
+	while (o->held->len > 0) {
+		gsize space = circuit_stream_write_space(s);
+		if (space == 0)
+			return;
+		gsize n = MIN(space, o->held->len);
+		circuit_stream_write(s, o->held->data, n);
+		g_byte_array_remove_range(o->held, 0, (guint)n);
+		if (o->reader != s)
+			return;
+	}
+	const GError *why = NULL;
+	if (o->funcs->ended(o, &why, o->user_data)) {
+		o->reader = NULL;
+		if (why) {
+			g_autoptr(GError) e =
+			        g_error_new(why->domain, why->code, "%s of %s: %s", o->name,
+			                    circuit_element_path(o->element), why->message);
+			circuit_stream_fail(s, e);
+		} else {
+			circuit_stream_finish(s);
+		}
+		return;
+	}
+	if (o->funcs->resume && circuit_stream_write_space(s) > 0)
+		o->funcs->resume(o, o->user_data);
+}
+
+void
+circuit_outlet_write(CircuitOutlet *outlet, const void *data, gsize len)
+{
+	gsize n = 0;
+	if (outlet->held->len == 0 && outlet->reader) {
+		n = MIN(len, circuit_stream_write_space(outlet->reader));
+		if (n > 0)
+			circuit_stream_write(outlet->reader, data, n);
+	}
+	if (n < len)
+		g_byte_array_append(outlet->held, (const guint8 *)data + n, (guint)(len - n));
+}
+
+static void
+outlet_writable(CircuitStream *s, gpointer data)
+{
+	circuit_outlet_pump(data);
+}
+
+static void
+outlet_closed(CircuitStream *s, const GError *error, gpointer data)
+{
+	CircuitOutlet *o = data;
+	if (o->reader == s)
+		o->reader = NULL;
+	if (error) {
+		/* The reader left early: keep what it never got, in order. */
+		GBytes *unacked = circuit_stream_take_unacked(s);
+		if (unacked) {
+			gsize n = 0;
+			const guint8 *p = g_bytes_get_data(unacked, &n);
+			g_byte_array_prepend(o->held, p, (guint)n);
+			g_bytes_unref(unacked);
+		}
+	}
+}
+
+static const CircuitStreamFuncs outlet_stream_funcs = {
+        .writable = outlet_writable,
+        .closed = outlet_closed,
+};
+
+void
+circuit_outlet_serve(CircuitOutlet *outlet, CircuitStream *stream)
+{
+	CircuitOutlet *o = outlet;
+	if (o->reader) {
+		g_autoptr(GError) e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY,
+		                                  "%s of %s is being read by another client (%s)",
+		                                  o->name, circuit_element_path(o->element),
+		                                  circuit_stream_peer(o->reader));
+		circuit_stream_fail(stream, e);
+		return;
+	}
+	o->reader = stream;
+	circuit_stream_set_funcs(stream, &outlet_stream_funcs, o, NULL);
+	circuit_stream_reply(stream, NULL, FALSE);
+	circuit_outlet_pump(o);
+}
+
+/* ---- inlet --------------------------------------------------------------- */
+
+CircuitInlet *
+circuit_inlet_new(CircuitElement *element, const char *name, const CircuitInletFuncs *funcs,
+                  gpointer user_data)
+{
+	g_return_val_if_fail(element && name && funcs && funcs->write && funcs->end, NULL);
+	CircuitInlet *in = g_new0(CircuitInlet, 1);
+	in->element = element;
+	in->name = g_strdup(name);
+	in->funcs = funcs;
+	in->user_data = user_data;
+	in->buf = g_byte_array_new();
+	return in;
+}
+
+void
+circuit_inlet_free(CircuitInlet *inlet)
+{
+	if (!inlet)
+		return;
+	if (inlet->writer)
+		circuit_stream_set_funcs(inlet->writer, NULL, NULL, NULL);
+	g_byte_array_unref(inlet->buf);
+	g_free(inlet->name);
+	g_free(inlet);
+}
+
+gboolean
+circuit_inlet_is_closed(CircuitInlet *inlet)
+{
+	return inlet->closed || inlet->ending;
+}
+
+void
+circuit_inlet_close(CircuitInlet *inlet, const GError *error)
+{
+	CircuitInlet *in = inlet;
+	in->closed = TRUE;
+	g_byte_array_set_size(in->buf, 0);
+	in->owed = 0;
+	CircuitStream *s = in->writer;
+	in->writer = NULL;
+	if (s)
+		circuit_stream_fail(s, error);
+}
+
+void
+circuit_inlet_flush(CircuitInlet *inlet)
+{
+	CircuitInlet *in = inlet;
+	if (in->closed)
+		return;
+	while (in->buf->len > 0) {
+		GError *error = NULL;
+		gssize n = in->funcs->write(in, in->buf->data, in->buf->len, in->user_data, &error);
+		if (n < 0) {
+			if (!error)
+				error = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+				                    "%s of %s: the input failed", in->name,
+				                    circuit_element_path(in->element));
+			circuit_inlet_close(in, error);
+			g_error_free(error);
+			return;
+		}
+		if (n == 0)
+			return; /* circuit_inlet_flush() again when the sink takes more */
+		/* Credit goes back for the writer's own bytes only, not for
+		 * those an earlier writer left ahead of them. */
+		gsize earlier = in->buf->len - in->owed;
+		gsize mine = (gsize)n > earlier ? (gsize)n - earlier : 0;
+		g_byte_array_remove_range(in->buf, 0, (guint)n);
+		in->owed -= mine;
+		if (in->writer && mine > 0)
+			circuit_stream_consumed(in->writer, mine);
+	}
+	if (in->ending && in->funcs->end(in, in->user_data)) {
+		in->closed = TRUE;
+		CircuitStream *s = in->writer;
+		in->writer = NULL;
+		if (s) {
+			circuit_stream_reply(s, NULL, FALSE);
+			circuit_stream_finish(s);
+		}
+	}
+}
+
+static void
+inlet_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user_data)
+{
+	CircuitInlet *in = user_data;
+	g_byte_array_append(in->buf, data, (guint)len);
+	if (in->writer == s)
+		in->owed += len;
+	circuit_inlet_flush(in);
+}
+
+static void
+inlet_input_end(CircuitStream *s, gpointer user_data)
+{
+	CircuitInlet *in = user_data;
+	in->ending = TRUE;
+	circuit_inlet_flush(in);
+}
+
+static void
+inlet_closed(CircuitStream *s, const GError *error, gpointer user_data)
+{
+	CircuitInlet *in = user_data;
+	if (in->writer == s) {
+		in->writer = NULL; /* what it sent stays buffered for the sink */
+		in->owed = 0;
+	}
+}
+
+static const CircuitStreamFuncs inlet_stream_funcs = {
+        .input = inlet_input,
+        .input_end = inlet_input_end,
+        .closed = inlet_closed,
+};
+
+void
+circuit_inlet_serve(CircuitInlet *inlet, CircuitStream *stream)
+{
+	CircuitInlet *in = inlet;
+	g_autoptr(GError) e = NULL;
+	if (in->writer)
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_BUSY,
+		                "%s of %s is being written by %s", in->name,
+		                circuit_element_path(in->element), circuit_stream_peer(in->writer));
+	else if (in->closed || in->ending)
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED, "%s of %s is closed already",
+		                in->name, circuit_element_path(in->element));
+	if (e) {
+		circuit_stream_fail(stream, e);
+		return;
+	}
+	in->writer = stream;
+	circuit_stream_set_funcs(stream, &inlet_stream_funcs, in, NULL);
+	circuit_inlet_flush(in);
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// test_outlet.c - the SDK's outlets and inlets (core/transport/outlet.c) on
+// the fake host's streams: one reader or writer at a time, nothing lost
+// between readers, credit only for bytes that entered the sink.
+#include "fakehost.h"
+
+#include <string.h>
+
+static CircuitElement test_element = {.ref = 1, .kind = "test"};
+
+/* ---- outlet -------------------------------------------------------------- */
+
+typedef struct {
+	gboolean ended;
+	GError *why;
+	guint resumed;
+} Source;
+
+static gboolean
+source_ended(CircuitOutlet *outlet, const GError **error, gpointer user_data)
+{
+	Source *src = user_data;
+	*error = src->why;
+	return src->ended;
+}
+
+static void
+source_resume(CircuitOutlet *outlet, gpointer user_data)
+{
+	((Source *)user_data)->resumed++;
+}
+
+static const CircuitOutletFuncs source_funcs = {
+        .ended = source_ended,
+        .resume = source_resume,
+};
+
+static void
+reader_grants(CircuitStream *s, gsize more)
+{
+	s->space += more;
+	s->funcs->writable(s, s->user_data);
+}
+
+static void
+test_outlet_held_until_read(void)
+{
+	Source src = {0};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	g_assert_cmpuint(circuit_outlet_space(o), ==, 0);
+	circuit_outlet_write(o, "hello ", 6);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 6);
+
+	CircuitStream *s = fake_stream_new(1024);
+	circuit_outlet_serve(o, s);
+	g_assert_true(s->replied);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 0);
+	g_assert_cmpuint(src.resumed, ==, 1);
+	g_assert_cmpuint(circuit_outlet_space(o), ==, 1024 - 6);
+	circuit_outlet_write(o, "world", 5);
+	g_assert_false(s->finished);
+	src.ended = TRUE;
+	circuit_outlet_pump(o);
+	fake_assert_output(s, "hello world");
+	fake_stream_free(s);
+	circuit_outlet_free(o);
+}
+
+static void
+test_outlet_window(void)
+{
+	Source src = {0};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitStream *s = fake_stream_new(4);
+	circuit_outlet_serve(o, s);
+	g_assert_cmpuint(src.resumed, ==, 1);
+	circuit_outlet_write(o, "0123456789", 10);
+	g_assert_cmpuint(s->out->len, ==, 4);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 6);
+	/* Nothing more from the source while bytes are held. */
+	g_assert_cmpuint(circuit_outlet_space(o), ==, 0);
+	reader_grants(s, 3);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 3);
+	g_assert_cmpuint(src.resumed, ==, 1);
+	reader_grants(s, 10);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 0);
+	g_assert_cmpuint(src.resumed, ==, 2);
+	g_assert_cmpmem(s->out->data, s->out->len, "0123456789", 10);
+	fake_stream_free(s);
+	circuit_outlet_free(o);
+}
+
+static void
+test_outlet_one_reader(void)
+{
+	Source src = {0};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stderr", &source_funcs, &src);
+	CircuitStream *a = fake_stream_new(64);
+	CircuitStream *b = fake_stream_new(64);
+	circuit_outlet_serve(o, a);
+	circuit_outlet_serve(o, b);
+	fake_assert_failed(b, CIRCUIT_ERROR_BUSY, "stderr of /X0000000000000001/e is being read");
+	g_assert_false(a->finished);
+	fake_stream_free(b);
+	fake_stream_free(a);
+	circuit_outlet_free(o);
+}
+
+static void
+test_outlet_reader_leaves(void)
+{
+	Source src = {0};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitStream *a = fake_stream_new(5);
+	circuit_outlet_serve(o, a);
+	circuit_outlet_write(o, "abcdef", 6); /* "f" waits for the window */
+	a->acked = 2;                         /* "ab" arrived; "cde" did not */
+	fake_stream_close(a, "connection reset");
+	circuit_outlet_write(o, "g", 1);
+	g_assert_cmpuint(circuit_outlet_held(o), ==, 5);
+
+	CircuitStream *b = fake_stream_new(64);
+	circuit_outlet_serve(o, b);
+	src.ended = TRUE;
+	circuit_outlet_pump(o);
+	fake_assert_output(b, "cdefg");
+	fake_stream_free(b);
+	fake_stream_free(a);
+	circuit_outlet_free(o);
+}
+
+static void
+test_outlet_ends_with_error(void)
+{
+	Source src = {.ended = TRUE};
+	src.why = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "engine gone");
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	circuit_outlet_write(o, "last", 4);
+	CircuitStream *s = fake_stream_new(64);
+	circuit_outlet_serve(o, s);
+	/* What was held is written first, then the reader learns why. */
+	g_assert_cmpmem(s->out->data, s->out->len, "last", 4);
+	fake_assert_failed(s, CIRCUIT_ERROR_UNAVAILABLE,
+	                   "stdout of /X0000000000000001/e: engine gone");
+	fake_stream_free(s);
+	circuit_outlet_free(o);
+	g_error_free(src.why);
+}
+
+/* ---- inlet --------------------------------------------------------------- */
+
+typedef struct {
+	GByteArray *got;
+	gsize room; /* bytes the sink takes before it would block */
+	gboolean fail;
+	gboolean can_end;
+	guint ends;
+} Sink;
+
+static gssize
+sink_write(CircuitInlet *inlet, const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+	Sink *k = user_data;
+	if (k->fail) {
+		g_set_error_literal(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		                    "stdin of /X0000000000000001/e: the pipe broke");
+		return -1;
+	}
+	gsize n = MIN(len, k->room);
+	g_byte_array_append(k->got, data, (guint)n);
+	k->room -= n;
+	return (gssize)n;
+}
+
+static gboolean
+sink_end(CircuitInlet *inlet, gpointer user_data)
+{
+	Sink *k = user_data;
+	if (!k->can_end)
+		return FALSE;
+	k->ends++;
+	return TRUE;
+}
+
+static const CircuitInletFuncs sink_funcs = {
+        .write = sink_write,
+        .end = sink_end,
+};
+
+static void
+sink_init(Sink *k, gsize room)
+{
+	*k = (Sink){.got = g_byte_array_new(), .room = room, .can_end = TRUE};
+}
+
+static void
+send_input(CircuitStream *s, const char *text)
+{
+	s->funcs->input(s, (const guint8 *)text, strlen(text), s->user_data);
+}
+
+static void
+test_inlet_credit_and_end(void)
+{
+	Sink k;
+	sink_init(&k, 3);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitStream *s = fake_stream_new(0);
+	circuit_inlet_serve(in, s);
+	send_input(s, "hello");
+	g_assert_cmpuint(k.got->len, ==, 3);
+	g_assert_cmpuint(s->consumed, ==, 3); /* credit only for what went in */
+	s->funcs->input_end(s, s->user_data);
+	g_assert_false(s->replied); /* answered once all of it is in */
+	g_assert_cmpuint(k.ends, ==, 0);
+	k.room = 100;
+	circuit_inlet_flush(in);
+	g_assert_cmpuint(s->consumed, ==, 5);
+	g_assert_cmpuint(k.ends, ==, 1);
+	fake_assert_output(s, "");
+	g_assert_cmpmem(k.got->data, k.got->len, "hello", 5);
+	g_assert_true(circuit_inlet_is_closed(in));
+
+	CircuitStream *late = fake_stream_new(0);
+	circuit_inlet_serve(in, late);
+	fake_assert_failed(late, CIRCUIT_ERROR_CLOSED, "stdin of /X0000000000000001/e is closed");
+	fake_stream_free(late);
+	fake_stream_free(s);
+	circuit_inlet_free(in);
+	g_byte_array_unref(k.got);
+}
+
+static void
+test_inlet_end_waits_for_sink(void)
+{
+	Sink k;
+	sink_init(&k, 100);
+	k.can_end = FALSE;
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitStream *s = fake_stream_new(0);
+	circuit_inlet_serve(in, s);
+	send_input(s, "x");
+	s->funcs->input_end(s, s->user_data);
+	g_assert_false(s->replied);
+	k.can_end = TRUE;
+	circuit_inlet_flush(in);
+	fake_assert_output(s, "");
+	g_assert_cmpuint(k.ends, ==, 1);
+	fake_stream_free(s);
+	circuit_inlet_free(in);
+	g_byte_array_unref(k.got);
+}
+
+static void
+test_inlet_writer_leaves(void)
+{
+	Sink k;
+	sink_init(&k, 0);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitStream *a = fake_stream_new(0);
+	circuit_inlet_serve(in, a);
+	CircuitStream *busy = fake_stream_new(0);
+	circuit_inlet_serve(in, busy);
+	fake_assert_failed(busy, CIRCUIT_ERROR_BUSY,
+	                   "stdin of /X0000000000000001/e is being written");
+	fake_stream_free(busy);
+	send_input(a, "old");
+	fake_stream_close(a, "connection reset");
+
+	/* The next writer's input follows what the first one left, and its
+	 * credit counts its own bytes only. */
+	CircuitStream *b = fake_stream_new(0);
+	circuit_inlet_serve(in, b);
+	send_input(b, "new");
+	k.room = 4;
+	circuit_inlet_flush(in);
+	g_assert_cmpuint(b->consumed, ==, 1);
+	k.room = 100;
+	circuit_inlet_flush(in);
+	g_assert_cmpuint(b->consumed, ==, 3);
+	g_assert_cmpuint(a->consumed, ==, 0);
+	g_assert_cmpmem(k.got->data, k.got->len, "oldnew", 6);
+	fake_stream_free(b);
+	fake_stream_free(a);
+	circuit_inlet_free(in);
+	g_byte_array_unref(k.got);
+}
+
+static void
+test_inlet_sink_fails(void)
+{
+	Sink k;
+	sink_init(&k, 0);
+	k.fail = TRUE;
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitStream *s = fake_stream_new(0);
+	circuit_inlet_serve(in, s);
+	send_input(s, "data");
+	fake_assert_failed(s, CIRCUIT_ERROR_FAILED,
+	                   "stdin of /X0000000000000001/e: the pipe broke");
+	g_assert_true(circuit_inlet_is_closed(in));
+	fake_stream_free(s);
+	circuit_inlet_free(in);
+	g_byte_array_unref(k.got);
+}
+
+static void
+test_inlet_close(void)
+{
+	Sink k;
+	sink_init(&k, 0);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitStream *s = fake_stream_new(0);
+	circuit_inlet_serve(in, s);
+	send_input(s, "lost");
+	g_autoptr(GError) e = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
+	                                          "the element was scrubbed");
+	circuit_inlet_close(in, e);
+	fake_assert_failed(s, CIRCUIT_ERROR_ABORTED, "the element was scrubbed");
+	k.room = 100;
+	circuit_inlet_flush(in);
+	g_assert_cmpuint(k.got->len, ==, 0); /* dropped */
+	fake_stream_free(s);
+	circuit_inlet_free(in);
+	g_byte_array_unref(k.got);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/outlet/held-until-read", test_outlet_held_until_read);
+	g_test_add_func("/outlet/window", test_outlet_window);
+	g_test_add_func("/outlet/one-reader", test_outlet_one_reader);
+	g_test_add_func("/outlet/reader-leaves", test_outlet_reader_leaves);
+	g_test_add_func("/outlet/ends-with-error", test_outlet_ends_with_error);
+	g_test_add_func("/inlet/credit-and-end", test_inlet_credit_and_end);
+	g_test_add_func("/inlet/end-waits-for-sink", test_inlet_end_waits_for_sink);
+	g_test_add_func("/inlet/writer-leaves", test_inlet_writer_leaves);
+	g_test_add_func("/inlet/sink-fails", test_inlet_sink_fails);
+	g_test_add_func("/inlet/close", test_inlet_close);
+	return g_test_run();
+}
