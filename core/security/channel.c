@@ -116,13 +116,17 @@ channel_accept(const guint8 *psks, gsize n_psks, const guint8 *prologue, gsize p
 gboolean
 channel_seal(Channel *ch, const guint8 *data, gsize len, GByteArray *out, GError **error)
 {
-	g_autoptr(GByteArray) ct = g_byte_array_sized_new(CHANNEL_CHUNK + NOISE_TAG_LEN);
 	while (len > 0) {
 		gsize n = MIN(len, CHANNEL_CHUNK);
-		g_byte_array_set_size(ct, 0);
-		if (!noise_cipher_encrypt(ch->send, NULL, 0, data, n, ct, error))
+		/* The length, then the message encrypted straight after it. */
+		gsize ct_len = n + NOISE_TAG_LEN;
+		guint8 hdr[2] = {(guint8)(ct_len >> 8), (guint8)ct_len};
+		guint at = out->len;
+		g_byte_array_append(out, hdr, 2);
+		if (!noise_cipher_encrypt(ch->send, NULL, 0, data, n, out, error)) {
+			g_byte_array_set_size(out, at);
 			return FALSE;
-		channel_frame(out, ct->data, ct->len);
+		}
 		data += n;
 		len -= n;
 	}

@@ -3,10 +3,14 @@
 // keyed_bench - the cost of keyed connections (issue 4), measured against
 // the same operations unkeyed, in one run:
 //   handshake: connections per second (dial, handshake, one peek, close);
-//   stream:    MB/s of a process's stdout read through the connection.
-// Usage: keyed_bench PLAIN_URL KEYED_URL KEY_FILE STREAM_PATH_PLAIN
-//        STREAM_PATH_KEYED BYTES CONNECTIONS
-// Prints one line per figure, "name value", for the driver to record.
+//   stream:    MB/s of a process's stdout read through the connection, in
+//              runs of one keyed and one unkeyed read each (the order
+//              alternating from run to run).
+// Usage: keyed_bench PLAIN_URL KEYED_URL KEY_FILE STREAM_PATHS_PLAIN
+//        STREAM_PATHS_KEYED BYTES CONNECTIONS
+// The stream paths are comma-separated, one process per run, as many on
+// each side. Prints one line per figure, "name value" (streams once per
+// run, in run order), for the driver to record.
 #include <circuit/client.h>
 
 #include <stdio.h>
@@ -91,6 +95,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	const char *plain = argv[1], *keyed = argv[2], *key = argv[3];
+	g_auto(GStrv) plain_paths = g_strsplit(argv[4], ",", -1);
+	g_auto(GStrv) keyed_paths = g_strsplit(argv[5], ",", -1);
+	guint runs = g_strv_length(plain_paths);
+	if (runs == 0 || runs > 20 || g_strv_length(keyed_paths) != runs) {
+		fprintf(stderr, "keyed_bench: give 1 to 20 stream paths, as many on each side\n");
+		return 2;
+	}
 	long long bytes = atoll(argv[6]);
 	int conns = atoi(argv[7]);
 	if (bytes <= 0 || conns <= 0 || conns > 100000) {
@@ -101,9 +112,18 @@ main(int argc, char **argv)
 	/* Alternate the order so neither side always runs on a warmer machine. */
 	double c_plain = keyed_connections(plain, NULL, conns);
 	double c_keyed = keyed_connections(keyed, key, conns);
-	double s_keyed = keyed_stream(keyed, key, argv[5], bytes);
-	double s_plain = keyed_stream(plain, NULL, argv[4], bytes);
 	printf("connections_plain %.1f\nconnections_keyed %.1f\n", c_plain, c_keyed);
-	printf("stream_plain %.1f\nstream_keyed %.1f\n", s_plain, s_keyed);
+	for (guint r = 0; r < runs; r++) {
+		double s_plain, s_keyed;
+		if (r % 2 == 0) {
+			s_keyed = keyed_stream(keyed, key, keyed_paths[r], bytes);
+			s_plain = keyed_stream(plain, NULL, plain_paths[r], bytes);
+		} else {
+			s_plain = keyed_stream(plain, NULL, plain_paths[r], bytes);
+			s_keyed = keyed_stream(keyed, key, keyed_paths[r], bytes);
+		}
+		printf("stream_plain %.1f\nstream_keyed %.1f\n", s_plain, s_keyed);
+		fflush(stdout);
+	}
 	return 0;
 }
