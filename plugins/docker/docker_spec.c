@@ -59,53 +59,7 @@ docker_spec_untrail(const char *text, gsize len)
 	return g_string_free(out, FALSE);
 }
 
-static gboolean
-docker_spec_strv(JsonNode *node, const char *key, char ***out, GError **error)
-{
-	if (JSON_NODE_HOLDS_NULL(node)) {
-		g_strfreev(*out);
-		*out = g_new0(char *, 1);
-		return TRUE;
-	}
-	if (!JSON_NODE_HOLDS_ARRAY(node)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "container spec: \"%s\" must be an array of strings", key);
-		return FALSE;
-	}
-	JsonArray *a = json_node_get_array(node);
-	guint n = json_array_get_length(a);
-	char **v = g_new0(char *, n + 1);
-	for (guint i = 0; i < n; i++) {
-		JsonNode *e = json_array_get_element(a, i);
-		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
-			g_strfreev(v);
-			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-			            "container spec: \"%s\"[%u] is not a string", key, i);
-			return FALSE;
-		}
-		v[i] = g_strdup(json_node_get_string(e));
-	}
-	g_strfreev(*out);
-	*out = v;
-	return TRUE;
-}
-
-static gboolean
-docker_spec_string(JsonNode *node, const char *key, char **out, GError **error)
-{
-	if (JSON_NODE_HOLDS_NULL(node)) {
-		g_clear_pointer(out, g_free);
-		return TRUE;
-	}
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "container spec: \"%s\" must be a string", key);
-		return FALSE;
-	}
-	g_free(*out);
-	*out = g_strdup(json_node_get_string(node));
-	return TRUE;
-}
+#define DOCKER_SPEC "container spec"
 
 static gboolean
 docker_spec_int(JsonNode *node, const char *key, gint64 *out, GError **error)
@@ -121,18 +75,6 @@ docker_spec_int(JsonNode *node, const char *key, gint64 *out, GError **error)
 		return FALSE;
 	}
 	*out = json_node_get_int(node);
-	return TRUE;
-}
-
-static gboolean
-docker_spec_bool(JsonNode *node, const char *key, gboolean *out, GError **error)
-{
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "container spec: \"%s\" must be true or false", key);
-		return FALSE;
-	}
-	*out = json_node_get_boolean(node);
 	return TRUE;
 }
 
@@ -162,15 +104,15 @@ static gboolean
 docker_spec_member(DockerSpec *spec, const char *key, JsonNode *v, GError **error)
 {
 	if (g_ascii_strcasecmp(key, "Image") == 0)
-		return docker_spec_string(v, "Image", &spec->image, error);
+		return circuit_spec_string(v, DOCKER_SPEC, "Image", TRUE, &spec->image, error);
 	if (g_ascii_strcasecmp(key, "Memory") == 0)
 		return docker_spec_int(v, "Memory", &spec->memory, error);
 	if (g_ascii_strcasecmp(key, "CpuShares") == 0)
 		return docker_spec_int(v, "CpuShares", &spec->cpu_shares, error);
 	if (g_ascii_strcasecmp(key, "Lxc") == 0)
-		return docker_spec_strv(v, "Lxc", &spec->lxc, error);
+		return circuit_spec_strv(v, DOCKER_SPEC, "Lxc", &spec->lxc, error);
 	if (g_ascii_strcasecmp(key, "Volume") == 0) {
-		if (!docker_spec_strv(v, "Volume", &spec->volumes, error))
+		if (!circuit_spec_strv(v, DOCKER_SPEC, "Volume", &spec->volumes, error))
 			return FALSE;
 		for (guint i = 0; spec->volumes[i]; i++)
 			if (!docker_spec_check_volume(spec->volumes[i], i, error))
@@ -178,19 +120,19 @@ docker_spec_member(DockerSpec *spec, const char *key, JsonNode *v, GError **erro
 		return TRUE;
 	}
 	if (g_ascii_strcasecmp(key, "Dir") == 0)
-		return docker_spec_string(v, "Dir", &spec->dir, error);
+		return circuit_spec_string(v, DOCKER_SPEC, "Dir", TRUE, &spec->dir, error);
 	if (g_ascii_strcasecmp(key, "Entry") == 0)
-		return docker_spec_string(v, "Entry", &spec->entry, error);
+		return circuit_spec_string(v, DOCKER_SPEC, "Entry", TRUE, &spec->entry, error);
 	if (g_ascii_strcasecmp(key, "Env") == 0)
-		return docker_spec_strv(v, "Env", &spec->env, error);
+		return circuit_spec_strv(v, DOCKER_SPEC, "Env", &spec->env, error);
 	if (g_ascii_strcasecmp(key, "Path") == 0)
-		return docker_spec_string(v, "Path", &spec->path, error);
+		return circuit_spec_string(v, DOCKER_SPEC, "Path", TRUE, &spec->path, error);
 	if (g_ascii_strcasecmp(key, "Args") == 0)
-		return docker_spec_strv(v, "Args", &spec->args, error);
+		return circuit_spec_strv(v, DOCKER_SPEC, "Args", &spec->args, error);
 	if (g_ascii_strcasecmp(key, "Scrub") == 0)
-		return docker_spec_bool(v, "Scrub", &spec->scrub, error);
+		return circuit_spec_bool(v, DOCKER_SPEC, "Scrub", &spec->scrub, error);
 	if (g_ascii_strcasecmp(key, "Pull") == 0)
-		return docker_spec_bool(v, "Pull", &spec->pull, error);
+		return circuit_spec_bool(v, DOCKER_SPEC, "Pull", &spec->pull, error);
 	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
 	            "container spec: unknown key \"%s\" (known: " DOCKER_SPEC_KEYS ")", key);
 	return FALSE;
@@ -199,27 +141,12 @@ docker_spec_member(DockerSpec *spec, const char *key, JsonNode *v, GError **erro
 DockerSpec *
 docker_spec_parse(const char *text, gsize len, GError **error)
 {
-	if (!text || len == 0) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "no container spec on standard input (expected JSON like "
-		            "{\"Image\":\"busybox\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"]})");
+	g_autofree char *clean = text && len ? docker_spec_untrail(text, len) : NULL;
+	g_autoptr(JsonNode) root = circuit_spec_load(
+	        clean, clean ? strlen(clean) : 0, DOCKER_SPEC,
+	        "{\"Image\":\"busybox\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}", error);
+	if (!root)
 		return NULL;
-	}
-	g_autofree char *clean = docker_spec_untrail(text, len);
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	GError *local = NULL;
-	if (!json_parser_load_from_data(parser, clean, -1, &local)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "container spec is not valid JSON: %s", local->message);
-		g_error_free(local);
-		return NULL;
-	}
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "container spec must be a JSON object");
-		return NULL;
-	}
 	g_autoptr(DockerSpec) spec = g_new0(DockerSpec, 1);
 	spec->lxc = g_new0(char *, 1);
 	spec->volumes = g_new0(char *, 1);

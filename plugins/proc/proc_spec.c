@@ -18,66 +18,15 @@ proc_spec_free(ProcSpec *spec)
 	g_free(spec);
 }
 
-static char **
-proc_spec_strv(JsonNode *node, const char *key, GError **error)
-{
-	if (!JSON_NODE_HOLDS_ARRAY(node)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "process spec: \"%s\" must be an array of strings", key);
-		return NULL;
-	}
-	JsonArray *a = json_node_get_array(node);
-	guint n = json_array_get_length(a);
-	char **v = g_new0(char *, n + 1);
-	for (guint i = 0; i < n; i++) {
-		JsonNode *e = json_array_get_element(a, i);
-		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
-			g_strfreev(v);
-			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-			            "process spec: \"%s\"[%u] is not a string", key, i);
-			return NULL;
-		}
-		v[i] = g_strdup(json_node_get_string(e));
-	}
-	return v;
-}
-
-static gboolean
-proc_spec_string(JsonNode *node, const char *key, char **out, GError **error)
-{
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "process spec: \"%s\" must be a string", key);
-		return FALSE;
-	}
-	g_free(*out);
-	*out = g_strdup(json_node_get_string(node));
-	return TRUE;
-}
+#define PROC_SPEC "process spec"
 
 ProcSpec *
 proc_spec_parse(const char *text, gsize len, GError **error)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	GError *local = NULL;
-	if (len == 0) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "no process spec on standard input (expected JSON like "
-		            "{\"Path\":\"/bin/ls\",\"Args\":[\"/\"]})");
+	g_autoptr(JsonNode) root = circuit_spec_load(
+	        text, len, PROC_SPEC, "{\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}", error);
+	if (!root)
 		return NULL;
-	}
-	if (!json_parser_load_from_data(parser, text, (gssize)len, &local)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "process spec is not valid JSON: %s", local->message);
-		g_error_free(local);
-		return NULL;
-	}
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "process spec must be a JSON object");
-		return NULL;
-	}
 	ProcSpec *spec = g_new0(ProcSpec, 1);
 	JsonObject *o = json_node_get_object(root);
 	g_autoptr(GList) members = json_object_get_members(o);
@@ -86,30 +35,18 @@ proc_spec_parse(const char *text, gsize len, GError **error)
 		JsonNode *v = json_object_get_member(o, key);
 		gboolean ok = TRUE;
 		if (g_ascii_strcasecmp(key, "Path") == 0) {
-			ok = proc_spec_string(v, "Path", &spec->path, error);
+			ok = circuit_spec_string(v, PROC_SPEC, "Path", FALSE, &spec->path, error);
 		} else if (g_ascii_strcasecmp(key, "Dir") == 0) {
-			ok = proc_spec_string(v, "Dir", &spec->dir, error);
+			ok = circuit_spec_string(v, PROC_SPEC, "Dir", FALSE, &spec->dir, error);
 		} else if (g_ascii_strcasecmp(key, "Args") == 0) {
-			g_strfreev(spec->args);
-			spec->args = JSON_NODE_HOLDS_NULL(v) ? g_new0(char *, 1)
-			                                     : proc_spec_strv(v, "Args", error);
-			ok = spec->args != NULL;
+			ok = circuit_spec_strv(v, PROC_SPEC, "Args", &spec->args, error);
 		} else if (g_ascii_strcasecmp(key, "Env") == 0) {
-			g_strfreev(spec->env);
-			spec->env = NULL;
-			if (!JSON_NODE_HOLDS_NULL(v)) {
-				spec->env = proc_spec_strv(v, "Env", error);
-				ok = spec->env != NULL;
-			}
+			/* null: the server's environment (see proc_spec.h) */
+			g_clear_pointer(&spec->env, g_strfreev);
+			if (!JSON_NODE_HOLDS_NULL(v))
+				ok = circuit_spec_strv(v, PROC_SPEC, "Env", &spec->env, error);
 		} else if (g_ascii_strcasecmp(key, "Scrub") == 0) {
-			if (!JSON_NODE_HOLDS_VALUE(v) ||
-			    json_node_get_value_type(v) != G_TYPE_BOOLEAN) {
-				g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-				            "process spec: \"Scrub\" must be true or false");
-				ok = FALSE;
-			} else {
-				spec->scrub = json_node_get_boolean(v);
-			}
+			ok = circuit_spec_bool(v, PROC_SPEC, "Scrub", &spec->scrub, error);
 		} else {
 			g_set_error(
 			        error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,

@@ -59,18 +59,22 @@ fi
 read -r -a counts <<<"${CHAN_BENCH_COUNTS:-20000 5000 2000}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # Several runs, each circuit beside Redis; each table holds the medians.
+# A run measures the three configurations back to back, so that the slow
+# and fast spells of a shared machine fall on all three tables alike.
 runs=${CHAN_BENCH_RUNS:-3}
-table() { # table NAME URL [DIRECT]: runs the bench dialed into URL, channels on B
-	for r in $(seq 1 "$runs"); do
-		CIRCUIT_DIRECT=${3:-1} CHAN_BENCH_CHANNEL_SERVER=$B_ID "${pin_client[@]}" "$bench" "$2" "$redis_port" \
-			"$T_TMP/$1$r.md" "${counts[@]}" >/dev/null
-	done
-	python3 "$here/chan_median.py" "$T_TMP/$1.md" \
-		$(for r in $(seq 1 "$runs"); do echo "$T_TMP/$1$r.md"; done) >/dev/null
+one() { # one NAME URL DIRECT RUN: the bench dialed into URL, channels on B
+	CIRCUIT_DIRECT=$3 CHAN_BENCH_CHANNEL_SERVER=$B_ID "${pin_client[@]}" "$bench" "$2" \
+		"$redis_port" "$T_TMP/$1$4.md" "${counts[@]}" >/dev/null
 }
-table same "$B_URL"
-table routed "$A_URL"
-table relayed "$A_URL" 0
+for r in $(seq 1 "$runs"); do
+	one same "$B_URL" 1 "$r"
+	one routed "$A_URL" 1 "$r"
+	one relayed "$A_URL" 0 "$r"
+done
+for t in same routed relayed; do
+	python3 "$here/chan_median.py" "$T_TMP/$t.md" \
+		$(for r in $(seq 1 "$runs"); do echo "$T_TMP/$t$r.md"; done) >/dev/null
+done
 {
 	echo "### Clients on the channel's own server"
 	echo

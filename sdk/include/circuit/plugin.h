@@ -25,7 +25,8 @@
 //        and outlets and inlets: an element's byte outputs (one reader at
 //        a time, nothing lost between readers) and inputs (one writer at a
 //        time, credit as bytes enter the sink): circuit_outlet_*(),
-//        circuit_inlet_*().
+//        circuit_inlet_*(), and spec readers: circuit_spec_load(),
+//        circuit_spec_string(), circuit_spec_strv(), circuit_spec_bool().
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -589,6 +590,35 @@ CIRCUIT_PLUGIN_EXPORT void circuit_inlet_flush(CircuitInlet *inlet);
 CIRCUIT_PLUGIN_EXPORT void circuit_inlet_close(CircuitInlet *inlet, const GError *error);
 /** circuit_inlet_is_closed: (ABI 1.2) ended or closed: no more writers. */
 CIRCUIT_PLUGIN_EXPORT gboolean circuit_inlet_is_closed(CircuitInlet *inlet);
+
+/* ------------------------------------------------------------------------ */
+/* Specs (ABI 1.2)                                                           */
+
+/*
+ * Reading the JSON object a mk<kind> takes on standard input (proc's and
+ * docker's specs). Every error is CIRCUIT_ERROR_INVALID, one line naming
+ * @what (e.g. "process spec") and the key.
+ */
+
+/**
+ * circuit_spec_load: (ABI 1.2) (transfer full) the JSON object in @text
+ * (@len bytes), or NULL: nothing given ("expected JSON like @example"),
+ * not JSON, or not an object.
+ */
+CIRCUIT_PLUGIN_EXPORT JsonNode *circuit_spec_load(const char *text, gsize len, const char *what,
+                                                  const char *example, GError **error);
+/** circuit_spec_string: (ABI 1.2) a string member into *@out (replaced);
+ *  with @nullable, null clears it. */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_spec_string(JsonNode *value, const char *what,
+                                                   const char *key, gboolean nullable, char **out,
+                                                   GError **error);
+/** circuit_spec_strv: (ABI 1.2) an array of strings into *@out (replaced;
+ *  null gives an empty one). */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_spec_strv(JsonNode *value, const char *what, const char *key,
+                                                 char ***out, GError **error);
+/** circuit_spec_bool: (ABI 1.2) true or false into *@out. */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_spec_bool(JsonNode *value, const char *what, const char *key,
+                                                 gboolean *out, GError **error);
 
 /* ------------------------------------------------------------------------ */
 /* Watches                                                                   */
