@@ -80,8 +80,7 @@ delivery_pump(CircuitDelivery *d)
 {
 	delivery_ref(d);
 	while (d->state == DELIVERY_WRITING && d->stream) {
-		gsize len = 0;
-		const guint8 *data = g_bytes_get_data(d->message, &len);
+		gsize len = g_bytes_get_size(d->message);
 		if (d->offset >= len) {
 			d->state = DELIVERY_ACKWAIT;
 			circuit_stream_finish(d->stream);
@@ -91,8 +90,12 @@ delivery_pump(CircuitDelivery *d)
 		if (space == 0)
 			break; /* `writable` resumes */
 		gsize n = MIN(MIN(space, len - d->offset), DELIVERY_WRITE_CHUNK);
+		/* The message is kept unchanged until done(): no copy. */
+		g_autoptr(GBytes) piece =
+		        n == len ? g_bytes_ref(d->message)
+		                 : g_bytes_new_from_bytes(d->message, d->offset, n);
 		d->offset += n;
-		circuit_stream_write(d->stream, data + d->offset - n, n);
+		circuit_stream_write_bytes(d->stream, piece);
 	}
 	delivery_unref(d);
 }

@@ -300,6 +300,29 @@ circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
 	stream_unref(stream);
 }
 
+void
+circuit_stream_write_bytes(CircuitStream *stream, GBytes *bytes)
+{
+	g_return_if_fail(stream != NULL && bytes != NULL);
+	g_return_if_fail(stream->reply_sent);
+	gsize len = g_bytes_get_size(bytes);
+	if (!stream->conn || stream->local_done || stream->eof_queued || len == 0)
+		return;
+	/* Slices of @bytes, not copies: the frames and the unacknowledged
+	 * output hold references to it. */
+	for (gsize off = 0; off < len;) {
+		gsize n = MIN(len - off, FRAME_DATA_CHUNK);
+		g_queue_push_tail(&stream->pending,
+		                  n == len ? g_bytes_ref(bytes)
+		                           : g_bytes_new_from_bytes(bytes, off, n));
+		stream->pending_bytes += n;
+		off += n;
+	}
+	stream_ref(stream);
+	stream_flush(stream);
+	stream_unref(stream);
+}
+
 GBytes *
 circuit_stream_take_unacked(CircuitStream *stream)
 {

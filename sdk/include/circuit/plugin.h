@@ -25,7 +25,7 @@
 //        and outlets and inlets: an element's byte outputs (one reader at
 //        a time, nothing lost between readers) and inputs (one writer at a
 //        time, credit as bytes enter the sink): circuit_outlet_*(),
-//        circuit_inlet_*(), and spec readers: circuit_spec_load(),
+//        circuit_inlet_*(), circuit_stream_write_bytes(), and spec readers: circuit_spec_load(),
 //        circuit_spec_string(), circuit_spec_strv(), circuit_spec_bool().
 //
 // Ownership annotations follow GObject-introspection conventions:
@@ -396,6 +396,13 @@ CIRCUIT_PLUGIN_EXPORT gsize circuit_stream_write_space(CircuitStream *stream);
  * the server; well-behaved plugins wait for `writable`.
  */
 CIRCUIT_PLUGIN_EXPORT void circuit_stream_write(CircuitStream *stream, const void *data, gsize len);
+
+/**
+ * circuit_stream_write_bytes: (ABI 1.2) as circuit_stream_write(), without
+ * the copy: the stream takes references to @bytes (transfer none), which
+ * must not change.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_write_bytes(CircuitStream *stream, GBytes *bytes);
 
 /**
  * circuit_stream_take_unacked: (transfer full) (nullable) during `closed`

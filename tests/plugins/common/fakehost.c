@@ -104,6 +104,14 @@ circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
 	g_byte_array_append(stream->out, data, (guint)len);
 }
 
+void
+circuit_stream_write_bytes(CircuitStream *stream, GBytes *bytes)
+{
+	gsize len = 0;
+	const void *data = g_bytes_get_data(bytes, &len);
+	circuit_stream_write(stream, data, len);
+}
+
 GBytes *
 circuit_stream_take_unacked(CircuitStream *stream)
 {
