@@ -22,11 +22,12 @@
 //        circuit_host_watch_members(), circuit_host_unwatch_members(),
 //        and acknowledged delivery: circuit_delivery_new(),
 //        circuit_delivery_start(), circuit_delivery_abort(),
-//        and outlets and inlets: an element's byte outputs (one reader at
-//        a time, nothing lost between readers) and inputs (one writer at a
-//        time, credit as bytes enter the sink): circuit_outlet_*(),
-//        circuit_inlet_*(), circuit_stream_write_bytes(), and spec readers: circuit_spec_load(),
-//        circuit_spec_string(), circuit_spec_strv(), circuit_spec_bool().
+//        circuit_stream_write_bytes(), outlets and inlets (an element's
+//        byte outputs, one reader at a time, nothing lost between readers,
+//        and inputs, one writer at a time, credited as bytes enter the
+//        sink): circuit_outlet_*(), circuit_inlet_*(), and the spec
+//        readers circuit_spec_load(), circuit_spec_string(),
+//        circuit_spec_strv(), circuit_spec_bool().
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
