@@ -22,7 +22,9 @@ rc=0; c wait /$X/three >"$T_TMP/w" || rc=$?
 [ $rc = 5 ] || fail "wait on exit 3 should exit 5, got $rc"
 grep -q '"Exit" : "exit status 3"' "$T_TMP/w" || fail "wait should say exit status 3"
 c wait /$X/three >/dev/null && fail "a second wait should report the exit again"
-ok "wait: exit status 3 gives exit code 5, every time"
+# Once it has exited, its stdin takes no writer (nothing would read it).
+expect_fail 4 "closed already" c stdin /$X/three
+ok "wait: exit status 3 gives exit code 5, every time; stdin closed after the exit"
 
 # stdin to EOF: cat copies it and ends.
 spec cat | mkd /$X/cat
