@@ -4,7 +4,9 @@
 # redis-server (127.0.0.1, no persistence), then records the table as the
 # "chan" section of docs/BENCHMARKS.md. Run through ctest (CIRCUIT_BENCH=ON)
 # or by hand: CIRCUIT_BUILD_DIR=/path/to/build tests/bench/chan_bench.sh
-# Optional: CHAN_BENCH_COUNTS="COUNT_64 COUNT_32K LAT" (default 20000 5000 2000).
+# Optional: CHAN_BENCH_COUNTS="COUNT_64 COUNT_32K LAT" (default 20000 5000 2000),
+# CHAN_BENCH_RUNS (default 9: this 2-core VM's speed swings from minute to
+# minute, and fewer runs gave medians a quarter apart; about 4 minutes).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
@@ -61,7 +63,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 # Several runs, each circuit beside Redis; each table holds the medians.
 # A run measures the three configurations back to back, so that the slow
 # and fast spells of a shared machine fall on all three tables alike.
-runs=${CHAN_BENCH_RUNS:-3}
+runs=${CHAN_BENCH_RUNS:-9}
 one() { # one NAME URL DIRECT RUN: the bench dialed into URL, channels on B
 	CIRCUIT_DIRECT=$3 CHAN_BENCH_CHANNEL_SERVER=$B_ID "${pin_client[@]}" "$bench" "$2" \
 		"$redis_port" "$T_TMP/$1$4.md" "${counts[@]}" >/dev/null
