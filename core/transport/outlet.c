@@ -207,12 +207,6 @@ circuit_inlet_free(CircuitInlet *inlet)
 	g_free(inlet);
 }
 
-gboolean
-circuit_inlet_is_closed(CircuitInlet *inlet)
-{
-	return inlet->closed || inlet->ending;
-}
-
 void
 circuit_inlet_close(CircuitInlet *inlet, const GError *error)
 {

@@ -596,8 +596,6 @@ CIRCUIT_PLUGIN_EXPORT void circuit_inlet_flush(CircuitInlet *inlet);
  * it is, and refuses later writers as closed.
  */
 CIRCUIT_PLUGIN_EXPORT void circuit_inlet_close(CircuitInlet *inlet, const GError *error);
-/** circuit_inlet_is_closed: (ABI 1.2) ended or closed: no more writers. */
-CIRCUIT_PLUGIN_EXPORT gboolean circuit_inlet_is_closed(CircuitInlet *inlet);
 
 /* ------------------------------------------------------------------------ */
 /* Specs (ABI 1.2)                                                           */
