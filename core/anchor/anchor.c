@@ -8,7 +8,16 @@ struct Anchor {
 	Anchor *parent;
 	GTree *children; /* name -> Anchor */
 	CircuitElement *element;
+	guint n_below; /* the root only: anchors in the tree besides itself */
 };
+
+static Anchor *
+anchor_root_of(Anchor *a)
+{
+	while (a->parent)
+		a = a->parent;
+	return a;
+}
 
 static Anchor *
 anchor_new(const char *name, Anchor *parent)
@@ -62,10 +71,33 @@ anchor_walk_create(Anchor *root, const char *const *names)
 		if (!child) {
 			child = anchor_new(names[i], a);
 			g_tree_insert(child->parent->children, child->name, child);
+			root->n_below++;
 		}
 		a = child;
 	}
 	return a;
+}
+
+guint
+anchor_count(Anchor *root)
+{
+	return root->n_below;
+}
+
+guint
+anchor_missing(Anchor *root, const char *const *names)
+{
+	Anchor *a = root;
+	guint i = 1;
+	for (; a && names[0] && names[i]; i++)
+		a = g_tree_lookup(a->children, names[i]);
+	if (a)
+		return 0;
+	/* names[i - 1] was the first one missing. */
+	guint missing = 1;
+	for (; names[i]; i++)
+		missing++;
+	return missing;
 }
 
 CircuitElement *
@@ -85,6 +117,7 @@ anchor_prune(Anchor *a)
 {
 	while (a && a->parent && !a->element && g_tree_nnodes(a->children) == 0) {
 		Anchor *parent = a->parent;
+		anchor_root_of(parent)->n_below--;
 		g_tree_remove(parent->children, a->name);
 		anchor_free(a);
 		a = parent;

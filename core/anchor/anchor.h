@@ -19,6 +19,11 @@ Anchor *anchor_walk(Anchor *root, const char *const *names);
 /* (transfer none) the anchor at @names, creating missing ones. */
 Anchor *anchor_walk_create(Anchor *root, const char *const *names);
 
+/* Anchors below @root (the root itself not counted). */
+guint anchor_count(Anchor *root);
+/* How many anchors anchor_walk_create(@root, @names) would create. */
+guint anchor_missing(Anchor *root, const char *const *names);
+
 /* (transfer none) (nullable) */
 CircuitElement *anchor_element(Anchor *anchor);
 void anchor_set_element(Anchor *anchor, CircuitElement *element);

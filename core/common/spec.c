@@ -3,6 +3,8 @@
 // spec.c - reading the JSON object a mk<kind> takes on standard input (plugin
 // SDK ABI 1.2): the object itself and its typed members, each error one line
 // naming the spec and the key (proc's and docker's specs use it).
+#include "wire_json.h"
+
 #include <circuit/plugin.h>
 
 JsonNode *
@@ -14,21 +16,33 @@ circuit_spec_load(const char *text, gsize len, const char *what, const char *exa
 		            "no %s on standard input (expected JSON like %s)", what, example);
 		return NULL;
 	}
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	GError *local = NULL;
-	if (!json_parser_load_from_data(parser, text, (gssize)len, &local)) {
+	JsonNode *root = wire_json_read(text, len, &local);
+	if (!root) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s is not valid JSON: %s",
 		            what, local->message);
 		g_error_free(local);
 		return NULL;
 	}
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s must be a JSON object",
 		            what);
+		json_node_unref(root);
 		return NULL;
 	}
-	return json_node_ref(root);
+	return root;
+}
+
+JsonNode *
+circuit_json_load(const char *text, gsize len, GError **error)
+{
+	GError *local = NULL;
+	JsonNode *root = wire_json_read(text ? text : "", text ? len : 0, &local);
+	if (!root) {
+		g_set_error_literal(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, local->message);
+		g_error_free(local);
+	}
+	return root;
 }
 
 static gboolean

@@ -20,3 +20,21 @@ typedef struct _JsonObject JsonObject;
  * strings); NULL otherwise, also for valid JSON of another shape: the
  * caller then asks json-glib. What it returns equals json-glib's result. */
 JsonObject *wire_json_parse_flat(const char *text, gsize len);
+
+/* How deep a document may nest (objects and arrays) and how long it may
+ * be: every document the protocol defines is a few levels deep, and
+ * json-glib's parser recurses, so a deeper one would cost the reader's
+ * stack. */
+#define WIRE_JSON_MAX_DEPTH 32
+#define WIRE_JSON_MAX_SIZE  (16u << 20)
+
+typedef struct _JsonNode JsonNode;
+
+/* wire_read.c: the one reader of every JSON document circuitd and
+ * libcircuit parse. (transfer full) the document's root, or NULL with
+ * @error set (G_IO_ERROR_INVALID_DATA) when @text is not JSON, nests deeper
+ * than WIRE_JSON_MAX_DEPTH or is longer than WIRE_JSON_MAX_SIZE. */
+JsonNode *wire_json_read(const char *text, gsize len, GError **error);
+/* The same for a document that must be an object (flat ones are read by
+ * wire_json_parse_flat, the rest by json-glib). */
+JsonObject *wire_json_read_object(const char *text, gsize len, GError **error);

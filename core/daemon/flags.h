@@ -34,7 +34,19 @@ static struct {
 	int gossip_interval;
 	int push_pull_interval;
 	int reconnect_interval;
+	/* What one client may cost (TransportLimits, RouterLimits). */
+	gint64 max_conn_output;
+	int max_conns;
+	int max_conns_per_source;
+	double idle_timeout;
+	int max_anchors;
+	char **plugin_option;
 } opt = {.grace = 3.0,
+         .max_conn_output = 8 << 20,
+         .max_conns = 4096,
+         .max_conns_per_source = 1024,
+         .idle_timeout = 0.0,
+         .max_anchors = 1000000,
          .probe_interval = G_MININT,
          .probe_timeout = G_MININT,
          .suspicion_mult = G_MININT,
@@ -82,6 +94,22 @@ static GOptionEntry daemon_entries[] = {
          "Membership: try one dead server every MS milliseconds, which heals partitions "
          "(30000; 0: never)",
          "MS"},
+        {"max-conn-output", 0, 0, G_OPTION_ARG_INT64, &opt.max_conn_output,
+         "Bytes queued for one connection before the server stops reading its requests and "
+         "producing its output (8388608)",
+         "BYTES"},
+        {"max-conns", 0, 0, G_OPTION_ARG_INT, &opt.max_conns,
+         "Accepted connections at once; at the cap the idlest is closed first (4096)", "N"},
+        {"max-conns-per-source", 0, 0, G_OPTION_ARG_INT, &opt.max_conns_per_source,
+         "Accepted connections at once from one address (1024)", "N"},
+        {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt.idle_timeout,
+         "Seconds a connection with no operation under way may stay open (0: no limit; at "
+         "--max-conns or out of descriptors the idlest is closed first)",
+         "SECONDS"},
+        {"max-anchors", 0, 0, G_OPTION_ARG_INT, &opt.max_anchors,
+         "Anchors this server holds at most; a mk beyond it fails (1000000)", "N"},
+        {"plugin-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.plugin_option,
+         "Set a plugin's option, e.g. chan.max-held=256M (repeatable)", "KIND.KEY=VALUE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
         {NULL}};

@@ -333,6 +333,20 @@ main(int argc, char **argv)
 		member_cfg.reconnect_interval_ms = opt.reconnect_interval;
 	if (opt.grace < 0 || opt.grace > 3600)
 		return daemon_fail("--grace must be between 0 and 3600 seconds");
+	if (opt.max_conn_output < 65536)
+		return daemon_fail("--max-conn-output must be at least 65536 bytes");
+	if (opt.max_conns < 1 || opt.max_conns_per_source < 1)
+		return daemon_fail("--max-conns and --max-conns-per-source must be at least 1");
+	if (opt.idle_timeout < 0)
+		return daemon_fail("--idle-timeout must not be negative");
+	if (opt.max_anchors < 1)
+		return daemon_fail("--max-anchors must be at least 1");
+	TransportLimits limits = {.conn_output_max = (gsize)opt.max_conn_output,
+	                          .max_conns = (guint)opt.max_conns,
+	                          .max_conns_per_source = (guint)opt.max_conns_per_source,
+	                          .idle_timeout = opt.idle_timeout};
+	transport_set_limits(&limits);
+	router_set_max_anchors((guint)opt.max_anchors);
 
 	if (!security_init(&error))
 		return daemon_fail(error->message);
@@ -419,6 +433,18 @@ main(int argc, char **argv)
 	if (docker_host)
 		g_hash_table_insert(host_config.options, (gpointer) "docker-host",
 		                    (gpointer)docker_host);
+	for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++) {
+		char *eq = strchr(opt.plugin_option[i], '=');
+		char *dot = strchr(opt.plugin_option[i], '.');
+		if (!eq || !dot || dot > eq || dot == opt.plugin_option[i] || eq == dot + 1) {
+			g_autofree char *msg =
+			        g_strdup_printf("--plugin-option \"%s\": expected KIND.KEY=VALUE",
+			                        opt.plugin_option[i]);
+			return daemon_fail(msg);
+		}
+		*eq = '\0';
+		g_hash_table_insert(host_config.options, opt.plugin_option[i], eq + 1);
+	}
 
 	if (!oplog_open(opt.log, &error))
 		return daemon_fail(error->message);

@@ -8,6 +8,7 @@
 #include "../common/wire_json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ev.h>
 #include <stdio.h>
 #include <time.h>
@@ -61,15 +62,16 @@ oplog_open(const char *path, GError **error)
 		oplog.fd = STDERR_FILENO;
 		return TRUE;
 	}
-	FILE *f = fopen(path, "ae");
-	if (!f) {
+	/* Close-on-exec, so no job inherits it (and forges lines); created
+	 * readable by the server's user only: it names who did what. */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
 		int e = errno;
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "--log %s: %s", path,
 		            g_strerror(e));
 		return FALSE;
 	}
-	oplog.fd = dup(fileno(f));
-	fclose(f);
+	oplog.fd = fd;
 	oplog.own_fd = TRUE;
 	return TRUE;
 }

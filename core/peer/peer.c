@@ -6,6 +6,7 @@
 #include "peer.h"
 
 #include "../common/wire_error.h"
+#include "../common/wire_json.h"
 #include "../transport/transport.h"
 #include "../transport/url.h"
 
@@ -267,13 +268,7 @@ peer_call_send_body(PeerStream *s)
 static JsonObject *
 peer_parse_object(const guint8 *p, gsize len)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
-		return NULL;
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-		return NULL;
-	return json_object_ref(json_node_get_object(root));
+	return wire_json_read_object((const char *)p, len, NULL);
 }
 
 /* The error of a REPLY or RESET payload, in the CIRCUIT_ERROR domain. */

@@ -28,7 +28,14 @@ static struct {
 	char *hostport;
 	char *version;
 	GDateTime *started;
-} router;
+	guint max_anchors;
+} router = {.max_anchors = G_MAXUINT};
+
+void
+router_set_max_anchors(guint max)
+{
+	router.max_anchors = max;
+}
 
 void
 router_init(const char *server_id, const char *url, const char *hostport, const char *version,
@@ -410,6 +417,14 @@ router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **err
 		return FALSE;
 	}
 	Anchor *a = anchor_walk(router.root, (const char *const *)names);
+	guint missing = anchor_missing(router.root, (const char *const *)names);
+	if (missing && anchor_count(router.root) + missing > router.max_anchors) {
+		g_set_error(
+		        error, CIRCUIT_ERROR, CIRCUIT_ERROR_TOO_BIG,
+		        "%s: this server holds its limit of %u anchors (circuitd --max-anchors)",
+		        m->path, router.max_anchors);
+		return FALSE;
+	}
 	if (a && anchor_element(a)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_EXISTS,
 		            "%s already holds a %s element", m->path,

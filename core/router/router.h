@@ -10,6 +10,8 @@
 void router_init(const char *server_id, const char *url, const char *hostport, const char *version,
                  GHashTable *plugins);
 void router_free(void);
+/* Anchors this server holds at most: a mk that needs more fails (too-big). */
+void router_set_max_anchors(guint max);
 /* TransportHandlers.open */
 void router_open(CircuitStream *stream, JsonObject *req, gpointer user_data);
 /* TransportHandlers.hello */

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -40,13 +41,42 @@ static struct {
 	guint8 *keys; /* n_keys * 32 bytes, or NULL when not keyed */
 	gsize n_keys;
 	/* One log line per refusal reason per second, with what was suppressed. */
-	gint64 refusal_logged[5];
-	guint refusal_suppressed[5];
+	gint64 refusal_logged[6];
+	guint refusal_suppressed[6];
+	/* Accepted connections open, in all and per source address. */
+	guint n_accepted;
+	GHashTable *per_source; /* char * -> count */
+	int spare_fd;           /* kept open to refuse a connection when out of descriptors */
+	ev_timer accept_backoff;
+	ev_timer idle_sweep;
+	gint64 emfile_logged;
+	guint emfile_suppressed;
 	/* Connections with frames queued this loop turn: written together,
 	 * one writev each, just before the loop waits again. */
 	GPtrArray *dirty;
 	ev_prepare flush_prepare;
-} transport;
+	TransportLimits limits;
+} transport = {
+        .limits = {.conn_output_max = TRANSPORT_DEFAULT_CONN_OUTPUT_MAX,
+                   .max_conns = TRANSPORT_DEFAULT_MAX_CONNS,
+                   .max_conns_per_source = TRANSPORT_DEFAULT_MAX_CONNS_PER_SOURCE,
+                   .idle_timeout = TRANSPORT_DEFAULT_IDLE_TIMEOUT},
+};
+
+void
+transport_set_limits(const TransportLimits *limits)
+{
+	transport.limits = *limits;
+}
+
+gboolean
+conn_output_full(Conn *conn)
+{
+	if (conn->out_bytes < transport.limits.conn_output_max)
+		return FALSE;
+	conn->out_full = TRUE;
+	return TRUE;
+}
 
 void
 transport_set_keys(const guint8 *keys, gsize n_keys)
@@ -114,6 +144,7 @@ conn_unref(Conn *conn)
 	memset(conn->dial_key, 0, sizeof conn->dial_key);
 	g_hash_table_unref(conn->streams);
 	g_free(conn->peer);
+	g_free(conn->source);
 	g_free(conn);
 }
 
@@ -160,6 +191,38 @@ conn_flush(Conn *conn)
 	} else {
 		ev_io_start(EV_DEFAULT, &conn->wio);
 	}
+	if ((conn->out_full || conn->read_paused) &&
+	    conn->out_bytes <= transport.limits.conn_output_max / 2)
+		ev_timer_start(EV_DEFAULT, &conn->resume_timer);
+}
+
+static void conn_parse(Conn *conn);
+
+/* The queue went down to half the cap: streams produce again and the
+ * requests read meanwhile are parsed. */
+static void
+conn_on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	Conn *conn = w->data;
+	if (conn->state == CONN_CLOSED || conn->broken)
+		return;
+	conn_ref(conn);
+	if (conn->out_full) {
+		conn->out_full = FALSE;
+		GList *streams = g_hash_table_get_values(conn->streams);
+		for (GList *l = streams; l; l = l->next)
+			stream_ref(l->data);
+		for (GList *l = streams; l && !conn->out_full && conn->state != CONN_CLOSED;
+		     l = l->next)
+			stream_resume(l->data);
+		g_list_free_full(streams, (GDestroyNotify)stream_unref);
+	}
+	if (conn->read_paused && !conn->out_full && conn->state != CONN_CLOSED) {
+		conn->read_paused = FALSE;
+		ev_io_start(EV_DEFAULT, &conn->rio);
+		conn_parse(conn);
+	}
+	conn_unref(conn);
 }
 
 static void conn_queue_raw(Conn *conn, GBytes *bytes);
@@ -260,6 +323,18 @@ conn_forget_stream(Conn *conn, CircuitStream *stream)
 }
 
 static void
+transport_forget_accepted(Conn *conn)
+{
+	transport.n_accepted--;
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(transport.per_source, conn->source));
+	if (n <= 1)
+		g_hash_table_remove(transport.per_source, conn->source);
+	else
+		g_hash_table_insert(transport.per_source, g_strdup(conn->source),
+		                    GUINT_TO_POINTER(n - 1));
+}
+
+static void
 conn_close(Conn *conn, const char *why)
 {
 	if (conn->state == CONN_CLOSED)
@@ -271,6 +346,7 @@ conn_close(Conn *conn, const char *why)
 	ev_io_stop(EV_DEFAULT, &conn->wio);
 	ev_timer_stop(EV_DEFAULT, &conn->hello_timer);
 	ev_timer_stop(EV_DEFAULT, &conn->close_timer);
+	ev_timer_stop(EV_DEFAULT, &conn->resume_timer);
 	close(conn->fd);
 	conn->fd = -1;
 	OutChunk *c;
@@ -279,6 +355,8 @@ conn_close(Conn *conn, const char *why)
 		g_slice_free(OutChunk, c);
 	}
 	transport.conns = g_list_delete_link(transport.conns, conn->link);
+	if (!conn->dialer)
+		transport_forget_accepted(conn);
 	/* Streams learn of the loss after the table let go of them. */
 	GList *streams = g_hash_table_get_values(conn->streams);
 	for (GList *l = streams; l; l = l->next)
@@ -325,23 +403,7 @@ conn_protocol_error(Conn *conn, const char *what)
 static JsonObject *
 conn_parse_object(const guint8 *p, gsize len)
 {
-	/* Requests are flat objects: read by hand (wire_parse.c), json-glib
-	 * for anything else. */
-	JsonObject *flat = wire_json_parse_flat((const char *)p, len);
-	if (flat)
-		return flat;
-	/* One parser for the whole server (one thread): making one per request
-	 * was a good part of an operation's cost. A parsed object outlives the
-	 * next load through its own reference. */
-	static JsonParser *parser;
-	if (!parser)
-		parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
-		return NULL;
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-		return NULL;
-	return json_object_ref(json_node_get_object(root));
+	return wire_json_read_object((const char *)p, len, NULL);
 }
 
 static void
@@ -431,6 +493,12 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 	CircuitStream *s = g_hash_table_lookup(conn->streams, GUINT_TO_POINTER(h->stream));
 	if (!s)
 		return TRUE; /* late frames for a stream that ended are ignored */
+	/* Credit returns what was sent, never more: a client cannot make the
+	 * server queue more than the window it asked for. */
+	if (h->type == FRAME_CREDIT && frame_u32_decode(p) > s->unacked_bytes) {
+		conn_protocol_error(conn, "CREDIT beyond what was sent");
+		return FALSE;
+	}
 	if (s->relay && h->type >= FRAME_DATA && h->type <= FRAME_RESET) {
 		if (h->type == FRAME_DATA && (s->remote_done || h->len > stream_in_granted(s))) {
 			conn_protocol_error(conn, "DATA beyond credit");
@@ -570,6 +638,13 @@ conn_parse(Conn *conn)
 	}
 	gsize off = 0;
 	while (conn->state != CONN_CLOSED) {
+		if (!conn->dialer && conn_output_full(conn)) {
+			/* The client is not reading what it asked for: read no more
+			 * requests until it does. */
+			conn->read_paused = TRUE;
+			ev_io_stop(EV_DEFAULT, &conn->rio);
+			break;
+		}
 		const guint8 *p = conn->in->data + off;
 		gsize avail = conn->in->len - off;
 		FrameHeader h;
@@ -599,8 +674,9 @@ conn_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	Conn *conn = w->data;
 	gsize budget = CONN_READ_BUDGET;
+	conn->last_active = ev_now(loop);
 	conn_ref(conn);
-	while (budget > 0 && conn->state != CONN_CLOSED) {
+	while (budget > 0 && conn->state != CONN_CLOSED && !conn->read_paused) {
 		GByteArray *buf = conn->channel ? conn->raw : conn->in;
 		guint old = buf->len;
 		g_byte_array_set_size(buf, old + CONN_READ_CHUNK);
@@ -681,6 +757,109 @@ transport_limit_unverified(void)
 	}
 }
 
+/*
+ * Closes one accepted connection to make room: one that has spent over a
+ * second on its handshake (a client that does not finish it), else the one
+ * idle longest among those with no stream open, else the oldest still in
+ * its handshake. FALSE when every connection is busy. @except is spared.
+ */
+static gboolean
+transport_shed_one(Conn *except, const char *why)
+{
+	ev_tstamp now = ev_now(EV_DEFAULT);
+	Conn *slow = NULL, *idle = NULL, *young = NULL;
+	for (GList *l = transport.conns; l; l = l->next) {
+		Conn *conn = l->data;
+		if (conn == except || conn->dialer || conn->broken || conn->state == CONN_CLOSED)
+			continue;
+		if (conn->state < CONN_OPEN) {
+			/* The list is newest first: the last one seen is the oldest. */
+			if (now - conn->last_active > 1.0)
+				slow = conn;
+			young = conn;
+		} else if (g_hash_table_size(conn->streams) == 0 &&
+		           (!idle || conn->last_active < idle->last_active)) {
+			idle = conn;
+		}
+	}
+	Conn *victim = slow ? slow : idle ? idle : young;
+	if (!victim)
+		return FALSE;
+	conn_close(victim, why);
+	return TRUE;
+}
+
+static void
+transport_on_accept_backoff(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_io_start(loop, &transport.accept_io);
+}
+
+/*
+ * accept() ran out of descriptors: make room by shedding a connection, or
+ * refuse the waiting one with the spare descriptor; if neither is possible
+ * stop accepting for a moment instead of spinning. One log line a second.
+ */
+static gboolean
+transport_on_emfile(int err)
+{
+	gint64 now = g_get_monotonic_time();
+	if (now - transport.emfile_logged >= G_USEC_PER_SEC) {
+		if (transport.emfile_suppressed)
+			g_warning("accept: %s (%u more since the last line); shedding idle "
+			          "connections",
+			          g_strerror(err), transport.emfile_suppressed);
+		else
+			g_warning("accept: %s; shedding idle connections", g_strerror(err));
+		transport.emfile_logged = now;
+		transport.emfile_suppressed = 0;
+	} else {
+		transport.emfile_suppressed++;
+	}
+	if (transport_shed_one(NULL, "out of file descriptors: closed the idlest connection"))
+		return TRUE;
+	if (transport.spare_fd >= 0) {
+		close(transport.spare_fd);
+		transport.spare_fd = -1;
+		int fd = accept4(transport.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd); /* refused: every connection is busy */
+		transport.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return TRUE;
+	}
+	ev_io_stop(EV_DEFAULT, &transport.accept_io);
+	ev_timer_stop(EV_DEFAULT, &transport.accept_backoff);
+	ev_timer_set(&transport.accept_backoff, 0.1, 0.);
+	ev_timer_start(EV_DEFAULT, &transport.accept_backoff);
+	return FALSE;
+}
+
+/* The address of @peer without its port ("127.0.0.1:4242" -> "127.0.0.1"). */
+static char *
+conn_source_of(const char *peer)
+{
+	const char *colon = strrchr(peer, ':');
+	return colon ? g_strndup(peer, (gsize)(colon - peer)) : g_strdup(peer);
+}
+
+/* Closes connections that hold no stream and were quiet for the idle timeout. */
+static void
+transport_on_idle_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	double limit = transport.limits.idle_timeout;
+	if (limit <= 0)
+		return;
+	ev_tstamp now = ev_now(loop);
+	for (GList *l = transport.conns; l;) {
+		Conn *conn = l->data;
+		l = l->next;
+		if (!conn->dialer && conn->state == CONN_OPEN && !conn->broken &&
+		    g_hash_table_size(conn->streams) == 0 && now - conn->last_active > limit)
+			conn_close(conn, "idle");
+	}
+}
+
 static void
 transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -690,8 +869,8 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(transport.listen_fd, (struct sockaddr *)&ss, &sl,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				g_warning("accept: %s", g_strerror(errno));
+			if ((errno == EMFILE || errno == ENFILE) && transport_on_emfile(errno))
+				continue;
 			return;
 		}
 		int one = 1;
@@ -700,10 +879,12 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		conn->refcount = 1;
 		conn->fd = fd;
 		conn->peer = conn_format_peer(&ss);
+		conn->source = conn_source_of(conn->peer);
 		conn->state = CONN_PREAMBLE;
 		conn->in = g_byte_array_new();
 		conn->raw = g_byte_array_new();
 		conn->handlers = transport.handlers;
+		conn->last_active = ev_now(loop);
 		g_queue_init(&conn->out);
 		conn->streams =
 		        g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stream_unref);
@@ -712,12 +893,34 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_init(&conn->hello_timer, conn_on_hello_timeout,
 		              transport.keys ? CONN_HANDSHAKE_TIMEOUT : CONN_HELLO_TIMEOUT, 0.);
 		ev_timer_init(&conn->close_timer, conn_on_close_timer, 0., 0.);
+		ev_timer_init(&conn->resume_timer, conn_on_resume_timer, 0., 0.);
 		conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
-		conn->close_timer.data = conn;
-		ev_io_start(EV_DEFAULT, &conn->rio);
-		ev_timer_start(EV_DEFAULT, &conn->hello_timer);
+		conn->close_timer.data = conn->resume_timer.data = conn;
 		transport.conns = g_list_prepend(transport.conns, conn);
 		conn->link = transport.conns;
+		transport.n_accepted++;
+		guint from =
+		        GPOINTER_TO_UINT(g_hash_table_lookup(transport.per_source, conn->source));
+		g_hash_table_insert(transport.per_source, g_strdup(conn->source),
+		                    GUINT_TO_POINTER(from + 1));
+		if (from + 1 > transport.limits.max_conns_per_source) {
+			g_autofree char *m = g_strdup_printf(
+			        "server is busy: %u connections from %s already (circuitd "
+			        "--max-conns-per-source)",
+			        from, conn->source);
+			conn_refuse(conn, FRAME_REFUSE_BUSY, m);
+			continue;
+		}
+		if (transport.n_accepted > transport.limits.max_conns &&
+		    !transport_shed_one(conn, "too many connections: closed the idlest")) {
+			g_autofree char *m = g_strdup_printf(
+			        "server is busy: %u connections open (circuitd --max-conns)",
+			        transport.n_accepted - 1);
+			conn_refuse(conn, FRAME_REFUSE_BUSY, m);
+			continue;
+		}
+		ev_io_start(EV_DEFAULT, &conn->rio);
+		ev_timer_start(EV_DEFAULT, &conn->hello_timer);
 		transport_limit_unverified();
 	}
 }
@@ -727,8 +930,17 @@ transport_listen(int fd, const TransportHandlers *handlers)
 {
 	transport.listen_fd = fd;
 	transport.handlers = handlers;
+	transport.per_source = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	transport.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ev_io_init(&transport.accept_io, transport_on_accept, fd, EV_READ);
 	ev_io_start(EV_DEFAULT, &transport.accept_io);
+	ev_timer_init(&transport.accept_backoff, transport_on_accept_backoff, 0.1, 0.);
+	double sweep = transport.limits.idle_timeout > 0
+	                       ? MAX(0.25, MIN(transport.limits.idle_timeout / 4, 30.0))
+	                       : 0;
+	ev_timer_init(&transport.idle_sweep, transport_on_idle_sweep, sweep, sweep);
+	if (sweep > 0)
+		ev_timer_start(EV_DEFAULT, &transport.idle_sweep);
 }
 
 void
@@ -736,8 +948,14 @@ transport_shutdown(void)
 {
 	if (transport.listen_fd > 0) {
 		ev_io_stop(EV_DEFAULT, &transport.accept_io);
+		ev_timer_stop(EV_DEFAULT, &transport.accept_backoff);
+		ev_timer_stop(EV_DEFAULT, &transport.idle_sweep);
 		close(transport.listen_fd);
 		transport.listen_fd = -1;
+	}
+	if (transport.spare_fd > 0) {
+		close(transport.spare_fd);
+		transport.spare_fd = -1;
 	}
 	while (transport.conns)
 		conn_close(transport.conns->data, NULL);
@@ -970,8 +1188,9 @@ conn_dial(const char *host, guint16 port, const guint8 *psk, double timeout,
 	ev_io_init(&conn->wio, conn_dial_on_writable, fd, EV_WRITE);
 	ev_timer_init(&conn->hello_timer, conn_dial_on_timeout, timeout, 0.);
 	ev_timer_init(&conn->close_timer, conn_on_close_timer, 0., 0.);
+	ev_timer_init(&conn->resume_timer, conn_on_resume_timer, 0., 0.);
 	conn->rio.data = conn->wio.data = conn->hello_timer.data = conn;
-	conn->close_timer.data = conn;
+	conn->close_timer.data = conn->resume_timer.data = conn;
 	transport.conns = g_list_prepend(transport.conns, conn);
 	conn->link = transport.conns;
 	ev_timer_start(EV_DEFAULT, &conn->hello_timer);

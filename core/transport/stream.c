@@ -91,7 +91,8 @@ stream_maybe_finalize(CircuitStream *s)
 static void
 stream_flush(CircuitStream *s)
 {
-	while (s->conn && s->out_credit > 0 && !g_queue_is_empty(&s->pending)) {
+	while (s->conn && s->out_credit > 0 && !g_queue_is_empty(&s->pending) &&
+	       !conn_output_full(s->conn)) {
 		GBytes *head = g_queue_pop_head(&s->pending);
 		gsize n = g_bytes_get_size(head);
 		if (n > s->out_credit) {
@@ -273,7 +274,8 @@ circuit_stream_peer(CircuitStream *stream)
 gsize
 circuit_stream_write_space(CircuitStream *stream)
 {
-	if (!stream->conn || stream->local_done || stream->eof_queued)
+	if (!stream->conn || stream->local_done || stream->eof_queued ||
+	    conn_output_full(stream->conn))
 		return 0;
 	return stream->out_credit > stream->pending_bytes
 	               ? (gsize)(stream->out_credit - stream->pending_bytes)
@@ -425,6 +427,18 @@ stream_on_credit(CircuitStream *s, guint32 credit)
 }
 
 void
+stream_resume(CircuitStream *s)
+{
+	if (s->closed || !s->conn)
+		return;
+	stream_ref(s);
+	stream_flush(s);
+	if (!s->closed && circuit_stream_write_space(s) > 0 && s->funcs && s->funcs->writable)
+		s->funcs->writable(s, s->user_data);
+	stream_unref(s);
+}
+
+void
 stream_on_eof(CircuitStream *s)
 {
 	if (s->remote_done)
@@ -476,6 +490,8 @@ stream_relay_receive(CircuitStream *s, FrameType type, const guint8 *payload, gs
 	stream_ref(s);
 	if (type == FRAME_DATA)
 		s->in_granted -= len;
+	if (type == FRAME_CREDIT && len == 4)
+		s->unacked_bytes -= MIN(s->unacked_bytes, (gsize)frame_u32_decode(payload));
 	if (type == FRAME_EOF) {
 		if (s->remote_done) {
 			stream_unref(s);
@@ -502,13 +518,11 @@ stream_relay_reply_ok(const guint8 *payload, gsize len, char **error)
 {
 	if (len == sizeof WIRE_REPLY_OK - 1 && memcmp(payload, WIRE_REPLY_OK, len) == 0)
 		return TRUE;
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, (const char *)payload, (gssize)len, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+	g_autoptr(JsonObject) o = wire_json_read_object((const char *)payload, len, NULL);
+	if (!o) {
 		*error = g_strdup("malformed reply");
 		return FALSE;
 	}
-	JsonObject *o = json_node_get_object(json_parser_get_root(parser));
 	if (json_object_get_boolean_member_with_default(o, "ok", FALSE))
 		return TRUE;
 	*error = g_strdup(json_object_get_string_member_with_default(o, "error", "failed"));
@@ -530,6 +544,8 @@ stream_relay_send(CircuitStream *s, FrameType type, const guint8 *payload, gsize
 	}
 	if (type == FRAME_CREDIT && len == 4)
 		s->in_granted += frame_u32_decode(payload);
+	if (type == FRAME_DATA)
+		s->unacked_bytes += len; /* what the client may credit back */
 	conn_send_frame(s->conn, type, s->id, payload, len);
 	if (type == FRAME_EOF) {
 		s->local_done = TRUE;

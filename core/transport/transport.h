@@ -30,6 +30,27 @@ typedef struct {
  */
 void transport_set_keys(const guint8 *keys, gsize n_keys);
 
+/* What one client may cost the server (flags of circuitd). */
+typedef struct {
+	/* Bytes queued for one connection before its streams stop producing
+	 * and the server stops reading its requests. */
+	gsize conn_output_max;
+	/* Accepted connections at once, and from one source address. */
+	guint max_conns;
+	guint max_conns_per_source;
+	/* Seconds a verified connection that holds no stream may stay open
+	 * (0: as long as it likes; at the caps the idlest goes first). */
+	double idle_timeout;
+} TransportLimits;
+
+#define TRANSPORT_DEFAULT_CONN_OUTPUT_MAX      (8u << 20)
+#define TRANSPORT_DEFAULT_MAX_CONNS            4096u
+#define TRANSPORT_DEFAULT_MAX_CONNS_PER_SOURCE 1024u
+#define TRANSPORT_DEFAULT_IDLE_TIMEOUT         0.0 /* never: shed only at the caps */
+
+/* Sets the limits (copied); the defaults above hold until then. */
+void transport_set_limits(const TransportLimits *limits);
+
 /* Starts listening on @fd (bound, listening, non-blocking). */
 void transport_listen(int fd, const TransportHandlers *handlers);
 /* Stops accepting and closes every connection (their streams get closed()). */

@@ -25,6 +25,14 @@ struct Conn {
 	GByteArray *in;
 	GQueue out; /* OutChunk */
 	gsize out_bytes;
+	/* Output over the cap (transport limits): its streams stopped
+	 * producing and, for accepted connections, reading stopped too; both
+	 * resume (resume_timer) once the queue is down to half the cap. */
+	gboolean out_full;
+	gboolean read_paused;
+	ev_timer resume_timer;
+	ev_tstamp last_active; /* the last read, for shedding the idlest */
+	char *source;          /* the peer's address without its port */
 	gboolean close_after_flush;
 	struct _Channel *channel; /* keyed connections, after the handshake */
 	GByteArray *raw;          /* ciphertext not yet opened */
@@ -86,6 +94,8 @@ struct CircuitStream {
 };
 
 /* conn.c */
+/* Whether @conn's queued output is at its cap: streams produce nothing more for it. */
+gboolean conn_output_full(Conn *conn);
 void conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *payload, gsize len);
 void conn_send_data(Conn *conn, guint32 stream, GBytes *bytes);
 void conn_forget_stream(Conn *conn, CircuitStream *stream);
@@ -96,6 +106,8 @@ CircuitStream *stream_new(Conn *conn, guint32 id, guint64 window);
 void stream_on_data(CircuitStream *stream, const guint8 *data, gsize len);
 void stream_on_credit(CircuitStream *stream, guint32 credit);
 void stream_on_eof(CircuitStream *stream);
+/* The connection can take output again: flush and tell the element. */
+void stream_resume(CircuitStream *stream);
 void stream_on_reset(CircuitStream *stream, const char *why);
 void stream_on_conn_lost(CircuitStream *stream);
 /* A frame the client sent on a relayed stream. */

@@ -130,13 +130,35 @@ chan_msg_new(GBytes *data, guint64 seq)
 	return msg;
 }
 
+/*
+ * Bytes of messages (and of bodies still arriving) held by every channel
+ * of this server, and the most they may hold (plugin option
+ * chan.max-held, default CHAN_DEFAULT_MAX_HELD): a client cannot make the
+ * server hold more than that, however many channels and capacity it asks
+ * for. One host per process, so one count per plugin.
+ */
+#define CHAN_DEFAULT_MAX_HELD ((guint64)1 << 30)
+static guint64 chan_held, chan_max_held = CHAN_DEFAULT_MAX_HELD;
+
 static void
 chan_msg_free(ChanMsg *msg)
 {
 	if (!msg)
 		return;
+	chan_held -= MIN(chan_held, g_bytes_get_size(msg->data));
 	g_bytes_unref(msg->data);
 	g_free(msg);
+}
+
+/* Drops a body that never became a message. */
+static void
+chan_body_drop(ChanSend *send)
+{
+	if (!send->body)
+		return;
+	chan_held -= MIN(chan_held, send->body->len);
+	g_byte_array_unref(send->body);
+	send->body = NULL;
 }
 
 /* Inserts @msg into @queue by sequence number. New messages belong at the
@@ -181,8 +203,7 @@ chan_send_unref(gpointer data)
 	ChanSend *send = data;
 	if (!send || --send->ref > 0)
 		return;
-	if (send->body)
-		g_byte_array_unref(send->body);
+	chan_body_drop(send);
 	CircuitElement *element = send->ctx->element;
 	g_free(send);
 	/* May run destroy(), which frees the context: nothing may follow. */
@@ -390,8 +411,7 @@ chan_send_input(CircuitStream *stream, const guint8 *data, gsize len, gpointer u
 	ChanCtx *ctx = send->ctx;
 	if ((guint64)send->body->len + len > ctx->max_size) {
 		g_queue_unlink(&ctx->filling, &send->link);
-		g_byte_array_unref(send->body);
-		send->body = NULL;
+		chan_body_drop(send);
 		char *message = g_strdup_printf(
 		        "message is larger than this channel's limit of %" G_GUINT64_FORMAT
 		        " bytes",
@@ -400,6 +420,18 @@ chan_send_input(CircuitStream *stream, const guint8 *data, gsize len, gpointer u
 		g_free(message);
 		return;
 	}
+	if (chan_held + len > chan_max_held) {
+		g_queue_unlink(&ctx->filling, &send->link);
+		chan_body_drop(send);
+		char *message = g_strdup_printf(
+		        "this server's channels hold %" G_GUINT64_FORMAT
+		        " bytes, their limit (plugin option chan.max-held): receive some first",
+		        chan_held);
+		chan_send_fail(send, CIRCUIT_ERROR_TOO_BIG, message);
+		g_free(message);
+		return;
+	}
+	chan_held += len;
 	g_byte_array_append(send->body, data, (guint)len);
 	send->unreturned += len;
 	if (send->unreturned >= CHAN_CREDIT_BATCH) {
@@ -568,8 +600,7 @@ chan_op_close(CircuitElement *element, gpointer element_ctx, CircuitStream *stre
 	GList *l;
 	while ((l = g_queue_pop_head_link(&ctx->filling))) {
 		ChanSend *send = l->data;
-		g_byte_array_unref(send->body);
-		send->body = NULL;
+		chan_body_drop(send);
 		chan_send_fail(send, CIRCUIT_ERROR_CLOSED, "channel closed");
 		refused++;
 	}
@@ -815,8 +846,7 @@ chan_scrub(CircuitElement *element, gpointer element_ctx)
 	ctx->inflight = delivered;
 	while ((l = g_queue_pop_head_link(&ctx->filling))) {
 		ChanSend *send = l->data;
-		g_byte_array_unref(send->body);
-		send->body = NULL;
+		chan_body_drop(send);
 		chan_send_fail(send, CIRCUIT_ERROR_ABORTED, "channel aborted");
 		failed++;
 	}
@@ -857,6 +887,18 @@ chan_destroy(gpointer element_ctx)
 	g_free(ctx);
 }
 
+static gboolean
+chan_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
+{
+	const char *held = circuit_host_option(host, "chan.max-held");
+	chan_max_held = CHAN_DEFAULT_MAX_HELD;
+	if (held && !chan_parse_size(held, &chan_max_held, error)) {
+		g_prefix_error(error, "plugin option chan.max-held: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static const CircuitOp chan_ops[] = {
         {
                 .name = "send",
@@ -883,5 +925,6 @@ static const CircuitOp chan_ops[] = {
 CIRCUIT_PLUGIN_DEFINE(chan, .version = "0.1.0",
                       .summary = "Go-like channels held by a server; nothing lost, nothing doubled",
                       .make_args_usage = "[-max SIZE] CAP", .make_min_args = 1, .make_max_args = 3,
-                      .create = chan_create, .peek = chan_peek, .scrub = chan_scrub,
-                      .destroy = chan_destroy, .ops = chan_ops, .n_ops = G_N_ELEMENTS(chan_ops));
+                      .init = chan_init, .create = chan_create, .peek = chan_peek,
+                      .scrub = chan_scrub, .destroy = chan_destroy, .ops = chan_ops,
+                      .n_ops = G_N_ELEMENTS(chan_ops));

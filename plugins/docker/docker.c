@@ -229,13 +229,12 @@ docker_on_inspect(DockerCall *call, guint status, GBytes *body, const GError *er
 	if (error) {
 		circuit_log(d->host, d->element, G_LOG_LEVEL_INFO, "inspect: %s", error->message);
 	} else {
-		g_autoptr(JsonParser) p = json_parser_new();
 		gsize len = 0;
 		const char *text = g_bytes_get_data(body, &len);
-		if (json_parser_load_from_data(p, text, (gssize)len, NULL) &&
-		    json_parser_get_root(p)) {
+		JsonNode *root = circuit_json_load(text, len, NULL);
+		if (root) {
 			g_clear_pointer(&d->inspect, json_node_unref);
-			d->inspect = json_node_copy(json_parser_get_root(p));
+			d->inspect = root;
 		}
 	}
 	if (d->exited)
@@ -273,13 +272,12 @@ docker_on_wait(DockerCall *call, guint status, GBytes *body, const GError *error
 	Docker *d = user_data;
 	d->wait_call = NULL;
 	gint64 code = -1;
-	g_autoptr(JsonParser) p = json_parser_new();
 	gsize len = 0;
-	const char *text = g_bytes_get_data(body, &len);
-	if (!error && json_parser_load_from_data(p, text, (gssize)len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-		code = json_object_get_int_member_with_default(
-		        json_node_get_object(json_parser_get_root(p)), "StatusCode", -1);
+	const char *text = error ? NULL : g_bytes_get_data(body, &len);
+	g_autoptr(JsonNode) root = text ? circuit_json_load(text, len, NULL) : NULL;
+	if (root && JSON_NODE_HOLDS_OBJECT(root))
+		code = json_object_get_int_member_with_default(json_node_get_object(root),
+		                                               "StatusCode", -1);
 	if (error || code < 0) {
 		g_clear_error(&d->wait_error);
 		d->wait_error =
@@ -718,13 +716,12 @@ docker_on_create(DockerCall *call, guint status, GBytes *body, const GError *err
 	Docker *d = user_data;
 	d->step = NULL;
 	if (!error) {
-		g_autoptr(JsonParser) p = json_parser_new();
 		gsize len = 0;
 		const char *text = g_bytes_get_data(body, &len);
-		if (json_parser_load_from_data(p, text, (gssize)len, NULL) &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		g_autoptr(JsonNode) root = circuit_json_load(text, len, NULL);
+		if (root && JSON_NODE_HOLDS_OBJECT(root)) {
 			const char *id = json_object_get_string_member_with_default(
-			        json_node_get_object(json_parser_get_root(p)), "Id", NULL);
+			        json_node_get_object(root), "Id", NULL);
 			d->id = g_strdup(id);
 		}
 	}
@@ -772,11 +769,12 @@ docker_pull_error(GBytes *body)
 	g_autofree char *text = g_strndup(data, len);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i]; i++) {
-		g_autoptr(JsonParser) p = json_parser_new_immutable();
-		if (!*g_strstrip(lines[i]) || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
-		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		if (!*g_strstrip(lines[i]))
 			continue;
-		JsonObject *o = json_node_get_object(json_parser_get_root(p));
+		g_autoptr(JsonNode) root = circuit_json_load(lines[i], strlen(lines[i]), NULL);
+		if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+			continue;
+		JsonObject *o = json_node_get_object(root);
 		const char *e = json_object_get_string_member_with_default(o, "error", NULL);
 		if (e && *e)
 			return g_strdup(e);
@@ -878,12 +876,10 @@ docker_on_stopped_inspect(DockerCall *call, guint status, GBytes *body, const GE
 	Docker *d = user_data;
 	d->removal = NULL;
 	gint64 code = -1;
-	g_autoptr(JsonParser) p = json_parser_new();
 	gsize len = 0;
-	const char *text = g_bytes_get_data(body, &len);
-	if (!error && json_parser_load_from_data(p, text, (gssize)len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		JsonNode *root = json_parser_get_root(p);
+	const char *text = error ? NULL : g_bytes_get_data(body, &len);
+	g_autoptr(JsonNode) root = text ? circuit_json_load(text, len, NULL) : NULL;
+	if (root && JSON_NODE_HOLDS_OBJECT(root)) {
 		JsonObject *o = json_node_get_object(root);
 		JsonObject *state =
 		        json_object_has_member(o, "State") &&

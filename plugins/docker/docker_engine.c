@@ -245,10 +245,9 @@ static char *
 docker_engine_reason(const guint8 *data, gsize len, guint status)
 {
 	if (len > 0) {
-		g_autoptr(JsonParser) p = json_parser_new_immutable();
-		if (json_parser_load_from_data(p, (const char *)data, (gssize)len, NULL) &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-			JsonObject *o = json_node_get_object(json_parser_get_root(p));
+		g_autoptr(JsonNode) root = circuit_json_load((const char *)data, len, NULL);
+		if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+			JsonObject *o = json_node_get_object(root);
 			const char *m =
 			        json_object_get_string_member_with_default(o, "message", NULL);
 			if (m && *m)
@@ -399,15 +398,15 @@ docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout, G
 		            why);
 		return NULL;
 	}
-	g_autoptr(JsonParser) p = json_parser_new();
 	GError *local = NULL;
-	if (!json_parser_load_from_data(p, body, (gssize)body_len, &local)) {
+	JsonNode *root = circuit_json_load(body, body_len, &local);
+	if (!root) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
 		            "GET %s: the engine's answer is not JSON: %s", path, local->message);
 		g_error_free(local);
 		return NULL;
 	}
-	return json_node_copy(json_parser_get_root(p));
+	return root;
 }
 
 /* ---- hijacked attach connections ----------------------------------------- */

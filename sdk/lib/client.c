@@ -208,13 +208,7 @@ client_send_frame(CircuitClient *c, FrameType type, guint32 id, const void *payl
 static JsonObject *
 client_parse_object(const guint8 *p, gsize len)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, (const char *)p, (gssize)len, NULL))
-		return NULL;
-	JsonNode *root = json_parser_get_root(parser);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-		return NULL;
-	return json_object_ref(json_node_get_object(root));
+	return wire_json_read_object((const char *)p, len, NULL);
 }
 
 static void
@@ -484,10 +478,13 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 			}
 			guint8 code = 0;
 			frame_preamble_decode(c->in->data, &code);
-			const char *what = code == FRAME_REFUSE_NEEDS_KEY ? "server requires a key"
-			                   : code == FRAME_REFUSE_NOT_KEYED ? "server is not keyed"
-			                   : code == FRAME_REFUSE_WRONG_KEY ? "wrong key"
-			                                                    : "server refused us";
+			const char *what =
+			        code == FRAME_REFUSE_NEEDS_KEY   ? "server requires a key"
+			        : code == FRAME_REFUSE_NOT_KEYED ? "server is not keyed"
+			        : code == FRAME_REFUSE_WRONG_KEY ? "wrong key"
+			        : code == FRAME_REFUSE_BUSY
+			                ? "server is busy (too many connections; try again)"
+			                : "server refused us";
 			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s: %s",
 			            c->address, what);
 			return FALSE;
@@ -626,6 +623,39 @@ client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **err
 
 /* The HELLO (after the key handshake when keyed) on connected @fd; the
  * server's ID is checked against @url's. Owns @fd. */
+/*
+ * A server that refuses a connection (busy, wrong key...) writes its
+ * refusal and closes; a client still writing its HELLO then sees the write
+ * fail. The refusal is read anyway, so the user learns the reason.
+ */
+static gboolean
+client_read_refusal(CircuitClient *c, GError **error)
+{
+	guint8 buf[FRAME_PREAMBLE_SIZE + 256];
+	gsize got = 0;
+	for (int tries = 0; tries < 10 && got < sizeof buf; tries++) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		if (poll(&pfd, 1, 100) <= 0)
+			break;
+		ssize_t r = recv(c->fd, buf + got, sizeof buf - got, 0);
+		if (r <= 0)
+			break;
+		got += (gsize)r;
+	}
+	guint8 code = 0;
+	if (got < FRAME_PREAMBLE_SIZE || frame_preamble_decode(buf, &code) != 2)
+		return FALSE;
+	g_autofree char *reason =
+	        g_utf8_make_valid((const char *)buf + FRAME_PREAMBLE_SIZE,
+	                          (gssize)(got - FRAME_PREAMBLE_SIZE));
+	g_strdelimit(reason, "\r\n", ' ');
+	g_set_error(error, CIRCUIT_CLIENT_ERROR,
+	            code == FRAME_REFUSE_BUSY ? CIRCUIT_CLIENT_ERROR_CONNECT : CIRCUIT_CLIENT_ERROR_KEY,
+	            "%s refused the connection: %s", c->address,
+	            *reason ? reason : "no reason given");
+	return TRUE;
+}
+
 static CircuitClient *
 client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms, GError **error)
 {
@@ -640,10 +670,15 @@ client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms, GError *
 	guint8 pre[FRAME_PREAMBLE_SIZE];
 	frame_preamble_encode(pre, psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
 	static const char hello[] = "{\"version\":1,\"role\":\"client\"}";
-	if (!client_write_all(c, pre, sizeof pre, error) ||
-	    (psk && !client_handshake(c, psk, pre, timeout_ms, error)) ||
-	    !client_send_frame(c, FRAME_HELLO, 0, hello, sizeof hello - 1, error) ||
-	    !client_hello(c, timeout_ms, error)) {
+	GError *local = NULL;
+	if (!client_write_all(c, pre, sizeof pre, &local) ||
+	    (psk && !client_handshake(c, psk, pre, timeout_ms, &local)) ||
+	    !client_send_frame(c, FRAME_HELLO, 0, hello, sizeof hello - 1, &local) ||
+	    !client_hello(c, timeout_ms, &local)) {
+		if (c->dead && c->in->len == 0 && client_read_refusal(c, error))
+			g_error_free(local);
+		else
+			g_propagate_error(error, local);
 		circuit_client_free(c);
 		return NULL;
 	}

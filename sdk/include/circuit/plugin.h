@@ -27,7 +27,8 @@
 //        and inputs, one writer at a time, credited as bytes enter the
 //        sink): circuit_outlet_*(), circuit_inlet_*(), and the spec
 //        readers circuit_spec_load(), circuit_spec_string(),
-//        circuit_spec_strv(), circuit_spec_bool().
+//        circuit_spec_strv(), circuit_spec_bool(), and circuit_json_load()
+//        (any JSON document, with the host's size and nesting limits).
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -625,6 +626,16 @@ CIRCUIT_PLUGIN_EXPORT gboolean circuit_spec_strv(JsonNode *value, const char *wh
 /** circuit_spec_bool: (ABI 1.2) true or false into *@out. */
 CIRCUIT_PLUGIN_EXPORT gboolean circuit_spec_bool(JsonNode *value, const char *what, const char *key,
                                                  gboolean *out, GError **error);
+
+/**
+ * circuit_json_load: (ABI 1.2) (transfer full) the JSON document in @text
+ * (@len bytes), read as the host reads every document: NULL with @error
+ * (CIRCUIT_ERROR_INVALID) when it is not JSON, nests deeper than a few dozen
+ * levels or is over 16 MiB. Plugins read untrusted JSON (an engine's
+ * answers, a user's data) with it rather than with json-glib directly,
+ * whose parser recurses once per level.
+ */
+CIRCUIT_PLUGIN_EXPORT JsonNode *circuit_json_load(const char *text, gsize len, GError **error);
 
 /* ------------------------------------------------------------------------ */
 /* Watches                                                                   */

@@ -340,6 +340,43 @@ test_too_big(void)
 	fake_element_scrub_and_free(e);
 }
 
+/* Every channel of a server together holds at most chan.max-held bytes. */
+static void
+test_max_held(void)
+{
+	fake_options = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(fake_options, (gpointer) "chan.max-held", (gpointer) "25");
+	gpointer plugin_ctx = NULL;
+	GError *error = NULL;
+	g_assert_true(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
+	g_assert_no_error(error);
+	CircuitElement *a = chan_make("10"), *b = chan_make("10");
+	CircuitStream *s1 = send_msg(a, "0123456789");
+	CircuitStream *s2 = send_msg(b, "0123456789");
+	g_assert_true(s1->replied && s2->replied);
+	CircuitStream *over = send_msg(b, "0123456789");
+	fake_assert_failed(over, CIRCUIT_ERROR_TOO_BIG, "chan.max-held");
+	/* A message received gives its room back. */
+	CircuitStream *r = run(a, "recv");
+	fake_ack(r, FALSE);
+	CircuitStream *again = send_msg(b, "0123456789");
+	g_assert_true(again->replied);
+	g_assert_null(again->error);
+	CircuitStream *all[] = {s1, s2, over, r, again};
+	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+		fake_stream_free(all[i]);
+	fake_element_scrub_and_free(a);
+	fake_element_scrub_and_free(b);
+	/* A bad value is refused at start with one line. */
+	g_hash_table_insert(fake_options, (gpointer) "chan.max-held", (gpointer) "lots");
+	g_assert_false(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "chan.max-held"));
+	g_clear_error(&error);
+	g_clear_pointer(&fake_options, g_hash_table_unref);
+	g_assert_true(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
+}
+
 static void
 test_close(void)
 {
@@ -545,6 +582,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/chan/sender-dies", test_sender_dies);
 	g_test_add_func("/plugins/chan/sender-dies-in-flight", test_sender_dies_in_flight);
 	g_test_add_func("/plugins/chan/too-big", test_too_big);
+	g_test_add_func("/plugins/chan/max-held", test_max_held);
 	g_test_add_func("/plugins/chan/close", test_close);
 	g_test_add_func("/plugins/chan/close-in-flight", test_close_in_flight);
 	g_test_add_func("/plugins/chan/scrub", test_scrub);

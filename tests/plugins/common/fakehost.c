@@ -6,6 +6,7 @@
 #include <string.h>
 
 const CircuitPluginDescriptor *fake_desc;
+GHashTable *fake_options;
 
 /* ------------------------------------------------------------------------ */
 /* The SDK, faked                                                            */
@@ -20,6 +21,12 @@ CircuitHost *
 circuit_element_host(CircuitElement *element)
 {
 	return NULL;
+}
+
+const char *
+circuit_host_option(CircuitHost *host, const char *name)
+{
+	return fake_options ? g_hash_table_lookup(fake_options, name) : NULL;
 }
 
 const char *

@@ -34,6 +34,9 @@ struct CircuitStream {
 	int tag;        /* test bookkeeping, -1 at first */
 };
 
+/* What circuit_host_option() answers: "kind.key" -> value (NULL: nothing set). */
+extern GHashTable *fake_options;
+
 /* ---- membership ---------------------------------------------------------- */
 
 /* What circuit_host_members() lists. */
