@@ -10,6 +10,11 @@
 // patched in. Only on a cache miss is the answer built with ldns from the
 // store. Any change to the records clears the cache.
 //
+// ANY over UDP is answered minimally (RFC 8482 4.1): one RRset of the name
+// instead of all of them, so the element cannot be used to amplify
+// traffic towards a spoofed source; over TCP, where the source is proven,
+// ANY returns every record. The two are cached apart.
+//
 // Everything that reads the packet is bounds-checked against its length;
 // the fuzz target tests/fuzz/dns_query.c drives this file.
 #include "dns_store_private.h"
@@ -71,9 +76,10 @@ typedef struct {
 	guint hash;
 	guint16 qtype;
 	guint8 rcode;
-	gsize len;      /**< bytes of answer */
-	guint8 *answer; /**< points into the same allocation */
-	guint8 *name;   /**< name key, likewise */
+	gboolean minimal; /**< the one-RRset answer to ANY (over UDP) */
+	gsize len;        /**< bytes of answer */
+	guint8 *answer;   /**< points into the same allocation */
+	guint8 *name;     /**< name key, likewise */
 } DnsCacheEntry;
 
 static guint16
@@ -277,13 +283,13 @@ static gboolean
 dns_cache_equal(gconstpointer a, gconstpointer b)
 {
 	const DnsCacheEntry *x = a, *y = b;
-	return x->qtype == y->qtype && dns_name_equal(x->name, y->name);
+	return x->qtype == y->qtype && x->minimal == y->minimal && dns_name_equal(x->name, y->name);
 }
 
 static guint
-dns_cache_key_hash(const guint8 *name, guint16 qtype)
+dns_cache_key_hash(const guint8 *name, guint16 qtype, gboolean minimal)
 {
-	return dns_name_hash(name) * 31u + qtype;
+	return (dns_name_hash(name) * 31u + qtype) * 2u + (minimal ? 1u : 0u);
 }
 
 GHashTable *
@@ -374,9 +380,48 @@ dns_negative_soa(DnsStore *store, const guint8 *name, gboolean nodata)
 	return soa;
 }
 
-/* Builds the answer to (@qname, @qtype) with ldns and caches it. */
+/* The type an RRSIG record covers. */
+static ldns_rr_type
+dns_rrsig_covered(const ldns_rr *rr)
+{
+	const ldns_rdf *covered = ldns_rr_rrsig_typecovered(rr);
+	return covered ? ldns_rdf2rr_type(covered) : 0;
+}
+
+/*
+ * The one RRset a minimal ANY answer gives for @node (RFC 8482 4.1): the
+ * type of its first record in the order added, RRSIGs aside (they go along
+ * with the RRset they cover), so the choice is stable and the user decides
+ * it. A name that holds only RRSIGs answers them.
+ */
+static ldns_rr_type
+dns_any_choice(const DnsNode *node)
+{
+	for (guint i = 0; i < node->rrs->len; i++) {
+		ldns_rr_type t = ldns_rr_get_type(g_ptr_array_index(node->rrs, i));
+		if (t != LDNS_RR_TYPE_RRSIG)
+			return t;
+	}
+	return LDNS_RR_TYPE_RRSIG;
+}
+
+/* TRUE if @rr answers @qtype; for a minimal ANY, if it is in the RRset
+ * @chosen (or an RRSIG covering it). */
+static gboolean
+dns_rr_matches(const ldns_rr *rr, guint16 qtype, gboolean minimal, ldns_rr_type chosen)
+{
+	ldns_rr_type t = ldns_rr_get_type(rr);
+	if (qtype != LDNS_RR_TYPE_ANY)
+		return t == qtype;
+	if (!minimal || t == chosen)
+		return TRUE;
+	return t == LDNS_RR_TYPE_RRSIG && dns_rrsig_covered(rr) == chosen;
+}
+
+/* Builds the answer to (@qname, @qtype) with ldns and caches it; @minimal
+ * asks for the one-RRset answer to ANY. */
 static DnsCacheEntry *
-dns_build(DnsStore *store, const guint8 *qname, guint16 qtype)
+dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 {
 	ldns_pkt *pkt = ldns_pkt_new();
 	ldns_pkt_set_qr(pkt, true);
@@ -410,10 +455,11 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype)
 		}
 		gboolean found = FALSE;
 		const ldns_rr *cname = NULL;
+		ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
 		for (guint i = 0; i < node->rrs->len; i++) {
 			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
 			ldns_rr_type t = ldns_rr_get_type(rr);
-			if (qtype == LDNS_RR_TYPE_ANY || t == qtype) {
+			if (dns_rr_matches(rr, qtype, minimal, chosen)) {
 				ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
 				found = TRUE;
 			} else if (t == LDNS_RR_TYPE_CNAME) {
@@ -461,7 +507,8 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype)
 	e->len = size;
 	e->qtype = qtype;
 	e->rcode = (guint8)rcode;
-	e->hash = dns_cache_key_hash(qname, qtype);
+	e->minimal = minimal;
+	e->hash = dns_cache_key_hash(qname, qtype, minimal);
 
 	if (g_hash_table_size(store->cache) >= DNS_CACHE_MAX_ENTRIES ||
 	    store->cache_bytes + size > DNS_CACHE_MAX_BYTES)
@@ -509,11 +556,15 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 		break;
 	}
 
-	DnsCacheEntry probe = {
-	        .hash = dns_cache_key_hash(q.qname, q.qtype), .qtype = q.qtype, .name = q.qname};
+	/* RFC 8482 4.1: ANY over UDP gets one RRset; TCP gets them all. */
+	gboolean minimal = !tcp && q.qtype == LDNS_RR_TYPE_ANY;
+	DnsCacheEntry probe = {.hash = dns_cache_key_hash(q.qname, q.qtype, minimal),
+	                       .qtype = q.qtype,
+	                       .minimal = minimal,
+	                       .name = q.qname};
 	DnsCacheEntry *e = g_hash_table_lookup(store->cache, &probe);
 	if (!e)
-		e = dns_build(store, q.qname, q.qtype);
+		e = dns_build(store, q.qname, q.qtype, minimal);
 	if (!e)
 		return 0;
 	/* Header byte 2 of an answer: QR, AA, and the query's RD. */

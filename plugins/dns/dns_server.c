@@ -9,10 +9,16 @@
 //
 // TCP (RFC 7766): nonblocking connections with a 2-byte length prefix,
 // per-connection input and output buffers, pipelined queries answered in
-// order, at most DNS_TCP_MAX_CONNS connections (the listener pauses while
-// full), and one timer that closes connections idle for
+// order, and one timer that closes connections idle for
 // DNS_TCP_IDLE_SECONDS. A reader that does not read its answers stops
 // being read from once DNS_TCP_OUT_MAX bytes are queued for it.
+//
+// No client can make the listener wait for another (RFC 7766 6.2.3): the
+// connections are kept in least-recently-active order, and when the cap
+// (DNS_TCP_MAX_CONNS, lower when the descriptor limit is low) is reached,
+// or accept() runs out of descriptors, the idlest connection is closed to
+// make room for the new one. The listener only pauses, briefly, when it
+// has no connection left to shed.
 #include "dns_server.h"
 
 #include <arpa/inet.h>
@@ -20,6 +26,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +39,16 @@
 #define DNS_TCP_CHUNK 16384
 /* How many times a free port is tried before giving up. */
 #define DNS_BIND_ATTEMPTS 32
+/* Connections accepted per readiness event of the listener. */
+#define DNS_TCP_ACCEPT_BATCH 64
+/* Descriptors left to the rest of the daemon when the cap follows the
+ * limit, and the cap's floor. */
+#define DNS_TCP_FD_RESERVE 64
+#define DNS_TCP_MIN_CONNS  4
+/* The pause of the listener when accept() fails for want of descriptors
+ * and there is no connection to shed, and the interval of its warnings. */
+#define DNS_TCP_ACCEPT_RETRY    0.1
+#define DNS_TCP_WARN_INTERVAL_S 10
 
 typedef struct DnsTcpConn DnsTcpConn;
 
@@ -42,8 +59,11 @@ struct DnsServer {
 	char *address;
 	int udp_fd, tcp_fd;
 	CircuitWatch *udp_watch, *tcp_watch, *idle_timer;
-	gboolean accept_paused;
-	GPtrArray *conns; /* DnsTcpConn * */
+	CircuitWatch *accept_retry; /* (nullable) resumes a listener paused on EMFILE */
+	GQueue conns;               /* DnsTcpConn *, the least recently active first */
+	guint max_conns;            /* the cap: DNS_TCP_MAX_CONNS or lower */
+	guint64 shed;               /* connections closed to make room (logged) */
+	gint64 last_warning;        /* when accept's last warning was logged */
 
 	/* UDP batch buffers. */
 	struct mmsghdr in_msgs[DNS_UDP_BATCH], out_msgs[DNS_UDP_BATCH];
@@ -57,6 +77,7 @@ struct DnsServer {
 
 struct DnsTcpConn {
 	DnsServer *server;
+	GList link; /* in server->conns */
 	int fd;
 	CircuitWatch *watch;
 	GByteArray *in;
@@ -204,19 +225,40 @@ static void
 dns_tcp_close(DnsTcpConn *conn)
 {
 	DnsServer *server = conn->server;
-	g_ptr_array_remove_fast(server->conns, conn);
+	g_queue_unlink(&server->conns, &conn->link);
 	circuit_watch_cancel(conn->watch);
 	close(conn->fd);
 	g_byte_array_unref(conn->in);
 	g_byte_array_unref(conn->out);
 	g_free(conn);
-	if (server->accept_paused && server->conns->len < DNS_TCP_MAX_CONNS) {
-		server->accept_paused = FALSE;
-		circuit_watch_fd_set_events(server->tcp_watch, CIRCUIT_IO_READ);
-	}
-	if (server->conns->len == 0 && server->idle_timer) {
+	if (server->conns.length == 0 && server->idle_timer) {
 		circuit_watch_cancel(server->idle_timer);
 		server->idle_timer = NULL;
+	}
+}
+
+/* Closes the least recently active connection to make room for a new
+ * one; FALSE if there is none. */
+static gboolean
+dns_tcp_shed_idlest(DnsServer *server)
+{
+	GList *head = server->conns.head;
+	if (!head)
+		return FALSE;
+	dns_tcp_close(head->data);
+	server->shed++;
+	return TRUE;
+}
+
+/* Marks @conn active now: it moves to the tail, the far end from shedding. */
+static void
+dns_tcp_touch(DnsTcpConn *conn)
+{
+	DnsServer *server = conn->server;
+	conn->last_active = g_get_monotonic_time();
+	if (server->conns.tail != &conn->link) {
+		g_queue_unlink(&server->conns, &conn->link);
+		g_queue_push_tail_link(&server->conns, &conn->link);
 	}
 }
 
@@ -291,7 +333,7 @@ static void
 dns_tcp_ready(CircuitWatch *watch, int fd, guint revents, gpointer user_data)
 {
 	DnsTcpConn *conn = user_data;
-	conn->last_active = g_get_monotonic_time();
+	dns_tcp_touch(conn);
 	if ((revents & CIRCUIT_IO_WRITE) && !dns_tcp_flush(conn)) {
 		dns_tcp_close(conn);
 		return;
@@ -324,47 +366,98 @@ dns_tcp_idle_tick(CircuitWatch *watch, gpointer user_data)
 {
 	DnsServer *server = user_data;
 	gint64 now = g_get_monotonic_time();
-	for (guint i = server->conns->len; i-- > 0;) {
-		if (i >= server->conns->len)
-			continue;
-		DnsTcpConn *conn = g_ptr_array_index(server->conns, i);
-		if (now - conn->last_active >= (gint64)DNS_TCP_IDLE_SECONDS * G_USEC_PER_SEC)
-			dns_tcp_close(conn); /* may cancel this timer: fine in its callback */
+	/* The queue is in order of activity: the expired ones are at its
+	 * head. Bounded by the number of connections. */
+	for (guint n = server->conns.length; n > 0 && server->conns.head; n--) {
+		DnsTcpConn *conn = server->conns.head->data;
+		if (now - conn->last_active < (gint64)DNS_TCP_IDLE_SECONDS * G_USEC_PER_SEC)
+			break;
+		dns_tcp_close(conn); /* may cancel this timer: fine in its callback */
 	}
+}
+
+static void
+dns_tcp_accept_resume(CircuitWatch *watch, gpointer user_data)
+{
+	DnsServer *server = user_data;
+	circuit_watch_cancel(server->accept_retry);
+	server->accept_retry = NULL;
+	circuit_watch_fd_set_events(server->tcp_watch, CIRCUIT_IO_READ);
+}
+
+/* accept() failed for want of a resource: logs (rate-limited) and either
+ * sheds a connection or, with none to shed, pauses the listener briefly
+ * so the level-triggered watch does not spin. FALSE if it paused. */
+static gboolean
+dns_tcp_accept_starved(DnsServer *server, int err)
+{
+	gint64 now = g_get_monotonic_time();
+	if (server->last_warning == 0 ||
+	    now - server->last_warning >= (gint64)DNS_TCP_WARN_INTERVAL_S * G_USEC_PER_SEC) {
+		server->last_warning = now;
+		circuit_log(server->host, server->element, G_LOG_LEVEL_WARNING,
+		            "dns: cannot accept a TCP connection: %s (%u open, %" G_GUINT64_FORMAT
+		            " shed so far; closing the idlest)",
+		            g_strerror(err), server->conns.length, server->shed);
+	}
+	if (dns_tcp_shed_idlest(server))
+		return TRUE;
+	circuit_watch_fd_set_events(server->tcp_watch, 0);
+	if (!server->accept_retry)
+		server->accept_retry = circuit_watch_timer(server->host, DNS_TCP_ACCEPT_RETRY, 0,
+		                                           dns_tcp_accept_resume, server, NULL);
+	return FALSE;
 }
 
 static void
 dns_tcp_accept_ready(CircuitWatch *watch, int fd, guint revents, gpointer user_data)
 {
 	DnsServer *server = user_data;
-	for (guint i = 0; i < 16; i++) {
-		if (server->conns->len >= DNS_TCP_MAX_CONNS) {
-			/* Full: leave the rest in the kernel's backlog. */
-			server->accept_paused = TRUE;
-			circuit_watch_fd_set_events(server->tcp_watch, 0);
-			return;
-		}
+	for (guint i = 0; i < DNS_TCP_ACCEPT_BATCH; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				circuit_log(server->host, server->element, G_LOG_LEVEL_WARNING,
-				            "dns: cannot accept a TCP connection: %s",
-				            g_strerror(errno));
-			return;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				if (!dns_tcp_accept_starved(server, errno))
+					return;
+				continue;
+			}
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN: nothing left to accept */
 		}
+		/* Full: the idlest connection makes room (RFC 7766 6.2.3
+		 * lets a server close idle connections under pressure), so a
+		 * new client never waits behind idle ones. */
+		if (server->conns.length >= server->max_conns)
+			dns_tcp_shed_idlest(server);
 		DnsTcpConn *conn = g_new0(DnsTcpConn, 1);
 		conn->server = server;
+		conn->link.data = conn;
 		conn->fd = cfd;
 		conn->in = g_byte_array_new();
 		conn->out = g_byte_array_new();
 		conn->last_active = g_get_monotonic_time();
 		conn->watch = circuit_watch_fd(server->host, cfd, CIRCUIT_IO_READ, dns_tcp_ready,
 		                               conn, NULL);
-		g_ptr_array_add(server->conns, conn);
+		g_queue_push_tail_link(&server->conns, &conn->link);
 		if (!server->idle_timer)
 			server->idle_timer = circuit_watch_timer(server->host, 1.0, 1.0,
 			                                         dns_tcp_idle_tick, server, NULL);
 	}
+}
+
+/* The connection cap: DNS_TCP_MAX_CONNS, or half the descriptors the
+ * process may open beyond DNS_TCP_FD_RESERVE when that is fewer, so the
+ * cap is met (and sheds) before accept() runs out of descriptors. */
+static guint
+dns_tcp_cap(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return DNS_TCP_MAX_CONNS;
+	rlim_t spare = rl.rlim_cur > DNS_TCP_FD_RESERVE ? rl.rlim_cur - DNS_TCP_FD_RESERVE : 0;
+	return (guint)CLAMP(spare / 2, DNS_TCP_MIN_CONNS, DNS_TCP_MAX_CONNS);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -402,7 +495,9 @@ dns_bind_pair(DnsServer *server, struct sockaddr_storage *ss, socklen_t len, con
 		 * scrub even with connections in TIME_WAIT; it never lets two
 		 * listeners share it. */
 		setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(tcp, (struct sockaddr *)ss, len) != 0 || listen(tcp, 128) != 0)
+		/* A deep backlog: a burst of connections waits in the kernel
+		 * only until the next turn of the loop, never for a slot. */
+		if (bind(tcp, (struct sockaddr *)ss, len) != 0 || listen(tcp, SOMAXCONN) != 0)
 			goto failed;
 		/* Room for bursts of queries between two turns of the loop. */
 		int size = 1 << 20;
@@ -443,7 +538,8 @@ dns_server_new(CircuitHost *host, CircuitElement *element, DnsStore *store, cons
 	server->element = element;
 	server->store = store;
 	server->udp_fd = server->tcp_fd = -1;
-	server->conns = g_ptr_array_new();
+	g_queue_init(&server->conns);
+	server->max_conns = dns_tcp_cap();
 	const char *what = "udp";
 	if (!dns_bind_pair(server, &ss, len, &what)) {
 		char *shown = dns_format_address(&ss);
@@ -458,8 +554,9 @@ dns_server_new(CircuitHost *host, CircuitElement *element, DnsStore *store, cons
 	                                     server, NULL);
 	server->tcp_watch = circuit_watch_fd(host, server->tcp_fd, CIRCUIT_IO_READ,
 	                                     dns_tcp_accept_ready, server, NULL);
-	circuit_log(host, element, G_LOG_LEVEL_INFO, "dns: serving on %s (udp and tcp)",
-	            server->address);
+	circuit_log(host, element, G_LOG_LEVEL_INFO,
+	            "dns: serving on %s (udp and tcp, at most %u tcp connections)", server->address,
+	            server->max_conns);
 	return server;
 }
 
@@ -474,16 +571,16 @@ dns_server_free(DnsServer *server)
 {
 	if (!server)
 		return;
-	while (server->conns->len > 0)
-		dns_tcp_close(g_ptr_array_index(server->conns, server->conns->len - 1));
+	while (server->conns.head)
+		dns_tcp_close(server->conns.head->data);
 	circuit_watch_cancel(server->idle_timer);
+	circuit_watch_cancel(server->accept_retry);
 	circuit_watch_cancel(server->udp_watch);
 	circuit_watch_cancel(server->tcp_watch);
 	if (server->udp_fd >= 0)
 		close(server->udp_fd);
 	if (server->tcp_fd >= 0)
 		close(server->tcp_fd);
-	g_ptr_array_unref(server->conns);
 	g_free(server->address);
 	g_free(server);
 }

@@ -11,8 +11,12 @@
 
 G_BEGIN_DECLS
 
-/** DNS_TCP_MAX_CONNS: TCP connections served at once per element; more wait in the backlog. */
-#define DNS_TCP_MAX_CONNS 64
+/**
+ * DNS_TCP_MAX_CONNS: TCP connections served at once per element (lower
+ * when the descriptor limit is low); at the cap a new connection closes
+ * the least recently active one.
+ */
+#define DNS_TCP_MAX_CONNS 1024
 /** DNS_TCP_IDLE_SECONDS: a TCP connection idle this long is closed (RFC 7766 6.2.3). */
 #define DNS_TCP_IDLE_SECONDS 10
 /** DNS_TCP_OUT_MAX: answers queued for a slow TCP reader before its input pauses. */

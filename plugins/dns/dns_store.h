@@ -102,7 +102,8 @@ JsonNode *dns_store_records_json(DnsStore *store, gsize budget, guint *omitted);
 /**
  * dns_store_answer:
  * @query: (transfer none): one DNS message as received.
- * @tcp: TRUE if it came over TCP (the size limit is then DNS_MAX_MESSAGE).
+ * @tcp: TRUE if it came over TCP: the size limit is then DNS_MAX_MESSAGE
+ *   and ANY gets every record (over UDP, one RRset: RFC 8482 4.1).
  * @out: (out caller-allocates): where the answer goes.
  * @out_cap: the size of @out; an answer that does not fit is truncated
  *   (TC set) as if the transport limit were @out_cap.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # dns_dig: a dns element answers dig like an authoritative server: record
-# types, several MX, CNAME chains, SRV, NXDOMAIN vs NODATA (with SOA), ANY,
+# types, several MX, CNAME chains, SRV, NXDOMAIN vs NODATA (with SOA), ANY
+# (one RRset over UDP as RFC 8482 allows, everything over TCP),
 # case-insensitive names, EDNS0 on and off, a TXT answer bigger than 512
 # bytes over UDP (TC) and then TCP, FORMERR/NOTIMP, TCP pipelining.
 source "$CIRCUIT_TESTLIB"
@@ -57,9 +58,30 @@ q +noall +authority txt.miek.nl A | grep -qP '^txt\.miek\.nl\.\s+60\s+IN\s+SOA\s
 expect_eq "empty non-terminal" "$(q_status sub.miek.nl A)" "NOERROR"
 ok "NXDOMAIN vs NODATA, SOA in authority"
 
-# ANY: every record of the name.
-expect_eq "ANY" "$(q +noall +answer mx.miek.nl ANY | awk '{print $4}' | sort | tr '\n' ' ')" "A AAAA "
-ok "ANY"
+# ANY (RFC 8482 4.1): over UDP one RRset, the first type stored at the
+# name; over TCP every record. A name with many RRsets shows the
+# amplification that is gone. dig asks ANY over TCP unless told +notcp.
+expect_eq "ANY tcp" "$(q +tcp +noall +answer mx.miek.nl ANY | awk '{print $4}' | sort | tr '\n' ' ')" "A AAAA "
+expect_eq "ANY udp" "$(q +notcp +noall +answer mx.miek.nl ANY | awk '{print $4}' | tr '\n' ' ')" "A "
+many=(
+	"A 192.0.2.1" "A 192.0.2.2" "AAAA 2001:db8::1" "AAAA 2001:db8::2"
+	"MX 10 mx.miek.nl." "MX 20 mx2.miek.nl." "TXT \"a\"" "TXT \"b\""
+	"TXT \"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 include:_spf.miek.nl. -all\""
+	"TXT \"google-site-verification=0123456789abcdef0123456789abcdef0123456789a\""
+	"CAA 0 issue \"letsencrypt.org\"" "HINFO \"x86-64\" \"Linux\""
+	"SSHFP 4 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+for r in "${many[@]}"; do c set "$P" "any.miek.nl. 300 IN $r"; done
+q +notcp +edns=0 +bufsize=4096 +ignore any.miek.nl ANY >"$T_TMP/any_udp.out"
+q +tcp any.miek.nl ANY >"$T_TMP/any_tcp.out"
+udp_size=$(sed -n 's/.*MSG SIZE  rcvd: \([0-9]*\).*/\1/p' "$T_TMP/any_udp.out")
+tcp_size=$(sed -n 's/.*MSG SIZE  rcvd: \([0-9]*\).*/\1/p' "$T_TMP/any_tcp.out")
+echo "# ANY any.miek.nl. (${#many[@]} records): UDP answer $udp_size bytes, TCP answer $tcp_size bytes"
+grep -q "flags: qr aa rd;" "$T_TMP/any_udp.out" || { cat "$T_TMP/any_udp.out"; fail "ANY over UDP: flags"; }
+grep -q "ANSWER: 2," "$T_TMP/any_udp.out" || { cat "$T_TMP/any_udp.out"; fail "ANY over UDP is not one RRset"; }
+grep -q "ANSWER: ${#many[@]}," "$T_TMP/any_tcp.out" || { cat "$T_TMP/any_tcp.out"; fail "ANY over TCP is not every record"; }
+expect_eq "ANY udp types" "$(q +notcp +noall +answer any.miek.nl ANY | awk '{print $4}' | sort -u)" "A"
+ok "ANY: one RRset over UDP ($udp_size bytes), every record over TCP ($tcp_size bytes)"
 
 # EDNS0 on: our OPT comes back (1232); off: no OPT at all.
 q +edns=0 mx.miek.nl A | grep -q "EDNS: version: 0, flags:; udp: 1232" || fail "no OPT with EDNS"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # dns_tcp: the TCP side of a dns element: 2-byte framing with a query split
-# across writes, the bound on connections served at once (the rest wait
-# and are served when a slot frees), and the idle timeout.
+# across writes, many connections served at once (well past the old bound
+# of 64, which made the rest wait), and the idle timeout. Idle clients and
+# the cap: dns_tcp_idle.sh.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/dns_lib.sh"
 
@@ -15,7 +16,7 @@ python3 - "$DNS_PORT" <<'PY' || fail "TCP behaviour"
 import select, socket, struct, sys, time
 
 port = int(sys.argv[1])
-MAX_CONNS = 64  # DNS_TCP_MAX_CONNS in plugins/dns/dns_server.h
+CONNS = 200  # more than the old cap of 64, under DNS_TCP_MAX_CONNS (1024)
 
 def query(qid):
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + b"\x01a\x07example\x00\x00\x01\x00\x01"
@@ -41,12 +42,13 @@ assert r and r[:2] == b"\x00\x07" and r[7] == 1, "split query not answered"
 s.close()
 print("ok - split query")
 
-# 70 connections: 64 are served at once, the rest when slots free up.
-conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_CONNS + 6)]
+# 200 connections open at once, a query on each: every one is answered
+# while all are open (none waits for another to close).
+conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(CONNS)]
 for i, c in enumerate(conns):
     c.send(query(i))
-answered, waiting = [], []
-deadline = time.time() + 3
+answered = []
+deadline = time.time() + 10  # a hang guard, not a measure
 pending = set(conns)
 while pending and time.time() < deadline:
     ready, _, _ = select.select(list(pending), [], [], 0.2)
@@ -54,15 +56,10 @@ while pending and time.time() < deadline:
         if read_answer(c, 1):
             answered.append(c)
         pending.discard(c)
-waiting = [c for c in conns if c not in answered]
-assert len(answered) == MAX_CONNS, "answered %d at once, wanted %d" % (len(answered), MAX_CONNS)
-for c in answered[:len(waiting)]:
-    c.close()
-for c in waiting:
-    assert read_answer(c, 5), "a waiting connection was never served"
+assert len(answered) == CONNS, "answered %d of %d open connections" % (len(answered), CONNS)
 for c in conns:
     c.close()
-print("ok - %d served at once, %d more after slots freed" % (MAX_CONNS, len(waiting)))
+print("ok - %d connections served at once" % CONNS)
 
 # An idle connection is closed by the server (10 s).
 s = socket.create_connection(("127.0.0.1", port))

@@ -311,11 +311,82 @@ test_answer_types(void)
 	g_free(t);
 	ldns_pkt_free(pkt);
 
-	/* ANY: every record of the name, from the data. */
-	pkt = ask(store, "mx.miek.nl.", LDNS_RR_TYPE_ANY, 0, FALSE, NULL);
+	/* ANY over TCP: every record of the name, from the data (over UDP,
+	 * one RRset: see test_answer_any). */
+	pkt = ask(store, "mx.miek.nl.", LDNS_RR_TYPE_ANY, 0, TRUE, NULL);
 	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 2);
 	g_assert_cmpuint(count_type(ldns_pkt_answer(pkt), LDNS_RR_TYPE_A), ==, 1);
 	g_assert_cmpuint(count_type(ldns_pkt_answer(pkt), LDNS_RR_TYPE_AAAA), ==, 1);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
+/* The distinct types of the answer section, in order, as "A RRSIG". */
+static char *
+answer_types(ldns_pkt *pkt)
+{
+	GString *s = g_string_new(NULL);
+	ldns_rr_list *list = ldns_pkt_answer(pkt);
+	for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
+		char *t = ldns_rr_type2str(ldns_rr_get_type(ldns_rr_list_rr(list, i)));
+		g_autofree char *word = g_strdup_printf(" %s ", t);
+		g_autofree char *padded = g_strdup_printf(" %s ", s->str);
+		if (!strstr(padded, word))
+			g_string_append_printf(s, "%s%s", s->len ? " " : "", t);
+		free(t);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* RFC 8482 4.1: ANY over UDP answers one RRset (the first type stored at
+ * the name, with the RRSIGs covering it), over TCP every record. The cache
+ * keeps the two answers apart. */
+static void
+test_answer_any(void)
+{
+	static const char *const records[] = {
+	        "any.miek.nl. 60 IN RRSIG TXT 8 3 60 20300101000000 20200101000000 1 miek.nl. AAAA",
+	        "any.miek.nl. 60 IN A 192.0.2.1",
+	        "any.miek.nl. 60 IN A 192.0.2.2",
+	        "any.miek.nl. 60 IN RRSIG A 8 3 60 20300101000000 20200101000000 1 miek.nl. AAAA",
+	        "any.miek.nl. 60 IN AAAA 2001:db8::1",
+	        "any.miek.nl. 60 IN MX 10 mx.miek.nl.",
+	        "any.miek.nl. 60 IN TXT \"hello\"",
+	        "www.miek.nl. 60 IN CNAME any.miek.nl.",
+	        NULL,
+	};
+	DnsStore *store = store_with(records);
+	for (guint round = 0; round < 2; round++) {
+		ldns_pkt *pkt = ask(store, "any.miek.nl.", LDNS_RR_TYPE_ANY, 0, FALSE, NULL);
+		g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOERROR);
+		g_assert_true(ldns_pkt_aa(pkt));
+		g_assert_false(ldns_pkt_tc(pkt));
+		char *types = answer_types(pkt);
+		g_assert_cmpstr(types, ==, "A RRSIG");
+		g_free(types);
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 3);
+		ldns_pkt_free(pkt);
+
+		pkt = ask(store, "any.miek.nl.", LDNS_RR_TYPE_ANY, 1232, FALSE, NULL);
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 3);
+		ldns_pkt_free(pkt);
+
+		pkt = ask(store, "any.miek.nl.", LDNS_RR_TYPE_ANY, 0, TRUE, NULL);
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 7);
+		types = answer_types(pkt);
+		g_assert_cmpstr(types, ==, "RRSIG A AAAA MX TXT");
+		g_free(types);
+		ldns_pkt_free(pkt);
+	}
+	/* A name that holds a CNAME: the CNAME is its one RRset. */
+	ldns_pkt *pkt = ask(store, "www.miek.nl.", LDNS_RR_TYPE_ANY, 0, FALSE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(count_type(ldns_pkt_answer(pkt), LDNS_RR_TYPE_CNAME), ==, 1);
+	ldns_pkt_free(pkt);
+	/* Negative answers do not change. */
+	pkt = ask(store, "nope.miek.nl.", LDNS_RR_TYPE_ANY, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NXDOMAIN);
+	g_assert_cmpuint(ldns_pkt_nscount(pkt), ==, 1);
 	ldns_pkt_free(pkt);
 	dns_store_free(store);
 }
@@ -722,6 +793,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/load", test_load);
 	g_test_add_func("/plugins/dns/store/large", test_large);
 	g_test_add_func("/plugins/dns/answer/types", test_answer_types);
+	g_test_add_func("/plugins/dns/answer/any", test_answer_any);
 	g_test_add_func("/plugins/dns/answer/cname", test_answer_cname);
 	g_test_add_func("/plugins/dns/answer/negative", test_answer_negative);
 	g_test_add_func("/plugins/dns/answer/case", test_answer_case);
