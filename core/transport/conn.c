@@ -638,13 +638,6 @@ conn_parse(Conn *conn)
 	}
 	gsize off = 0;
 	while (conn->state != CONN_CLOSED) {
-		if (!conn->dialer && conn_output_full(conn)) {
-			/* The client is not reading what it asked for: read no more
-			 * requests until it does. */
-			conn->read_paused = TRUE;
-			ev_io_stop(EV_DEFAULT, &conn->rio);
-			break;
-		}
 		const guint8 *p = conn->in->data + off;
 		gsize avail = conn->in->len - off;
 		FrameHeader h;
@@ -660,6 +653,14 @@ conn_parse(Conn *conn)
 		}
 		if (avail < FRAME_HEADER_SIZE + h.len)
 			break;
+		if (h.type == FRAME_OPEN && !conn->dialer && conn_output_full(conn)) {
+			/* The client is not reading what it asked for: take no new
+			 * request until it does. Frames of open streams before this
+			 * one were handled (credit among them), so output drains. */
+			conn->read_paused = TRUE;
+			ev_io_stop(EV_DEFAULT, &conn->rio);
+			break;
+		}
 		off += FRAME_HEADER_SIZE + h.len;
 		if (!conn_on_frame(conn, &h, p + FRAME_HEADER_SIZE))
 			break;

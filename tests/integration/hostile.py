@@ -99,7 +99,7 @@ def attack_deep_json(port, sid, pid):
     b.check("deep JSON")
     if not w.alive(pid):
         fail("the server died")
-    print("figure: deep-json rss_kib %d->%d bystander_worst_ms %.1f"
+    print("figure: deep-json rss_kib %d peak %d bystander_worst_ms %.1f"
           % (before, w.rss_kib(pid), b.worst * 1000))
 
 
