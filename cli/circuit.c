@@ -39,6 +39,8 @@ cli_report(const char *path, const GError *error)
 	int code = CIRCUIT_EXIT_FAILED;
 	if (error->domain == CIRCUIT_CLIENT_ERROR)
 		code = CIRCUIT_EXIT_UNREACHABLE;
+	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_DISCONNECTED)
+		code = CIRCUIT_EXIT_UNREACHABLE; /* lost through a relay: as when dialed directly */
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_CLOSED)
 		code = CIRCUIT_EXIT_CLOSED;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_USAGE)

@@ -395,12 +395,18 @@ peer_call_cancel(PeerCall *call)
 
 /* ---- relays -------------------------------------------------------------- */
 
-/* The client's stream ended (closed callback): let go of the other side. */
+/*
+ * The client's stream ended (closed callback): let go of the other side.
+ * A client that went away (@error) cancels the operation on the owner
+ * whatever state its own direction was in: after its input ended (EOF, or
+ * the body inside the request) the owner may still hold a blocked send, a
+ * stdin or a message in flight for it, and only a RESET releases them.
+ */
 static void
 peer_relay_closed(CircuitStream *stream, const GError *error, gpointer user_data)
 {
 	PeerStream *s = user_data;
-	if (s->id && !s->up_local_done)
+	if (s->id && (!s->up_local_done || (error && !s->up_remote_done)))
 		peer_stream_send(s, FRAME_RESET, NULL, 0);
 	peer_stream_detach(s);
 }

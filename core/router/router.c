@@ -752,7 +752,9 @@ router_sync(CircuitStream *s, GError **error)
 static gboolean
 router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const char *path)
 {
-	g_auto(GStrv) names = anchor_path_split(path, NULL, NULL);
+	/* PATH/... (ls) names its server too: split it with the suffix allowed. */
+	gboolean recursive = FALSE;
+	g_auto(GStrv) names = anchor_path_split(path, &recursive, NULL);
 	if (!names || !names[0] || strcmp(names[0], router.server_id) == 0)
 		return FALSE;
 	g_autofree char *addr = router_member_addr(names[0]);

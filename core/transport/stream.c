@@ -55,12 +55,26 @@ stream_unref(CircuitStream *stream)
 	g_free(stream);
 }
 
+/* An operation whose asker left before it replied is logged as withdrawn
+ * (the op log says what happened to every operation, answered or not). */
+static void
+stream_log_withdrawn(CircuitStream *s, const GError *error)
+{
+	if (s->reply_sent || !s->reply_hook || !error)
+		return;
+	StreamReplyHook hook = s->reply_hook;
+	s->reply_hook = NULL;
+	g_autofree char *why = g_strdup_printf("withdrawn: %s", error->message);
+	hook(s, FALSE, why, s->reply_hook_data);
+}
+
 /* Delivers closed() once both directions are done, then detaches. */
 static void
 stream_finalize(CircuitStream *s, const GError *error)
 {
 	if (s->closed)
 		return;
+	stream_log_withdrawn(s, error);
 	s->closed = TRUE;
 	stream_ref(s);
 	if (s->funcs && s->funcs->closed) {
@@ -464,12 +478,14 @@ stream_on_reset(CircuitStream *s, const char *why)
 void
 stream_on_conn_lost(CircuitStream *s)
 {
+	g_autoptr(GError) err = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_DISCONNECTED,
+	                                            "client disconnected");
+	/* Logged while the peer's address is still known. */
+	stream_log_withdrawn(s, err);
 	/* The connection already dropped its reference to us. */
 	s->conn = NULL;
 	s->remote_done = TRUE;
 	s->local_done = TRUE;
-	g_autoptr(GError) err = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_DISCONNECTED,
-	                                            "client disconnected");
 	stream_finalize(s, err);
 }
 

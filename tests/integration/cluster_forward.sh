@@ -58,7 +58,10 @@ a ls / | grep -qx "/$XC" || fail "ls / lacks /$XC"
 echo '{"Path":"/bin/sleep","Args":["60"]}' | a mkproc "/$XC/deep/job"
 a ls /... | grep -qx "/$XC/deep/job" || fail "ls /... does not walk /$XC"
 a ls "/$XC/deep" | grep -qx "/$XC/deep/job" || fail "ls /$XC/deep"
-ok "ls / lists the members; ls /... walks every server"
+# PATH/... of another server is that server's to answer (issue 15, finding 6).
+a ls "/$XC/..." | grep -qx "/$XC/deep/job" || fail "ls /$XC/... through another server"
+a ls "/$XC/deep/..." | grep -qx "/$XC/deep/job" || fail "ls /$XC/deep/... through another server"
+ok "ls / lists the members; ls /... walks every server; ls /X.../... is forwarded"
 
 # Every proc operation on server C through server A.
 a peek "/$XC/deep/job" | grep -q '"Phase" : "running"' || fail "peek through A"

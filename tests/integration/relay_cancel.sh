@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Cancellation follows the client through a relay (issue 15, finding 1): a
+# client that leaves after its input ended (timeout(1), SIGKILL) leaves
+# nothing pending on the owner, whatever state its side of the stream was
+# in: a blocked relayed send is withdrawn (a later receiver never gets it),
+# a relayed stdin is released, and the op log names the withdrawal.
+source "$CIRCUIT_TESTLIB"
+start_server --plugins=proc,chan --log "$T_TMP/b.log"
+B=$SERVER_ID B_URL=$SERVER_URL B_PID=$SERVER_PID
+start_server --plugins=proc,chan -j "$B_URL"
+A_URL=$SERVER_URL
+start_server --plugins=proc,chan -j "$B_URL"
+C_URL=$SERVER_URL
+ca() { "$CIRCUIT_BIN" -d "$A_URL" "$@"; }
+cc() { "$CIRCUIT_BIN" -d "$C_URL" "$@"; }
+wait_true 10 '[ "$(ca ls / | wc -l)" = 3 ] && [ "$(cc ls / | wc -l)" = 3 ]'
+
+# A blocked cap-0 send through A, its client gone after its input ended.
+ca mkchan /$B/q 0
+rc=0
+timeout 1 "$CIRCUIT_BIN" -d "$A_URL" send /$B/q <<<"order-1" || rc=$?
+[ "$rc" = 124 ] || fail "the blocked send exited $rc, not 124 (timeout)"
+# Retried the way a script would: each try that timed out must be withdrawn.
+for i in 1 2 3; do timeout 0.5 "$CIRCUIT_BIN" -d "$A_URL" send /$B/q <<<"order-1" || true; done
+wait_true 5 '[ "$(cc peek /$B/q | sed -n "s/.*\"WaitingSenders\" : \([0-9]*\).*/\1/p")" = 0 ]'
+rc=0
+out=$(timeout 1 "$CIRCUIT_BIN" -d "$C_URL" recv /$B/q) || rc=$?
+[ -z "$out" ] || fail "a withdrawn relayed send was delivered: $out"
+[ "$rc" = 124 ] || fail "recv exited $rc with nothing to receive"
+ok "a relayed send whose client left is withdrawn on the owner"
+
+# The same with the client SIGKILLed mid-send, its body of 8 MiB whole.
+ca mkchan /$B/big -max 16M 0
+head -c $((8 << 20)) /dev/zero >"$T_TMP/big"
+rss0=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
+for i in $(seq 1 10); do
+	"$CIRCUIT_BIN" -d "$A_URL" send /$B/big <"$T_TMP/big" &
+	p=$!
+	sleep 0.3
+	kill -0 "$p" 2>/dev/null || fail "the 8 MiB send did not block"
+	kill -KILL "$p"
+	wait "$p" 2>/dev/null || true
+done
+wait_true 10 '[ "$(cc peek /$B/big | sed -n "s/.*\"WaitingSenders\" : \([0-9]*\).*/\1/p")" = 0 ]'
+rss1=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
+echo "figure: B's RSS before ${rss0} KiB, after 10 killed relayed sends of 8 MiB ${rss1} KiB"
+[ "$rss1" -lt $((rss0 + 40 * 1024)) ] || fail "B holds $((rss1 - rss0)) KiB for killed sends"
+ok "killed relayed sends release their bodies on the owner"
+
+# A relayed stdin whose client left is released: the next writer is taken.
+echo '{"Path":"/bin/cat"}' | ca mkproc /$B/cat
+timeout 1 "$CIRCUIT_BIN" -d "$A_URL" stdin /$B/cat < <(echo first; sleep 5) || true
+wait_until 5 bash -c "echo second | '$CIRCUIT_BIN' -d '$A_URL' stdin /$B/cat"
+ok "a relayed stdin whose client left is released"
+
+grep -q '"op":"send".*"result":"ok"' "$T_TMP/b.log" &&
+	fail "B's op log says a send succeeded that no client saw: $(grep '"op":"send"' "$T_TMP/b.log" | head -n 3)"
+grep -q '"op":"send".*"error":"withdrawn: reset by client' "$T_TMP/b.log" ||
+	fail "B's op log does not record the withdrawn sends"
+ok "the owner's op log records withdrawn sends as such, none as a success"
+
+# A server lost mid-call exits 3, dialed directly or through a relay
+# (issue 15, finding 9).
+start_server --plugins=proc,chan -j "$B_URL"
+D=$SERVER_ID D_URL=$SERVER_URL D_PID=$SERVER_PID
+wait_true 10 '[ "$(ca ls / | wc -l)" = 4 ]'
+echo '{"Path":"/bin/sleep","Args":["60"]}' | "$CIRCUIT_BIN" -d "$D_URL" mkproc /$D/s
+"$CIRCUIT_BIN" -d "$A_URL" wait /$D/s 2>"$T_TMP/relayed.err" &
+relayed=$!
+"$CIRCUIT_BIN" -d "$D_URL" wait /$D/s 2>"$T_TMP/direct.err" &
+direct=$!
+sleep 0.5
+kill -KILL "$D_PID"
+rc=0; wait "$relayed" || rc=$?
+[ "$rc" = 3 ] || fail "relayed: lost server exited $rc, not 3: $(cat "$T_TMP/relayed.err")"
+rc=0; wait "$direct" || rc=$?
+[ "$rc" = 3 ] || fail "direct: lost server exited $rc, not 3: $(cat "$T_TMP/direct.err")"
+ok "a server lost mid-call exits 3 direct and relayed"
