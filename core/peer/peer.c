@@ -14,6 +14,9 @@
 
 /* Seconds to connect and finish HELLO. */
 #define PEER_DIAL_TIMEOUT 5.0
+/* Streams one client connection may have relayed at once (all servers). */
+#define PEER_MAX_RELAYED_PER_CLIENT 1024u
+
 /* An outbound connection with no stream for this long is closed. */
 #define PEER_IDLE_SECONDS 30.0
 /* Window a call grants for the output it collects. */
@@ -497,6 +500,15 @@ void
 peer_forward(CircuitStream *client, const char *addr, const char *server_id, JsonObject *req,
              GBytes *inline_body)
 {
+	/* One client may not take the whole shared link to a server. */
+	if (stream_conn_relayed(client) >= PEER_MAX_RELAYED_PER_CLIENT) {
+		stream_fail_code(
+		        client, CIRCUIT_ERROR_BUSY,
+		        "too many streams relayed for this connection (%u): let some finish "
+		        "first",
+		        PEER_MAX_RELAYED_PER_CLIENT);
+		return;
+	}
 	PeerStream *s = g_new0(PeerStream, 1);
 	s->kind = PEER_STREAM_RELAY;
 	s->client = client; /* the stream holds us, not the other way round */

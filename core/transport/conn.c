@@ -20,7 +20,11 @@
 #define CONN_READ_CHUNK    (256u * 1024u)
 #define CONN_READ_BUDGET   (4u * 1024u * 1024u)
 #define CONN_HELLO_TIMEOUT 10.0
-#define CONN_MAX_STREAMS   4096u
+/* Streams open at once on one client's connection, and on one from another
+ * server (which carries the relayed streams of all its clients). Beyond
+ * them a new stream is refused, never the connection (docs/protocol.md). */
+#define CONN_MAX_STREAMS      4096u
+#define CONN_MAX_STREAMS_PEER 65536u
 /* Keyed servers drop a handshake that does not finish in this time. */
 #define CONN_HANDSHAKE_TIMEOUT 5.0
 /* Connections not yet past HELLO; beyond this the oldest is dropped, so a
@@ -319,6 +323,10 @@ conn_send_data(Conn *conn, guint32 stream, GBytes *bytes)
 void
 conn_forget_stream(Conn *conn, CircuitStream *stream)
 {
+	if (stream->relay_counted) {
+		stream->relay_counted = FALSE;
+		conn->n_relayed--;
+	}
 	g_hash_table_remove(conn->streams, GUINT_TO_POINTER(stream->id));
 }
 
@@ -427,8 +435,16 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 		conn_protocol_error(conn, "OPEN with a bad or reused stream id");
 		return;
 	}
-	if (g_hash_table_size(conn->streams) >= CONN_MAX_STREAMS) {
-		conn_protocol_error(conn, "too many streams");
+	guint max = conn->from_server ? CONN_MAX_STREAMS_PEER : CONN_MAX_STREAMS;
+	if (g_hash_table_size(conn->streams) >= max) {
+		/* This stream only: answered and ended at once; the client's late
+		 * frames for it are ignored as for any stream that ended. */
+		g_autofree char *m = g_strdup_printf(
+		        "{\"ok\":false,\"error\":\"too many streams open on this connection "
+		        "(%u): let some finish first\",\"code\":\"busy\"}",
+		        max);
+		conn_send_frame(conn, FRAME_REPLY, id, m, strlen(m));
+		conn_send_frame(conn, FRAME_EOF, id, NULL, 0);
 		return;
 	}
 	/* The request, then optionally a NUL and the operation's whole input. */
@@ -472,6 +488,9 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 			conn_protocol_error(conn, "HELLO is not a JSON object");
 			return FALSE;
 		}
+		conn->from_server =
+		        g_strcmp0(json_object_get_string_member_with_default(o, "role", ""),
+		                  "server") == 0;
 		json_object_unref(o);
 		conn->state = CONN_OPEN;
 		ev_timer_stop(EV_DEFAULT, &conn->hello_timer);

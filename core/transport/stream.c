@@ -496,6 +496,16 @@ stream_set_relay(CircuitStream *stream, StreamRelayFn fn, gpointer user_data)
 {
 	stream->relay = fn;
 	stream->relay_data = user_data;
+	if (fn && stream->conn && !stream->relay_counted) {
+		stream->relay_counted = TRUE;
+		stream->conn->n_relayed++;
+	}
+}
+
+guint
+stream_conn_relayed(CircuitStream *stream)
+{
+	return stream->conn ? stream->conn->n_relayed : 0;
 }
 
 void

@@ -92,6 +92,8 @@ void stream_set_reply_hook(CircuitStream *stream, StreamReplyHook hook, gpointer
 typedef void (*StreamRelayFn)(CircuitStream *stream, FrameType type, const guint8 *payload,
                               gsize len, gpointer user_data);
 void stream_set_relay(CircuitStream *stream, StreamRelayFn fn, gpointer user_data);
+/* How many streams of @stream's connection are relayed now. */
+guint stream_conn_relayed(CircuitStream *stream);
 /* Sends a frame of the other server's to the client (REPLY, DATA, CREDIT, EOF, RESET). */
 void stream_relay_send(CircuitStream *stream, FrameType type, const guint8 *payload, gsize len);
 

@@ -33,6 +33,8 @@ struct Conn {
 	ev_timer resume_timer;
 	ev_tstamp last_active; /* the last read, for shedding the idlest */
 	char *source;          /* the peer's address without its port */
+	gboolean from_server;  /* its HELLO said role "server" */
+	guint n_relayed;       /* its streams passed on to other servers */
 	gboolean close_after_flush;
 	struct _Channel *channel; /* keyed connections, after the handshake */
 	GByteArray *raw;          /* ciphertext not yet opened */
@@ -87,6 +89,7 @@ struct CircuitStream {
 
 	StreamRelayFn relay;
 	gpointer relay_data;
+	gboolean relay_counted; /* in conn->n_relayed */
 
 	StreamReplyHook reply_hook;
 	gpointer reply_hook_data;
