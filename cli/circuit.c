@@ -235,7 +235,9 @@ cli_call(CircuitClient *client, const char *verb, const char *path, char **args)
 			return CIRCUIT_EXIT_FAILED;
 		}
 	}
-	circuit_call_free(call);
+	/* A receive printed but not acknowledged may be delivered again: say so. */
+	if (!circuit_call_finish(call, &error))
+		return cli_report(path, error);
 	return failed ? CIRCUIT_EXIT_ELEMENT_FAILED : CIRCUIT_EXIT_OK;
 }
 

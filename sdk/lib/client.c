@@ -645,14 +645,13 @@ client_read_refusal(CircuitClient *c, GError **error)
 	guint8 code = 0;
 	if (got < FRAME_PREAMBLE_SIZE || frame_preamble_decode(buf, &code) != 2)
 		return FALSE;
-	g_autofree char *reason =
-	        g_utf8_make_valid((const char *)buf + FRAME_PREAMBLE_SIZE,
-	                          (gssize)(got - FRAME_PREAMBLE_SIZE));
+	g_autofree char *reason = g_utf8_make_valid((const char *)buf + FRAME_PREAMBLE_SIZE,
+	                                            (gssize)(got - FRAME_PREAMBLE_SIZE));
 	g_strdelimit(reason, "\r\n", ' ');
-	g_set_error(error, CIRCUIT_CLIENT_ERROR,
-	            code == FRAME_REFUSE_BUSY ? CIRCUIT_CLIENT_ERROR_CONNECT : CIRCUIT_CLIENT_ERROR_KEY,
-	            "%s refused the connection: %s", c->address,
-	            *reason ? reason : "no reason given");
+	g_set_error(
+	        error, CIRCUIT_CLIENT_ERROR,
+	        code == FRAME_REFUSE_BUSY ? CIRCUIT_CLIENT_ERROR_CONNECT : CIRCUIT_CLIENT_ERROR_KEY,
+	        "%s refused the connection: %s", c->address, *reason ? reason : "no reason given");
 	return TRUE;
 }
 
@@ -1109,6 +1108,31 @@ circuit_call_reply(CircuitCall *call, JsonNode **result, gboolean *failed_outcom
 	return TRUE;
 }
 
+/*
+ * Whether the server can still read what we write: FALSE (the client dead,
+ * @error set) once its side is closed and nothing is left to read. A write
+ * into such a connection succeeds locally and is lost, so what depends on
+ * it (credit, an acknowledgement) checks this first.
+ */
+static gboolean
+client_peer_open(CircuitClient *c, GError **error)
+{
+	if (!client_check(c, error))
+		return FALSE;
+	char b;
+	ssize_t r;
+	do
+		r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+		                               "connection to %s lost%s%s", c->address,
+		                               r < 0 ? ": " : "", r < 0 ? g_strerror(errno) : ""));
+		return client_check(c, error);
+	}
+	return TRUE;
+}
+
 /* Returns credit for what the application consumed; doubles as the ack. */
 static gboolean
 call_flush_credit(CircuitCall *call, GError **error)
@@ -1124,7 +1148,11 @@ call_flush_credit(CircuitCall *call, GError **error)
 gssize
 circuit_call_read(CircuitCall *call, void *buf, gsize len, int timeout_ms, GError **error)
 {
-	if (!call_flush_credit(call, error))
+	/* The credit for the last read must reach the server before more is
+	 * handed over: data given to the application after the connection died
+	 * would be given again to the next reader. */
+	gboolean credited = call->consumed > 0 && !call->remote_eof;
+	if (!call_flush_credit(call, error) || (credited && !client_peer_open(call->client, error)))
 		return -1;
 	while (g_queue_is_empty(&call->data)) {
 		if (call->remote_reset) {
@@ -1199,6 +1227,25 @@ circuit_call_free(CircuitCall *call)
 		json_node_unref(call->result);
 	g_free(call->error_message);
 	g_free(call);
+}
+
+gboolean
+circuit_call_finish(CircuitCall *call, GError **error)
+{
+	g_return_val_if_fail(call != NULL, FALSE);
+	CircuitClient *c = call->client;
+	gboolean all_read = call->remote_eof && g_queue_is_empty(&call->data);
+	gboolean ok = TRUE;
+	if (all_read && !call->remote_reset && !call->write_closed) {
+		ok = client_peer_open(c, error) &&
+		     client_send_frame(c, FRAME_EOF, call->id, NULL, 0, error);
+		call->write_closed = TRUE;
+		if (!ok)
+			g_prefix_error(error,
+			               "the output arrived whole but could not be acknowledged: ");
+	}
+	circuit_call_free(call);
+	return ok;
 }
 
 /* ---- conveniences -------------------------------------------------------- */
@@ -1373,7 +1420,10 @@ circuit_chan_recv(CircuitClient *client, const char *path, int timeout_ms, GErro
 		/* The usual case: the whole message came with the reply, in one
 		 * piece. Taking it is reading it all: freeing acknowledges. */
 		GBytes *whole = g_queue_pop_head(&call->data);
-		circuit_call_free(call);
+		if (!circuit_call_finish(call, error)) {
+			g_bytes_unref(whole);
+			return NULL;
+		}
 		return whole;
 	}
 	GByteArray *msg = g_byte_array_new();
@@ -1389,7 +1439,10 @@ circuit_chan_recv(CircuitClient *client, const char *path, int timeout_ms, GErro
 			break;
 		g_byte_array_append(msg, buf, (guint)n);
 	}
-	circuit_call_free(call);
+	if (!circuit_call_finish(call, error)) {
+		g_byte_array_unref(msg);
+		return NULL;
+	}
 	return g_byte_array_free_to_bytes(msg);
 }
 

@@ -219,6 +219,16 @@ CIRCUIT_CLIENT_EXPORT gssize circuit_call_read(CircuitCall *call, void *buf, gsi
 CIRCUIT_CLIENT_EXPORT void circuit_call_free(CircuitCall *call);
 
 /**
+ * circuit_call_finish: ends the call as circuit_call_free() does, and says
+ * whether its acknowledgement could be sent: FALSE (and @error) when the
+ * output was read whole but the connection was already gone, so the server
+ * never learns it arrived (a channel gives the message to the next
+ * receiver; docs/chan.md says what a script should do). The call is freed
+ * either way.
+ */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_finish(CircuitCall *call, GError **error);
+
+/**
  * circuit_call_abort: ends the call without acknowledging the bytes the last
  * circuit_call_read() returned (the application could not use them, e.g. its
  * stdout failed): the server keeps them for the next reader, and a channel
