@@ -41,12 +41,14 @@ static struct {
 	double idle_timeout;
 	int max_anchors;
 	char **plugin_option;
+	int liveness;
 } opt = {.grace = 3.0,
          .max_conn_output = 8 << 20,
          .max_conns = 4096,
          .max_conns_per_source = 1024,
          .idle_timeout = 0.0,
          .max_anchors = 1000000,
+         .liveness = 10,
          .probe_interval = G_MININT,
          .probe_timeout = G_MININT,
          .suspicion_mult = G_MININT,
@@ -108,6 +110,10 @@ static GOptionEntry daemon_entries[] = {
          "SECONDS"},
         {"max-anchors", 0, 0, G_OPTION_ARG_INT, &opt.max_anchors,
          "Anchors this server holds at most; a mk beyond it fails (1000000)", "N"},
+        {"liveness", 0, 0, G_OPTION_ARG_INT, &opt.liveness,
+         "Seconds a client or server connection may go unanswered before it is given up "
+         "(TCP keepalive and user timeout; 10; 0: the kernel's defaults)",
+         "SECONDS"},
         {"plugin-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.plugin_option,
          "Set a plugin's option, e.g. chan.max-held=256M (repeatable)", "KIND.KEY=VALUE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},

@@ -339,12 +339,15 @@ main(int argc, char **argv)
 		return daemon_fail("--max-conns and --max-conns-per-source must be at least 1");
 	if (opt.idle_timeout < 0)
 		return daemon_fail("--idle-timeout must not be negative");
+	if (opt.liveness < 0 || opt.liveness > 3600)
+		return daemon_fail("--liveness must be between 0 and 3600 seconds");
 	if (opt.max_anchors < 1)
 		return daemon_fail("--max-anchors must be at least 1");
 	TransportLimits limits = {.conn_output_max = (gsize)opt.max_conn_output,
 	                          .max_conns = (guint)opt.max_conns,
 	                          .max_conns_per_source = (guint)opt.max_conns_per_source,
-	                          .idle_timeout = opt.idle_timeout};
+	                          .idle_timeout = opt.idle_timeout,
+	                          .liveness = (guint)opt.liveness};
 	transport_set_limits(&limits);
 	router_set_max_anchors((guint)opt.max_anchors);
 

@@ -5,6 +5,7 @@
 #include "transport_private.h"
 
 #include "common/wire_json.h"
+#include "common/wire_socket.h"
 #include "security/channel.h"
 
 #include <arpa/inet.h>
@@ -64,7 +65,8 @@ static struct {
         .limits = {.conn_output_max = TRANSPORT_DEFAULT_CONN_OUTPUT_MAX,
                    .max_conns = TRANSPORT_DEFAULT_MAX_CONNS,
                    .max_conns_per_source = TRANSPORT_DEFAULT_MAX_CONNS_PER_SOURCE,
-                   .idle_timeout = TRANSPORT_DEFAULT_IDLE_TIMEOUT},
+                   .idle_timeout = TRANSPORT_DEFAULT_IDLE_TIMEOUT,
+                   .liveness = WIRE_LIVENESS_DEFAULT_SECONDS},
 };
 
 void
@@ -895,6 +897,7 @@ transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		wire_socket_set_liveness(fd, transport.limits.liveness);
 		Conn *conn = g_new0(Conn, 1);
 		conn->refcount = 1;
 		conn->fd = fd;
@@ -1186,6 +1189,7 @@ conn_dial(const char *host, guint16 port, const guint8 *psk, double timeout,
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	wire_socket_set_liveness(fd, transport.limits.liveness);
 	Conn *conn = g_new0(Conn, 1);
 	conn->refcount = 1;
 	conn->fd = fd;

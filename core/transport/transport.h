@@ -41,6 +41,9 @@ typedef struct {
 	/* Seconds a verified connection that holds no stream may stay open
 	 * (0: as long as it likes; at the caps the idlest goes first). */
 	double idle_timeout;
+	/* Seconds a connection may go unanswered (TCP keepalive and user
+	 * timeout) before it is given up; 0: the kernel's defaults. */
+	guint liveness;
 } TransportLimits;
 
 #define TRANSPORT_DEFAULT_CONN_OUTPUT_MAX      (8u << 20)

@@ -10,6 +10,7 @@
 
 #include "common/wire_error.h"
 #include "common/wire_json.h"
+#include "common/wire_socket.h"
 #include "security/channel.h"
 #include "security/keyfile.h"
 #include "security/security.h"
@@ -433,6 +434,13 @@ client_connect_done(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* A server (or relay) that vanished is noticed: $CIRCUIT_LIVENESS
+	 * seconds (10; 0: the kernel's hours). */
+	const char *env = g_getenv("CIRCUIT_LIVENESS");
+	guint seconds = WIRE_LIVENESS_DEFAULT_SECONDS;
+	if (env && *env)
+		seconds = (guint)MIN(g_ascii_strtoull(env, NULL, 10), 3600);
+	wire_socket_set_liveness(fd, seconds);
 }
 
 static int
