@@ -42,6 +42,7 @@ static struct {
 	int max_anchors;
 	char **plugin_option;
 	int liveness;
+	int log_fsync;
 } opt = {.grace = 3.0,
          .max_conn_output = 8 << 20,
          .max_conns = 4096,
@@ -76,6 +77,10 @@ static GOptionEntry daemon_entries[] = {
          "unix:///PATH"},
         {"log", 0, 0, G_OPTION_ARG_FILENAME, &opt.log, "Write the op log to FILE (default stderr)",
          "FILE"},
+        {"log-fsync", 0, 0, G_OPTION_ARG_INT, &opt.log_fsync,
+         "Flush the op log to disk every MS milliseconds when it was written (0: leave it to "
+         "the kernel)",
+         "MS"},
         {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &opt.grace,
          "Seconds between SIGTERM and SIGKILL when releasing processes (3)", "SECONDS"},
         {"probe-interval", 0, 0, G_OPTION_ARG_INT, &opt.probe_interval,

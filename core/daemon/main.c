@@ -449,8 +449,12 @@ main(int argc, char **argv)
 		g_hash_table_insert(host_config.options, opt.plugin_option[i], eq + 1);
 	}
 
+	if (opt.log_fsync < 0)
+		return daemon_fail("--log-fsync must not be negative");
 	if (!oplog_open(opt.log, &error))
 		return daemon_fail(error->message);
+	oplog_start(id, url);
+	oplog_set_fsync((guint)opt.log_fsync);
 
 	/* Plugins: load (all checks), then init. */
 	g_autofree char *plugin_dir = daemon_plugin_dir();

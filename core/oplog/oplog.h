@@ -7,6 +7,15 @@
 #include <glib.h>
 
 gboolean oplog_open(const char *path, GError **error);
+/* The first line of a server's log: who started, when, from which seq (a
+ * restarted server appending to the same file starts at 1 again). */
+void oplog_start(const char *server_id, const char *url);
+/* fdatasync the log every @interval_ms when something was written (0: never). */
+void oplog_set_fsync(guint interval_ms);
+/* Lines that could not be written since the start (a full disk). */
+guint64 oplog_lost(void);
+/* (nullable) the --log file. */
+const char *oplog_path(void);
 void oplog_close(void);
 /* One executed operation. @error NULL means it succeeded. */
 void oplog_op(const char *peer, const char *op, const char *path, const char *kind,

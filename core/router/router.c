@@ -335,6 +335,14 @@ router_server_peek(void)
 		json_object_set_int_member(o, "Suspects", 0);
 	}
 	json_object_set_int_member(o, "Elements", element_live_count());
+	/* The op log, and how many of its lines a full disk cost. */
+	JsonObject *log = json_object_new();
+	if (oplog_path())
+		json_object_set_string_member(log, "Path", oplog_path());
+	else
+		json_object_set_null_member(log, "Path");
+	json_object_set_int_member(log, "Lost", (gint64)oplog_lost());
+	json_object_set_object_member(o, "OpLog", log);
 	return router_object_node(o);
 }
 
