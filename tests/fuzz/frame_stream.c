@@ -42,8 +42,8 @@ fuzz_setup(void)
 		abort();
 	oplog_open("/dev/null", NULL);
 	GHashTable *plugins = g_hash_table_new(g_str_hash, g_str_equal);
-	router_init("X0123456789abcdef", "circuit://127.0.0.1:1/1/X0123456789abcdef",
-	            "127.0.0.1:1", "fuzz", plugins);
+	router_init("X0123456789abcdef", "circuit://127.0.0.1:1/1/X0123456789abcdef", "127.0.0.1:1",
+	            "fuzz", plugins);
 	static const TransportHandlers handlers = {.open = router_open, .hello = router_hello};
 	transport_listen(lfd, &handlers);
 }

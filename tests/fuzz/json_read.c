@@ -49,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (depth <= WIRE_JSON_MAX_DEPTH) {
 		/* Within the limits, it reads what json-glib reads. */
 		JsonParser *parser = json_parser_new();
-		gboolean ok = json_parser_load_from_data(parser, (const char *)data, (gssize)size, NULL);
+		gboolean ok =
+		        json_parser_load_from_data(parser, (const char *)data, (gssize)size, NULL);
 		JsonNode *root = ok ? json_parser_get_root(parser) : NULL;
 		if ((root != NULL) != (mine != NULL))
 			abort();
