@@ -37,7 +37,9 @@ static int
 cli_report(const char *path, const GError *error)
 {
 	int code = CIRCUIT_EXIT_FAILED;
-	if (error->domain == CIRCUIT_CLIENT_ERROR)
+	if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_DEADLINE))
+		code = CIRCUIT_EXIT_TIMEOUT;
+	else if (error->domain == CIRCUIT_CLIENT_ERROR)
 		code = CIRCUIT_EXIT_UNREACHABLE;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_DISCONNECTED)
 		code = CIRCUIT_EXIT_UNREACHABLE; /* lost through a relay: as when dialed directly */
@@ -241,9 +243,34 @@ cli_call(CircuitClient *client, const char *verb, const char *path, char **args)
 	return failed ? CIRCUIT_EXIT_ELEMENT_FAILED : CIRCUIT_EXIT_OK;
 }
 
+/* A duration: a number with ms, s (the default), m or h; more than 0. */
+static gboolean
+cli_parse_duration(const char *text, int *ms)
+{
+	char *end = NULL;
+	double v = g_ascii_strtod(text, &end);
+	if (end == text || !(v > 0))
+		return FALSE;
+	double scale = 1000;
+	if (strcmp(end, "ms") == 0)
+		scale = 1;
+	else if (strcmp(end, "m") == 0)
+		scale = 60000;
+	else if (strcmp(end, "h") == 0)
+		scale = 3600000;
+	else if (*end && strcmp(end, "s") != 0)
+		return FALSE;
+	double total = v * scale;
+	if (total < 1 || total > 24.0 * 3600000)
+		return FALSE;
+	*ms = (int)total;
+	return TRUE;
+}
+
 /* Takes the global flags out of argv, wherever they are (up to "--"). */
 static gboolean
-cli_take_global(int *argc, char **argv, char **dial, char **discover, char **hmac, int *rc)
+cli_take_global(int *argc, char **argv, char **dial, char **discover, char **hmac, char **timeout,
+                int *rc)
 {
 	int out = 1;
 	gboolean done = FALSE;
@@ -272,6 +299,8 @@ cli_take_global(int *argc, char **argv, char **dial, char **discover, char **hma
 			slot = discover;
 		else if (nlen == 4 && strncmp(name, "hmac", 4) == 0)
 			slot = hmac;
+		else if (nlen == 7 && strncmp(name, "timeout", 7) == 0)
+			slot = timeout;
 		if (!slot) {
 			argv[out++] = argv[i];
 			continue;
@@ -298,13 +327,13 @@ main(int argc, char **argv)
 	 * instead of giving it back to the kernel after every frame. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	g_autofree char *dial = NULL, *discover = NULL, *hmac = NULL;
+	g_autofree char *dial = NULL, *discover = NULL, *hmac = NULL, *timeout = NULL;
 	int rc = 0;
 	g_autoptr(GError) error_early = NULL;
 	g_log_set_writer_func(cli_log_writer, NULL, NULL);
 	if (argc >= 2 && strcmp(argv[1], "start") == 0)
 		return cli_start(argc - 2, argv + 2);
-	if (!cli_take_global(&argc, argv, &dial, &discover, &hmac, &rc))
+	if (!cli_take_global(&argc, argv, &dial, &discover, &hmac, &timeout, &rc))
 		return rc;
 	if (argc < 2) {
 		cli_help(NULL);
@@ -358,9 +387,14 @@ main(int argc, char **argv)
 		if (!dial)
 			return cli_report(NULL, error);
 	}
+	int timeout_ms = 0;
+	if (timeout && !cli_parse_duration(timeout, &timeout_ms))
+		return cli_usage_error(
+		        "--timeout %s: expected a duration like 30s, 500ms, 2m or 1h", timeout);
 	CircuitClient *client = circuit_client_dial_default_key(dial, hmac, &error);
 	if (!client)
 		return cli_report(NULL, error);
+	circuit_client_set_call_timeout(client, timeout_ms);
 	if (strcmp(cli_verb, "ls") == 0)
 		rc = cli_ls(client, args);
 	else

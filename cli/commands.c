@@ -54,6 +54,9 @@ const CliFlag cli_flags[] = {
         {"-d", "URL", "Dial the server at URL (circuit://HOST:PORT/PID/ID or HOST:PORT)."},
         {"-discover", "MCAST:PORT", "Find a server by multicast (also $CIRCUIT_DISCOVER)."},
         {"-hmac", "FILE", "Key file for keyed servers (also $CIRCUIT_HMAC)."},
+        {"-timeout", "DURATION",
+         "Give up after DURATION (30s, 500ms, 2m, 1h): the call is cancelled on the server, "
+         "through any relay, and the command exits 6."},
         {NULL},
 };
 

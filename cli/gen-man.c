@@ -68,6 +68,8 @@ static const struct {
         {CIRCUIT_EXIT_CLOSED, "The end of a closed channel or subscription."},
         {CIRCUIT_EXIT_ELEMENT_FAILED,
          "A waited process exited non-zero or was killed by a signal."},
+        {CIRCUIT_EXIT_TIMEOUT,
+         "The \\fB\\-timeout\\fR passed; the call was cancelled on the server."},
 };
 
 static void
@@ -133,6 +135,10 @@ man_circuit(FILE *out, const char *version)
 	      "As \\fB\\-discover\\fR.\n"
 	      ".TP\n.B CIRCUIT_HMAC\n"
 	      "As \\fB\\-hmac\\fR.\n"
+	      ".TP\n.B CIRCUIT_LIVENESS\n"
+	      "Seconds a connection may go unanswered (no acknowledgement: the server's host "
+	      "gone, the link black-holed) before the call fails with exit status 3; 10 by "
+	      "default, 0 for the kernel's defaults.\n"
 	      ".SH FILES\n"
 	      ".TP\n.I ~/.circuit\n"
 	      "The URL of the server to dial when neither \\fB\\-d\\fR nor \\fB$CIRCUIT\\fR "

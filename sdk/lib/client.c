@@ -50,10 +50,11 @@ struct CircuitClient {
 	GByteArray *sealed;
 	/* Routing: only on the handle the application holds (a route's own
 	 * connection is a CircuitClient without routes). */
-	gboolean direct;    /* calls may go straight to the server they are for */
-	guint8 *psk;        /* the key, for routes (NULL: unkeyed) */
-	GHashTable *routes; /* server ID -> ClientRoute */
-	GPtrArray *retired; /* route connections that failed, freed with the handle */
+	gboolean direct;     /* calls may go straight to the server they are for */
+	guint8 *psk;         /* the key, for routes (NULL: unkeyed) */
+	GHashTable *routes;  /* server ID -> ClientRoute */
+	GPtrArray *retired;  /* route connections that failed, freed with the handle */
+	int call_timeout_ms; /* every call's deadline from its start (0: none) */
 };
 
 /*
@@ -97,6 +98,9 @@ struct CircuitCall {
 	gsize consumed; /* read by the application, not yet credited */
 	gboolean write_closed;
 	ClientRoute *via_dialed; /* relayed for lack of a direct connection */
+	gint64 deadline;         /* monotonic µs after which the call is cancelled; 0: none */
+	int timeout_ms;          /* what the deadline was set from, for the message */
+	gboolean expired;        /* the deadline passed: cancelled */
 };
 
 GQuark
@@ -1025,11 +1029,70 @@ client_call_open(CircuitClient *client, const char *verb, const char *path, cons
 	ClientRoute *via_dialed = NULL;
 	CircuitClient *conn = client_route(client, path, timeout_ms, &via_dialed);
 	CircuitCall *call = client_call_open_on(conn, verb, path, args, body, body_len, error);
+	if (call && client->call_timeout_ms > 0) {
+		call->timeout_ms = client->call_timeout_ms;
+		call->deadline = g_get_monotonic_time() + (gint64)call->timeout_ms * 1000;
+	}
 	if (call && via_dialed) {
 		call->via_dialed = via_dialed;
 		via_dialed->relayed_open++;
 	}
 	return call;
+}
+
+void
+circuit_client_set_call_timeout(CircuitClient *client, int timeout_ms)
+{
+	g_return_if_fail(client != NULL);
+	client->call_timeout_ms = MAX(timeout_ms, 0);
+}
+
+/* The call's deadline passed: it is cancelled on the server (a RESET, which
+ * relays pass on to the owner: a blocked send is withdrawn, a receive
+ * leaves nothing pending) and fails from now on. */
+static gboolean
+call_expire(CircuitCall *call, GError **error)
+{
+	CircuitClient *c = call->client;
+	if (!c->dead && !call->remote_reset)
+		client_send_frame(c, FRAME_RESET, call->id, NULL, 0, NULL);
+	call->remote_reset = call->remote_eof = TRUE;
+	call->expired = TRUE;
+	call->consumed = 0;
+	g_free(call->error_message);
+	call->error_message = g_strdup_printf(
+	        "no answer within the call's deadline of %d ms: cancelled on the server",
+	        call->timeout_ms);
+	g_set_error_literal(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_DEADLINE,
+	                    call->error_message);
+	return FALSE;
+}
+
+/* Waits for frames for @call, at most @timeout_ms (-1: no bound) and never
+ * past the call's deadline. */
+static gboolean
+call_pump(CircuitCall *call, int timeout_ms, GError **error)
+{
+	if (call->expired)
+		return call_expire(call, error);
+	if (!call->deadline)
+		return client_pump(call->client, timeout_ms, error);
+	gint64 left = (call->deadline - g_get_monotonic_time() + 999) / 1000;
+	if (left <= 0)
+		return call_expire(call, error);
+	int t = (int)MIN(left, (gint64)G_MAXINT);
+	if (timeout_ms >= 0)
+		t = MIN(t, timeout_ms);
+	GError *local = NULL;
+	if (client_pump(call->client, t, &local))
+		return TRUE;
+	if (g_error_matches(local, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_TIMEOUT) &&
+	    g_get_monotonic_time() >= call->deadline) {
+		g_error_free(local);
+		return call_expire(call, error);
+	}
+	g_propagate_error(error, local);
+	return FALSE;
 }
 
 CircuitCall *
@@ -1051,7 +1114,7 @@ gboolean
 circuit_call_wants_body(CircuitCall *call, GError **error)
 {
 	while (!call->credit_seen && !call->got_reply && !call->remote_eof)
-		if (!client_pump(call->client, -1, error))
+		if (!call_pump(call, -1, error))
 			return FALSE;
 	return call->credit_seen;
 }
@@ -1069,7 +1132,7 @@ circuit_call_write(CircuitCall *call, const void *data, gsize len, GError **erro
 			return FALSE;
 		}
 		if (call->send_credit == 0) {
-			if (!client_pump(call->client, -1, error))
+			if (!call_pump(call, -1, error))
 				return FALSE;
 			continue;
 		}
@@ -1104,7 +1167,7 @@ circuit_call_reply(CircuitCall *call, JsonNode **result, gboolean *failed_outcom
 			            "the server ended the call without a reply");
 			return FALSE;
 		}
-		if (!client_pump(call->client, timeout_ms, error))
+		if (!call_pump(call, timeout_ms, error))
 			return FALSE;
 	}
 	if (!call->got_reply || !call->reply_ok)
@@ -1169,7 +1232,7 @@ circuit_call_read(CircuitCall *call, void *buf, gsize len, int timeout_ms, GErro
 		}
 		if (call->remote_eof)
 			return 0;
-		if (!client_pump(call->client, timeout_ms, error))
+		if (!call_pump(call, timeout_ms, error))
 			return -1;
 	}
 	gsize done = 0;
@@ -1269,7 +1332,7 @@ client_simple(CircuitClient *c, const char *verb, const char *path, const char *
 	gboolean ok = circuit_call_reply(call, result, NULL, -1, error);
 	/* Drain to the server's EOF so that freeing acknowledges cleanly. */
 	while (ok && !call->remote_eof)
-		if (!client_pump(call->client, -1, NULL))
+		if (!call_pump(call, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;
@@ -1375,7 +1438,7 @@ client_finish(CircuitCall *call, int timeout_ms, GError **error)
 {
 	gboolean ok = circuit_call_reply(call, NULL, NULL, timeout_ms, error);
 	while (ok && !call->remote_eof)
-		if (!client_pump(call->client, -1, NULL))
+		if (!call_pump(call, -1, NULL))
 			break;
 	circuit_call_free(call);
 	return ok;

@@ -60,6 +60,30 @@ grep -q '"op":"send".*"error":"withdrawn: reset by client' "$T_TMP/b.log" ||
 	fail "B's op log does not record the withdrawn sends"
 ok "the owner's op log records withdrawn sends as such, none as a success"
 
+# --timeout, the safe replacement for timeout(1): the call is cancelled on
+# the owner through the relay, and the command exits 6.
+ca mkchan /$B/t 0
+rc=0
+"$CIRCUIT_BIN" -d "$A_URL" --timeout 500ms send /$B/t <<<"late" 2>"$T_TMP/to.err" || rc=$?
+[ "$rc" = 6 ] || fail "send --timeout exited $rc: $(cat "$T_TMP/to.err")"
+grep -q "deadline of 500 ms: cancelled on the server" "$T_TMP/to.err" || fail "unclear: $(cat "$T_TMP/to.err")"
+[ "$(wc -l <"$T_TMP/to.err")" = 1 ] || fail "the timeout error is not one line"
+for url in "$C_URL" "$B_URL"; do # relayed, then direct
+	rc=0
+	out=$("$CIRCUIT_BIN" -d "$url" --timeout 300ms recv /$B/t 2>/dev/null) || rc=$?
+	[ "$rc" = 6 ] || fail "recv --timeout exited $rc"
+	[ -z "$out" ] || fail "a send cancelled by its timeout was delivered: $out"
+done
+# The receivers that timed out took nothing: the next message goes to the next receiver.
+cc recv /$B/t >"$T_TMP/next" &
+r=$!
+sleep 0.3
+echo next | ca send /$B/t
+wait "$r"
+[ "$(cat "$T_TMP/next")" = next ] || fail "the message after the timeouts went astray"
+expect_fail 2 "--timeout soon" "$CIRCUIT_BIN" -d "$A_URL" --timeout soon ls /
+ok "--timeout cancels the call on the owner, direct and relayed, and exits 6"
+
 # A server lost mid-call exits 3, dialed directly or through a relay
 # (issue 15, finding 9).
 start_server --plugins=proc,chan -j "$B_URL"

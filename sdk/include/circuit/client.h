@@ -36,6 +36,7 @@ typedef enum {
 	CIRCUIT_CLIENT_ERROR_TIMEOUT,      /**< a timeout given by the caller expired */
 	CIRCUIT_CLIENT_ERROR_ADDRESS,      /**< a URL or address that does not parse */
 	CIRCUIT_CLIENT_ERROR_KEY,          /**< key refused, missing, or unreadable */
+	CIRCUIT_CLIENT_ERROR_DEADLINE,     /**< a call's deadline passed: cancelled on the server */
 } CircuitClientErrorCode;
 
 /** Exit codes of the `circuit` CLI, exported for scripts wrapping it. */
@@ -46,6 +47,7 @@ enum {
 	CIRCUIT_EXIT_UNREACHABLE = 3,    /**< no server, wrong server, protocol */
 	CIRCUIT_EXIT_CLOSED = 4,         /**< end of a closed channel or feed */
 	CIRCUIT_EXIT_ELEMENT_FAILED = 5, /**< a waited process/container failed */
+	CIRCUIT_EXIT_TIMEOUT = 6,        /**< --timeout passed: the call was cancelled */
 };
 
 typedef struct CircuitClient CircuitClient;
@@ -118,6 +120,17 @@ CIRCUIT_CLIENT_EXPORT const char *circuit_client_server_url(CircuitClient *clien
  * server the client cannot reach is always used through the dialed one.
  */
 CIRCUIT_CLIENT_EXPORT void circuit_client_set_direct(CircuitClient *client, gboolean direct);
+
+/**
+ * circuit_client_set_call_timeout: every call opened on @client from now on
+ * has a deadline @timeout_ms after it opened (0: none, the default). When
+ * it passes, the call is cancelled on the server that executes it, through
+ * any relay (a blocked send is withdrawn, a receive takes nothing, a
+ * process's stdin is released), and every later step of the call fails
+ * with CIRCUIT_CLIENT_ERROR_DEADLINE. The safe replacement for killing a
+ * client with timeout(1).
+ */
+CIRCUIT_CLIENT_EXPORT void circuit_client_set_call_timeout(CircuitClient *client, int timeout_ms);
 
 /** CircuitEntry: one line of `ls`. */
 typedef struct {
