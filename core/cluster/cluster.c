@@ -235,9 +235,18 @@ cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa
 		len = sealed->len;
 	}
 	ssize_t n;
-	do
+	int tries = 0;
+	do {
 		n = sendto(fd, bytes, len, 0, sa, sl);
-	while (n < 0 && errno == EINTR);
+		/*
+		 * With IP_RECVERR an ICMP error about an earlier datagram (to
+		 * anyone, and anyone can forge one) fails this call without
+		 * sending, and is consumed by it: send once more, or a forged
+		 * error would silence the very probe that checks it.
+		 */
+	} while (n < 0 && (errno == EINTR || ((errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+	                                       errno == ENETUNREACH || errno == EHOSTDOWN) &&
+	                                      ++tries <= 2)));
 	if (n < 0) {
 		/* With IP_RECVERR an earlier datagram's ICMP error can surface
 		 * here; the error queue (read when the socket polls) says whose. */
@@ -558,7 +567,10 @@ cluster_datagram(int fd, const guint8 *buf, gsize n, const struct sockaddr *sa, 
 }
 
 /* Reads the ICMP errors queued by IP_RECVERR: a port unreachable from a
- * member's address is evidence that nothing listens there. */
+ * member's address suggests that nothing listens there. Anyone can forge
+ * one (no key needed), so it is only evidence: member_peer_refused probes
+ * the member at once over the sealed protocol, and declares it dead only
+ * when that probe fails too. */
 static void
 cluster_read_errors(int fd)
 {
@@ -1049,7 +1061,7 @@ cluster_peek(JsonObject *peek)
 	json_object_set_int_member(peek, "Members", alive + suspect);
 	json_object_set_int_member(peek, "Suspects", suspect);
 	json_object_set_int_member(peek, "Health", member_health(cl->m));
-	json_object_set_int_member(peek, "Incarnation", member_incarnation(cl->m));
+	json_object_set_int_member(peek, "Incarnation", (gint64)member_incarnation(cl->m));
 	json_object_set_boolean_member(peek, "JoinedCluster", member_joined(cl->m));
 	if (cl->group_text)
 		json_object_set_string_member(peek, "Discover", cl->group_text);
@@ -1076,4 +1088,12 @@ cluster_peek(JsonObject *peek)
 	json_object_set_int_member(peek, "PushPulls", (gint64)st.push_pulls);
 	json_object_set_int_member(peek, "PushPullFailures", (gint64)st.push_pull_failures);
 	json_object_set_int_member(peek, "Refusals", (gint64)st.refusals);
+	json_object_set_int_member(peek, "IcmpUnreachable", (gint64)cl->icmp_refused);
+	/* Claims that decoded (and opened) but that the engine would not believe. */
+	JsonObject *claims = json_object_new();
+	json_object_set_int_member(claims, "stale-incarnation", (gint64)st.stale_claims);
+	json_object_set_int_member(claims, "table-full", (gint64)st.members_refused);
+	json_object_set_int_member(claims, "unproven-move", (gint64)st.moves_refused);
+	json_object_set_int_member(claims, "unknown-ping-req", (gint64)st.ping_reqs_refused);
+	json_object_set_object_member(peek, "ClaimsRejectedBy", claims);
 }

@@ -34,6 +34,7 @@ static struct {
 	int gossip_interval;
 	int push_pull_interval;
 	int reconnect_interval;
+	int max_members;
 	/* What one client may cost (TransportLimits, RouterLimits). */
 	gint64 max_conn_output;
 	int max_conns;
@@ -55,7 +56,8 @@ static struct {
          .suspicion_mult = G_MININT,
          .gossip_interval = G_MININT,
          .push_pull_interval = G_MININT,
-         .reconnect_interval = G_MININT};
+         .reconnect_interval = G_MININT,
+         .max_members = G_MININT};
 
 static GOptionEntry daemon_entries[] = {
         {"addr", 'a', 0, G_OPTION_ARG_STRING, &opt.addr, "Listen on HOST[:PORT] (port 11022)",
@@ -121,6 +123,10 @@ static GOptionEntry daemon_entries[] = {
          "SECONDS"},
         {"plugin-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.plugin_option,
          "Set a plugin's option, e.g. chan.max-held=256M (repeatable)", "KIND.KEY=VALUE"},
+        {"max-members", 0, 0, G_OPTION_ARG_INT, &opt.max_members,
+         "Membership: servers known at most, this one included; beyond it a newcomer only "
+         "replaces the one down longest (4096)",
+         "N"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log informational messages", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &opt.version, "Print the version and exit", NULL},
         {NULL}};

@@ -331,6 +331,11 @@ main(int argc, char **argv)
 		member_cfg.push_pull_interval_ms = opt.push_pull_interval;
 	if (opt.reconnect_interval != G_MININT)
 		member_cfg.reconnect_interval_ms = opt.reconnect_interval;
+	if (opt.max_members != G_MININT) {
+		if (opt.max_members < 2)
+			return daemon_fail("--max-members must be at least 2");
+		member_cfg.max_members = (guint)opt.max_members;
+	}
 	if (opt.grace < 0 || opt.grace > 3600)
 		return daemon_fail("--grace must be between 0 and 3600 seconds");
 	if (opt.max_conn_output < 65536)

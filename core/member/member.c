@@ -38,9 +38,11 @@ struct MemberNode {
 	guint64 id;
 	char *addr;
 	guint8 addr_len;
-	guint32 inc;
+	guint64 inc;
 	MemberState state;
 	gint64 since;
+	guint32 refusal_seq;  /* our probe after a refusal, while pending */
+	guint32 move_seq;     /* our probe of a claimed new address, while pending */
 	guint nodes_index;    /* position in m->nodes */
 	MemberSuspicion *sus; /* while suspected */
 	MemberBcast *bcast;   /* our queued update about it */
@@ -59,9 +61,10 @@ struct MemberBcast {
 typedef enum {
 	MEMBER_PENDING_PROBE, /* our own probe of a member */
 	MEMBER_PENDING_RELAY, /* a probe we make for a ping-req */
+	MEMBER_PENDING_MOVE,  /* a ping to a member's claimed new address */
 } MemberPendingKind;
 
-typedef struct {
+typedef struct MemberPending {
 	Member *m;
 	MemberPendingKind kind;
 	guint32 seq;
@@ -69,8 +72,10 @@ typedef struct {
 	gpointer t_a; /* probe: switch to indirect; relay: send the NACK */
 	gpointer t_b; /* probe: deadline; relay: give up */
 	guint expected_nacks, nacks;
-	bool final;   /* probe: the last chance before a suspicion becomes a death */
-	char *origin; /* relay */
+	bool final;       /* probe: the last chance before a suspicion becomes a death */
+	bool refused;     /* probe: checks a refusal (ICMP, TCP reset), which anyone can forge */
+	char *origin;     /* relay: who asked; move: the claimed new address */
+	guint64 move_inc; /* move: the incarnation the claim came with */
 	guint32 origin_seq;
 	bool want_nack;
 } MemberPending;
@@ -113,7 +118,7 @@ struct Member {
 	guint64 self_id;
 	char *self_addr;
 	guint8 self_addr_len;
-	guint32 self_inc;
+	guint64 self_inc;
 	bool left;
 	gint64 self_since;
 
@@ -147,6 +152,8 @@ struct Member {
 
 	guint8 *out;
 	MemberStats stats;
+	gint64 full_logged;    /* when "member table full" was last logged (-1: never) */
+	guint64 full_unlogged; /* members refused since */
 };
 
 GQuark
@@ -196,6 +203,7 @@ member_config_init(MemberConfig *cfg)
 	        .join_retry_min_ms = 1000,
 	        .join_retry_max_ms = 60000,
 	        .datagram_max = 1400,
+	        .max_members = MEMBER_MAX_MEMBERS_DEFAULT,
 	};
 }
 
@@ -276,6 +284,8 @@ member_config_check(const MemberConfig *cfg, GError **error)
 	else if (cfg->datagram_max < MEMBER_WIRE_DATAGRAM_MIN ||
 	         cfg->datagram_max > MEMBER_WIRE_DATAGRAM_MAX)
 		bad = "datagram_max must be within 512..65507";
+	else if (cfg->max_members < 2)
+		bad = "max_members must be at least 2";
 	if (bad != NULL) {
 		g_set_error(error, MEMBER_ERROR, MEMBER_ERROR_INVALID, "membership config: %s",
 		            bad);
@@ -426,7 +436,8 @@ member_emit(Member *m, MemberEventType type, MemberNode *n)
 	if (member_debug_on()) {
 		char idbuf[18];
 		member_id_format(n->id, idbuf);
-		g_debug("%s: t=%" G_GINT64_FORMAT ": %s %s at %s (incarnation %u, %s)",
+		g_debug("%s: t=%" G_GINT64_FORMAT ": %s %s at %s (incarnation %" G_GUINT64_FORMAT
+		        ", %s)",
 		        m->self_addr, member_now(m), member_event_name(type), idbuf, n->addr,
 		        n->inc, member_state_name(n->state));
 	}
@@ -588,17 +599,20 @@ member_bcast_queue(Member *m, guint64 id, const MemberMsg *msg)
 }
 
 static void
-member_bcast_alive(Member *m, guint64 id, guint32 inc, const char *addr, guint8 addr_len)
+member_bcast_alive(Member *m, guint64 id, guint64 inc, const char *addr, guint8 addr_len)
 {
-	MemberMsg msg = {
-	        .type = MEMBER_MSG_ALIVE, .id = id, .inc = inc, .addr = addr, .addr_len = addr_len};
+	MemberMsg msg = {.type = MEMBER_MSG_ALIVE,
+	                 .id = id,
+	                 .inc = (guint32)inc,
+	                 .addr = addr,
+	                 .addr_len = addr_len};
 	member_bcast_queue(m, id, &msg);
 }
 
 static void
-member_bcast_verdict(Member *m, MemberMsgType type, guint64 id, guint32 inc, guint64 from)
+member_bcast_verdict(Member *m, MemberMsgType type, guint64 id, guint64 inc, guint64 from)
 {
-	MemberMsg msg = {.type = type, .id = id, .inc = inc, .from = from};
+	MemberMsg msg = {.type = type, .id = id, .inc = (guint32)inc, .from = from};
 	member_bcast_queue(m, id, &msg);
 }
 
@@ -704,7 +718,7 @@ member_suspicion_clear(Member *m, MemberNode *n)
  * suspect.
  */
 static void
-member_node_set(Member *m, MemberNode *n, MemberState state, guint32 inc)
+member_node_set(Member *m, MemberNode *n, MemberState state, guint64 inc)
 {
 	MemberState old = n->state;
 	bool was_up = member_is_up(n);
@@ -736,7 +750,7 @@ member_node_free(MemberNode *n)
 }
 
 static MemberNode *
-member_node_add(Member *m, guint64 id, guint32 inc, const char *addr, guint8 addr_len)
+member_node_add(Member *m, guint64 id, guint64 inc, const char *addr, guint8 addr_len)
 {
 	MemberNode *n = g_new0(MemberNode, 1);
 	n->m = m;
@@ -850,7 +864,7 @@ member_declare_dead(Member *m, MemberNode *n)
 	member_bcast_verdict(m, MEMBER_MSG_DEAD, n->id, n->inc, m->self_id);
 }
 
-static void member_probe_start(Member *m, MemberNode *n, bool final);
+static MemberPending *member_probe_start(Member *m, MemberNode *n, bool final);
 
 /*
  * The suspicion ran out. Rather than trusting that the refutation would
@@ -872,21 +886,58 @@ member_suspicion_fire(gpointer data)
 
 /* ---- The state rules ---------------------------------------------------- */
 
+/*
+ * Widens the wire incarnation @wire of member @id against the one we know
+ * (ours for @id == self, the node's, or none for a stranger), as RFC 1982
+ * compares serial numbers: the 64-bit value nearest to what we know. A
+ * claim behind what we know, or more than MEMBER_INC_JUMP_MAX ahead of it
+ * (honest members count up by one per refutation), is stale or forged:
+ * false, and counted. So 0xFFFFFFFF about a member at 0 is just stale.
+ */
+static bool
+member_inc_widen(Member *m, guint64 id, guint32 wire, guint64 *out)
+{
+	guint64 known;
+	if (id == m->self_id) {
+		known = m->self_inc;
+	} else {
+		MemberNode *n = member_node_get(m, id);
+		if (n == NULL) {
+			*out = wire;
+			return true;
+		}
+		known = n->inc;
+	}
+	gint64 delta = (gint32)(wire - (guint32)known);
+	if (delta > (gint64)MEMBER_INC_JUMP_MAX || (delta < 0 && (guint64)-delta > known)) {
+		m->stats.stale_claims++;
+		return false;
+	}
+	*out = known + (guint64)delta;
+	return true;
+}
+
 /* Someone doubts us (or thinks we have another address): outbid them. */
 static void
-member_refute(Member *m, guint32 inc)
+member_refute(Member *m, guint64 inc)
 {
 	if (m->left)
 		return;
-	m->self_inc = MAX(m->self_inc, inc) + 1;
+	/* 64 bits, one step per claim, each claim at most 2^30 ahead: never wraps. */
+	guint64 base = MAX(m->self_inc, inc);
+	m->self_inc = base < G_MAXUINT64 ? base + 1 : base;
 	m->stats.refutations++;
 	/* Being doubted is a sign our own messages are late: Lifeguard slows us down. */
 	member_health_add(m, 1);
 	member_bcast_alive(m, m->self_id, m->self_inc, m->self_addr, m->self_addr_len);
 }
 
+static void member_move_probe(Member *m, MemberNode *n, guint64 inc, const char *addr,
+                              guint8 addr_len);
+static bool member_make_room(Member *m, guint64 id);
+
 static void
-member_on_alive(Member *m, guint64 id, guint32 inc, const char *addr, guint8 addr_len)
+member_on_alive(Member *m, guint64 id, guint64 inc, const char *addr, guint8 addr_len)
 {
 	if (id == m->self_id) {
 		if (inc > m->self_inc ||
@@ -897,6 +948,8 @@ member_on_alive(Member *m, guint64 id, guint32 inc, const char *addr, guint8 add
 	}
 	MemberNode *n = member_node_get(m, id);
 	if (n == NULL) {
+		if (!member_make_room(m, id))
+			return;
 		m->stats.updates_applied++;
 		member_node_add(m, id, inc, addr, addr_len);
 		member_bcast_alive(m, id, inc, addr, addr_len);
@@ -905,22 +958,78 @@ member_on_alive(Member *m, guint64 id, guint32 inc, const char *addr, guint8 add
 	/* Only a higher incarnation says anything new (a refutation, a restart of the state). */
 	if (inc <= n->inc)
 		return;
-	m->stats.updates_applied++;
-	bool moved = !member_addr_eq(n, addr, addr_len);
-	if (moved) {
-		g_free(n->addr);
-		n->addr = g_strndup(addr, addr_len);
-		n->addr_len = addr_len;
+	if (!member_addr_eq(n, addr, addr_len)) {
+		/*
+		 * Anyone can send this datagram: the address changes only once a
+		 * ping to the new one is answered by this ID (sealed on a keyed
+		 * cluster). Until then nothing of the claim is applied.
+		 */
+		member_move_probe(m, n, inc, addr, addr_len);
+		return;
 	}
-	bool was_alive = n->state == MEMBER_ALIVE;
+	m->stats.updates_applied++;
 	member_node_set(m, n, MEMBER_ALIVE, inc);
-	if (moved && was_alive)
-		member_emit(m, MEMBER_EVENT_UPDATE, n);
 	member_bcast_alive(m, id, inc, n->addr, n->addr_len);
 }
 
+/* The claimed new address answered as the member: move it there. */
 static void
-member_on_suspect(Member *m, guint64 id, guint32 inc, guint64 from)
+member_move_apply(Member *m, MemberNode *n, guint64 inc, const char *addr)
+{
+	gsize len = strlen(addr);
+	m->stats.updates_applied++;
+	bool moved = !member_addr_eq(n, addr, len);
+	if (moved) {
+		g_free(n->addr);
+		n->addr = g_strndup(addr, len);
+		n->addr_len = (guint8)len;
+	}
+	bool was_alive = n->state == MEMBER_ALIVE;
+	member_node_set(m, n, MEMBER_ALIVE, MAX(inc, n->inc));
+	if (moved && was_alive)
+		member_emit(m, MEMBER_EVENT_UPDATE, n);
+	member_bcast_alive(m, n->id, n->inc, n->addr, n->addr_len);
+}
+
+/*
+ * The member table is full (max_members, this node included): make room
+ * by forgetting the member down the longest, or refuse @id (false) with a
+ * log line at most once a minute. Live members are never pushed out, so a
+ * flood of invented members cannot evict real ones, and invented ones die
+ * (nothing answers their probes) and become room again.
+ */
+static bool
+member_make_room(Member *m, guint64 id)
+{
+	if (m->nodes->len + 1 < m->cfg.max_members)
+		return true;
+	if (m->n_state[MEMBER_DEAD] + m->n_state[MEMBER_LEFT] > 0) {
+		MemberNode *oldest = NULL;
+		for (guint i = 0; i < m->nodes->len; i++) {
+			MemberNode *n = m->nodes->pdata[i];
+			if (!member_is_up(n) && (oldest == NULL || n->since < oldest->since))
+				oldest = n;
+		}
+		member_node_reap(m, oldest);
+		return true;
+	}
+	m->stats.members_refused++;
+	m->full_unlogged++;
+	gint64 now = member_now(m);
+	if (m->full_logged < 0 || now - m->full_logged >= 60000) {
+		char idbuf[18];
+		member_id_format(id, idbuf);
+		g_message("%s: member table full (%u members, all up): ignoring %s and "
+		          "%" G_GUINT64_FORMAT " other new member(s) since the last report",
+		          m->self_addr, m->cfg.max_members, idbuf, m->full_unlogged - 1);
+		m->full_logged = now;
+		m->full_unlogged = 0;
+	}
+	return false;
+}
+
+static void
+member_on_suspect(Member *m, guint64 id, guint64 inc, guint64 from)
 {
 	if (id == m->self_id) {
 		if (inc >= m->self_inc)
@@ -951,7 +1060,7 @@ member_on_suspect(Member *m, guint64 id, guint32 inc, guint64 from)
 }
 
 static void
-member_on_dead(Member *m, guint64 id, guint32 inc, guint64 from)
+member_on_dead(Member *m, guint64 id, guint64 inc, guint64 from)
 {
 	if (id == m->self_id) {
 		if (from != m->self_id && inc >= m->self_inc)
@@ -1048,6 +1157,20 @@ member_probe_indirect(gpointer data)
 	m->stats.indirect_probes++;
 }
 
+/* A refusal check with no relays: the direct ping again, same sequence. */
+static void
+member_probe_repeat(gpointer data)
+{
+	MemberPending *p = data;
+	Member *m = p->m;
+	p->t_a = NULL;
+	MemberNode *n = member_node_get(m, p->target);
+	if (n == NULL || !member_is_up(n))
+		return;
+	MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = p->seq, .id = n->id};
+	member_send(m, n->addr, &ping, 1, false);
+}
+
 static void
 member_probe_deadline(gpointer data)
 {
@@ -1065,16 +1188,20 @@ member_probe_deadline(gpointer data)
 	m->stats.probe_failures++;
 	MemberNode *n = member_node_get(m, p->target);
 	bool final = p->final;
+	/* After a refusal, no relay to ask and no ack: the refusal was true. */
+	bool refused = p->refused && p->expected_nacks == 0;
 	member_pending_done(m, p);
 	if (n == NULL || !member_is_up(n))
 		return;
-	if (!final)
+	if (refused)
+		member_declare_dead(m, n);
+	else if (!final)
 		member_on_suspect(m, n->id, n->inc, m->self_id);
 	else if (n->state == MEMBER_SUSPECT)
 		member_declare_dead(m, n);
 }
 
-static void
+static MemberPending *
 member_probe_start(Member *m, MemberNode *n, bool final)
 {
 	MemberPending *p = member_pending_new(m, MEMBER_PENDING_PROBE, n->id);
@@ -1095,6 +1222,7 @@ member_probe_start(Member *m, MemberNode *n, bool final)
 	p->t_b = member_timer(m, member_scaled(m, m->cfg.probe_interval_ms), member_probe_deadline,
 	                      p);
 	m->stats.probes++;
+	return p;
 }
 
 static MemberNode *
@@ -1158,6 +1286,36 @@ member_relay_expire(gpointer data)
 	member_pending_done(p->m, p);
 }
 
+static void
+member_move_expire(gpointer data)
+{
+	MemberPending *p = data;
+	p->t_b = NULL;
+	p->m->stats.moves_refused++;
+	member_pending_done(p->m, p);
+}
+
+/*
+ * Someone says member @n is now at @addr (incarnation @inc): ping that
+ * address for @n's ID, one claim at a time per member. Only an ACK from
+ * there (member_handle) moves it; silence, NOT_ME or a refusal never do.
+ */
+static void
+member_move_probe(Member *m, MemberNode *n, guint64 inc, const char *addr, guint8 addr_len)
+{
+	MemberPending *old = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(n->move_seq));
+	if (n->move_seq != 0 && old != NULL && old->kind == MEMBER_PENDING_MOVE &&
+	    old->target == n->id)
+		return;
+	MemberPending *p = member_pending_new(m, MEMBER_PENDING_MOVE, n->id);
+	p->origin = g_strndup(addr, addr_len);
+	p->move_inc = inc;
+	n->move_seq = p->seq;
+	MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = p->seq, .id = n->id};
+	member_send(m, p->origin, &ping, 1, false);
+	p->t_b = member_timer(m, member_scaled(m, m->cfg.probe_interval_ms), member_move_expire, p);
+}
+
 /* ---- Receiving ---------------------------------------------------------- */
 
 static void
@@ -1170,7 +1328,7 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 		MemberMsg reply = {.seq = msg->seq};
 		if (msg->id == m->self_id) {
 			reply.type = MEMBER_MSG_ACK;
-			reply.inc = m->self_inc;
+			reply.inc = (guint32)m->self_inc;
 		} else {
 			/* Whoever was at this address before us is gone: say so. */
 			reply.type = MEMBER_MSG_NOT_ME;
@@ -1184,20 +1342,27 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 		if (from == NULL)
 			return;
 		if (msg->id == m->self_id) {
-			MemberMsg ack = {
-			        .type = MEMBER_MSG_ACK, .seq = msg->seq, .inc = m->self_inc};
+			MemberMsg ack = {.type = MEMBER_MSG_ACK,
+			                 .seq = msg->seq,
+			                 .inc = (guint32)m->self_inc};
 			member_send(m, from, &ack, 1, true);
+			return;
+		}
+		/*
+		 * Only for a member we know, at the address we know: otherwise one
+		 * datagram would make us ping any address it names.
+		 */
+		MemberNode *target = member_node_get(m, msg->id);
+		if (target == NULL) {
+			m->stats.ping_reqs_refused++;
 			return;
 		}
 		MemberPending *p = member_pending_new(m, MEMBER_PENDING_RELAY, msg->id);
 		p->origin = g_strdup(from);
 		p->origin_seq = msg->seq;
 		p->want_nack = (msg->flags & MEMBER_PING_REQ_NACK) != 0;
-		char addr[MEMBER_ADDR_MAX + 1];
-		memcpy(addr, msg->addr, msg->addr_len);
-		addr[msg->addr_len] = '\0';
 		MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = p->seq, .id = msg->id};
-		member_send(m, addr, &ping, 1, true);
+		member_send(m, target->addr, &ping, 1, true);
 		if (p->want_nack)
 			p->t_a =
 			        member_timer(m, m->cfg.probe_timeout_ms * MEMBER_NACK_PERCENT / 100,
@@ -1216,6 +1381,22 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 			member_pending_done(m, p);
 			return;
 		}
+		if (p->kind == MEMBER_PENDING_MOVE) {
+			/* The claimed address answered our ping for this ID itself. */
+			MemberNode *n = member_node_get(m, p->target);
+			guint64 inc = 0;
+			if (from != NULL && strcmp(from, p->origin) == 0 && n != NULL &&
+			    member_inc_widen(m, n->id, msg->inc, &inc)) {
+				char *addr = g_steal_pointer(&p->origin);
+				guint64 claimed = p->move_inc;
+				member_pending_done(m, p);
+				member_move_apply(m, n, MAX(inc, claimed), addr);
+				g_free(addr);
+			} else if (from != NULL && strcmp(from, p->origin) == 0) {
+				member_pending_done(m, p);
+			}
+			return;
+		}
 		member_health_add(m, -1);
 		MemberNode *n = member_node_get(m, p->target);
 		bool final = p->final;
@@ -1224,11 +1405,14 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 			return;
 		if (final && n->sus != NULL)
 			n->sus->final_probe = false;
-		if (msg->inc > n->inc) {
+		guint64 inc = n->inc;
+		if (!member_inc_widen(m, n->id, msg->inc, &inc))
+			inc = n->inc;
+		if (inc > n->inc) {
 			/* The ack carries a refutation we had not heard of yet. */
 			char addr[MEMBER_ADDR_MAX + 1];
 			memcpy(addr, n->addr, n->addr_len + 1u);
-			member_on_alive(m, n->id, msg->inc, addr, n->addr_len);
+			member_on_alive(m, n->id, inc, addr, n->addr_len);
 		} else if (n->state == MEMBER_SUSPECT && final) {
 			/* Alive, but the refutation is still on its way: wait a full term again. */
 			member_suspicion_start(m, n, n->sus->from[0]);
@@ -1238,14 +1422,33 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 	case MEMBER_MSG_NACK: {
 		MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
 		m->stats.nacks_in++;
-		if (p != NULL && p->kind == MEMBER_PENDING_PROBE)
-			p->nacks++;
+		if (p == NULL || p->kind != MEMBER_PENDING_PROBE)
+			return;
+		p->nacks++;
+		if (p->refused && p->expected_nacks > 0 && p->nacks >= p->expected_nacks) {
+			/*
+			 * After a refusal, every relay asked the member too (sealed
+			 * pings) and heard nothing: the refusal was true, so no
+			 * suspicion timeout. A forged refusal never gets this far
+			 * about a member that answers.
+			 */
+			MemberNode *n = member_node_get(m, p->target);
+			member_pending_done(m, p);
+			if (n != NULL && member_is_up(n))
+				member_declare_dead(m, n);
+		}
 		return;
 	}
 	case MEMBER_MSG_NOT_ME: {
 		MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
 		if (p == NULL || p->target != msg->id || msg->from == msg->id)
 			return;
+		if (p->kind == MEMBER_PENDING_MOVE) {
+			/* Someone else is at the claimed address: the claim was false. */
+			m->stats.moves_refused++;
+			member_pending_done(m, p);
+			return;
+		}
 		if (p->kind == MEMBER_PENDING_RELAY) {
 			MemberMsg fwd = *msg;
 			fwd.seq = p->origin_seq;
@@ -1266,14 +1469,19 @@ member_handle(Member *m, const MemberMsg *msg, const char *from)
 		return;
 	}
 	case MEMBER_MSG_ALIVE:
-		member_on_alive(m, msg->id, msg->inc, msg->addr, msg->addr_len);
-		return;
 	case MEMBER_MSG_SUSPECT:
-		member_on_suspect(m, msg->id, msg->inc, msg->from);
+	case MEMBER_MSG_DEAD: {
+		guint64 inc;
+		if (!member_inc_widen(m, msg->id, msg->inc, &inc))
+			return;
+		if (msg->type == MEMBER_MSG_ALIVE)
+			member_on_alive(m, msg->id, inc, msg->addr, msg->addr_len);
+		else if (msg->type == MEMBER_MSG_SUSPECT)
+			member_on_suspect(m, msg->id, inc, msg->from);
+		else
+			member_on_dead(m, msg->id, inc, msg->from);
 		return;
-	case MEMBER_MSG_DEAD:
-		member_on_dead(m, msg->id, msg->inc, msg->from);
-		return;
+	}
 	default:
 		return;
 	}
@@ -1333,7 +1541,7 @@ member_state_encode(Member *m, guint8 flags)
 	        g_byte_array_sized_new(MEMBER_WIRE_STATE_HEADER + 32 * (m->nodes->len + 1));
 	member_wire_state_begin(out, flags, m->self_id);
 	MemberWireEntry self = {.id = m->self_id,
-	                        .inc = m->self_inc,
+	                        .inc = (guint32)m->self_inc,
 	                        .state = m->left ? MEMBER_LEFT : MEMBER_ALIVE,
 	                        .addr = m->self_addr,
 	                        .addr_len = m->self_addr_len};
@@ -1342,7 +1550,7 @@ member_state_encode(Member *m, guint8 flags)
 	for (guint i = 0; i < m->nodes->len && count < MEMBER_WIRE_STATE_MAX_ENTRIES; i++) {
 		MemberNode *n = m->nodes->pdata[i];
 		MemberWireEntry e = {.id = n->id,
-		                     .inc = n->inc,
+		                     .inc = (guint32)n->inc,
 		                     .state = (guint8)n->state,
 		                     .addr = n->addr,
 		                     .addr_len = n->addr_len};
@@ -1365,16 +1573,19 @@ member_state_merge(Member *m, const GArray *entries, guint64 sender)
 {
 	for (guint i = 0; i < entries->len; i++) {
 		const MemberWireEntry *e = &g_array_index(entries, MemberWireEntry, i);
+		guint64 inc;
+		if (!member_inc_widen(m, e->id, e->inc, &inc))
+			continue;
 		switch (e->state) {
 		case MEMBER_ALIVE:
-			member_on_alive(m, e->id, e->inc, e->addr, e->addr_len);
+			member_on_alive(m, e->id, inc, e->addr, e->addr_len);
 			break;
 		case MEMBER_SUSPECT:
 		case MEMBER_DEAD:
-			member_on_suspect(m, e->id, e->inc, sender);
+			member_on_suspect(m, e->id, inc, sender);
 			break;
 		case MEMBER_LEFT:
-			member_on_dead(m, e->id, e->inc, e->id);
+			member_on_dead(m, e->id, inc, e->id);
 			break;
 		default:
 			break;
@@ -1594,14 +1805,28 @@ member_peer_refused(Member *m, const char *addr)
 	gsize len = strlen(addr);
 	for (guint i = 0; i < m->nodes->len; i++) {
 		MemberNode *n = m->nodes->pdata[i];
-		if (member_is_up(n) && member_addr_eq(n, addr, len)) {
-			m->stats.refusals++;
-			char idbuf[18];
-			member_id_format(n->id, idbuf);
-			MEMBER_DEBUG("%s: %s refused at its own address %s: declared dead",
-			             m->self_addr, idbuf, addr);
-			member_declare_dead(m, n);
-		}
+		if (!member_is_up(n) || !member_addr_eq(n, addr, len) || m->left)
+			continue;
+		/* One check at a time: a burst of ICMP errors is one piece of evidence. */
+		MemberPending *p =
+		        g_hash_table_lookup(m->pending, GUINT_TO_POINTER(n->refusal_seq));
+		if (n->refusal_seq != 0 && p != NULL && p->refused && p->target == n->id)
+			continue;
+		m->stats.refusals++;
+		char idbuf[18];
+		member_id_format(n->id, idbuf);
+		MEMBER_DEBUG("%s: %s refused at its own address %s: probing it now", m->self_addr,
+		             idbuf, addr);
+		/* Direct and indirect at once: a crashed server must be noticed fast. */
+		p = member_probe_start(m, n, false);
+		p->refused = true;
+		n->refusal_seq = p->seq;
+		member_timer_cancel(m, &p->t_a);
+		member_probe_indirect(p);
+		/* No relay to ask (a cluster of two): ping once more before the deadline. */
+		if (p->expected_nacks == 0)
+			p->t_a = member_timer(m, member_scaled(m, m->cfg.probe_timeout_ms),
+			                      member_probe_repeat, p);
 	}
 }
 
@@ -1674,6 +1899,7 @@ member_new(const MemberConfig *cfg, const MemberIO *io, guint64 self_id, const c
 	g_array_set_clear_func(m->watches, member_watch_clear);
 	m->next_watch = 1;
 	m->out = g_malloc(cfg->datagram_max);
+	m->full_logged = -1;
 	m->seq = m->io.random.next_u32(m->io.random.ctx);
 	/* Random first phases: a cluster started at once must not tick in lock step. */
 	m->t_probe = member_timer(m, member_rand_below(m, (guint)cfg->probe_interval_ms),
@@ -1830,7 +2056,7 @@ member_self_id(const Member *m)
 	return m->self_id;
 }
 
-guint32
+guint64
 member_incarnation(const Member *m)
 {
 	return m->self_inc;

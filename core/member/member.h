@@ -44,7 +44,7 @@ typedef enum {
 typedef struct {
 	guint64 id;
 	const char *addr;
-	guint32 incarnation;
+	guint64 incarnation; /* 64 bits here, never wraps; the wire carries the low 32 */
 	MemberState state;
 	gint64 since_ms; /* clock time of the last state change */
 } MemberInfo;
@@ -150,7 +150,18 @@ typedef struct {
 	gint64 join_retry_min_ms;     /* first seed retry: 1000 */
 	gint64 join_retry_max_ms;     /* back-off ceiling, retried forever: 60000 */
 	guint datagram_max;           /* largest datagram payload sent: 1400 */
+	guint max_members;            /* members known at most, this node included: 4096 */
 } MemberConfig;
+
+/* Default MemberConfig.max_members. */
+#define MEMBER_MAX_MEMBERS_DEFAULT 4096u
+/*
+ * Largest step an incarnation may take in one claim. A wire incarnation is
+ * the low 32 bits of a 64-bit counter, widened against the one we know
+ * (serial-number arithmetic, RFC 1982); a claim further ahead than this is
+ * dropped as forged, so every honest view stays within reach of a refutation.
+ */
+#define MEMBER_INC_JUMP_MAX (1u << 30)
 
 /* Fills @cfg with the LAN defaults. */
 void member_config_init(MemberConfig *cfg);
@@ -229,11 +240,13 @@ GBytes *member_exchange_serve(Member *m, const guint8 *bytes, gsize len, const c
                               GError **error);
 
 /*
- * Evidence of death: a TCP connect to @addr (a member's own advertised
+ * Evidence, not proof: a TCP connect to @addr (a member's own advertised
  * address) was refused, or a datagram to it drew an ICMP port-unreachable.
- * Nothing listens there, so the member registered at @addr is declared
- * dead at once and the death disseminated. A live member never refuses its
- * own address, so a slow one is never declared dead this way.
+ * Anyone can forge an ICMP error, so the member at @addr is only probed at
+ * once over the (sealed) protocol, directly and through k relays at the
+ * same time; it is declared dead when that probe fails too (every relay
+ * answered NACK, or the period ended with no relay to ask). A member that
+ * acks stays alive, and one whose relays stayed silent is only suspected.
  */
 void member_peer_refused(Member *m, const char *addr);
 
@@ -263,7 +276,7 @@ bool member_lookup(Member *m, guint64 id, MemberInfo *out);
 guint member_count(Member *m, MemberState state);
 
 guint64 member_self_id(const Member *m);
-guint32 member_incarnation(const Member *m);
+guint64 member_incarnation(const Member *m);
 /* Local health multiplier score, 0 (healthy) to health_max - 1. */
 guint member_health(const Member *m);
 /* True once a push-pull with a seed (or any peer) succeeded. */
@@ -277,7 +290,11 @@ typedef struct {
 	guint64 probes, probe_failures, indirect_probes, nacks_in;
 	guint64 suspicions, refutations, deaths_declared, refusals;
 	guint64 push_pulls, push_pull_failures, joins_attempted;
-	guint64 updates_applied; /* gossip or push-pull entries that changed our view */
+	guint64 updates_applied;   /* gossip or push-pull entries that changed our view */
+	guint64 stale_claims;      /* claims with an incarnation behind ours or implausibly ahead */
+	guint64 members_refused;   /* new members ignored: the table was full */
+	guint64 moves_refused;     /* address changes the new address did not prove */
+	guint64 ping_reqs_refused; /* PING_REQ for a member we do not know */
 } MemberStats;
 
 void member_get_stats(const Member *m, MemberStats *out);

@@ -609,6 +609,22 @@ sim_set_loss(Sim *sim, double loss)
 	sim->cfg.loss = loss;
 }
 
+void
+sim_inject(Sim *sim, guint node, const guint8 *bytes, gsize len, const char *from)
+{
+	SimNode *n = sim_node(sim, node);
+	if (n->live)
+		member_receive(n->m, bytes, len, from);
+}
+
+void
+sim_forge_refusal(Sim *sim, guint node, const char *addr)
+{
+	SimNode *n = sim_node(sim, node);
+	if (n->live)
+		member_peer_refused(n->m, addr);
+}
+
 /* ---- Running ------------------------------------------------------------ */
 
 static void

@@ -57,6 +57,14 @@ void sim_heal(Sim *sim);
 /* Changes the default loss for all links without an override. */
 void sim_set_loss(Sim *sim, double loss);
 
+/*
+ * Hostile input. sim_inject hands @node (if live) a datagram of @len bytes
+ * that claims to come from @from, as a forger would; sim_forge_refusal
+ * reports a refusal of @addr to @node (a forged ICMP port-unreachable).
+ */
+void sim_inject(Sim *sim, guint node, const guint8 *bytes, gsize len, const char *from);
+void sim_forge_refusal(Sim *sim, guint node, const char *addr);
+
 gint64 sim_now(const Sim *sim);
 /* Runs events until virtual time @t (absolute). */
 void sim_run_until(Sim *sim, gint64 t);

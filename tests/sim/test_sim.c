@@ -363,6 +363,75 @@ test_deterministic(void)
 	g_assert_cmpuint(a.bytes_sent, !=, c.bytes_sent);
 }
 
+/* Encodes one message as a whole datagram into @buf; returns its length. */
+static gsize
+one_msg(const MemberMsg *msg, guint8 *buf, gsize cap)
+{
+	gsize w = member_wire_msg_encode(msg, buf + MEMBER_WIRE_HEADER, cap - MEMBER_WIRE_HEADER);
+	g_assert_cmpuint(w, >, 0);
+	member_wire_header_encode(buf, 1);
+	return MEMBER_WIRE_HEADER + w;
+}
+
+/*
+ * Issue 14, finding 4: a forged claim at incarnation 0xFFFFFFFF (a SUSPECT
+ * to the victim, a DEAD to everyone else) must not evict a live member:
+ * the refutation used to wrap to 0, below the claim, for good.
+ */
+static void
+test_hostile_incarnation(void)
+{
+	SimConfig cfg;
+	sim_config_init(&cfg);
+	const guint n = 20;
+	Sim *sim = formed(&cfg, n, 41);
+	sim_run_for(sim, 10000);
+	guint victim = sim_util_pick(sim, 2);
+	guint64 id = sim_id(sim, victim);
+	guint8 buf[64];
+	MemberMsg sus = {.type = MEMBER_MSG_SUSPECT, .id = id, .inc = 0xFFFFFFFFu, .from = 0x66};
+	MemberMsg dead = {.type = MEMBER_MSG_DEAD, .id = id, .inc = 0xFFFFFFFFu, .from = 0x66};
+	for (guint i = 0; i < n; i++) {
+		const MemberMsg *msg = i == victim ? &sus : &dead;
+		gsize len = one_msg(msg, buf, sizeof buf);
+		sim_inject(sim, i, buf, len, "10.66.0.1:11022");
+	}
+	sim_run_for(sim, 3 * member_config_dissemination_ms(&cfg.member, n));
+	g_assert_cmpuint(sim_count_seeing_up(sim, id), ==, n - 1);
+	g_assert_true(sim_converged(sim));
+	sim_free(sim);
+}
+
+/*
+ * Issue 14, finding 5: forged refusals (ICMP port-unreachable) about a live
+ * member, to every server every 150 ms for 20 s, must not declare it dead:
+ * refusal only triggers a probe, and the live member answers it.
+ */
+static void
+test_hostile_refusal(void)
+{
+	SimConfig cfg;
+	sim_config_init(&cfg);
+	const guint n = 20;
+	Sim *sim = formed(&cfg, n, 42);
+	sim_run_for(sim, 10000);
+	guint victim = sim_util_pick(sim, 4);
+	guint64 id = sim_id(sim, victim);
+	const char *addr = sim_addr(sim, victim);
+	for (guint round = 0; round < 20000 / 150; round++) {
+		for (guint i = 0; i < n; i++) {
+			if (i != victim)
+				sim_forge_refusal(sim, i, addr);
+		}
+		sim_run_for(sim, 150);
+	}
+	sim_run_for(sim, 5000);
+	g_assert_cmpuint(sim_leave_count(sim, id, NULL), ==, 0);
+	g_assert_cmpuint(sim_count_seeing_up(sim, id), ==, n - 1);
+	assert_clean(sim);
+	sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,5 +446,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/leave/graceful", test_leave_graceful);
 	g_test_add_func("/sim/join/retry", test_join_retry);
 	g_test_add_func("/sim/deterministic", test_deterministic);
+	g_test_add_func("/sim/hostile/incarnation", test_hostile_incarnation);
+	g_test_add_func("/sim/hostile/refusal", test_hostile_refusal);
 	return g_test_run();
 }

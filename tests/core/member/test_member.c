@@ -573,28 +573,35 @@ test_engine_rules(void)
 	g_assert_cmpuint(out.id, ==, 555);
 	g_assert_cmpuint(out.from, ==, 1);
 
-	/* Refusal at its own address: dead at once, one leave, and the news goes out. */
+	/*
+	 * Refusal at its own address: probed at once; with no relay to ask and no
+	 * ack within the period, dead: one leave, and the news goes out.
+	 */
 	member_peer_refused(m, "10.0.0.2:11022");
-	g_assert_cmpuint(f.events->len, ==, 4);
-	g_assert_cmpstr(f.events->pdata[3], ==, "leave X0000000000000002 dead");
+	g_assert_cmpuint(f.events->len, ==, 3);
+	fake_advance(&f, f.now + (gint64)(member_health(m) + 1) * 1000);
+	/* (A probe of our own may have made it suspect first: an update.) */
+	guint ev = f.events->len;
+	g_assert_cmpuint(ev, >=, 4);
+	g_assert_cmpstr(f.events->pdata[ev - 1], ==, "leave X0000000000000002 dead");
 	member_peer_refused(m, "10.0.0.2:11022");
-	g_assert_cmpuint(f.events->len, ==, 4);
+	g_assert_cmpuint(f.events->len, ==, ev);
 	MemberStats st;
 	member_get_stats(m, &st);
 	g_assert_cmpuint(st.refusals, ==, 1);
 	/* The dead member is not alive again at the same incarnation... */
 	deliver(m, &alive, 1, "10.0.0.5:11022");
-	g_assert_cmpuint(f.events->len, ==, 4);
+	g_assert_cmpuint(f.events->len, ==, ev);
 	/* ...only when it refutes, which is a real return. */
 	alive.inc = 2;
 	deliver(m, &alive, 1, "10.0.0.2:11022");
-	g_assert_cmpstr(f.events->pdata[4], ==, "join X0000000000000002 alive");
+	g_assert_cmpstr(f.events->pdata[ev], ==, "join X0000000000000002 alive");
 	/* Graceful departure: "left", one leave. */
 	MemberMsg left = {.type = MEMBER_MSG_DEAD, .id = 2, .inc = 2, .from = 2};
 	deliver(m, &left, 1, "10.0.0.2:11022");
 	deliver(m, &left, 1, "10.0.0.2:11022");
-	g_assert_cmpuint(f.events->len, ==, 6);
-	g_assert_cmpstr(f.events->pdata[5], ==, "leave X0000000000000002 left");
+	g_assert_cmpuint(f.events->len, ==, ev + 2);
+	g_assert_cmpstr(f.events->pdata[ev + 1], ==, "leave X0000000000000002 left");
 	member_free(m);
 	fake_clear(&f);
 }
@@ -722,6 +729,244 @@ test_engine_config(void)
 	member_free(NULL);
 }
 
+/* Forgets what @f saw sent so far. */
+static void
+fake_sent_clear(Fake *f)
+{
+	g_ptr_array_set_size(f->sent, 0);
+	g_ptr_array_set_size(f->to, 0);
+}
+
+/* Delivers every datagram @from sent to @to_addr to engine @to, then forgets them. */
+static void
+fake_relay(Fake *from, Member *to, const char *to_addr, const char *from_addr)
+{
+	for (guint i = 0; i < from->sent->len; i++) {
+		if (strcmp(from->to->pdata[i], to_addr) != 0)
+			continue;
+		gsize len;
+		const guint8 *b = g_bytes_get_data(from->sent->pdata[i], &len);
+		member_receive(to, b, len, from_addr);
+	}
+	fake_sent_clear(from);
+}
+
+static void
+add_alive(Member *m, guint64 id, guint32 inc)
+{
+	char addr[32];
+	g_snprintf(addr, sizeof addr, "10.0.%u.%u:11022", (guint)(id >> 8) & 255, (guint)id & 255);
+	MemberMsg alive = {.type = MEMBER_MSG_ALIVE,
+	                   .id = id,
+	                   .inc = inc,
+	                   .addr = addr,
+	                   .addr_len = (guint8)strlen(addr)};
+	deliver(m, &alive, 1, addr);
+}
+
+static guint
+count_events(Fake *f, const char *prefix)
+{
+	guint n = 0;
+	for (guint i = 0; i < f->events->len; i++)
+		n += g_str_has_prefix(f->events->pdata[i], prefix) ? 1 : 0;
+	return n;
+}
+
+/*
+ * Issue 14, finding 4: a claim at incarnation 0xFFFFFFFF must not make the
+ * refutation wrap below it. Engine A is the victim; engine B heard a
+ * forged DEAD(A, 0xFFFFFFFF) and then A's refutation: A must be alive at B.
+ */
+static void
+test_engine_incarnation_wrap(void)
+{
+	Fake fa, fb;
+	Member *a = fake_member(&fa, 1, "10.0.0.1:11022");
+	Member *b = fake_member(&fb, 2, "10.0.0.2:11022");
+	add_alive(a, 2, 0);
+	add_alive(b, 1, 0);
+	g_assert_cmpuint(member_count(b, MEMBER_ALIVE), ==, 2);
+	MemberMsg sus = {.type = MEMBER_MSG_SUSPECT, .id = 1, .inc = 0xFFFFFFFFu, .from = 66};
+	MemberMsg dead = {.type = MEMBER_MSG_DEAD, .id = 1, .inc = 0xFFFFFFFFu, .from = 66};
+	deliver(a, &sus, 1, "10.66.0.1:11022");
+	deliver(b, &dead, 1, "10.66.0.1:11022");
+	/* After a few rounds of A's gossip (and refutation, if any), B sees A alive. */
+	for (int round = 0; round < 10; round++) {
+		fake_advance(&fa, fa.now + 200);
+		fake_advance(&fb, fb.now + 200);
+		fake_relay(&fa, b, "10.0.0.2:11022", "10.0.0.1:11022");
+		fake_relay(&fb, a, "10.0.0.1:11022", "10.0.0.2:11022");
+	}
+	MemberInfo info;
+	g_assert_true(member_lookup(b, 1, &info));
+	g_assert_cmpstr(member_state_name(info.state), ==, "alive");
+	/* A claim about us from the far side of the number circle is no reason to jump. */
+	g_assert_cmpuint(member_incarnation(a), <=, 1);
+	/* A plausible claim is still outbid, by one. */
+	sus.inc = member_incarnation(a);
+	deliver(a, &sus, 1, "10.66.0.1:11022");
+	g_assert_cmpuint(member_incarnation(a), ==, sus.inc + 1);
+	member_free(a);
+	member_free(b);
+	fake_clear(&fa);
+	fake_clear(&fb);
+}
+
+/*
+ * Issue 14, finding 4: one datagram must not re-point a member's address.
+ * The move waits for a probe to the new address answered by that ID.
+ */
+static void
+test_engine_address_move(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	add_alive(m, 2, 0);
+	MemberMsg moved = {.type = MEMBER_MSG_ALIVE,
+	                   .id = 2,
+	                   .inc = 5,
+	                   .addr = "10.66.0.1:9999",
+	                   .addr_len = 14};
+	fake_sent_clear(&f);
+	deliver(m, &moved, 1, "10.66.0.1:9999");
+	MemberInfo info;
+	g_assert_true(member_lookup(m, 2, &info));
+	g_assert_cmpstr(info.addr, ==, "10.0.0.2:11022");
+	g_assert_cmpuint(info.incarnation, ==, 0);
+	/* Nobody answers at the new address: it never takes effect. */
+	MemberMsg ping;
+	g_assert_true(find_sent(&f, "10.66.0.1:9999", MEMBER_MSG_PING, &ping));
+	g_assert_cmpuint(ping.id, ==, 2);
+	fake_advance(&f, f.now + 3000);
+	g_assert_true(member_lookup(m, 2, &info));
+	g_assert_cmpstr(info.addr, ==, "10.0.0.2:11022");
+	/* The same claim again, and this time the new address answers as X...2: moved. */
+	fake_sent_clear(&f);
+	moved.inc = 6;
+	deliver(m, &moved, 1, "10.66.0.1:9999");
+	g_assert_true(find_sent(&f, "10.66.0.1:9999", MEMBER_MSG_PING, &ping));
+	MemberMsg ack = {.type = MEMBER_MSG_ACK, .seq = ping.seq, .inc = 6};
+	deliver(m, &ack, 1, "10.66.0.1:9999");
+	g_assert_true(member_lookup(m, 2, &info));
+	g_assert_cmpstr(info.addr, ==, "10.66.0.1:9999");
+	g_assert_cmpuint(info.incarnation, ==, 6);
+	member_free(m);
+	fake_clear(&f);
+}
+
+/* Issue 14, finding 4: the member table is bounded (4,096 by default). */
+static void
+test_engine_table_cap(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	for (guint64 id = 2; id < 5002; id++)
+		add_alive(m, id, 0);
+	g_assert_cmpuint(member_count(m, MEMBER_ALIVE), <=, 4096);
+	g_assert_cmpuint(member_count(m, MEMBER_ALIVE), >=, 4000);
+	member_free(m);
+	fake_clear(&f);
+}
+
+/* Issue 14, finding 4: PING_REQ makes us ping only a known member, at its known address. */
+static void
+test_engine_ping_req(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	add_alive(m, 2, 0);
+	fake_sent_clear(&f);
+	MemberMsg req = {.type = MEMBER_MSG_PING_REQ,
+	                 .seq = 5,
+	                 .id = 555,
+	                 .flags = MEMBER_PING_REQ_NACK,
+	                 .addr = "10.66.0.1:9999",
+	                 .addr_len = 14};
+	deliver(m, &req, 1, "10.66.0.2:11022");
+	MemberMsg out;
+	g_assert_false(find_sent(&f, "10.66.0.1:9999", MEMBER_MSG_PING, &out));
+	/* A known target named with another address: pinged where we know it is. */
+	req.id = 2;
+	deliver(m, &req, 1, "10.66.0.2:11022");
+	g_assert_false(find_sent(&f, "10.66.0.1:9999", MEMBER_MSG_PING, &out));
+	g_assert_true(find_sent(&f, "10.0.0.2:11022", MEMBER_MSG_PING, &out));
+	g_assert_cmpuint(out.id, ==, 2);
+	member_free(m);
+	fake_clear(&f);
+}
+
+/*
+ * Issue 14, finding 5: a refusal (forgeable ICMP) only makes us probe at
+ * once; a live member that acks stays alive. Death needs the probe to fail.
+ */
+static void
+test_engine_refusal_probes(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	MemberConfig cfg;
+	member_config_init(&cfg);
+	for (guint64 id = 2; id <= 6; id++)
+		add_alive(m, id, 0);
+	fake_sent_clear(&f);
+	member_peer_refused(m, "10.0.0.2:11022");
+	MemberInfo info;
+	g_assert_true(member_lookup(m, 2, &info));
+	g_assert_cmpstr(member_state_name(info.state), ==, "alive");
+	g_assert_cmpuint(count_events(&f, "leave"), ==, 0);
+	MemberMsg ping;
+	g_assert_true(find_sent(&f, "10.0.0.2:11022", MEMBER_MSG_PING, &ping));
+	MemberMsg ack = {.type = MEMBER_MSG_ACK, .seq = ping.seq, .inc = 0};
+	deliver(m, &ack, 1, "10.0.0.2:11022");
+	fake_advance(&f, f.now + 2 * cfg.probe_interval_ms);
+	g_assert_true(member_lookup(m, 2, &info));
+	g_assert_cmpstr(member_state_name(info.state), ==, "alive");
+	g_assert_cmpuint(count_events(&f, "leave"), ==, 0);
+	/*
+	 * A real crash: the probe fails too. The relays, asked at once, answer
+	 * NACK (they heard nothing either): dead then, without a suspicion.
+	 */
+	fake_sent_clear(&f);
+	member_peer_refused(m, "10.0.0.3:11022");
+	member_peer_refused(m, "10.0.0.3:11022");
+	guint relays = 0;
+	for (guint i = 0; i < f.sent->len; i++) {
+		gsize len;
+		const guint8 *b = g_bytes_get_data(f.sent->pdata[i], &len);
+		MemberMsg msgs[MEMBER_WIRE_MSGS_MAX];
+		guint n, unknown;
+		g_assert_cmpint(member_wire_decode(b, len, 1400, msgs, 255, &n, &unknown), ==,
+		                MEMBER_WIRE_OK);
+		if (n > 0 && msgs[0].type == MEMBER_MSG_PING_REQ) {
+			g_assert_cmpuint(msgs[0].id, ==, 3);
+			MemberMsg nack = {.type = MEMBER_MSG_NACK, .seq = msgs[0].seq};
+			relays++;
+			g_assert_true(member_lookup(m, 3, &info));
+			g_assert_cmpstr(member_state_name(info.state), ==, "alive");
+			deliver(m, &nack, 1, f.to->pdata[i]);
+		}
+	}
+	g_assert_cmpuint(relays, ==, 3);
+	g_assert_true(member_lookup(m, 3, &info));
+	g_assert_cmpstr(member_state_name(info.state), ==, "dead");
+	g_assert_cmpuint(count_events(&f, "leave"), ==, 1);
+	/*
+	 * Relays that stay silent may mean the fault is ours (Lifeguard): then a
+	 * refusal and a failed probe make a suspect, never a death.
+	 */
+	member_peer_refused(m, "10.0.0.4:11022");
+	fake_advance(&f, f.now + (gint64)(member_health(m) + 1) * cfg.probe_interval_ms);
+	g_assert_true(member_lookup(m, 4, &info));
+	g_assert_cmpstr(member_state_name(info.state), !=, "dead");
+	g_assert_cmpuint(count_events(&f, "leave"), ==, 1);
+	MemberStats st;
+	member_get_stats(m, &st);
+	g_assert_cmpuint(st.refusals, >=, 1);
+	member_free(m);
+	fake_clear(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -738,5 +983,10 @@ main(int argc, char **argv)
 	g_test_add_func("/core/member/engine/probe-to-death", test_engine_probe_to_death);
 	g_test_add_func("/core/member/engine/watch", test_engine_watch);
 	g_test_add_func("/core/member/engine/config", test_engine_config);
+	g_test_add_func("/core/member/engine/incarnation-wrap", test_engine_incarnation_wrap);
+	g_test_add_func("/core/member/engine/address-move", test_engine_address_move);
+	g_test_add_func("/core/member/engine/table-cap", test_engine_table_cap);
+	g_test_add_func("/core/member/engine/ping-req", test_engine_ping_req);
+	g_test_add_func("/core/member/engine/refusal-probes", test_engine_refusal_probes);
 	return g_test_run();
 }
