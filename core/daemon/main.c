@@ -219,6 +219,23 @@ daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	g_message("SIGHUP: %zu key(s) loaded from %s", keyfile_get_n_keys(keys), daemon_key_path);
 	keyfile_free(keys);
 }
+/*
+ * Memory freed after a burst (abandoned bodies, a listing, a flood) goes
+ * back to the kernel once it exceeds 16 MiB: malloc keeps it in its free
+ * lists otherwise, and the server would look as if it still held it.
+ */
+static ev_timer daemon_trim;
+#define DAEMON_TRIM_INTERVAL 5.0
+#define DAEMON_TRIM_FREE     (16u << 20)
+
+static void
+daemon_on_trim(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mallinfo2 mi = mallinfo2();
+	if (mi.fordblks > DAEMON_TRIM_FREE)
+		malloc_trim(4u << 20);
+}
+
 static ev_timer daemon_drain;
 static ev_tstamp daemon_drain_deadline;
 /* A clustered server keeps the loop running this long after SIGTERM, so its
@@ -516,6 +533,9 @@ main(int argc, char **argv)
 	daemon_key_path = key_path;
 	ev_signal_init(&daemon_sighup, daemon_on_sighup, SIGHUP);
 	ev_signal_start(loop, &daemon_sighup);
+
+	ev_timer_init(&daemon_trim, daemon_on_trim, DAEMON_TRIM_INTERVAL, DAEMON_TRIM_INTERVAL);
+	ev_timer_start(loop, &daemon_trim);
 
 	printf("%s\n", url);
 	fflush(stdout);

@@ -48,6 +48,33 @@ echo "figure: B's RSS before ${rss0} KiB, after 10 killed relayed sends of 8 MiB
 [ "$rss1" -lt $((rss0 + 40 * 1024)) ] || fail "B holds $((rss1 - rss0)) KiB for killed sends"
 ok "killed relayed sends release their bodies on the owner"
 
+# 1,000 relayed sends of 64 KiB abandoned at once (their clients' connection
+# closed): B holds nothing for them afterwards.
+ca mkchan /$B/many 0
+A_PORT=${A_URL#circuit://127.0.0.1:}
+A_PORT=${A_PORT%%/*}
+rss0=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
+python3 - "$A_PORT" "$B" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["CIRCUIT_SOURCE_DIR"], "tests", "tools"))
+import circuit_wire as w
+port, b = int(sys.argv[1]), sys.argv[2]
+body = b"x" * 65536
+conns = [w.Conn("127.0.0.1", port) for _ in range(4)]
+for i in range(1000):
+    conns[i % 4].open("send", "/%s/many" % b, body=body)
+for c in conns:
+    c.close()
+PY
+wait_true 10 '[ "$(cc peek /$B/many | sed -n "s/.*\"WaitingSenders\" : \([0-9]*\).*/\1/p")" = 0 ]'
+rss_peak=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
+# Freed memory goes back to the kernel within seconds (circuitd trims).
+rss_now() { awk '/VmRSS/{print $2}' "/proc/$B_PID/status"; }
+wait_true 20 '[ "$(rss_now)" -lt $((rss0 + 16 * 1024)) ]' ||
+	fail "B holds $(($(rss_now) - rss0)) KiB for 1,000 abandoned sends"
+echo "figure: B's RSS before ${rss0} KiB, ${rss_peak} KiB right after 1,000 abandoned relayed sends of 64 KiB, $(rss_now) KiB seconds later"
+ok "1,000 abandoned relayed sends leave nothing on the owner"
+
 # A relayed stdin whose client left is released: the next writer is taken.
 echo '{"Path":"/bin/cat"}' | ca mkproc /$B/cat
 timeout 1 "$CIRCUIT_BIN" -d "$A_URL" stdin /$B/cat < <(echo first; sleep 5) || true
