@@ -123,7 +123,9 @@ cli_help(const char *cmd)
 	printf("\nThe server is found from -d, else -discover/$CIRCUIT_DISCOVER, else the file "
 	       "named by $CIRCUIT,\nelse ~/.circuit, else 127.0.0.1:11022.\n"
 	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server unreachable or "
-	       "wrong,\n4 end of a closed channel or subscription, 5 a waited process failed.\n");
+	       "wrong,\n4 end of a closed channel or subscription, 5 a waited process failed,\n6 "
+	       "the "
+	       "-timeout passed (the call was cancelled on the server).\n");
 }
 
 static int

@@ -6,6 +6,10 @@
 # in: a blocked relayed send is withdrawn (a later receiver never gets it),
 # a relayed stdin is released, and the op log names the withdrawal.
 source "$CIRCUIT_TESTLIB"
+# Under ASan (the suite's second build) freed memory sits in a quarantine
+# and the RSS bounds below would measure it: keep it small there (no effect
+# on a normal build).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:allocator_release_to_os_interval_ms=50"
 start_server --plugins=proc,chan --log "$T_TMP/b.log"
 B=$SERVER_ID B_URL=$SERVER_URL B_PID=$SERVER_PID
 start_server --plugins=proc,chan -j "$B_URL"
@@ -53,7 +57,7 @@ ok "killed relayed sends release their bodies on the owner"
 ca mkchan /$B/many 0
 A_PORT=${A_URL#circuit://127.0.0.1:}
 A_PORT=${A_PORT%%/*}
-rss0=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
+abandon() {
 python3 - "$A_PORT" "$B" <<'PY'
 import os, sys
 sys.path.insert(0, os.path.join(os.environ["CIRCUIT_SOURCE_DIR"], "tests", "tools"))
@@ -66,13 +70,24 @@ for i in range(1000):
 for c in conns:
     c.close()
 PY
-wait_true 10 '[ "$(cc peek /$B/many | sed -n "s/.*\"WaitingSenders\" : \([0-9]*\).*/\1/p")" = 0 ]'
-rss_peak=$(awk '/VmRSS/{print $2}' "/proc/$B_PID/status")
-# Freed memory goes back to the kernel within seconds (circuitd trims).
+	wait_true 10 '[ "$(cc peek /$B/many | sed -n "s/.*\"WaitingSenders\" : \([0-9]*\).*/\1/p")" = 0 ]'
+}
 rss_now() { awk '/VmRSS/{print $2}' "/proc/$B_PID/status"; }
-wait_true 20 '[ "$(rss_now)" -lt $((rss0 + 16 * 1024)) ]' ||
-	fail "B holds $(($(rss_now) - rss0)) KiB for 1,000 abandoned sends"
-echo "figure: B's RSS before ${rss0} KiB, ${rss_peak} KiB right after 1,000 abandoned relayed sends of 64 KiB, $(rss_now) KiB seconds later"
+rss0=$(rss_now)
+abandon
+rss_peak=$(rss_now)
+if grep -q __asan_init "$CIRCUITD_BIN"; then
+	# ASan's allocator keeps what it freed for reuse and malloc_trim does not
+	# apply: check that the memory is reused, not held (a second round of
+	# abandoned sends costs nothing more).
+	abandon
+	echo "figure: (ASan build) B's RSS ${rss0} KiB before, ${rss_peak} KiB after 1,000 abandoned relayed sends of 64 KiB, $(rss_now) KiB after 1,000 more"
+	[ "$(rss_now)" -lt $((rss_peak + 16 * 1024)) ] || fail "B's memory grows with abandoned sends"
+else
+	# Freed memory goes back to the kernel within seconds (circuitd trims).
+	wait_true 20 '[ "$(rss_now)" -lt $((rss0 + 16 * 1024)) ]'
+	echo "figure: B's RSS before ${rss0} KiB, ${rss_peak} KiB right after 1,000 abandoned relayed sends of 64 KiB, $(rss_now) KiB seconds later"
+fi
 ok "1,000 abandoned relayed sends leave nothing on the owner"
 
 # A relayed stdin whose client left is released: the next writer is taken.

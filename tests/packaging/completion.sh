@@ -40,9 +40,9 @@ complete circuit "" >"$T_TMP/offered"
 diff "$T_TMP/offered" "$T_TMP/cmds" || fail "the commands offered are not circuit help's"
 expect "scrub signal start stderr stdin stdout" circuit s
 expect "scrub signal start stderr stdin stdout" circuit help s
-expect "-d -discover -hmac" circuit -
-expect "-d -discover -hmac -l" circuit ls -
-expect "-d -discover -hmac -scrub" circuit mkproc -
+expect "-d -discover -hmac -timeout" circuit -
+expect "-d -discover -hmac -l -timeout" circuit ls -
+expect "-d -discover -hmac -scrub -timeout" circuit mkproc -
 expect "CONT HUP INT KILL QUIT STOP TERM USR1 USR2" circuit signal ""
 expect "TERM" circuit signal T
 expect "" circuit version ""
