@@ -10,7 +10,7 @@ source "$CIRCUIT_TESTLIB"
 # and the RSS bounds below would measure it: keep it small there (no effect
 # on a normal build).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:allocator_release_to_os_interval_ms=50"
-start_server --plugins=proc,chan --log "$T_TMP/b.log"
+start_server --plugins=proc,chan,subscription --log "$T_TMP/b.log"
 B=$SERVER_ID B_URL=$SERVER_URL B_PID=$SERVER_PID
 start_server --plugins=proc,chan -j "$B_URL"
 A_URL=$SERVER_URL
@@ -101,6 +101,48 @@ grep -q '"op":"send".*"result":"ok"' "$T_TMP/b.log" &&
 grep -q '"op":"send".*"error":"withdrawn: reset by client' "$T_TMP/b.log" ||
 	fail "B's op log does not record the withdrawn sends"
 ok "the owner's op log records withdrawn sends as such, none as a success"
+
+# Every other blocking verb, relayed through A, its client stopped by TERM
+# and by KILL while blocked: nothing stays pending on the owner, nothing is
+# swallowed.
+cb() { "$CIRCUIT_BIN" -d "$B_URL" "$@"; }
+blocked_then() { # SIGNAL CMD...: runs CMD in the background, signals it once blocked
+	local sig=$1
+	shift
+	"$@" >"$T_TMP/swallowed" 2>/dev/null &
+	local p=$!
+	sleep 0.5
+	kill -0 "$p" 2>/dev/null || fail "'$*' did not block"
+	kill "-$sig" "$p"
+	wait "$p" 2>/dev/null || true
+	[ ! -s "$T_TMP/swallowed" ] || fail "'$*' printed $(cat "$T_TMP/swallowed") before its signal"
+}
+ca mkchan /$B/r 0
+echo '{"Path":"/bin/sh","Args":["-c","read x; echo out-$x"]}' | cb mkproc /$B/p
+ca mk@leave /$B/leaves
+for sig in TERM KILL; do
+	blocked_then "$sig" "$CIRCUIT_BIN" -d "$A_URL" recv /$B/r
+	blocked_then "$sig" "$CIRCUIT_BIN" -d "$A_URL" stdout /$B/p
+	blocked_then "$sig" "$CIRCUIT_BIN" -d "$A_URL" wait /$B/p
+	blocked_then "$sig" "$CIRCUIT_BIN" -d "$A_URL" recv /$B/leaves
+done
+wait_true 5 '[ "$(cb peek /$B/r | sed -n "s/.*\"WaitingReceivers\" : \([0-9]*\).*/\1/p")" = 0 ]'
+cc recv /$B/r >"$T_TMP/r.out" &
+r=$!
+sleep 0.3
+echo one | cb send /$B/r
+wait "$r"
+[ "$(cat "$T_TMP/r.out")" = one ] || fail "a message went to a receiver that was gone"
+echo 1 | cb stdin /$B/p
+[ "$(cc stdout /$B/p)" = out-1 ] || fail "the output went to a reader that was gone"
+cc wait /$B/p >/dev/null || fail "wait after killed relayed waits"
+start_server --plugins=chan -j "$B_URL"
+E=$SERVER_ID E_PID=$SERVER_PID
+wait_true 10 '[ "$(cb ls / | grep -c "^/X")" = 4 ]'
+kill -TERM "$E_PID"
+[ "$(timeout 30 "$CIRCUIT_BIN" -d "$C_URL" recv /$B/leaves)" = "/$E" ] ||
+	fail "a leave event went to a subscriber that was gone"
+ok "relayed recv, stdout, wait and subscription recv, their clients TERMed or KILLed: nothing pending, nothing swallowed"
 
 # --timeout, the safe replacement for timeout(1): the call is cancelled on
 # the owner through the relay, and the command exits 6.
