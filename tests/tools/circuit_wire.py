@@ -20,6 +20,7 @@ class Closed(Exception):
 
 class Conn:
     def __init__(self, host, port, hello=True, timeout=10.0):
+        self.port = port
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
