@@ -151,6 +151,40 @@ anchor_visit(Anchor *anchor, const char *path, gboolean recursive, AnchorVisitFu
 	g_tree_foreach(anchor->children, anchor_visit_one, &v);
 }
 
+Anchor *
+anchor_next(Anchor *base, GPtrArray *cursor, gboolean recursive)
+{
+	/* The anchors from @base down the cursor, as far as they still exist. */
+	g_autoptr(GPtrArray) chain = g_ptr_array_new();
+	Anchor *a = base;
+	g_ptr_array_add(chain, a);
+	for (guint i = 0; i < cursor->len && a; i++) {
+		a = g_tree_lookup(a->children, g_ptr_array_index(cursor, i));
+		if (a)
+			g_ptr_array_add(chain, a);
+	}
+	/* Before the first step, or below the last anchor listed: its first child. */
+	if (cursor->len == 0 || (recursive && chain->len == cursor->len + 1)) {
+		Anchor *last = g_ptr_array_index(chain, chain->len - 1);
+		GTreeNode *n = g_tree_node_first(last->children);
+		if (n) {
+			g_ptr_array_add(cursor, g_strdup(g_tree_node_key(n)));
+			return g_tree_node_value(n);
+		}
+	}
+	/* Otherwise the next sibling of the deepest level that has one. */
+	for (guint i = MIN(chain->len, cursor->len); i-- > 0;) {
+		Anchor *parent = g_ptr_array_index(chain, i);
+		GTreeNode *n = g_tree_upper_bound(parent->children, g_ptr_array_index(cursor, i));
+		g_ptr_array_set_size(cursor, i);
+		if (n) {
+			g_ptr_array_add(cursor, g_strdup(g_tree_node_key(n)));
+			return g_tree_node_value(n);
+		}
+	}
+	return NULL;
+}
+
 static void
 anchor_collect_one(Anchor *a, const char *path, gpointer data)
 {

@@ -35,5 +35,15 @@ typedef void (*AnchorVisitFunc)(Anchor *anchor, const char *path, gpointer user_
 void anchor_visit(Anchor *anchor, const char *path, gboolean recursive, AnchorVisitFunc fn,
                   gpointer user_data);
 
+/*
+ * A walk that survives changes between its steps (ls streams under credit):
+ * (transfer none) (nullable) the anchor after the one @cursor names, in
+ * anchor_visit()'s order below @base; NULL at the end. @cursor holds the
+ * names (char *, owned: free func g_free) from @base down to the last anchor
+ * returned, empty before the first step, and is updated. An anchor removed
+ * since the last step is skipped over as if it had been listed.
+ */
+Anchor *anchor_next(Anchor *base, GPtrArray *cursor, gboolean recursive);
+
 /* Collects every element in the tree (transfer container). */
 GPtrArray *anchor_collect_elements(Anchor *root);

@@ -8,6 +8,7 @@
 
 #include "../anchor/name.h"
 #include "../cluster/cluster.h"
+#include "../common/wire_json.h"
 #include "../peer/peer.h"
 #include "../oplog/oplog.h"
 #include "../transport/transport.h"
@@ -234,72 +235,255 @@ router_member_addr(const char *id)
 
 /* ---- ls ------------------------------------------------------------------ */
 
-static void router_ls_add(JsonArray *entries, const char *path, CircuitElement *element,
-                          const char *kind);
+/*
+ * `ls` answers with a small REPLY and streams its entries as DATA, one JSON
+ * object per line (docs/protocol.md), under the client's credit: the tree
+ * is walked a chunk at a time as credit comes back, so a listing of any
+ * size costs the server a cursor, not the listing. `ls /...` streams this
+ * server's part the same way, then the other servers' parts (collected in
+ * parallel) in the order they were asked.
+ */
+
+/* Appends one entry line: {"path":..,"kind":..(,"error":..)}\n. */
+static void
+router_ls_line(GString *out, const char *path, const char *kind, const char *error)
+{
+	g_string_append(out, "{\"path\":");
+	wire_json_append_string(out, path);
+	g_string_append(out, ",\"kind\":");
+	if (kind)
+		wire_json_append_string(out, kind);
+	else
+		g_string_append(out, "null");
+	if (error) {
+		g_string_append(out, ",\"error\":");
+		wire_json_append_string(out, error);
+	}
+	g_string_append(out, "}\n");
+}
 
 static void
 router_ls_add_member(const char *id, const char *addr, gpointer user_data)
 {
 	g_autofree char *path = g_strconcat("/", id, NULL);
-	router_ls_add(user_data, path, NULL, "server");
+	router_ls_line(user_data, path, "server", NULL);
 }
+
+typedef struct RouterLs RouterLs;
+
+/* One other server's part of `ls /...`. */
+typedef struct {
+	RouterLs *ls;
+	char *id;
+	PeerCall *call; /* NULL once done */
+	GBytes *output; /* its entry lines, once done */
+	char *error;    /* why its part is missing, once done */
+	gboolean done;
+} RouterLsPart;
+
+struct RouterLs {
+	CircuitStream *stream;
+	GString *head; /* lines sent before the walk (server lines) */
+	char **names;  /* the walked anchor (names[0]: this server); NULL: no walk */
+	char *base;    /* its path */
+	gboolean recursive;
+	GPtrArray *cursor; /* names below it of the last anchor listed */
+	GPtrArray *parts;  /* RouterLsPart, `ls /...` only, in the order asked */
+	guint next_part;
+	gboolean finished;
+};
+
+/* A chunk is about a frame's worth of lines. */
+#define ROUTER_LS_CHUNK FRAME_DATA_CHUNK
+/* The most one other server's part of `ls /...` may be. */
+#define ROUTER_LS_PART_MAX (1024u << 20)
 
 static void
-router_ls_add(JsonArray *entries, const char *path, CircuitElement *element, const char *kind)
+router_ls_free(gpointer data)
 {
-	JsonObject *e = json_object_new();
-	json_object_set_string_member(e, "path", path);
-	if (kind)
-		json_object_set_string_member(e, "kind", kind);
-	else if (element)
-		json_object_set_string_member(e, "kind", element_kind(element));
-	else
-		json_object_set_null_member(e, "kind");
-	json_array_add_object_element(entries, e);
+	RouterLs *ls = data;
+	for (guint i = 0; ls->parts && i < ls->parts->len; i++) {
+		RouterLsPart *part = g_ptr_array_index(ls->parts, i);
+		if (part->call)
+			peer_call_cancel(part->call);
+		if (part->output)
+			g_bytes_unref(part->output);
+		g_free(part->error);
+		g_free(part->id);
+		g_free(part);
+	}
+	if (ls->parts)
+		g_ptr_array_unref(ls->parts);
+	if (ls->head)
+		g_string_free(ls->head, TRUE);
+	g_strfreev(ls->names);
+	g_free(ls->base);
+	g_ptr_array_unref(ls->cursor);
+	g_free(ls);
 }
 
-static void
-router_ls_visit(Anchor *anchor, const char *path, gpointer user_data)
-{
-	router_ls_add(user_data, path, anchor_element(anchor), NULL);
-}
-
+/* Appends the next lines of the walk to @out, up to about @limit bytes;
+ * FALSE once the walk is over. */
 static gboolean
-router_ls(const char *path, gboolean recursive_flag, JsonNode **out, GError **error)
+router_ls_walk(RouterLs *ls, GString *out, gsize limit)
+{
+	/* Looked up again at every chunk: it may have gone meanwhile. */
+	Anchor *base = anchor_walk(router.root, (const char *const *)ls->names);
+	if (!base)
+		return FALSE;
+	g_autoptr(GString) path = g_string_new(NULL);
+	while (out->len < limit) {
+		Anchor *a = anchor_next(base, ls->cursor, ls->recursive);
+		if (!a)
+			return FALSE;
+		g_string_assign(path, ls->base);
+		for (guint i = 0; i < ls->cursor->len; i++) {
+			g_string_append_c(path, '/');
+			g_string_append(path, g_ptr_array_index(ls->cursor, i));
+		}
+		CircuitElement *e = anchor_element(a);
+		router_ls_line(out, path->str, e ? element_kind(e) : NULL, NULL);
+	}
+	return TRUE;
+}
+
+static void
+router_ls_write_string(CircuitStream *s, GString *text)
+{
+	if (text->len)
+		circuit_stream_write(s, text->str, text->len);
+}
+
+/* Writes what credit allows; ends the stream after the last part. */
+static void
+router_ls_pump(RouterLs *ls)
+{
+	CircuitStream *s = ls->stream;
+	if (ls->finished)
+		return;
+	if (ls->head) {
+		router_ls_write_string(s, ls->head);
+		g_string_free(ls->head, TRUE);
+		ls->head = NULL;
+	}
+	while (circuit_stream_write_space(s) > 0) {
+		if (ls->names) {
+			g_autoptr(GString) chunk = g_string_sized_new(ROUTER_LS_CHUNK + 512);
+			gboolean more = router_ls_walk(ls, chunk, ROUTER_LS_CHUNK);
+			router_ls_write_string(s, chunk);
+			if (!more)
+				g_clear_pointer(&ls->names, g_strfreev);
+			continue;
+		}
+		if (!ls->parts || ls->next_part == ls->parts->len)
+			break;
+		RouterLsPart *part = g_ptr_array_index(ls->parts, ls->next_part);
+		if (!part->done)
+			return; /* router_ls_part_done pumps again */
+		ls->next_part++;
+		g_autoptr(GString) line = g_string_new(NULL);
+		g_autofree char *path = g_strconcat("/", part->id, NULL);
+		router_ls_line(line, path, "server", part->error);
+		router_ls_write_string(s, line);
+		if (part->output && g_bytes_get_size(part->output))
+			circuit_stream_write_bytes(s, part->output);
+		g_clear_pointer(&part->output, g_bytes_unref);
+	}
+	if (ls->names || (ls->parts && ls->next_part < ls->parts->len))
+		return; /* more once credit comes back (writable) */
+	/* Finishing may end the stream, and free @ls, at once. */
+	ls->finished = TRUE;
+	circuit_stream_finish(s);
+}
+
+static void
+router_ls_writable(CircuitStream *s, gpointer user_data)
+{
+	router_ls_pump(user_data);
+}
+
+static const CircuitStreamFuncs router_ls_funcs = {
+        .writable = router_ls_writable,
+};
+
+static void
+router_ls_part_done(GBytes *output, const GError *error, gpointer data)
+{
+	RouterLsPart *part = data;
+	part->call = NULL;
+	part->done = TRUE;
+	if (output)
+		part->output = g_bytes_ref(output);
+	else
+		part->error = g_strdup(error ? error->message : "no entries");
+	router_ls_pump(part->ls);
+}
+
+static void
+router_ls_part_start(const char *id, const char *addr, gpointer user_data)
+{
+	RouterLs *ls = user_data;
+	g_autoptr(JsonObject) req = json_object_new();
+	g_autofree char *path = g_strconcat("/", id, NULL);
+	json_object_set_string_member(req, "op", "ls");
+	json_object_set_string_member(req, "path", path);
+	json_object_set_boolean_member(req, "recursive", TRUE);
+	RouterLsPart *part = g_new0(RouterLsPart, 1);
+	part->ls = ls;
+	part->id = g_strdup(id);
+	g_ptr_array_add(ls->parts, part);
+	part->call = peer_call(addr, req, NULL, ROUTER_LS_PART_MAX, ROUTER_LS_TIMEOUT,
+	                       router_ls_part_done, part);
+}
+
+/*
+ * Starts `ls` of @path on @s: replies, then streams the entries. `ls /`
+ * lists this server and the members it sees; `ls /...` (or recursive `/`)
+ * walks this server's tree, then every member's, asked in parallel.
+ */
+static gboolean
+router_ls(CircuitStream *s, JsonObject *req, const char *path, GError **error)
 {
 	gboolean recursive = FALSE;
 	g_auto(GStrv) names = anchor_path_split(path, &recursive, error);
 	if (!names)
 		return FALSE;
-	recursive = recursive || recursive_flag;
-	g_autofree char *server_path = g_strconcat("/", router.server_id, NULL);
-	JsonArray *entries = json_array_new();
+	recursive =
+	        recursive || json_object_get_boolean_member_with_default(req, "recursive", FALSE);
+	RouterLs *ls = g_new0(RouterLs, 1);
+	ls->stream = s;
+	ls->recursive = recursive;
+	ls->cursor = g_ptr_array_new_with_free_func(g_free);
 	if (!names[0]) {
-		/* This server first, then the members it sees (recursive: see router_ls_all). */
-		router_ls_add(entries, server_path, NULL, "server");
-		if (recursive)
-			anchor_visit(router.root, server_path, TRUE, router_ls_visit, entries);
-		else
-			router_foreach_member(router_ls_add_member, entries);
+		/* This server first, then the members it sees (or their trees). */
+		ls->head = g_string_new(NULL);
+		g_autofree char *server_path = g_strconcat("/", router.server_id, NULL);
+		router_ls_line(ls->head, server_path, "server", NULL);
+		if (recursive) {
+			ls->names = g_new0(char *, 2);
+			ls->names[0] = g_strdup(router.server_id);
+			ls->base = g_steal_pointer(&server_path);
+			ls->parts = g_ptr_array_new();
+		} else {
+			router_foreach_member(router_ls_add_member, ls->head);
+		}
 	} else {
-		if (!router_local(names, path, error)) {
-			json_array_unref(entries);
+		if (!router_local(names, path, error) ||
+		    !anchor_walk(router.root, (const char *const *)names)) {
+			if (error && !*error)
+				g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_NOT_FOUND,
+				            "no anchor %s", path);
+			router_ls_free(ls);
 			return FALSE;
 		}
-		Anchor *a = anchor_walk(router.root, (const char *const *)names);
-		if (!a) {
-			json_array_unref(entries);
-			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_NOT_FOUND, "no anchor %s",
-			            path);
-			return FALSE;
-		}
-		g_autofree char *base =
-		        anchor_path_join((const char *const *)names, g_strv_length(names));
-		anchor_visit(a, base, recursive, router_ls_visit, entries);
+		ls->base = anchor_path_join((const char *const *)names, g_strv_length(names));
+		ls->names = g_steal_pointer(&names);
 	}
-	JsonObject *o = json_object_new();
-	json_object_set_array_member(o, "entries", entries);
-	*out = router_object_node(o);
+	circuit_stream_set_funcs(s, &router_ls_funcs, ls, router_ls_free);
+	circuit_stream_reply(s, NULL, FALSE);
+	if (ls->parts)
+		router_foreach_member(router_ls_part_start, ls);
+	router_ls_pump(ls);
 	return TRUE;
 }
 
@@ -571,135 +755,6 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GByt
 	return ok;
 }
 
-/* ---- ls /... across the cluster ------------------------------------------ */
-
-typedef struct {
-	CircuitStream *stream;
-	JsonArray *entries;
-	GPtrArray *calls; /* PeerCall, NULL once done */
-	GPtrArray *ones;  /* RouterLsOne of each call, NULL once done */
-	guint pending;
-} RouterLsAll;
-
-typedef struct {
-	RouterLsAll *all;
-	guint index;
-	char *id;
-} RouterLsOne;
-
-static void
-router_ls_all_free(gpointer data)
-{
-	RouterLsAll *all = data;
-	for (guint i = 0; i < all->calls->len; i++) {
-		RouterLsOne *one = g_ptr_array_index(all->ones, i);
-		if (g_ptr_array_index(all->calls, i))
-			peer_call_cancel(g_ptr_array_index(all->calls, i));
-		if (one) {
-			g_free(one->id);
-			g_free(one);
-		}
-	}
-	g_ptr_array_unref(all->calls);
-	g_ptr_array_unref(all->ones);
-	json_array_unref(all->entries);
-	g_free(all);
-}
-
-static void
-router_ls_all_finish(RouterLsAll *all)
-{
-	JsonObject *o = json_object_new();
-	json_object_set_array_member(o, "entries", json_array_ref(all->entries));
-	circuit_stream_reply(all->stream, router_object_node(o), FALSE);
-	circuit_stream_finish(all->stream);
-}
-
-static void
-router_ls_one_done(JsonNode *result, const GError *error, gpointer data)
-{
-	RouterLsOne *one = data;
-	RouterLsAll *all = one->all;
-	g_ptr_array_index(all->calls, one->index) = NULL;
-	g_ptr_array_index(all->ones, one->index) = NULL;
-	JsonObject *o =
-	        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
-	g_autofree char *server_path = g_strconcat("/", one->id, NULL);
-	router_ls_add(all->entries, server_path, NULL, "server");
-	JsonArray *entries = o && json_object_has_member(o, "entries")
-	                             ? json_object_get_array_member(o, "entries")
-	                             : NULL;
-	if (entries) {
-		for (guint i = 0; i < json_array_get_length(entries); i++)
-			json_array_add_element(all->entries,
-			                       json_node_copy(json_array_get_element(entries, i)));
-	} else {
-		/* The server's line says why its part is missing. */
-		JsonNode *last = json_array_get_element(all->entries,
-		                                        json_array_get_length(all->entries) - 1);
-		json_object_set_string_member(json_node_get_object(last), "error",
-		                              error ? error->message : "no entries");
-	}
-	g_free(one->id);
-	g_free(one);
-	if (--all->pending == 0)
-		router_ls_all_finish(all);
-}
-
-static void
-router_ls_all_start(const char *id, const char *addr, gpointer user_data)
-{
-	RouterLsAll *all = user_data;
-	g_autoptr(JsonObject) req = json_object_new();
-	g_autofree char *path = g_strconcat("/", id, NULL);
-	json_object_set_string_member(req, "op", "ls");
-	json_object_set_string_member(req, "path", path);
-	json_object_set_boolean_member(req, "recursive", TRUE);
-	RouterLsOne *one = g_new0(RouterLsOne, 1);
-	one->all = all;
-	one->index = all->calls->len;
-	one->id = g_strdup(id);
-	all->pending++;
-	g_ptr_array_add(all->ones, one);
-	g_ptr_array_add(all->calls,
-	                peer_request(addr, req, ROUTER_LS_TIMEOUT, router_ls_one_done, one));
-}
-
-/* No callbacks: router_ls_all_free cancels what still runs when the client leaves. */
-static const CircuitStreamFuncs router_ls_all_funcs = {0};
-
-/* Whether @req asks for `ls /...` (or `ls -r /`). */
-static gboolean
-router_ls_is_all(JsonObject *req, const char *path)
-{
-	gboolean dots = FALSE;
-	g_auto(GStrv) names = anchor_path_split(path, &dots, NULL);
-	return names && !names[0] &&
-	       (dots || json_object_get_boolean_member_with_default(req, "recursive", FALSE));
-}
-
-/* `ls /...`: this server's tree, then every member's, asked in parallel. */
-static gboolean
-router_ls_all(CircuitStream *s)
-{
-	JsonNode *local = NULL;
-	if (!router_ls("/", TRUE, &local, NULL))
-		return FALSE;
-	RouterLsAll *all = g_new0(RouterLsAll, 1);
-	all->stream = s;
-	all->entries = json_array_ref(
-	        json_object_get_array_member(json_node_get_object(local), "entries"));
-	json_node_unref(local);
-	all->calls = g_ptr_array_new();
-	all->ones = g_ptr_array_new();
-	circuit_stream_set_funcs(s, &router_ls_all_funcs, all, router_ls_all_free);
-	all->pending = 1; /* held while starting */
-	router_foreach_member(router_ls_all_start, all);
-	if (--all->pending == 0)
-		router_ls_all_finish(all);
-	return TRUE;
-}
-
 /* ---- member.sync: the membership push-pull ------------------------------- */
 
 static void
@@ -840,16 +895,15 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	}
 	if (router_forward(s, req, inline_body, path))
 		return;
-	if (strcmp(op, "ls") == 0 && router_ls_is_all(req, path)) {
-		gboolean ignored = FALSE;
-		g_auto(GStrv) names = anchor_path_split(path, &ignored, NULL);
-		if (names && !names[0] && router_ls_all(s))
-			return;
-	}
 	if (strcmp(op, "ls") == 0) {
-		gboolean rec = json_object_get_boolean_member_with_default(req, "recursive", FALSE);
-		if (!router_ls(path, rec, &result, &error))
+		if (inline_body) {
+			g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "ls takes no input");
 			goto fail;
+		}
+		if (!router_ls(s, req, path, &error))
+			goto fail;
+		return;
 	} else if (strcmp(op, "peek") == 0) {
 		if (!router_peek(path, r, &result, &error))
 			goto fail;

@@ -1348,6 +1348,34 @@ client_entry_free(gpointer data)
 	g_free(e);
 }
 
+/* Adds the entry a listing's JSON object @e describes to @out. */
+static void
+client_entry_add(GPtrArray *out, JsonObject *e)
+{
+	CircuitEntry *entry = g_new0(CircuitEntry, 1);
+	entry->path = g_strdup(json_object_get_string_member_with_default(e, "path", ""));
+	JsonNode *k = json_object_get_member(e, "kind");
+	entry->kind = k && JSON_NODE_HOLDS_VALUE(k) && json_node_get_value_type(k) == G_TYPE_STRING
+	                      ? g_strdup(json_node_get_string(k))
+	                      : NULL;
+	entry->error = g_strdup(json_object_get_string_member_with_default(e, "error", NULL));
+	g_ptr_array_add(out, entry);
+}
+
+/* One line of a streamed listing: an entry, or FALSE if it is not one. */
+static gboolean
+client_ls_line(GPtrArray *out, const char *line, gsize len)
+{
+	if (len == 0)
+		return TRUE;
+	JsonObject *o = wire_json_read_object(line, len, NULL);
+	if (!o)
+		return FALSE;
+	client_entry_add(out, o);
+	json_object_unref(o);
+	return TRUE;
+}
+
 GPtrArray *
 circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError **error)
 {
@@ -1357,26 +1385,73 @@ circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError *
 	                              g_str_has_suffix(path, "/") ? path : "",
 	                              g_str_has_suffix(path, "/") ? "..." : "/...", NULL)
 	                : g_strdup(path);
-	g_autoptr(JsonNode) result = NULL;
-	if (!client_simple(client, "ls", full, NULL, &result, error))
+	CircuitCall *call = circuit_call_open(client, "ls", full, NULL, error);
+	if (!call)
 		return NULL;
+	g_autoptr(JsonNode) result = NULL;
+	if (!circuit_call_reply(call, &result, NULL, -1, error)) {
+		circuit_call_free(call);
+		return NULL;
+	}
 	GPtrArray *out = g_ptr_array_new_with_free_func(client_entry_free);
-	if (!result || !JSON_NODE_HOLDS_OBJECT(result))
-		return out;
-	JsonObject *o = json_node_get_object(result);
-	JsonArray *a = json_object_has_member(o, "entries")
+	/* A server before streamed listings put them in the reply. */
+	JsonObject *o =
+	        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+	JsonArray *a = o && json_object_has_member(o, "entries") &&
+	                               JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "entries"))
 	                       ? json_object_get_array_member(o, "entries")
 	                       : NULL;
 	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *e = json_array_get_object_element(a, i);
-		CircuitEntry *entry = g_new0(CircuitEntry, 1);
-		entry->path = g_strdup(json_object_get_string_member_with_default(e, "path", ""));
-		JsonNode *k = json_object_get_member(e, "kind");
-		entry->kind =
-		        k && !JSON_NODE_HOLDS_NULL(k) ? g_strdup(json_node_get_string(k)) : NULL;
-		entry->error =
-		        g_strdup(json_object_get_string_member_with_default(e, "error", NULL));
-		g_ptr_array_add(out, entry);
+		JsonNode *n = json_array_get_element(a, i);
+		if (JSON_NODE_HOLDS_OBJECT(n))
+			client_entry_add(out, json_node_get_object(n));
+	}
+	/* The entries: one JSON object per line of output, until EOF. */
+	GByteArray *pending = g_byte_array_new();
+	gboolean ok = TRUE;
+	guint8 buf[64 * 1024];
+	for (;;) {
+		gssize n = circuit_call_read(call, buf, sizeof buf, -1, error);
+		if (n < 0) {
+			ok = FALSE;
+			break;
+		}
+		if (n == 0)
+			break;
+		gsize start = 0;
+		for (gsize i = 0; i < (gsize)n && ok; i++) {
+			if (buf[i] != '\n')
+				continue;
+			if (pending->len) {
+				g_byte_array_append(pending, buf + start, (guint)(i - start));
+				ok = client_ls_line(out, (const char *)pending->data, pending->len);
+				g_byte_array_set_size(pending, 0);
+			} else {
+				ok = client_ls_line(out, (const char *)buf + start, i - start);
+			}
+			start = i + 1;
+		}
+		if (!ok)
+			break;
+		if (pending->len + ((gsize)n - start) > WIRE_JSON_MAX_SIZE) {
+			ok = FALSE;
+			break;
+		}
+		g_byte_array_append(pending, buf + start, (guint)((gsize)n - start));
+	}
+	if (ok && pending->len)
+		ok = client_ls_line(out, (const char *)pending->data, pending->len);
+	if (!ok && error && !*error)
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PROTOCOL,
+		            "ls %s: the server sent a listing line that is not an entry", full);
+	g_byte_array_unref(pending);
+	if (ok)
+		ok = circuit_call_finish(call, error);
+	else
+		circuit_call_abort(call);
+	if (!ok) {
+		g_ptr_array_unref(out);
+		return NULL;
 	}
 	return out;
 }

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
+# Listings that scale (issue 23, target 5): `circuit ls` of 100,000 anchors
+# against `find` over 100,000 empty directories, in the same run. The ctest
+# test "bench/ls" exists only with CIRCUIT_BENCH=ON.
+if(TARGET circuit_client AND CIRCUIT_BENCH)
+  circuit_add_shell_test(bench/ls ${CMAKE_CURRENT_LIST_DIR}/ls.sh LABELS bench TIMEOUT 600)
+endif()
