@@ -618,10 +618,12 @@ member_bcast_verdict(Member *m, MemberMsgType type, guint64 id, guint64 inc, gui
 
 /*
  * Copies queued updates, least transmitted first, into @buf (@cap bytes
- * free). Updates past the retransmit limit are dropped on the way.
+ * free). Updates past the retransmit limit are dropped on the way. An
+ * uncounted fill (a datagram to a member that is probably gone) spends
+ * none of the updates' transmissions.
  */
 static gsize
-member_bcast_fill(Member *m, guint8 *buf, gsize cap, guint *count)
+member_bcast_fill(Member *m, guint8 *buf, gsize cap, guint *count, bool counted)
 {
 	if (m->n_bcasts == 0)
 		return 0;
@@ -651,6 +653,8 @@ member_bcast_fill(Member *m, guint8 *buf, gsize cap, guint *count)
 			used += b->len;
 			(*count)++;
 			b->stamp = stamp;
+			if (!counted)
+				continue;
 			b->transmits++;
 			g_queue_unlink(&m->buckets[q], &b->link);
 			if (b->transmits >= limit) {
@@ -669,9 +673,17 @@ member_bcast_fill(Member *m, guint8 *buf, gsize cap, guint *count)
 
 /* ---- Sending ------------------------------------------------------------ */
 
+/* How member_send fills the rest of a datagram. */
+typedef enum {
+	MEMBER_PIGGY_NONE,      /* only @msgs */
+	MEMBER_PIGGY_COUNTED,   /* queued updates, each transmission counted */
+	MEMBER_PIGGY_UNCOUNTED, /* queued updates, to a member that is probably gone */
+} MemberPiggyback;
+
 /* Sends @msgs to @to in one datagram, with as many queued updates as fit. */
 static void
-member_send(Member *m, const char *to, const MemberMsg *msgs, guint n_msgs, bool piggyback)
+member_send_ex(Member *m, const char *to, const MemberMsg *msgs, guint n_msgs,
+               MemberPiggyback piggyback)
 {
 	gsize cap = m->cfg.datagram_max;
 	gsize off = MEMBER_WIRE_HEADER;
@@ -683,14 +695,21 @@ member_send(Member *m, const char *to, const MemberMsg *msgs, guint n_msgs, bool
 		off += w;
 		count++;
 	}
-	if (piggyback)
-		off += member_bcast_fill(m, m->out + off, cap - off, &count);
+	if (piggyback != MEMBER_PIGGY_NONE)
+		off += member_bcast_fill(m, m->out + off, cap - off, &count,
+		                         piggyback == MEMBER_PIGGY_COUNTED);
 	if (count == 0)
 		return;
 	member_wire_header_encode(m->out, count);
 	m->stats.datagrams_out++;
 	m->stats.bytes_out += off;
 	m->io.transport.send(m->io.transport.ctx, to, m->out, off);
+}
+
+static void
+member_send(Member *m, const char *to, const MemberMsg *msgs, guint n_msgs, bool piggyback)
+{
+	member_send_ex(m, to, msgs, n_msgs, piggyback ? MEMBER_PIGGY_COUNTED : MEMBER_PIGGY_NONE);
 }
 
 /* ---- Nodes -------------------------------------------------------------- */
@@ -1108,27 +1127,62 @@ member_pending_done(Member *m, MemberPending *p)
 	g_hash_table_remove(m->pending, GUINT_TO_POINTER(p->seq));
 }
 
-/* k random members in state ALIVE other than @skip (0: none) into @out; returns how many. */
+/* Which members member_pick may choose. */
+typedef enum {
+	MEMBER_PICK_ALIVE,       /* alive: relays, push-pull partners */
+	MEMBER_PICK_UP,          /* alive or suspect: gossip targets */
+	MEMBER_PICK_RECENT_DEAD, /* declared dead less than gossip_to_dead_ms ago */
+} MemberPickKind;
+
+static bool
+member_pick_ok(Member *m, const MemberNode *n, MemberPickKind kind, gint64 now)
+{
+	switch (kind) {
+	case MEMBER_PICK_ALIVE:
+		return n->state == MEMBER_ALIVE;
+	case MEMBER_PICK_UP:
+		return member_is_up(n);
+	case MEMBER_PICK_RECENT_DEAD:
+		/* Not LEFT: a member that left on purpose has nothing to refute. */
+		return n->state == MEMBER_DEAD && now - n->since < m->cfg.gossip_to_dead_ms;
+	}
+	return false;
+}
+
+static bool
+member_picked(MemberNode *const *out, guint got, const MemberNode *n)
+{
+	for (guint i = 0; i < got; i++) {
+		if (out[i] == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * k random members of @kind other than @skip (0: none) into @out; returns
+ * how many. Random tries first (cheap when most members qualify); when
+ * they come up short, as when the table is mostly members that died or
+ * left (they stay 24 h), a scan from a random place finds the rest, so a
+ * crowd of departed members never thins the gossip to the live ones.
+ */
 static guint
-member_pick(Member *m, guint k, guint64 skip, bool dead_too, MemberNode **out)
+member_pick(Member *m, guint k, guint64 skip, MemberPickKind kind, MemberNode **out)
 {
 	guint len = m->nodes->len, got = 0;
 	if (len == 0 || k == 0)
 		return 0;
-	gint64 now = dead_too ? member_now(m) : 0;
+	gint64 now = kind == MEMBER_PICK_RECENT_DEAD ? member_now(m) : 0;
 	guint tries = MIN(3 * len, 3 * k + 64);
 	for (guint t = 0; t < tries && got < k; t++) {
 		MemberNode *n = m->nodes->pdata[member_rand_below(m, len)];
-		if (n->id == skip)
-			continue;
-		bool ok = dead_too ? (member_is_up(n) || now - n->since < m->cfg.gossip_to_dead_ms)
-		                   : n->state == MEMBER_ALIVE;
-		if (!ok)
-			continue;
-		bool dup = false;
-		for (guint i = 0; i < got; i++)
-			dup = dup || out[i] == n;
-		if (!dup)
+		if (n->id != skip && member_pick_ok(m, n, kind, now) && !member_picked(out, got, n))
+			out[got++] = n;
+	}
+	guint start = got < k ? member_rand_below(m, len) : 0;
+	for (guint i = 0; i < len && got < k; i++) {
+		MemberNode *n = m->nodes->pdata[(start + i) % len];
+		if (n->id != skip && member_pick_ok(m, n, kind, now) && !member_picked(out, got, n))
 			out[got++] = n;
 	}
 	return got;
@@ -1144,7 +1198,7 @@ member_probe_indirect(gpointer data)
 	if (n == NULL || !member_is_up(n))
 		return;
 	MemberNode *relays[MEMBER_CONFIRM_MAX];
-	guint k = member_pick(m, m->cfg.indirect_checks, n->id, false, relays);
+	guint k = member_pick(m, m->cfg.indirect_checks, n->id, MEMBER_PICK_ALIVE, relays);
 	MemberMsg req = {.type = MEMBER_MSG_PING_REQ,
 	                 .seq = p->seq,
 	                 .id = n->id,
@@ -1514,13 +1568,54 @@ member_receive(Member *m, const guint8 *bytes, gsize len, const char *from_addr)
 
 /* ---- Gossip ------------------------------------------------------------- */
 
+/*
+ * One gossip round. The counted transmissions of every update go to live
+ * members only (alive or suspect): with departed members among the
+ * targets, as after a few restarts, most of an update's few transmissions
+ * went to dead addresses and a join could wait for the next push-pull
+ * (issue 15, finding 8). A member declared dead less than
+ * gossip_to_dead_ms ago still gets one datagram per round, uncounted, so a
+ * wrongly-dead member hears of it and refutes.
+ */
 static void
 member_gossip_send(Member *m)
 {
 	MemberNode *to[64];
-	guint k = member_pick(m, MIN(m->cfg.gossip_nodes, 64u), 0, true, to);
+	guint k = member_pick(m, MIN(m->cfg.gossip_nodes, 64u), 0, MEMBER_PICK_UP, to);
 	for (guint i = 0; i < k && m->n_bcasts > 0; i++)
 		member_send(m, to[i]->addr, NULL, 0, true);
+	MemberNode *dead;
+	if (m->n_bcasts > 0 && m->n_state[MEMBER_DEAD] > 0 &&
+	    member_pick(m, 1, 0, MEMBER_PICK_RECENT_DEAD, &dead) == 1)
+		member_send_ex(m, dead->addr, NULL, 0, MEMBER_PIGGY_UNCOUNTED);
+}
+
+/*
+ * A join, pushed at once: the ALIVE of @id (a member that just joined
+ * through us, or ourselves having just joined) to gossip_nodes live
+ * members other than @id, outside the retransmit budget, so the news does
+ * not wait for a gossip tick and does not depend on our queue alone.
+ */
+static void
+member_push_join(Member *m, guint64 id)
+{
+	MemberMsg msg = {.type = MEMBER_MSG_ALIVE, .id = id};
+	if (id == m->self_id) {
+		msg.inc = (guint32)m->self_inc;
+		msg.addr = m->self_addr;
+		msg.addr_len = m->self_addr_len;
+	} else {
+		MemberNode *n = member_node_get(m, id);
+		if (n == NULL || n->state != MEMBER_ALIVE)
+			return;
+		msg.inc = (guint32)n->inc;
+		msg.addr = n->addr;
+		msg.addr_len = n->addr_len;
+	}
+	MemberNode *to[64];
+	guint k = member_pick(m, MIN(m->cfg.gossip_nodes, 64u), id, MEMBER_PICK_UP, to);
+	for (guint i = 0; i < k; i++)
+		member_send_ex(m, to[i]->addr, &msg, 1, MEMBER_PIGGY_NONE);
 }
 
 static void
@@ -1594,11 +1689,12 @@ member_state_merge(Member *m, const GArray *entries, guint64 sender)
 }
 
 static bool
-member_state_apply(Member *m, const guint8 *bytes, gsize len, guint8 *flags)
+member_state_apply(Member *m, const guint8 *bytes, gsize len, guint8 *flags, guint64 *sender_out)
 {
 	GArray *entries = g_array_new(FALSE, FALSE, sizeof(MemberWireEntry));
 	guint64 sender = 0;
 	MemberWireError err = member_wire_state_decode(bytes, len, flags, &sender, entries);
+	*sender_out = sender;
 	if (err == MEMBER_WIRE_OK && sender == m->self_id)
 		err = MEMBER_WIRE_MALFORMED; /* our own state echoed back: a loop, ignore */
 	if (err != MEMBER_WIRE_OK) {
@@ -1632,7 +1728,8 @@ member_xchg_done(const guint8 *reply, gsize len, const GError *error, gpointer d
 	bool ok = false;
 	if (reply != NULL) {
 		guint8 flags = 0;
-		ok = member_state_apply(m, reply, len, &flags);
+		guint64 sender = 0;
+		ok = member_state_apply(m, reply, len, &flags, &sender);
 	} else {
 		MEMBER_DEBUG("%s: push-pull with %s failed: %s", m->self_addr, x->addr,
 		             error ? error->message : "?");
@@ -1644,6 +1741,9 @@ member_xchg_done(const guint8 *reply, gsize len, const GError *error, gpointer d
 		m->stats.push_pull_failures++;
 	}
 	g_hash_table_remove(m->xchg, x);
+	/* Now that we know the seed's view, tell its members ourselves too. */
+	if (kind == MEMBER_XCHG_JOIN && ok && !m->left)
+		member_push_join(m, m->self_id);
 	if (kind == MEMBER_XCHG_JOIN)
 		member_join_result(m, ok);
 }
@@ -1671,7 +1771,7 @@ member_push_pull_tick(gpointer data)
 	        m, member_jitter(m, member_config_push_pull_ms(&m->cfg, member_live(m))),
 	        member_push_pull_tick, m);
 	MemberNode *n;
-	if (!m->left && member_pick(m, 1, 0, false, &n) == 1)
+	if (!m->left && member_pick(m, 1, 0, MEMBER_PICK_ALIVE, &n) == 1)
 		member_xchg_start(m, n->addr, MEMBER_XCHG_PUSH_PULL);
 }
 
@@ -1681,11 +1781,19 @@ member_exchange_serve(Member *m, const guint8 *bytes, gsize len, const char *fro
 {
 	g_return_val_if_fail(m != NULL, NULL);
 	guint8 flags = 0;
-	if (!member_state_apply(m, bytes, len, &flags)) {
+	guint64 sender = 0;
+	if (!member_state_apply(m, bytes, len, &flags, &sender)) {
 		g_set_error(error, MEMBER_ERROR, MEMBER_ERROR_PROTOCOL,
 		            "undecodable push-pull request from %s", from_addr ? from_addr : "?");
 		return NULL;
 	}
+	/*
+	 * A server joining through us: push its ALIVE to our neighbours now
+	 * (it pushes its own as soon as it has our reply, too), rather than
+	 * leave it to our queue's few transmissions.
+	 */
+	if ((flags & MEMBER_WIRE_STATE_JOIN) && !m->left)
+		member_push_join(m, sender);
 	GByteArray *doc = member_state_encode(m, MEMBER_WIRE_STATE_REPLY);
 	return g_byte_array_free_to_bytes(doc);
 }

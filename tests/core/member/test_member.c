@@ -967,6 +967,104 @@ test_engine_refusal_probes(void)
 	fake_clear(&f);
 }
 
+/* Datagrams sent to @to (NULL: anyone) holding ALIVE(@id). */
+static guint
+count_alive_sent(Fake *f, const char *to, guint64 id)
+{
+	guint c = 0;
+	for (guint i = 0; i < f->sent->len; i++) {
+		if (to != NULL && strcmp(f->to->pdata[i], to) != 0)
+			continue;
+		gsize len;
+		const guint8 *b = g_bytes_get_data(f->sent->pdata[i], &len);
+		MemberMsg msgs[MEMBER_WIRE_MSGS_MAX];
+		guint n, unknown;
+		g_assert_cmpint(member_wire_decode(b, len, 1400, msgs, 255, &n, &unknown), ==,
+		                MEMBER_WIRE_OK);
+		for (guint k = 0; k < n; k++) {
+			if (msgs[k].type == MEMBER_MSG_ALIVE && msgs[k].id == id) {
+				c++;
+				break;
+			}
+		}
+	}
+	return c;
+}
+
+/*
+ * Issue 15, finding 8: after 20 members left, a new member's ALIVE must
+ * reach both live members, and its transmissions must not be spent on
+ * the departed (who get no datagram at all: they left on purpose).
+ */
+static void
+test_engine_gossip_live(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	add_alive(m, 2, 0);
+	add_alive(m, 3, 0);
+	for (guint64 id = 4; id < 24; id++) {
+		add_alive(m, id, 0);
+		MemberMsg left = {.type = MEMBER_MSG_DEAD, .id = id, .inc = 0, .from = id};
+		deliver(m, &left, 1, "10.0.0.2:11022");
+	}
+	g_assert_cmpuint(member_count(m, MEMBER_LEFT), ==, 20);
+	/* A member joins right after (nobody answers probes here: 2 s is short of a death). */
+	fake_sent_clear(&f);
+	add_alive(m, 100, 0);
+	fake_advance(&f, f.now + 2000);
+	g_assert_cmpuint(count_alive_sent(&f, "10.0.0.2:11022", 100), >=, 1);
+	g_assert_cmpuint(count_alive_sent(&f, "10.0.0.3:11022", 100), >=, 1);
+	for (guint i = 0; i < f.to->len; i++) {
+		const char *to = f.to->pdata[i];
+		g_assert_true(strcmp(to, "10.0.0.2:11022") == 0 ||
+		              strcmp(to, "10.0.0.3:11022") == 0 ||
+		              strcmp(to, "10.0.0.100:11022") == 0);
+	}
+	member_free(m);
+	fake_clear(&f);
+}
+
+/*
+ * Issue 15, finding 8: a server that joins through us is pushed to our
+ * neighbours at once, before any gossip tick.
+ */
+static void
+test_engine_join_push(void)
+{
+	Fake f;
+	Member *m = fake_member(&f, 1, "10.0.0.1:11022");
+	for (guint64 id = 2; id <= 4; id++)
+		add_alive(m, id, 0);
+	fake_sent_clear(&f);
+	GByteArray *doc = g_byte_array_new();
+	member_wire_state_begin(doc, MEMBER_WIRE_STATE_JOIN, 100);
+	MemberWireEntry self = {.id = 100,
+	                        .inc = 0,
+	                        .state = MEMBER_ALIVE,
+	                        .addr = "10.0.0.100:11022",
+	                        .addr_len = 16};
+	member_wire_state_add(doc, &self);
+	member_wire_state_end(doc, 1);
+	GError *error = NULL;
+	GBytes *reply = member_exchange_serve(m, doc->data, doc->len, "10.0.0.100:11022", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(reply);
+	/* No time has passed: the push went out with the reply. */
+	g_assert_cmpuint(count_alive_sent(&f, NULL, 100), ==, 3);
+	g_assert_cmpuint(count_alive_sent(&f, "10.0.0.100:11022", 100), ==, 0);
+	/* A plain push-pull (no join flag) is no reason to push. */
+	fake_sent_clear(&f);
+	doc->data[3] = 0;
+	g_bytes_unref(member_exchange_serve(m, doc->data, doc->len, "10.0.0.100:11022", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_alive_sent(&f, NULL, 100), ==, 0);
+	g_bytes_unref(reply);
+	g_byte_array_unref(doc);
+	member_free(m);
+	fake_clear(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -988,5 +1086,7 @@ main(int argc, char **argv)
 	g_test_add_func("/core/member/engine/table-cap", test_engine_table_cap);
 	g_test_add_func("/core/member/engine/ping-req", test_engine_ping_req);
 	g_test_add_func("/core/member/engine/refusal-probes", test_engine_refusal_probes);
+	g_test_add_func("/core/member/engine/gossip-live", test_engine_gossip_live);
+	g_test_add_func("/core/member/engine/join-push", test_engine_join_push);
 	return g_test_run();
 }
