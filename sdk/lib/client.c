@@ -1181,21 +1181,30 @@ circuit_call_reply(CircuitCall *call, JsonNode **result, gboolean *failed_outcom
 
 /*
  * Whether the server can still read what we write: FALSE (the client dead,
- * @error set) once its side is closed and nothing is left to read. A write
- * into such a connection succeeds locally and is lost, so what depends on
- * it (credit, an acknowledgement) checks this first.
+ * @error set) once its side is closed. A write into such a connection
+ * succeeds locally and is lost, so what depends on it (credit, an
+ * acknowledgement) checks this first. The TCP state says it even while
+ * data the server sent before it went is still unread here (a peek sees
+ * that data, not the end behind it); a server never half-closes a live
+ * connection, so anything but ESTABLISHED means gone.
  */
 static gboolean
 client_peer_open(CircuitClient *c, GError **error)
 {
 	if (!client_check(c, error))
 		return FALSE;
+	struct tcp_info ti;
+	socklen_t tl = sizeof ti;
+	gboolean closed = getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	                  tl >= sizeof ti.tcpi_state && ti.tcpi_state != TCP_ESTABLISHED;
 	char b;
-	ssize_t r;
-	do
-		r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	while (r < 0 && errno == EINTR);
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+	ssize_t r = 1;
+	if (!closed) {
+		do
+			r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		while (r < 0 && errno == EINTR);
+	}
+	if (closed || r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
 		client_set_dead(c, g_error_new(CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
 		                               "connection to %s lost%s%s", c->address,
 		                               r < 0 ? ": " : "", r < 0 ? g_strerror(errno) : ""));

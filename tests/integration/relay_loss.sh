@@ -30,7 +30,7 @@ mkfifo "$T_TMP/pipe"
 (rc=0; "$CIRCUIT_BIN" -d "$A_URL" recv /$B/q >"$T_TMP/pipe" || rc=$?; echo $rc >"$T_TMP/recv.rc") 2>"$T_TMP/recv.err" &
 exec 6<"$T_TMP/pipe"
 sleep 1
-kill -KILL "$A_PID"
+kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null || true # gone, its sockets closed
 sleep 0.5
 cat <&6 >"$T_TMP/got1"
 exec 6<&-
@@ -43,17 +43,20 @@ cmp -s "$T_TMP/msg" "$T_TMP/got2" || fail "the next receiver did not get the mes
 ok "a receiver cut off from the owner exits 3; the message stays for the next"
 
 # A stream read through A, A killed mid-stream, the rest read through C:
-# nothing is lost. What is read twice is bounded by the reads whose credit
-# was still on its way (in the relay's buffers, or not yet sent) when the
-# relay died: the CLI reads 256 KiB at a time, and at most three such reads
-# can be in flight; before, every byte the client had buffered (up to its
-# 1 MiB window) was handed over after the relay died.
+# nothing is lost. The reader stops reading for a while first, so every
+# credit the client sent has reached the owner when A dies (a credit still
+# in a dying relay's buffers is lost with it; that window, at most the
+# client's 1 MiB, is documented in docs/proc.md). What is then read twice
+# is the one read the client had not yet credited: the CLI reads 256 KiB at
+# a time. Before, every byte the client had buffered (up to its 1 MiB
+# window) was handed over after the relay died.
 echo '{"Path":"/usr/bin/seq","Args":["1","3000000"]}' | cc mkproc /$B/seq
 relay
 (rc=0; "$CIRCUIT_BIN" -d "$A_URL" stdout /$B/seq >"$T_TMP/pipe" || rc=$?; echo $rc >"$T_TMP/out.rc") 2>"$T_TMP/out.err" &
 exec 6<"$T_TMP/pipe"
 head -c $((4 << 20)) <&6 >"$T_TMP/part1"
-kill -KILL "$A_PID"
+sleep 2
+kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null || true # gone, its sockets closed
 cat <&6 >>"$T_TMP/part1"
 exec 6<&-
 wait_true 10 '[ -s "$T_TMP/out.rc" ]'
@@ -63,8 +66,8 @@ python3 - "$T_TMP/part1" "$T_TMP/part2" <<'PY'
 import sys
 a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 want = b"".join(b"%d\n" % i for i in range(1, 3000001))
-# part1 is a prefix of the stream; part2 starts at most three reads
-# (768 KiB) before part1 ends, and together they hold everything.
+# part1 is a prefix of the stream; part2 starts at most one read (256 KiB)
+# before part1 ends, and together they hold everything.
 if not want.startswith(a):
     sys.exit("FAIL: the first reader's bytes are not a prefix of the stream")
 start = want.find(b, 0) if b else -1
@@ -75,7 +78,7 @@ if start > len(a):
     sys.exit("FAIL: %d bytes lost between the readers" % (start - len(a)))
 overlap = len(a) - start
 print("figure: stream hand-over after the relay died: %d bytes read twice" % overlap)
-if overlap > 3 * 256 * 1024:
-    sys.exit("FAIL: %d bytes read twice (more than three reads)" % overlap)
+if overlap > 256 * 1024:
+    sys.exit("FAIL: %d bytes read twice (more than the one read not yet credited)" % overlap)
 PY
 ok "a stream read through a relay that died carries on from C, nothing lost"
