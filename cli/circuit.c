@@ -43,6 +43,8 @@ cli_report(const char *path, const GError *error)
 		code = CIRCUIT_EXIT_UNREACHABLE;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_DISCONNECTED)
 		code = CIRCUIT_EXIT_UNREACHABLE; /* lost through a relay: as when dialed directly */
+	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_UNAVAILABLE)
+		code = CIRCUIT_EXIT_UNREACHABLE; /* the owner, or what it needs, cannot serve now */
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_CLOSED)
 		code = CIRCUIT_EXIT_CLOSED;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_USAGE)
@@ -122,10 +124,11 @@ cli_help(const char *cmd)
 		printf("  %-9s %-18s %s\n", f->name, f->arg, f->summary);
 	printf("\nThe server is found from -d, else -discover/$CIRCUIT_DISCOVER, else the file "
 	       "named by $CIRCUIT,\nelse ~/.circuit, else 127.0.0.1:11022.\n"
-	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server unreachable or "
-	       "wrong,\n4 end of a closed channel or subscription, 5 a waited process failed,\n6 "
-	       "the "
-	       "-timeout passed (the call was cancelled on the server).\n");
+	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server (or the element's "
+	       "owner)\n"
+	       "unreachable, wrong or unavailable now (retryable), 4 end of a closed channel or\n"
+	       "subscription, 5 a waited process failed, 6 the -timeout passed (the call was\n"
+	       "cancelled on the server).\n");
 }
 
 static int

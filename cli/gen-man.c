@@ -64,7 +64,9 @@ static const struct {
         {CIRCUIT_EXIT_USAGE, "Usage: a bad command line."},
         {CIRCUIT_EXIT_UNREACHABLE,
          "The server is unreachable, or is not the one the URL names, or spoke another "
-         "protocol."},
+         "protocol; or the server owning the element (or the kind the operation needs) "
+         "cannot serve now (\\(lqunavailable\\(rq: a suspected server, one that became "
+         "unreachable mid-call): worth a retry, later or through another server."},
         {CIRCUIT_EXIT_CLOSED, "The end of a closed channel or subscription."},
         {CIRCUIT_EXIT_ELEMENT_FAILED,
          "A waited process exited non-zero or was killed by a signal."},

@@ -882,6 +882,11 @@ cluster_on_event(Member *m, MemberEventType type, const MemberInfo *info, gpoint
 	member_id_format(info->id, id);
 	g_info("%s %s at %s (%s)", id, type == MEMBER_EVENT_JOIN ? "joined" : "left", info->addr,
 	       member_state_name(info->state));
+	/* Calls waiting on a server declared dead fail now, not when (if ever)
+	 * its host answers again. One that left closes its connections itself,
+	 * after its last answers. */
+	if (type == MEMBER_EVENT_LEAVE && info->state == MEMBER_DEAD)
+		peer_server_dead(id, info->addr);
 }
 
 static int

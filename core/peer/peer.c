@@ -21,6 +21,12 @@
 #define PEER_IDLE_SECONDS 30.0
 /* Window a call grants for the output it collects. */
 #define PEER_CALL_WINDOW (1u << 20)
+/* Asking others for an unknown server: how many at once, how long each. */
+#define PEER_MAX_FINDING  64u
+#define PEER_FIND_TIMEOUT 1.0
+/* An ID nobody knew is answered "no such server" for this long. */
+#define PEER_UNKNOWN_SECONDS 2.0
+#define PEER_UNKNOWN_MAX     4096u
 
 typedef struct PeerLink PeerLink;
 
@@ -55,6 +61,8 @@ struct PeerCall {
 	CircuitStream *client;
 	char *server_id;
 	gboolean client_eof_pending;
+	GPtrArray *finds; /* PeerFind: servers asked where server_id is */
+	guint finds_left;
 };
 typedef struct PeerCall PeerStream;
 
@@ -74,6 +82,8 @@ static struct {
 	GHashTable *links; /* addr -> PeerLink */
 	PeerLostFn lost_fn;
 	gpointer lost_data;
+	guint finding;       /* relays waiting for an answer to member.find */
+	GHashTable *unknown; /* server ID nobody knew -> ev_now() when to forget it */
 } peer;
 
 static void peer_link_lost(Conn *conn, const GError *error, gpointer user_data);
@@ -249,8 +259,8 @@ peer_call_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 		peer_call_complete(s, NULL, error);
 		return;
 	}
-	peer_call_fail(s, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s did not answer in time",
-	               s->link ? s->link->addr : "the server");
+	peer_call_fail(s, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s did not answer in time (%.0f s)",
+	               s->link ? s->link->addr : "the server", s->timer.repeat);
 }
 
 static void
@@ -289,6 +299,8 @@ peer_payload_error(const guint8 *p, gsize len, const char *fallback)
 static void
 peer_call_frame(PeerStream *s, const FrameHeader *h, const guint8 *p)
 {
+	if (ev_is_active(&s->timer))
+		ev_timer_again(EV_DEFAULT, &s->timer);
 	switch (h->type) {
 	case FRAME_REPLY: {
 		g_autoptr(JsonObject) o = peer_parse_object(p, h->len);
@@ -349,7 +361,9 @@ peer_call(const char *addr, JsonObject *req, GBytes *body, gsize max_output, dou
 	s->max_output = max_output;
 	s->done = done;
 	s->data = data;
-	ev_timer_init(&s->timer, peer_call_on_timeout, timeout_s, 0.);
+	/* The timeout is for silence: every frame of the answer restarts it, so
+	 * a long answer that keeps coming (a big ls part) is not cut off. */
+	ev_timer_init(&s->timer, peer_call_on_timeout, timeout_s, timeout_s);
 	s->timer.data = s;
 	g_autoptr(GError) error = NULL;
 	PeerLink *link = peer_link_get(addr, &error);
@@ -398,6 +412,8 @@ peer_call_cancel(PeerCall *call)
 
 /* ---- relays -------------------------------------------------------------- */
 
+static void peer_find_end(PeerStream *s);
+
 /*
  * The client's stream ended (closed callback): let go of the other side.
  * A client that went away (@error) cancels the operation on the owner
@@ -409,6 +425,7 @@ static void
 peer_relay_closed(CircuitStream *stream, const GError *error, gpointer user_data)
 {
 	PeerStream *s = user_data;
+	peer_find_end(s); /* still asking where its server is: stop */
 	if (s->id && (!s->up_local_done || (error && !s->up_remote_done)))
 		peer_stream_send(s, FRAME_RESET, NULL, 0);
 	peer_stream_detach(s);
@@ -418,6 +435,7 @@ static void
 peer_relay_free(gpointer data)
 {
 	PeerStream *s = data;
+	peer_find_end(s);
 	peer_stream_detach(s);
 	if (s->req)
 		json_object_unref(s->req);
@@ -496,9 +514,10 @@ peer_relay_open(PeerStream *s)
 		peer_stream_send(s, FRAME_EOF, NULL, 0);
 }
 
-void
-peer_forward(CircuitStream *client, const char *addr, const char *server_id, JsonObject *req,
-             GBytes *inline_body)
+/* The relay's half that does not depend on where the server is; NULL (the
+ * client's stream failed) when the client has too many relayed streams. */
+static PeerStream *
+peer_relay_new(CircuitStream *client, const char *server_id, JsonObject *req, GBytes *inline_body)
 {
 	/* One client may not take the whole shared link to a server. */
 	if (stream_conn_relayed(client) >= PEER_MAX_RELAYED_PER_CLIENT) {
@@ -507,7 +526,7 @@ peer_forward(CircuitStream *client, const char *addr, const char *server_id, Jso
 		        "too many streams relayed for this connection (%u): let some finish "
 		        "first",
 		        PEER_MAX_RELAYED_PER_CLIENT);
-		return;
+		return NULL;
 	}
 	PeerStream *s = g_new0(PeerStream, 1);
 	s->kind = PEER_STREAM_RELAY;
@@ -521,12 +540,19 @@ peer_forward(CircuitStream *client, const char *addr, const char *server_id, Jso
 	}
 	circuit_stream_set_funcs(client, &peer_relay_funcs, s, peer_relay_free);
 	stream_set_relay(client, peer_relay_from_client, s);
+	return s;
+}
+
+/* Puts @s on the link to @addr, opening it there once the link is up. */
+static void
+peer_relay_attach(PeerStream *s, const char *addr)
+{
 	g_autoptr(GError) error = NULL;
 	PeerLink *link = peer_link_get(addr, &error);
 	if (!link) {
 		s->up_local_done = s->up_remote_done = TRUE;
-		stream_fail_code(client, CIRCUIT_ERROR_DISCONNECTED, "server %s at %s: %s",
-		                 server_id, addr, error->message);
+		stream_fail_code(s->client, CIRCUIT_ERROR_DISCONNECTED, "server %s at %s: %s",
+		                 s->server_id, addr, error->message);
 		return;
 	}
 	s->link = link;
@@ -534,6 +560,126 @@ peer_forward(CircuitStream *client, const char *addr, const char *server_id, Jso
 		peer_relay_open(s);
 	else
 		g_queue_push_tail(&link->waiting, s);
+}
+
+void
+peer_forward(CircuitStream *client, const char *addr, const char *server_id, JsonObject *req,
+             GBytes *inline_body)
+{
+	PeerStream *s = peer_relay_new(client, server_id, req, inline_body);
+	if (s)
+		peer_relay_attach(s, addr);
+}
+
+/* ---- finding a server this one does not know ----------------------------- */
+
+typedef struct {
+	PeerStream *s;
+	PeerCall *call; /* NULL once answered */
+} PeerFind;
+
+/* Stops asking (the calls still out are cancelled). */
+static void
+peer_find_end(PeerStream *s)
+{
+	if (!s->finds)
+		return;
+	for (guint i = 0; i < s->finds->len; i++) {
+		PeerFind *f = g_ptr_array_index(s->finds, i);
+		if (f->call)
+			peer_call_cancel(f->call);
+		g_free(f);
+	}
+	g_clear_pointer(&s->finds, g_ptr_array_unref);
+	peer.finding--;
+}
+
+static gboolean
+peer_find_recently_unknown(const char *server_id)
+{
+	if (!peer.unknown)
+		return FALSE;
+	gpointer until = g_hash_table_lookup(peer.unknown, server_id);
+	if (!until)
+		return FALSE;
+	if (*(double *)until > ev_now(EV_DEFAULT))
+		return TRUE;
+	g_hash_table_remove(peer.unknown, server_id);
+	return FALSE;
+}
+
+static gboolean
+peer_unknown_expired(gpointer key, gpointer value, gpointer now)
+{
+	return *(double *)value <= *(double *)now;
+}
+
+static void
+peer_find_note_unknown(const char *server_id)
+{
+	if (!peer.unknown)
+		peer.unknown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	double now = ev_now(EV_DEFAULT);
+	if (g_hash_table_size(peer.unknown) >= PEER_UNKNOWN_MAX)
+		g_hash_table_foreach_remove(peer.unknown, peer_unknown_expired, &now);
+	if (g_hash_table_size(peer.unknown) >= PEER_UNKNOWN_MAX)
+		return;
+	double *until = g_new(double, 1);
+	*until = now + PEER_UNKNOWN_SECONDS;
+	g_hash_table_replace(peer.unknown, g_strdup(server_id), until);
+}
+
+static void
+peer_find_done(JsonNode *result, const GError *error, gpointer data)
+{
+	PeerFind *f = data;
+	PeerStream *s = f->s;
+	f->call = NULL;
+	JsonObject *o =
+	        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+	const char *addr = o ? json_object_get_string_member_with_default(o, "addr", NULL) : NULL;
+	if (addr && *addr) {
+		g_autofree char *a = g_strdup(addr);
+		peer_find_end(s);
+		peer_relay_attach(s, a); /* which checks the ID the server there says */
+		return;
+	}
+	if (--s->finds_left > 0)
+		return;
+	guint asked = s->finds->len;
+	peer_find_end(s);
+	peer_find_note_unknown(s->server_id);
+	peer_relay_fail(s, CIRCUIT_ERROR_NOT_FOUND,
+	                "no such server %s (unknown here and to the %u other server%s asked)",
+	                s->server_id, asked, asked == 1 ? "" : "s");
+}
+
+gboolean
+peer_forward_find(CircuitStream *client, const char *server_id, JsonObject *req,
+                  GBytes *inline_body, char **ask)
+{
+	if (!ask || !ask[0] || peer.finding >= PEER_MAX_FINDING ||
+	    peer_find_recently_unknown(server_id))
+		return FALSE;
+	PeerStream *s = peer_relay_new(client, server_id, req, inline_body);
+	if (!s)
+		return TRUE;
+	s->finds = g_ptr_array_new();
+	peer.finding++;
+	for (guint i = 0; ask[i]; i++) {
+		g_autoptr(JsonObject) q = json_object_new();
+		json_object_set_string_member(q, "op", "member.find");
+		json_object_set_string_member(q, "path", "/");
+		JsonArray *args = json_array_new();
+		json_array_add_string_element(args, server_id);
+		json_object_set_array_member(q, "args", args);
+		PeerFind *f = g_new0(PeerFind, 1);
+		f->s = s;
+		g_ptr_array_add(s->finds, f);
+		f->call = peer_request(ask[i], q, PEER_FIND_TIMEOUT, peer_find_done, f);
+	}
+	s->finds_left = s->finds->len;
+	return TRUE;
 }
 
 /* ---- link callbacks ------------------------------------------------------ */
@@ -571,9 +717,12 @@ peer_link_frame(Conn *conn, const FrameHeader *h, const guint8 *p, gpointer user
 		peer_relay_frame(s, h, p);
 }
 
-/* Fails every stream of @link with @error; @link is freed. */
+/*
+ * Fails every stream of @link with @error; @link is freed. @gone (nullable)
+ * says the server itself is unreachable: relays fail "unavailable" with it.
+ */
 static void
-peer_link_drop(PeerLink *link, const GError *error)
+peer_link_drop_full(PeerLink *link, const GError *error, const char *gone)
 {
 	g_hash_table_remove(peer.links, link->addr);
 	link->conn = NULL;
@@ -588,6 +737,8 @@ peer_link_drop(PeerLink *link, const GError *error)
 		s->link = NULL;
 		if (s->kind == PEER_STREAM_CALL) {
 			peer_call_complete(s, NULL, error);
+		} else if (gone) {
+			peer_relay_fail(s, CIRCUIT_ERROR_UNAVAILABLE, "%s", gone);
 		} else if (refused) {
 			peer_relay_fail(s, CIRCUIT_ERROR_NOT_FOUND,
 			                "no such server %s (nothing listens at %s any more)",
@@ -599,6 +750,30 @@ peer_link_drop(PeerLink *link, const GError *error)
 	}
 	g_list_free(all);
 	peer_link_free(link);
+}
+
+static void
+peer_link_drop(PeerLink *link, const GError *error)
+{
+	peer_link_drop_full(link, error, NULL);
+}
+
+void
+peer_server_dead(const char *server_id, const char *addr)
+{
+	PeerLink *link = peer.links ? g_hash_table_lookup(peer.links, addr) : NULL;
+	if (!link || (link->remote_id && strcmp(link->remote_id, server_id) != 0))
+		return;
+	g_autofree char *gone = g_strdup_printf(
+	        "server %s became unreachable: the cluster declared it dead", server_id);
+	g_autoptr(GError) error =
+	        g_error_new_literal(G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, gone);
+	Conn *conn = link->conn;
+	link->conn = NULL;
+	if (conn)
+		conn_dial_close(conn);
+	g_info("peer %s: %s", addr, gone);
+	peer_link_drop_full(link, error, gone);
 }
 
 static void
@@ -631,5 +806,6 @@ peer_shutdown(void)
 	}
 	g_list_free(links);
 	g_clear_pointer(&peer.links, g_hash_table_unref);
+	g_clear_pointer(&peer.unknown, g_hash_table_unref);
 	memset(peer.psk, 0, sizeof peer.psk);
 }

@@ -72,3 +72,21 @@ void peer_call_cancel(PeerCall *call);
  */
 void peer_forward(CircuitStream *client, const char *addr, const char *server_id, JsonObject *req,
                   GBytes *inline_body);
+
+/*
+ * Like peer_forward() for a server this one does not know: asks the servers
+ * at @ask (NULL-terminated "host:port" list, copied) where @server_id is,
+ * and relays to the first address one of them gives. Fails the client's
+ * stream with "no such server" when none knows it. FALSE (nothing done:
+ * answer "no such server" now) when @ask is empty, too many such questions
+ * are out already, or @server_id was unknown to everyone in the last 2 s.
+ */
+gboolean peer_forward_find(CircuitStream *client, const char *server_id, JsonObject *req,
+                           GBytes *inline_body, char **ask);
+
+/*
+ * The cluster declared @server_id (at @addr) dead: the link to it is closed
+ * and every stream on it fails, relays with "unavailable" ("server X became
+ * unreachable"), instead of waiting on a host that may never answer.
+ */
+void peer_server_dead(const char *server_id, const char *addr);

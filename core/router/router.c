@@ -220,19 +220,6 @@ router_foreach_member(RouterMemberFn fn, gpointer user_data)
 	member_foreach(cluster_member(), router_member_visit, &v);
 }
 
-/* The address of member @id ("X..."), or NULL if this server does not see it. */
-static char *
-router_member_addr(const char *id)
-{
-	guint64 raw = 0;
-	MemberInfo info;
-	if (!cluster_member() || !member_id_parse(id, &raw) ||
-	    !member_lookup(cluster_member(), raw, &info) ||
-	    (info.state != MEMBER_ALIVE && info.state != MEMBER_SUSPECT))
-		return NULL;
-	return g_strdup(info.addr);
-}
-
 /* ---- ls ------------------------------------------------------------------ */
 
 /*
@@ -808,9 +795,36 @@ router_sync(CircuitStream *s, GError **error)
 
 /* ---- forwarding ---------------------------------------------------------- */
 
+/* Up to three live members but this one, in random order, to ask about @id. */
+static void
+router_pick_live(const MemberInfo *info, gpointer user_data)
+{
+	GPtrArray *live = user_data;
+	if (info->state == MEMBER_ALIVE && info->id != member_self_id(cluster_member()))
+		g_ptr_array_add(live, g_strdup(info->addr));
+}
+
+static char **
+router_askers(void)
+{
+	GPtrArray *live = g_ptr_array_new_with_free_func(g_free);
+	member_foreach(cluster_member(), router_pick_live, live);
+	GPtrArray *ask = g_ptr_array_new();
+	while (live->len && ask->len < 3) {
+		guint i = (guint)g_random_int_range(0, (gint32)live->len);
+		g_ptr_array_add(ask, g_ptr_array_steal_index_fast(live, i));
+	}
+	g_ptr_array_unref(live);
+	g_ptr_array_add(ask, NULL);
+	return (char **)g_ptr_array_free(ask, FALSE);
+}
+
 /*
- * If @path names another server, relays the stream there (or fails it with
- * "no such server") and returns TRUE.
+ * If @path names another server, relays the stream there (or fails it) and
+ * returns TRUE. A live member: relayed. A suspected one: "unavailable" at
+ * once (retryable: it may refute). One this server does not know: the
+ * others are asked first. Dead, departed, or unknown to all: FALSE, and the
+ * local checks say "no such server".
  */
 static gboolean
 router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const char *path)
@@ -820,10 +834,50 @@ router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const cha
 	g_auto(GStrv) names = anchor_path_split(path, &recursive, NULL);
 	if (!names || !names[0] || strcmp(names[0], router.server_id) == 0)
 		return FALSE;
-	g_autofree char *addr = router_member_addr(names[0]);
-	if (!addr)
-		return FALSE; /* the local checks say "no such server" */
-	peer_forward(s, addr, names[0], req, inline_body);
+	guint64 raw = 0;
+	MemberInfo info;
+	if (!cluster_member() || !member_id_parse(names[0], &raw))
+		return FALSE;
+	if (!member_lookup(cluster_member(), raw, &info)) {
+		g_auto(GStrv) ask = router_askers();
+		return peer_forward_find(s, names[0], req, inline_body, ask);
+	}
+	if (info.state == MEMBER_SUSPECT) {
+		double for_s =
+		        (double)(ev_now(EV_DEFAULT) * 1000.0 - (double)info.since_ms) / 1000.0;
+		stream_fail_code(s, CIRCUIT_ERROR_UNAVAILABLE,
+		                 "server %s is not answering (suspected for %.1f s): try again",
+		                 names[0], MAX(for_s, 0.0));
+		return TRUE;
+	}
+	if (info.state != MEMBER_ALIVE)
+		return FALSE;
+	peer_forward(s, info.addr, names[0], req, inline_body);
+	return TRUE;
+}
+
+/* member.find ID: where this server knows a live (or suspected) member to be. */
+static gboolean
+router_member_find(char **args, JsonNode **result, GError **error)
+{
+	guint64 raw = 0;
+	MemberInfo info;
+	if (g_strv_length(args) != 1 || !member_id_parse(args[0], &raw)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+		            "usage: member.find SERVER-ID");
+		return FALSE;
+	}
+	if (!cluster_member() || !member_lookup(cluster_member(), raw, &info) ||
+	    (info.state != MEMBER_ALIVE && info.state != MEMBER_SUSPECT)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_NOT_FOUND, "no such server %s",
+		            args[0]);
+		return FALSE;
+	}
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "addr", info.addr);
+	json_object_set_string_member(o, "state", member_state_name(info.state));
+	*result = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
 	return TRUE;
 }
 
@@ -891,6 +945,13 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	if (strcmp(op, "member.sync") == 0) {
 		if (!router_sync(s, &error))
 			goto fail;
+		return;
+	}
+	if (strcmp(op, "member.find") == 0) {
+		if (!router_member_find(args, &result, &error))
+			goto fail;
+		circuit_stream_reply(s, result, FALSE);
+		circuit_stream_finish(s);
 		return;
 	}
 	if (router_forward(s, req, inline_body, path))

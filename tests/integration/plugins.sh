@@ -70,8 +70,8 @@ ok "peek: Plugins [good], Unavailable initfail with its reason"
 # The good kind works through the CLI; the failed one says why it cannot.
 c mkgood "/$SERVER_ID/g"
 c ls -l "/$SERVER_ID" | grep -q '^good .*/g$' || fail "mkgood made no element"
-expect_fail 1 "fixture engine at /nonexistent is unreachable" c mkinitfail "/$SERVER_ID/i"
-expect_fail 1 "unavailable" c mkinitfail "/$SERVER_ID/i"
+expect_fail 3 "fixture engine at /nonexistent is unreachable" c mkinitfail "/$SERVER_ID/i"
+expect_fail 3 "unavailable" c mkinitfail "/$SERVER_ID/i"
 # A failed mk leaves nothing behind.
 expect_fail 1 "no anchor" c ls "/$SERVER_ID/i"
 # Skipped kinds are unknown kinds.
@@ -83,6 +83,6 @@ ok "mkinitfail fails with the init reason; the server keeps serving"
 start_server --plugin-dir "$FIX/initfail" --plugins=initfail
 grep -q "fixture engine at /nonexistent is unreachable" "$SERVER_LOG" ||
 	fail "no log line about the failed init"
-expect_fail 1 "unavailable on this server" c mkinitfail "/$SERVER_ID/i"
+expect_fail 3 "unavailable on this server" c mkinitfail "/$SERVER_ID/i"
 server_alive
 ok "--plugins=initfail starts; the kind is unavailable"

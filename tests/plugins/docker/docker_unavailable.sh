@@ -8,7 +8,7 @@ start_server --docker --docker-host "unix://$T_TMP/nothing.sock"
 X=$SERVER_ID
 grep -q "plugin docker: the engine at $T_TMP/nothing.sock did not answer" "$SERVER_LOG" ||
 	{ cat "$SERVER_LOG"; fail "the server should say why docker is unavailable"; }
-expect_fail 1 "kind docker is unavailable on this server: the engine at $T_TMP/nothing.sock did not answer" \
+expect_fail 3 "kind docker is unavailable on this server: the engine at $T_TMP/nothing.sock did not answer" \
 	bash -c "echo '{\"Image\":\"x\"}' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/d"
 c peek /$X | grep -q '"docker" : "the engine at' || fail "peek of the server should list docker as unavailable"
 echo '{"Path":"/bin/true"}' | c mkproc /$X/p
