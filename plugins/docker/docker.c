@@ -999,6 +999,19 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	return TRUE;
 }
 
+/* Which engine answers, and in which API version: next to the inspect. */
+static void
+docker_peek_engine(DockerPlugin *plugin, JsonObject *o)
+{
+	if (json_object_has_member(o, "Engine"))
+		return;
+	JsonObject *e = json_object_new();
+	json_object_set_string_member(e, "Socket", docker_engine_socket(plugin->engine));
+	json_object_set_string_member(e, "Version", docker_engine_version(plugin->engine));
+	json_object_set_string_member(e, "ApiVersion", docker_engine_api(plugin->engine));
+	json_object_set_object_member(o, "Engine", e);
+}
+
 static JsonNode *
 docker_peek(CircuitElement *element, gpointer ctx)
 {
@@ -1006,8 +1019,12 @@ docker_peek(CircuitElement *element, gpointer ctx)
 	/* Fresh figures for the next peek; this one answers without waiting. */
 	if (!d->exited)
 		docker_refresh_inspect(d);
-	if (d->inspect)
-		return json_node_copy(d->inspect);
+	if (d->inspect) {
+		JsonNode *n = json_node_copy(d->inspect);
+		if (JSON_NODE_HOLDS_OBJECT(n))
+			docker_peek_engine(d->plugin, json_node_get_object(n));
+		return n;
+	}
 	JsonObject *o = json_object_new();
 	json_object_set_string_member(o, "Name", d->name);
 	json_object_set_string_member(o, "Image", d->spec->image);
@@ -1016,6 +1033,7 @@ docker_peek(CircuitElement *element, gpointer ctx)
 		json_object_set_string_member(o, "Error", d->error->message);
 	else
 		json_object_set_null_member(o, "Error");
+	docker_peek_engine(d->plugin, o);
 	JsonNode *n = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	return n;
@@ -1187,44 +1205,18 @@ docker_sweep(DockerPlugin *plugin, GError **error)
 	return TRUE;
 }
 
-/* "1.41" >= "1.40"? */
-static gboolean
-docker_version_at_least(const char *have, const char *want)
-{
-	guint hmaj = 0, hmin = 0, wmaj = 0, wmin = 0;
-	if (sscanf(have, "%u.%u", &hmaj, &hmin) != 2 || sscanf(want, "%u.%u", &wmaj, &wmin) != 2)
-		return FALSE;
-	return hmaj > wmaj || (hmaj == wmaj && hmin >= wmin);
-}
-
+/* Which Docker API to speak: the unversioned /version, as the docker CLI asks. */
 static gboolean
 docker_check_engine(DockerPlugin *plugin, GError **error)
 {
 	g_autoptr(JsonNode) version =
-	        docker_engine_get_sync(plugin->engine, "/version", DOCKER_INIT_TIMEOUT, error);
-	if (!version)
+	        docker_engine_get_sync(plugin->engine, "//version", DOCKER_INIT_TIMEOUT, error);
+	if (!version || !docker_engine_negotiate(plugin->engine, version, error))
 		return FALSE;
-	JsonObject *v = JSON_NODE_HOLDS_OBJECT(version) ? json_node_get_object(version) : NULL;
-	const char *api =
-	        v ? json_object_get_string_member_with_default(v, "ApiVersion", NULL) : NULL;
-	const char *min =
-	        v ? json_object_get_string_member_with_default(v, "MinAPIVersion", "") : "";
-	if (!api || !docker_version_at_least(api, DOCKER_API_VERSION)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		            "the engine at %s speaks Docker API %s; circuit needs %s or newer",
-		            docker_engine_socket(plugin->engine), api ? api : "(unknown)",
-		            DOCKER_API_VERSION);
-		return FALSE;
-	}
-	if (*min && !docker_version_at_least(DOCKER_API_VERSION, min)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		            "the engine at %s no longer speaks Docker API %s (its oldest is %s)",
-		            docker_engine_socket(plugin->engine), DOCKER_API_VERSION, min);
-		return FALSE;
-	}
-	const char *engine_version = json_object_get_string_member_with_default(v, "Version", "?");
-	circuit_log(plugin->host, NULL, G_LOG_LEVEL_INFO, "engine at %s: version %s, API %s",
-	            docker_engine_socket(plugin->engine), engine_version, api);
+	circuit_log(plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
+	            "engine at %s: version %s, speaking API %s",
+	            docker_engine_socket(plugin->engine), docker_engine_version(plugin->engine),
+	            docker_engine_api(plugin->engine));
 	return TRUE;
 }
 
@@ -1256,7 +1248,7 @@ docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 	plugin->owner = g_strdup_printf("%s/%s/%s", plugin->boot_id, pid, start ? start : "0");
 	GError *local = NULL;
 	g_autoptr(JsonNode) ping =
-	        docker_engine_get_sync(plugin->engine, "/_ping", DOCKER_PING_TIMEOUT, &local);
+	        docker_engine_get_sync(plugin->engine, "//_ping", DOCKER_PING_TIMEOUT, &local);
 	/* /_ping answers plain "OK", which is not JSON: only reachability counts. */
 	if (local && local->code == CIRCUIT_ERROR_UNAVAILABLE &&
 	    strstr(local->message, "did not answer")) {

@@ -29,8 +29,11 @@ struct DockerEngine {
 	char *socket;
 	CURLM *multi;
 	CircuitWatch *timer;
-	GList *calls; /* DockerCall, in flight */
-	GList *raws;  /* DockerRaw, open */
+	GList *calls;          /* DockerCall, in flight */
+	GList *raws;           /* DockerRaw, open */
+	char api[16];          /* the API version spoken: every path is below /v<api> */
+	char *version;         /* the engine's own version, as /version says */
+	DockerCall *reversion; /* an unversioned GET /version under way */
 };
 
 struct DockerCall {
@@ -155,6 +158,7 @@ docker_engine_new(CircuitHost *host, const char *docker_host, GError **error)
 	DockerEngine *engine = g_new0(DockerEngine, 1);
 	engine->host = host;
 	engine->socket = g_strdup(path);
+	g_strlcpy(engine->api, DOCKER_API_OLDEST, sizeof engine->api);
 	return engine;
 }
 
@@ -217,7 +221,10 @@ docker_call_easy(DockerEngine *engine, DockerCall *call, const char *method, con
                  JsonNode *body, double timeout)
 {
 	CURL *easy = curl_easy_init();
-	g_autofree char *url = g_strconcat("http://docker/v" DOCKER_API_VERSION, path, NULL);
+	/* "//version": the one unversioned request (negotiation). */
+	g_autofree char *url = g_str_has_prefix(path, "//")
+	                               ? g_strconcat("http://docker", path + 1, NULL)
+	                               : g_strdup_printf("http://docker/v%s%s", engine->api, path);
 	docker_easy_common(engine, easy, url, call->errbuf);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, docker_call_on_write);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
@@ -271,6 +278,112 @@ docker_engine_transport_error(DockerEngine *engine, CURLcode rc, const char *err
 	                   errbuf && *errbuf ? errbuf : curl_easy_strerror(rc));
 }
 
+/* ---- API version negotiation --------------------------------------------- */
+
+/* "1.44" as 1 * 1000 + 44; 0 if it is not a version. */
+static guint
+docker_api_number(const char *v)
+{
+	guint maj = 0, min = 0;
+	if (!v || sscanf(v, "%u.%u", &maj, &min) != 2 || min >= 1000)
+		return 0;
+	return maj * 1000 + min;
+}
+
+gboolean
+docker_engine_negotiate(DockerEngine *engine, JsonNode *version, GError **error)
+{
+	JsonObject *v =
+	        version && JSON_NODE_HOLDS_OBJECT(version) ? json_node_get_object(version) : NULL;
+	const char *api =
+	        v ? json_object_get_string_member_with_default(v, "ApiVersion", NULL) : NULL;
+	const char *min =
+	        v ? json_object_get_string_member_with_default(v, "MinAPIVersion", NULL) : NULL;
+	guint top = docker_api_number(api), bottom = min ? docker_api_number(min) : 0;
+	guint oldest = docker_api_number(DOCKER_API_OLDEST);
+	guint newest = docker_api_number(DOCKER_API_NEWEST);
+	if (!top) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "the engine at %s did not say which Docker API it speaks",
+		            engine->socket);
+		return FALSE;
+	}
+	/* Engines before API 1.24 did not report a minimum: assume their top. */
+	if (!bottom)
+		bottom = top;
+	guint speak = MIN(top, newest);
+	if (speak < oldest || speak < bottom) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		            "the engine at %s speaks Docker API %s to %s; circuit speaks %s to %s",
+		            engine->socket, min ? min : api, api, DOCKER_API_OLDEST,
+		            DOCKER_API_NEWEST);
+		return FALSE;
+	}
+	g_snprintf(engine->api, sizeof engine->api, "%u.%u", speak / 1000, speak % 1000);
+	g_free(engine->version);
+	engine->version =
+	        g_strdup(v ? json_object_get_string_member_with_default(v, "Version", "?") : "?");
+	return TRUE;
+}
+
+const char *
+docker_engine_api(DockerEngine *engine)
+{
+	return engine->api;
+}
+
+const char *
+docker_engine_version(DockerEngine *engine)
+{
+	return engine->version ? engine->version : "?";
+}
+
+/* Docker's refusal of a client version ("client version 1.41 is too old.
+ * Minimum supported API version is 1.44, ..."), or podman's like it. */
+static gboolean
+docker_engine_refused_version(const char *why)
+{
+	return strstr(why, "client version") && (strstr(why, "too old") || strstr(why, "too new"));
+}
+
+static void
+docker_engine_on_version(DockerCall *call, guint status, GBytes *body, const GError *error,
+                         gpointer user_data)
+{
+	DockerEngine *engine = user_data;
+	engine->reversion = NULL;
+	g_autoptr(GError) local = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	if (!error) {
+		gsize len = 0;
+		const char *text = g_bytes_get_data(body, &len);
+		root = circuit_json_load(text, len, &local);
+	}
+	g_autofree char *was = g_strdup(engine->api);
+	if (error || !root || !docker_engine_negotiate(engine, root, &local)) {
+		circuit_log(engine->host, NULL, G_LOG_LEVEL_WARNING,
+		            "engine at %s refused API %s and could not be asked again: %s",
+		            engine->socket, was,
+		            error   ? error->message
+		            : local ? local->message
+		                    : "no answer");
+		return;
+	}
+	circuit_log(engine->host, NULL, G_LOG_LEVEL_MESSAGE,
+	            "engine at %s refused API %s: now version %s, speaking API %s", engine->socket,
+	            was, docker_engine_version(engine), engine->api);
+}
+
+void
+docker_engine_renegotiate(DockerEngine *engine)
+{
+	if (engine->reversion || !engine->multi)
+		return;
+	engine->reversion =
+	        docker_engine_call(engine, "GET", "//version", NULL, DOCKER_PING_SECONDS,
+	                           docker_engine_on_version, engine);
+}
+
 DockerCall *
 docker_engine_call(DockerEngine *engine, const char *method, const char *path, JsonNode *body,
                    double timeout, DockerCallFunc func, gpointer user_data)
@@ -318,6 +431,10 @@ docker_call_finish(DockerCall *call, CURLcode rc)
 		error = g_error_new(CIRCUIT_ERROR,
 		                    status == 404 ? CIRCUIT_ERROR_NOT_FOUND : CIRCUIT_ERROR_FAILED,
 		                    "%s", why);
+		/* An engine upgraded (or downgraded) under us: speak what it
+		 * speaks now, from the next call on. */
+		if (status == 400 && docker_engine_refused_version(why))
+			docker_engine_renegotiate(engine);
 	}
 	GBytes *body = g_bytes_new(call->response->data, call->response->len);
 	call->func(call, rc == CURLE_OK ? (guint)status : 0, body, error, call->user_data);
@@ -353,8 +470,11 @@ docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout, G
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 		return docker_engine_sync_failed(engine, fd, g_strerror(errno), error);
-	g_autofree char *req = g_strdup_printf("GET /v%s%s HTTP/1.0\r\nHost: docker\r\n\r\n",
-	                                       DOCKER_API_VERSION, path);
+	g_autofree char *req =
+	        g_str_has_prefix(path, "//")
+	                ? g_strdup_printf("GET %s HTTP/1.0\r\nHost: docker\r\n\r\n", path + 1)
+	                : g_strdup_printf("GET /v%s%s HTTP/1.0\r\nHost: docker\r\n\r\n",
+	                                  engine->api, path);
 	gsize off = 0, len = strlen(req);
 	while (off < len) {
 		ssize_t n = write(fd, req + off, len - off);
@@ -394,15 +514,16 @@ docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout, G
 	gsize body_len = in->len - (gsize)(body - text);
 	if (status >= 400) {
 		g_autofree char *why = docker_engine_reason((const guint8 *)body, body_len, status);
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "GET %s: %s", path,
-		            why);
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "GET %s: %s",
+		            g_str_has_prefix(path, "//") ? path + 1 : path, why);
 		return NULL;
 	}
 	GError *local = NULL;
 	JsonNode *root = circuit_json_load(body, body_len, &local);
 	if (!root) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		            "GET %s: the engine's answer is not JSON: %s", path, local->message);
+		            "GET %s: the engine's answer is not JSON: %s",
+		            g_str_has_prefix(path, "//") ? path + 1 : path, local->message);
 		g_error_free(local);
 		return NULL;
 	}
@@ -485,6 +606,8 @@ docker_raw_refused(DockerRaw *raw, gsize head_len)
 {
 	g_autofree char *why = docker_engine_reason(raw->in->data + head_len,
 	                                            raw->in->len - head_len, raw->status);
+	if (raw->status == 400 && docker_engine_refused_version(why))
+		docker_engine_renegotiate(raw->engine);
 	docker_raw_end(raw, g_error_new(CIRCUIT_ERROR,
 	                                raw->status == 404 ? CIRCUIT_ERROR_NOT_FOUND
 	                                                   : CIRCUIT_ERROR_FAILED,
@@ -634,12 +757,12 @@ docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFunc
 	raw->refs = 1;
 	raw->out = g_byte_array_new();
 	raw->in = g_byte_array_new();
-	g_autofree char *head = g_strdup_printf("POST /v" DOCKER_API_VERSION "%s HTTP/1.1\r\n"
+	g_autofree char *head = g_strdup_printf("POST /v%s%s HTTP/1.1\r\n"
 	                                        "Host: docker\r\n"
 	                                        "Content-Length: 0\r\n"
 	                                        "Connection: Upgrade\r\n"
 	                                        "Upgrade: tcp\r\n\r\n",
-	                                        path);
+	                                        engine->api, path);
 	g_byte_array_append(raw->out, (const guint8 *)head, (guint)strlen(head));
 	raw->easy = curl_easy_init();
 	docker_easy_common(engine, raw->easy, "http://docker/", raw->errbuf);
@@ -752,5 +875,6 @@ docker_engine_free(DockerEngine *engine)
 	if (engine->multi)
 		curl_multi_cleanup(engine->multi);
 	g_free(engine->socket);
+	g_free(engine->version);
 	g_free(engine);
 }

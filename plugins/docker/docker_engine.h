@@ -8,8 +8,16 @@
 
 #include <circuit/plugin.h>
 
-/** The API version every request is made with (Docker 20.10+, podman 3+). */
-#define DOCKER_API_VERSION "1.41"
+/**
+ * The API versions this plugin was checked against (docs/docker.md): it
+ * speaks the newest both it and the engine know, never below the engine's
+ * MinAPIVersion (Docker 20.10 and podman 3+ are 1.41; Docker 29 is 1.44 to
+ * 1.52).
+ */
+#define DOCKER_API_OLDEST "1.41"
+#define DOCKER_API_NEWEST "1.52"
+/** How long a version question may take. */
+#define DOCKER_PING_SECONDS 10.0
 
 typedef struct DockerEngine DockerEngine;
 typedef struct DockerCall DockerCall;
@@ -40,14 +48,28 @@ gboolean docker_engine_ready(DockerEngine *engine, GError **error);
 const char *docker_engine_socket(DockerEngine *engine);
 
 /**
- * docker_engine_get_sync: (transfer full) GET @path (below /v1.41) and parse
- * the JSON answer, blocking at most @timeout seconds. Only for init().
+ * docker_engine_get_sync: (transfer full) GET @path (below /v<API spoken>;
+ * "//version" for the unversioned one) and parse the JSON answer, blocking
+ * at most @timeout seconds. Only for init().
  */
 JsonNode *docker_engine_get_sync(DockerEngine *engine, const char *path, double timeout,
                                  GError **error);
 
 /**
- * docker_engine_call: (transfer none) starts @method @path (below /v1.41;
+ * docker_engine_negotiate: picks the API version to speak from the engine's
+ * unversioned /version answer @version (transfer none). FALSE with one line
+ * (unavailable) when the engine's range and ours do not meet.
+ */
+gboolean docker_engine_negotiate(DockerEngine *engine, JsonNode *version, GError **error);
+/** docker_engine_api: (transfer none) the API version spoken, e.g. "1.44". */
+const char *docker_engine_api(DockerEngine *engine);
+/** docker_engine_version: (transfer none) the engine's version ("?" before negotiation). */
+const char *docker_engine_version(DockerEngine *engine);
+/* Asks /version again in the background (an engine refused our version). */
+void docker_engine_renegotiate(DockerEngine *engine);
+
+/**
+ * docker_engine_call: (transfer none) starts @method @path (below /v<API>;
  * @path must be URL-escaped) with @body (transfer none) (nullable) as JSON.
  * @timeout: seconds, 0 for none (wait, pull). @func runs once, from the
  * loop, unless the call is cancelled first.
