@@ -32,10 +32,74 @@ cli_usage_error(const char *fmt, ...)
 	return CIRCUIT_EXIT_USAGE;
 }
 
+/* Edit distance of @a and @b, capped at 3 (only "close" matters). */
+static guint
+cli_distance(const char *a, const char *b)
+{
+	gsize la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return 3;
+	guint row[33];
+	for (gsize j = 0; j <= lb; j++)
+		row[j] = (guint)j;
+	for (gsize i = 1; i <= la; i++) {
+		guint diag = row[0];
+		row[0] = (guint)i;
+		for (gsize j = 1; j <= lb; j++) {
+			guint up = row[j];
+			guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+			diag = up;
+		}
+	}
+	return MIN(row[lb], 3);
+}
+
+/* The built-in command nearest @word (distance 1 or 2), or NULL. */
+static const char *
+cli_nearest(const char *word)
+{
+	const char *best = NULL;
+	guint best_d = 3;
+	for (const CliCommand *c = cli_commands; c->name; c++) {
+		if (c->name[0] == '<' || strchr(c->name, '<'))
+			continue;
+		guint d = cli_distance(word, c->name);
+		if (d < best_d) {
+			best_d = d;
+			best = c->name;
+		}
+	}
+	return best;
+}
+
+/* "unknown command X; did you mean Y?" (exit 2). */
+static int
+cli_unknown_command(const char *word, const char *why)
+{
+	const char *near = cli_nearest(word);
+	fprintf(stderr, "circuit: unknown command %s%s%s%s%s (see circuit help)\n", word,
+	        near ? "; did you mean " : "", near ? near : "", near ? "?" : "", why ? why : "");
+	return CIRCUIT_EXIT_USAGE;
+}
+
+static gboolean
+cli_is_help_flag(const char *a)
+{
+	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-help") == 0;
+}
+
 /* Prints one line for @error and returns the exit code it maps to. */
 static int
 cli_report(const char *path, const GError *error)
 {
+	/* A typo of a built-in that reached an element: say so, not "no operation". */
+	if (cli_verb && g_error_matches(error, CIRCUIT_ERROR, CIRCUIT_ERROR_WRONG_KIND) &&
+	    strstr(error->message, "has no operation") && !cli_command_find(cli_verb) &&
+	    !g_str_has_prefix(cli_verb, "mk") && cli_nearest(cli_verb)) {
+		g_autofree char *why = g_strdup_printf(" (%s)", error->message);
+		return cli_unknown_command(cli_verb, why);
+	}
 	int code = CIRCUIT_EXIT_FAILED;
 	if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_DEADLINE))
 		code = CIRCUIT_EXIT_TIMEOUT;
@@ -298,7 +362,7 @@ cli_take_global(int *argc, char **argv, char **dial, char **discover, char **hma
 			continue;
 		}
 		gsize nlen = strcspn(name, "=");
-		if (nlen == 1 && name[0] == 'd')
+		if ((nlen == 1 && name[0] == 'd') || (nlen == 4 && strncmp(name, "dial", 4) == 0))
 			slot = dial;
 		else if (nlen == 8 && strncmp(name, "discover", 8) == 0)
 			slot = discover;
@@ -345,10 +409,28 @@ main(int argc, char **argv)
 		return CIRCUIT_EXIT_USAGE;
 	}
 	cli_verb = argv[1];
-	if (strcmp(cli_verb, "help") == 0 || strcmp(cli_verb, "-h") == 0 ||
-	    strcmp(cli_verb, "--help") == 0) {
+	if (strcmp(cli_verb, "help") == 0 || cli_is_help_flag(cli_verb)) {
+		if (argc > 2 && !cli_command_find(argv[2]) && !g_str_has_prefix(argv[2], "mk") &&
+		    cli_nearest(argv[2])) {
+			cli_verb = NULL;
+			return cli_unknown_command(argv[2], NULL);
+		}
 		cli_help(argc > 2 ? argv[2] : NULL);
 		return CIRCUIT_EXIT_OK;
+	}
+	if (strcmp(cli_verb, "--version") != 0 && cli_verb[0] == '-') {
+		const char *flag = cli_verb;
+		cli_verb = NULL;
+		return cli_usage_error("unknown flag %s (global flags: -d/-dial, -discover, -hmac, "
+		                       "-timeout)",
+		                       flag);
+	}
+	/* VERB -h: that command's help, before anything is dialed. */
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help_flag(argv[i])) {
+			cli_help(cli_verb);
+			return CIRCUIT_EXIT_OK;
+		}
 	}
 	if (strcmp(cli_verb, "keygen") == 0) {
 		if (argc > 2)
@@ -382,6 +464,10 @@ main(int argc, char **argv)
 	}
 	g_ptr_array_add(rest, NULL);
 	char **args = (char **)rest->pdata;
+	gboolean builtin = cli_command_find(cli_verb) != NULL || g_str_has_prefix(cli_verb, "mk");
+	/* A word that is not a built-in, near one: a typo, not a plugin verb. */
+	if (!builtin && cli_nearest(cli_verb) && (!path || strcmp(path, "/") == 0))
+		return cli_unknown_command(cli_verb, NULL);
 	if (strcmp(cli_verb, "ls") != 0 && !path)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
 

@@ -45,13 +45,18 @@ const CliCommand cli_commands[] = {
          "(--hmac FILE) and client (-hmac FILE or $CIRCUIT_HMAC). Connections then run "
          "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s with the key as admission. A file may hold "
          "several keys, one per line: the first is used to connect, all are accepted."},
-        {"help", "[COMMAND]", "Show help for all commands or one.", NULL},
+        {"help", "[COMMAND]", "Show help for all commands or one.",
+         "COMMAND -h (or --help) anywhere on the line shows the same, without dialing. A "
+         "word that is not a command but close to one (lsx, peeek) is named as a typo, with "
+         "exit 2."},
         {"version", "", "Print the version.", NULL},
         {NULL},
 };
 
 const CliFlag cli_flags[] = {
-        {"-d", "URL", "Dial the server at URL (circuit://HOST:PORT/PID/ID or HOST:PORT)."},
+        {"-d", "URL",
+         "Dial the server at URL (circuit://HOST:PORT/PID/ID or HOST:PORT); also -dial, "
+         "--dial."},
         {"-discover", "MCAST:PORT", "Find a server by multicast (also $CIRCUIT_DISCOVER)."},
         {"-hmac", "FILE", "Key file for keyed servers (also $CIRCUIT_HMAC)."},
         {"-timeout", "DURATION",

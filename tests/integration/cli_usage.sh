@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Usage mistakes are named and exit 2 (issue 19): an unknown word near a
+# built-in command is a typo ("did you mean"), not a plugin verb, whether it
+# names no path, the root, or an element that has no such operation; an
+# unknown flag is named; every command answers -h/--help with its own help
+# (before any server is dialed); -dial/--dial is the long form of -d.
+# Before: `lsx /` said '"/" is the root' (exit 1), `foo` and `-v` said
+# "no PATH given", `ls -h` said the path is not absolute (exit 1), and
+# `mkproc --help PATH` was sent to the server.
+source "$CIRCUIT_TESTLIB"
+start_server --plugins=proc,chan
+X=$SERVER_ID
+cx() { "$CIRCUIT_BIN" -d "$SERVER_URL" "$@"; }
+expect_fail 2 "unknown command lsx; did you mean ls?" cx lsx /
+expect_fail 2 "unknown command peeek; did you mean peek?" cx peeek
+c mkchan /$X/q 1
+expect_fail 2 "unknown command peeek; did you mean peek? (/$X/q is a chan element, which has no operation \"peeek\")" cx peeek /$X/q
+expect_fail 2 "unknown command lsx; did you mean ls?" cx help lsx
+expect_fail 2 "unknown flag -v" "$CIRCUIT_BIN" -v
+ok "typos of built-in commands and unknown flags: named, exit 2"
+
+# Plugin verbs still go to the element (none of them is a typo of a built-in).
+echo hi | cx send /$X/q
+[ "$(cx recv /$X/q)" = hi ] || fail "send/recv stopped working"
+expect_fail 1 "has no operation \"frobnicate\"" cx frobnicate /$X/q
+ok "plugin verbs and far-off words still reach the element"
+
+for cmd in ls peek scrub mkproc stdin stdout stderr wait signal keygen version; do
+	out=$("$CIRCUIT_BIN" -d 127.0.0.1:1 "$cmd" -h) || fail "circuit $cmd -h exited $?"
+	grep -q "^usage: circuit $cmd" <<<"$out" || fail "circuit $cmd -h printed: $out"
+	out=$("$CIRCUIT_BIN" -d 127.0.0.1:1 "$cmd" /$X/x --help) || fail "circuit $cmd PATH --help exited $?"
+	grep -q "^usage: circuit $cmd" <<<"$out" || fail "circuit $cmd PATH --help printed: $out"
+done
+ok "every built-in command answers -h and --help with its own usage, without dialing"
+
+"$CIRCUIT_BIN" --dial "$SERVER_URL" ls / | grep -qx "/$X" || fail "--dial is not the long form of -d"
+"$CIRCUIT_BIN" -dial="$SERVER_URL" ls / | grep -qx "/$X" || fail "-dial= is not the long form of -d"
+ok "-dial and --dial are -d"
