@@ -8,6 +8,7 @@
 #include <circuit/plugin.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +166,42 @@ cli_write_all(int fd, const void *data, gsize len)
 	return TRUE;
 }
 
+/* Whether everything printed reached standard output (> /dev/full: no). */
+static int
+cli_stdout_done(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "circuit%s%s: writing standard output: %s\n", cli_verb ? " " : "",
+		        cli_verb ? cli_verb : "", g_strerror(errno));
+		return CIRCUIT_EXIT_FAILED;
+	}
+	return CIRCUIT_EXIT_OK;
+}
+
+/* keygen FILE: a new key file, readable by its owner only; never overwritten. */
+static int
+cli_keygen_file(const char *file, const char *key)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "circuit keygen: %s: %s\n", file, g_strerror(errno));
+		return errno == EEXIST ? CIRCUIT_EXIT_USAGE : CIRCUIT_EXIT_FAILED;
+	}
+	g_autofree char *line = g_strconcat(key, "\n", NULL);
+	gboolean ok = cli_write_all(fd, line, strlen(line));
+	int saved = errno;
+	if (close(fd) != 0 && ok) {
+		ok = FALSE;
+		saved = errno;
+	}
+	if (!ok) {
+		fprintf(stderr, "circuit keygen: %s: %s\n", file, g_strerror(saved));
+		unlink(file);
+		return CIRCUIT_EXIT_FAILED;
+	}
+	return CIRCUIT_EXIT_OK;
+}
+
 static void
 cli_help(const char *cmd)
 {
@@ -215,6 +252,13 @@ cli_start(int argc, char **argv)
 	return CIRCUIT_EXIT_FAILED;
 }
 
+static gint
+cli_entry_cmp(gconstpointer a, gconstpointer b)
+{
+	const CircuitEntry *x = *(CircuitEntry *const *)a, *y = *(CircuitEntry *const *)b;
+	return strcmp(x->path, y->path);
+}
+
 static int
 cli_ls(CircuitClient *client, char **args)
 {
@@ -234,6 +278,9 @@ cli_ls(CircuitClient *client, char **args)
 	g_autoptr(GPtrArray) entries = circuit_ls(client, path, FALSE, &error);
 	if (!entries)
 		return cli_report(path, error);
+	/* The servers in one order, whichever server was dialed. */
+	if (strcmp(path, "/") == 0)
+		g_ptr_array_sort(entries, cli_entry_cmp);
 	int rc = CIRCUIT_EXIT_OK;
 	for (guint i = 0; i < entries->len; i++) {
 		CircuitEntry *e = g_ptr_array_index(entries, i);
@@ -433,20 +480,22 @@ main(int argc, char **argv)
 		}
 	}
 	if (strcmp(cli_verb, "keygen") == 0) {
-		if (argc > 2)
-			return cli_usage_error("keygen takes no arguments");
+		if (argc > 3)
+			return cli_usage_error("keygen takes at most one FILE");
 		char *key = circuit_keygen(&error_early);
 		if (!key) {
 			fprintf(stderr, "circuit keygen: %s\n", error_early->message);
 			return CIRCUIT_EXIT_FAILED;
 		}
-		printf("%s\n", key);
+		rc = argc == 3 ? cli_keygen_file(argv[2], key) : CIRCUIT_EXIT_OK;
+		if (argc == 2)
+			printf("%s\n", key);
 		circuit_keygen_free(key);
-		return CIRCUIT_EXIT_OK;
+		return rc == CIRCUIT_EXIT_OK ? cli_stdout_done() : rc;
 	}
 	if (strcmp(cli_verb, "version") == 0 || strcmp(cli_verb, "--version") == 0) {
 		printf("circuit %s\n", CIRCUIT_VERSION);
-		return CIRCUIT_EXIT_OK;
+		return cli_stdout_done();
 	}
 	if (!discover && !dial) {
 		const char *env = g_getenv("CIRCUIT_DISCOVER");
@@ -470,6 +519,18 @@ main(int argc, char **argv)
 		return cli_unknown_command(cli_verb, NULL);
 	if (strcmp(cli_verb, "ls") != 0 && !path)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
+	/* Built-ins take no words but their own: nothing is silently ignored. */
+	static const char *const no_args[] = {"peek",   "scrub", "stdin", "stdout",
+	                                      "stderr", "wait",  NULL};
+	for (guint i = 0; no_args[i]; i++) {
+		if (strcmp(cli_verb, no_args[i]) == 0 && args[0])
+			return cli_usage_error("%s %s: takes only PATH",
+			                       args[0][0] == '-' ? "unknown flag"
+			                                         : "unexpected argument",
+			                       args[0]);
+	}
+	if (strcmp(cli_verb, "signal") == 0 && args[0] && args[1])
+		return cli_usage_error("unexpected argument %s: signal takes SIGNAL PATH", args[1]);
 
 	g_autoptr(GError) error = NULL;
 	if (discover && !dial) {
@@ -491,5 +552,5 @@ main(int argc, char **argv)
 	else
 		rc = cli_call(client, cli_verb, path, args);
 	circuit_client_free(client);
-	return rc;
+	return rc == CIRCUIT_EXIT_OK ? cli_stdout_done() : rc;
 }

@@ -40,7 +40,9 @@ const CliCommand cli_commands[] = {
          "Standard input is sent only if the operation asks for it; its output goes to "
          "standard output."},
         {"start", "[circuitd flags]", "Run a circuit server (the same as circuitd).", NULL},
-        {"keygen", "", "Print a fresh 256-bit key (base64) for -hmac / --hmac key files.",
+        {"keygen", "[FILE]",
+         "Print a fresh 256-bit key (base64) for -hmac / --hmac key files, or write it to "
+         "FILE (a new file, mode 0600).",
          "Store it in a file readable only by its owner, give the same file to every server "
          "(--hmac FILE) and client (-hmac FILE or $CIRCUIT_HMAC). Connections then run "
          "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s with the key as admission. A file may hold "

@@ -44,7 +44,7 @@ expect_fail 1 "has no operation \"send\"" c send /$X/dir/p
 expect_fail 1 "already holds a proc element" mkp /$X/dir/p '{"Path":"/bin/true"}'
 expect_fail 1 "unknown element kind \"bogus\"" c mkbogus /$X/b
 expect_fail 2 "wrong number of arguments" c signal /$X/dir/p
-expect_fail 2 "wrong number of arguments" c wait /$X/dir/p extra
+expect_fail 2 "unexpected argument extra" c wait /$X/dir/p extra
 expect_fail 1 'unexpected argument "-bogus"' c mkproc -bogus /$X/q
 expect_fail 1 "is a server" c scrub /$X
 ok "operations on empty anchors, wrong kinds and occupied anchors"

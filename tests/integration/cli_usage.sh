@@ -37,3 +37,33 @@ ok "every built-in command answers -h and --help with its own usage, without dia
 "$CIRCUIT_BIN" --dial "$SERVER_URL" ls / | grep -qx "/$X" || fail "--dial is not the long form of -d"
 "$CIRCUIT_BIN" -dial="$SERVER_URL" ls / | grep -qx "/$X" || fail "-dial= is not the long form of -d"
 ok "-dial and --dial are -d"
+
+# Nothing silently ignored: extra words and flags of built-ins are named.
+expect_fail 2 "unexpected argument extra" cx peek /$X/q extra
+expect_fail 2 "unknown flag --json" cx peek --json /$X/q
+expect_fail 2 "unknown flag -f" cx stdout -f /$X/q
+expect_fail 2 "unexpected argument KILL" cx signal TERM /$X/q KILL
+ok "extra arguments and flags of built-in commands: named, exit 2"
+
+# Output that cannot be written is a failure, not a success.
+rc=0; cx peek /$X/q >/dev/full 2>"$T_TMP/full.err" || rc=$?
+[ "$rc" = 1 ] || fail "peek > /dev/full exited $rc"
+grep -q "writing standard output" "$T_TMP/full.err" || fail "peek > /dev/full said: $(cat "$T_TMP/full.err")"
+rc=0; cx ls / >/dev/full 2>/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "ls > /dev/full exited $rc"
+ok "peek and ls exit 1 when standard output cannot be written"
+
+# keygen FILE: a new file of mode 0600, never overwritten.
+"$CIRCUIT_BIN" keygen "$T_TMP/new.key"
+[ "$(stat -c %a "$T_TMP/new.key")" = 600 ] || fail "keygen FILE wrote mode $(stat -c %a "$T_TMP/new.key")"
+[ "$(base64 -d "$T_TMP/new.key" | wc -c)" = 32 ] || fail "keygen FILE did not write a 256-bit key"
+expect_fail 2 "File exists" "$CIRCUIT_BIN" keygen "$T_TMP/new.key"
+ok "keygen FILE writes a new key file of mode 0600"
+
+# ls / in one order whichever server is dialed.
+start_server --plugins=proc -j "$SERVER_URL"
+start_server --plugins=proc -j "$SERVER_URL"
+wait_true 10 '[ "$(cx ls / | wc -l)" = 3 ] && [ "$(c ls / | wc -l)" = 3 ]'
+[ "$(cx ls /)" = "$(cx ls / | sort)" ] || fail "ls / is not sorted"
+[ "$(cx ls /)" = "$(c ls /)" ] || fail "ls / differs between servers"
+ok "ls / is sorted, the same from every server"
