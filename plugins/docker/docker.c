@@ -776,6 +776,11 @@ docker_pull_error(GBytes *body)
 			continue;
 		JsonObject *o = json_node_get_object(root);
 		const char *e = json_object_get_string_member_with_default(o, "error", NULL);
+		/* API 1.48 deprecated "error" for "errorDetail": {"message"}. */
+		JsonNode *detail = json_object_get_member(o, "errorDetail");
+		if ((!e || !*e) && detail && JSON_NODE_HOLDS_OBJECT(detail))
+			e = json_object_get_string_member_with_default(json_node_get_object(detail),
+			                                               "message", NULL);
 		if (e && *e)
 			return g_strdup(e);
 	}

@@ -33,7 +33,9 @@ grep -q "engine at $T_TMP/new.sock: version 29.0.0, speaking API 1.52" "$SERVER_
 	fail "the server did not say which version it speaks"
 expect_fail 1 "fake engine: no POST /containers/create" \
 	bash -c "echo '{\"Image\":\"busybox\"}' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/d"
-ok "a Docker-29-like engine (API 1.44..1.52) is accepted and spoken to in 1.52"
+expect_fail 1 "fake engine: pull access denied" \
+	bash -c "echo '{\"Image\":\"busybox\",\"Pull\":true}' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/p"
+ok "a Docker-29-like engine (API 1.44..1.52) is accepted and spoken to in 1.52; a pull error in errorDetail is reported"
 
 fake old 1.12 1.41 20.10.24
 start_server --docker --docker-host "unix://$T_TMP/old.sock"

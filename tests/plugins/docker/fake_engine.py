@@ -6,7 +6,8 @@ fake_engine.py SOCKET LOG MIN MAX [VERSION]
 
 Answers the unversioned GET /version as Docker does (ApiVersion MAX,
 MinAPIVersion MIN), refuses a versioned request outside MIN..MAX with
-Docker's 400 and wording, and answers /_ping, an empty container list, and
+Docker's 400 and wording, and answers /_ping, an empty container list, a
+pull that fails with only "errorDetail" (as API 1.48 and later may), and
 404 for anything else. Every request line is appended to LOG. SIGUSR1
 switches the range to the one in LOG.next ("MIN MAX VERSION"), as an
 engine upgraded in place.
@@ -95,6 +96,10 @@ def respond(c, method, v, rest):
                         "MinAPIVersion": state["min"]})
     elif rest == "/containers/json":
         answer(c, 200, [])
+    elif rest == "/images/create":
+        # A pull that fails the way API 1.48 and later say it: errorDetail only.
+        answer(c, 200, b'{"status":"Pulling from library/busybox"}\n'
+               b'{"errorDetail":{"message":"fake engine: pull access denied"}}\n')
     else:
         answer(c, 404, {"message": "fake engine: no %s %s" % (method, rest)})
 
