@@ -259,16 +259,66 @@ cli_entry_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->path, y->path);
 }
 
+/* Children before their parent (ls --depth): component by component, a
+ * path that goes on sorts before the one it extends. */
+static gint
+cli_entry_depth_cmp(gconstpointer a, gconstpointer b)
+{
+	const char *x = (*(CircuitEntry *const *)a)->path, *y = (*(CircuitEntry *const *)b)->path;
+	for (;;) {
+		gsize lx = strcspn(x + 1, "/") + 1, ly = strcspn(y + 1, "/") + 1;
+		int c = strncmp(x, y, MIN(lx, ly));
+		if (c || lx != ly)
+			return c ? c : (lx < ly ? -1 : 1);
+		x += lx;
+		y += ly;
+		if (!*x || !*y)
+			return *x ? -1 : *y ? 1 : 0;
+	}
+}
+
+/* One entry as a JSON line: {"path":..,"kind":..[,"error":..]}. */
+static void
+cli_entry_json(const CircuitEntry *e)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "path");
+	json_builder_add_string_value(b, e->path);
+	json_builder_set_member_name(b, "kind");
+	if (e->kind)
+		json_builder_add_string_value(b, e->kind);
+	else
+		json_builder_add_null_value(b);
+	if (e->error) {
+		json_builder_set_member_name(b, "error");
+		json_builder_add_string_value(b, e->error);
+	}
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) n = json_builder_get_root(b);
+	g_autofree char *text = json_to_string(n, FALSE);
+	printf("%s\n", text);
+}
+
 static int
 cli_ls(CircuitClient *client, char **args)
 {
-	gboolean longform = FALSE;
+	gboolean longform = FALSE, json = FALSE, depth = FALSE;
 	const char *path = NULL;
 	for (guint i = 0; args[i]; i++) {
-		if (strcmp(args[i], "-l") == 0)
+		const char *a = args[i];
+		if (strcmp(a, "-l") == 0 || strcmp(a, "-long") == 0 || strcmp(a, "--long") == 0)
 			longform = TRUE;
+		else if (strcmp(a, "-json") == 0 || strcmp(a, "--json") == 0)
+			json = TRUE;
+		else if (strcmp(a, "-de") == 0 || strcmp(a, "-depth") == 0 ||
+		         strcmp(a, "--depth") == 0)
+			depth = TRUE;
+		else if (a[0] == '-')
+			return cli_usage_error(
+			        "unknown flag %s (ls takes -l/--long, --json, --depth)", a);
 		else if (!path)
-			path = args[i];
+			path = a;
 		else
 			return cli_usage_error("one path only");
 	}
@@ -279,12 +329,16 @@ cli_ls(CircuitClient *client, char **args)
 	if (!entries)
 		return cli_report(path, error);
 	/* The servers in one order, whichever server was dialed. */
-	if (strcmp(path, "/") == 0)
+	if (depth)
+		g_ptr_array_sort(entries, cli_entry_depth_cmp);
+	else if (strcmp(path, "/") == 0)
 		g_ptr_array_sort(entries, cli_entry_cmp);
 	int rc = CIRCUIT_EXIT_OK;
 	for (guint i = 0; i < entries->len; i++) {
 		CircuitEntry *e = g_ptr_array_index(entries, i);
-		if (longform)
+		if (json)
+			cli_entry_json(e);
+		else if (longform)
 			printf("%-10s %s\n", e->kind ? e->kind : "-", e->path);
 		else
 			printf("%s\n", e->path);
@@ -294,6 +348,97 @@ cli_ls(CircuitClient *client, char **args)
 			rc = CIRCUIT_EXIT_FAILED;
 		}
 	}
+	return rc;
+}
+
+/*
+ * waitall [-first]: waits on every process whose path is a line of standard
+ * input (all at once, on one connection), printing "PATH RESULT" as each
+ * ends. Exits 0 if all exited 0, else 5 and names the failed ones; with
+ * -first, returns when the first one ends, with its outcome.
+ */
+static int
+cli_waitall(CircuitClient *client, char **args)
+{
+	gboolean first = FALSE;
+	for (guint i = 0; args[i]; i++) {
+		if (strcmp(args[i], "-first") == 0 || strcmp(args[i], "--first") == 0)
+			first = TRUE;
+		else
+			return cli_usage_error("unexpected argument %s: waitall takes [-first] and "
+			                       "reads the paths from standard input",
+			                       args[i]);
+	}
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) calls = g_ptr_array_new();
+	char line[4096];
+	while (fgets(line, sizeof line, stdin)) {
+		g_strstrip(line);
+		if (!*line)
+			continue;
+		if (line[0] != '/')
+			return cli_usage_error("%s: not a path (one absolute path per line)", line);
+		g_ptr_array_add(paths, g_strdup(line));
+	}
+	if (paths->len == 0)
+		return cli_usage_error("no paths on standard input (one per line)");
+	int rc = CIRCUIT_EXIT_OK;
+	for (guint i = 0; i < paths->len; i++) {
+		g_autoptr(GError) error = NULL;
+		const char *none[] = {NULL};
+		CircuitCall *call =
+		        circuit_call_open(client, "wait", paths->pdata[i], none, &error);
+		if (!call) {
+			for (guint j = 0; j < calls->len; j++)
+				circuit_call_free(calls->pdata[j]);
+			return cli_report(paths->pdata[i], error);
+		}
+		g_ptr_array_add(calls, call);
+	}
+	GString *failed = g_string_new(NULL);
+	guint left = calls->len;
+	while (left > 0) {
+		gboolean waited = FALSE;
+		for (guint i = 0; i < calls->len && left > 0; i++) {
+			CircuitCall *call = calls->pdata[i];
+			if (!call)
+				continue;
+			g_autoptr(GError) error = NULL;
+			g_autoptr(JsonNode) result = NULL;
+			gboolean bad = FALSE;
+			/* One wait blocks a little; the others only look. */
+			int t = waited ? 0 : 200;
+			waited = TRUE;
+			if (!circuit_call_reply(call, &result, &bad, t, &error)) {
+				if (g_error_matches(error, CIRCUIT_CLIENT_ERROR,
+				                    CIRCUIT_CLIENT_ERROR_TIMEOUT))
+					continue;
+				int code = cli_report(paths->pdata[i], error);
+				rc = rc == CIRCUIT_EXIT_OK ? code : rc;
+				bad = TRUE;
+			} else {
+				g_autofree char *text =
+				        result ? json_to_string(result, FALSE) : NULL;
+				printf("%s %s\n", (char *)paths->pdata[i], text ? text : "{}");
+				fflush(stdout);
+				if (bad && rc == CIRCUIT_EXIT_OK)
+					rc = CIRCUIT_EXIT_ELEMENT_FAILED;
+			}
+			if (bad)
+				g_string_append_printf(failed, " %s", (char *)paths->pdata[i]);
+			circuit_call_free(call);
+			calls->pdata[i] = NULL;
+			left--;
+			if (first)
+				left = 0;
+		}
+	}
+	for (guint i = 0; i < calls->len; i++)
+		if (calls->pdata[i])
+			circuit_call_abort(calls->pdata[i]);
+	if (failed->len)
+		fprintf(stderr, "circuit waitall: failed:%s\n", failed->str);
+	g_string_free(failed, TRUE);
 	return rc;
 }
 
@@ -517,7 +662,7 @@ main(int argc, char **argv)
 	/* A word that is not a built-in, near one: a typo, not a plugin verb. */
 	if (!builtin && cli_nearest(cli_verb) && (!path || strcmp(path, "/") == 0))
 		return cli_unknown_command(cli_verb, NULL);
-	if (strcmp(cli_verb, "ls") != 0 && !path)
+	if (strcmp(cli_verb, "ls") != 0 && strcmp(cli_verb, "waitall") != 0 && !path)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
 	/* Built-ins take no words but their own: nothing is silently ignored. */
 	static const char *const no_args[] = {"peek",   "scrub", "stdin", "stdout",
@@ -549,6 +694,8 @@ main(int argc, char **argv)
 	circuit_client_set_call_timeout(client, timeout_ms);
 	if (strcmp(cli_verb, "ls") == 0)
 		rc = cli_ls(client, args);
+	else if (strcmp(cli_verb, "waitall") == 0)
+		rc = cli_waitall(client, args);
 	else
 		rc = cli_call(client, cli_verb, path, args);
 	circuit_client_free(client);

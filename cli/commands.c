@@ -7,10 +7,13 @@
 #include <string.h>
 
 const CliCommand cli_commands[] = {
-        {"ls", "[-l] PATH[/...]", "List the anchors under PATH; PATH/... lists every descendant.",
-         "Prints absolute paths, one per line. With -l, the element kind comes first (\"-\" "
-         "for an anchor without element, \"server\" for a server). \"ls /\" lists the servers; "
-         "\"ls /...\" walks every server's tree."},
+        {"ls", "[-l] [--json] [--depth] PATH[/...]",
+         "List the anchors under PATH; PATH/... lists every descendant.",
+         "Prints absolute paths, one per line. With -l (--long), the element kind comes first "
+         "(\"-\" for an anchor without element, \"server\" for a server); with --json, one "
+         "JSON object per line ({\"path\", \"kind\"}); with --depth (-de), children before "
+         "their parent. \"ls /\" lists the servers, sorted; \"ls /...\" walks every "
+         "server's tree."},
         {"peek", "PATH", "Describe the element (or server) at PATH as JSON.",
          "For a process: Cmd, Phase, Exit, Pid, ExitCode, Signal, Started, Ended. For a "
          "server anchor /X...: its address, start time, version and plugins."},
@@ -29,6 +32,10 @@ const CliCommand cli_commands[] = {
         {"stderr", "PATH", "Stream the process's standard error.", NULL},
         {"wait", "PATH", "Wait for the process to exit and print its status.",
          "Exits 5 if the process exited non-zero or was killed by a signal."},
+        {"waitall", "[-first]", "Wait for every process whose path is a line of standard input.",
+         "Prints \"PATH RESULT\" (the wait result as JSON) as each one ends. Exits 0 if all "
+         "exited 0, else 5, naming the failed ones on standard error. With -first, returns "
+         "when the first one ends, with its outcome."},
         {"signal", "SIGNAL PATH", "Send SIGNAL (HUP, INT, KILL, TERM, USR1, ...) to the process.",
          "Names are case-insensitive, with or without SIG; numbers are accepted too. The "
          "signal goes to the process's group."},

@@ -67,3 +67,39 @@ wait_true 10 '[ "$(cx ls / | wc -l)" = 3 ] && [ "$(c ls / | wc -l)" = 3 ]'
 [ "$(cx ls /)" = "$(cx ls / | sort)" ] || fail "ls / is not sorted"
 [ "$(cx ls /)" = "$(c ls /)" ] || fail "ls / differs between servers"
 ok "ls / is sorted, the same from every server"
+
+# The original's commands: waitall (and -first), ls --long, --json, --depth.
+for n in 0 3 0; do
+	i=$((${i:-0} + 1))
+	echo "{\"Path\":\"/bin/sh\",\"Args\":[\"-c\",\"sleep 0.$i; exit $n\"]}" | cx mkproc /$X/w/p$i
+done
+rc=0
+printf '/%s/w/p1\n/%s/w/p2\n/%s/w/p3\n' "$X" "$X" "$X" | cx waitall >"$T_TMP/wa.out" 2>"$T_TMP/wa.err" || rc=$?
+[ "$rc" = 5 ] || fail "waitall with one failed process exited $rc"
+[ "$(wc -l <"$T_TMP/wa.out")" = 3 ] || fail "waitall printed: $(cat "$T_TMP/wa.out")"
+grep -q "failed: /$X/w/p2\$" "$T_TMP/wa.err" || fail "waitall did not name the failed one: $(cat "$T_TMP/wa.err")"
+[ "$(head -n 1 "$T_TMP/wa.out" | cut -d' ' -f1)" = "/$X/w/p1" ] || fail "waitall did not print the first to end first"
+echo '{"Path":"/bin/sleep","Args":["30"]}' | cx mkproc /$X/w/slow
+echo '{"Path":"/bin/true"}' | cx mkproc /$X/w/quick
+start=$(date +%s)
+printf '/%s/w/slow\n/%s/w/quick\n' "$X" "$X" | cx waitall -first >"$T_TMP/wf.out"
+[ $(($(date +%s) - start)) -lt 20 ] || fail "waitall -first waited for the slow one"
+grep -q "^/$X/w/quick " "$T_TMP/wf.out" || fail "waitall -first printed: $(cat "$T_TMP/wf.out")"
+cx scrub /$X/w/slow
+ok "waitall names the failed processes (exit 5); -first returns with the first to end"
+
+cx ls --long /$X/w | grep -qE "^proc +/$X/w/p1\$" || fail "ls --long"
+cx ls -long /$X/w | grep -qE "^proc +/$X/w/p1\$" || fail "ls -long"
+cx ls --json /$X/w | python3 -c 'import json,sys
+rows=[json.loads(l) for l in sys.stdin]
+assert rows and all(r["kind"]=="proc" and r["path"].startswith("/") for r in rows), rows' ||
+	fail "ls --json is not one JSON object per line"
+cx ls "/$X/..." >"$T_TMP/ls.all"
+cx ls --depth "/$X/..." | python3 -c 'import sys
+got = [l.strip() for l in sys.stdin]
+assert sorted(got) == sorted(l.strip() for l in open(sys.argv[1])), "not the same entries"
+for i, p in enumerate(got):
+    assert not any(q.startswith(p + "/") for q in got[i + 1:]), p + " came before a child"' "$T_TMP/ls.all" ||
+	fail "ls --depth does not list every child before its parent"
+expect_fail 2 "unknown flag --bogus" cx ls --bogus /
+ok "ls --long, --json, --depth"

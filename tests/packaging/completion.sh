@@ -41,7 +41,7 @@ diff "$T_TMP/offered" "$T_TMP/cmds" || fail "the commands offered are not circui
 expect "scrub signal start stderr stdin stdout" circuit s
 expect "scrub signal start stderr stdin stdout" circuit help s
 expect "-d -discover -hmac -timeout" circuit -
-expect "-d -discover -hmac -l -timeout" circuit ls -
+expect "--depth --json -d -discover -hmac -l -timeout" circuit ls -
 expect "-d -discover -hmac -scrub -timeout" circuit mkproc -
 expect "CONT HUP INT KILL QUIT STOP TERM USR1 USR2" circuit signal ""
 expect "TERM" circuit signal T
