@@ -344,6 +344,26 @@ proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 	circuit_element_unref(element);
 }
 
+/*
+ * The server's environment for a job that inherits it, without CIRCUIT_*
+ * (the client's key file, the server's own settings): a job does not learn
+ * how to speak for the daemon. (transfer container) pointers into environ.
+ */
+static char **
+proc_inherited_env(void)
+{
+	guint n = 0;
+	while (environ[n])
+		n++;
+	char **env = g_new0(char *, n + 1);
+	guint k = 0;
+	for (guint i = 0; i < n; i++)
+		if (!g_str_has_prefix(environ[i], "CIRCUIT_") &&
+		    !g_str_has_prefix(environ[i], "CIRCUIT="))
+			env[k++] = environ[i];
+	return env;
+}
+
 static gboolean
 proc_spawn(Proc *p, GError **error)
 {
@@ -365,6 +385,9 @@ proc_spawn(Proc *p, GError **error)
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	/* None of the daemon's descriptors (sockets, the op log, an fd it was
+	 * started with) reach the job, CLOEXEC or not. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	if (p->spec->dir && *p->spec->dir)
 		posix_spawn_file_actions_addchdir_np(&fa, p->spec->dir);
 	posix_spawnattr_init(&attr);
@@ -383,7 +406,8 @@ proc_spawn(Proc *p, GError **error)
 	argv[0] = p->spec->path;
 	for (guint i = 0; i < nargs; i++)
 		argv[i + 1] = p->spec->args[i];
-	char **envp = p->spec->env ? p->spec->env : environ;
+	g_autofree char **inherited = p->spec->env ? NULL : proc_inherited_env();
+	char **envp = p->spec->env ? p->spec->env : inherited;
 	int rc = strchr(p->spec->path, '/')
 	                 ? posix_spawn(&p->pid, p->spec->path, &fa, &attr, argv, envp)
 	                 : posix_spawnp(&p->pid, p->spec->path, &fa, &attr, argv, envp);
