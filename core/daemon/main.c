@@ -201,14 +201,11 @@ daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	g_autoptr(GError) error = NULL;
-	g_autofree char *warning = NULL;
-	Keyfile *keys = keyfile_load(daemon_key_path, &warning, &error);
+	Keyfile *keys = keyfile_load(daemon_key_path, &error);
 	if (!keys) {
 		g_warning("SIGHUP: keeping the current keys: %s", error->message);
 		return;
 	}
-	if (warning)
-		g_warning("%s", warning);
 	if (!cluster_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys), &error)) {
 		g_warning("SIGHUP: keeping the current keys: %s", error->message);
 		keyfile_free(keys);
@@ -377,12 +374,9 @@ main(int argc, char **argv)
 		return daemon_fail(error->message);
 	Keyfile *keys = NULL; /* kept for the cluster's datagram keys, freed after start */
 	if (key_path) {
-		g_autofree char *warning = NULL;
-		keys = keyfile_load(key_path, &warning, &error);
+		keys = keyfile_load(key_path, &error);
 		if (!keys)
 			return daemon_fail(error->message);
-		if (warning)
-			g_warning("%s", warning);
 		transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
 	}
 	daemon_raise_nofile();

@@ -121,11 +121,9 @@ fail:
 }
 
 Keyfile *
-keyfile_load(const char *path, char **warning, GError **error)
+keyfile_load(const char *path, GError **error)
 {
 	g_return_val_if_fail(path != NULL, NULL);
-	if (warning)
-		*warning = NULL;
 
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -147,6 +145,14 @@ keyfile_load(const char *path, char **warning, GError **error)
 		close(fd);
 		g_set_error(error, KEYFILE_ERROR, KEYFILE_ERROR_IO, "key file %s is not a file",
 		            path);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH))) {
+		close(fd);
+		g_set_error(error, KEYFILE_ERROR, KEYFILE_ERROR_MODE,
+		            "key file %s is %s by group or others (mode %04o): run chmod 600 %s",
+		            path, (st.st_mode & (S_IRGRP | S_IROTH)) ? "readable" : "writable",
+		            (unsigned)(st.st_mode & 07777), path);
 		return NULL;
 	}
 
@@ -182,13 +188,6 @@ keyfile_load(const char *path, char **warning, GError **error)
 		g_prefix_error(error, "key file %s: ", path);
 		return NULL;
 	}
-	if (warning && S_ISREG(st.st_mode) &&
-	    (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)))
-		*warning = g_strdup_printf(
-		        "key file %s is %s by group or others (mode %04o): "
-		        "chmod 600 it",
-		        path, (st.st_mode & (S_IRGRP | S_IROTH)) ? "readable" : "writable",
-		        (unsigned)(st.st_mode & 07777));
 	return kf;
 }
 

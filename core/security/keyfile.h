@@ -31,6 +31,7 @@ typedef enum {
 	KEYFILE_ERROR_LENGTH = 4,    /* a line decodes to other than 32 bytes */
 	KEYFILE_ERROR_TOO_MANY = 5,  /* more than KEYFILE_MAX_KEYS keys */
 	KEYFILE_ERROR_TOO_LARGE = 6, /* file over KEYFILE_MAX_SIZE */
+	KEYFILE_ERROR_MODE = 7,      /* readable or writable by group or others */
 } KeyfileErrorCode;
 
 /* The keys of a file, in order; held in wiped memory. */
@@ -45,14 +46,13 @@ typedef struct _Keyfile Keyfile;
 Keyfile *keyfile_parse(const char *text, gsize len, GError **error);
 
 /*
- * Reads and parses the key file at @path. When the file is readable or
- * writable by group or others, *@warning (when @warning is not NULL)
- * receives (transfer full) a one-line warning for the caller to log, e.g.
- * "key file /etc/circuit.key is readable by group or others (mode 0644):
- * chmod 600 it"; otherwise it is set to NULL. The warning does not make the
- * load fail. Returns (transfer full) the keys or NULL with @error set.
+ * Reads and parses the key file at @path. A regular file readable or
+ * writable by group or others is refused, as OpenSSH refuses such a private
+ * key (KEYFILE_ERROR_MODE: "key file /etc/circuit.key is readable by group
+ * or others (mode 0644): run chmod 600 /etc/circuit.key"). Returns
+ * (transfer full) the keys or NULL with @error set.
  */
-Keyfile *keyfile_load(const char *path, char **warning, GError **error);
+Keyfile *keyfile_load(const char *path, GError **error);
 
 /* Number of keys in @kf (at least 1). */
 gsize keyfile_get_n_keys(const Keyfile *kf);

@@ -709,22 +709,19 @@ circuit_client_dial_key(const char *address, const char *key_file, int timeout_m
 	if (!key_file || !*key_file)
 		return client_dial(address, NULL, timeout_ms, error);
 	GError *local = NULL;
-	g_autofree char *warning = NULL;
 	if (!security_init(&local)) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
 		            local->message);
 		g_error_free(local);
 		return NULL;
 	}
-	Keyfile *keys = keyfile_load(key_file, &warning, &local);
+	Keyfile *keys = keyfile_load(key_file, &local);
 	if (!keys) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
 		            local->message);
 		g_error_free(local);
 		return NULL;
 	}
-	if (warning)
-		g_warning("%s", warning);
 	CircuitClient *c = client_dial(address, keyfile_get_key(keys, 0), timeout_ms, error);
 	keyfile_free(keys);
 	return c;

@@ -65,7 +65,6 @@ static bool
 discover_keys_load(DiscoverKeys *k, const char *key_file, GError **error)
 {
 	GError *local = NULL;
-	g_autofree char *warning = NULL;
 	if (!security_init(&local)) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
 		            local->message);
@@ -74,15 +73,13 @@ discover_keys_load(DiscoverKeys *k, const char *key_file, GError **error)
 	}
 	if (!key_file)
 		return true;
-	Keyfile *kf = keyfile_load(key_file, &warning, &local);
+	Keyfile *kf = keyfile_load(key_file, &local);
 	if (!kf) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s",
 		            local->message);
 		g_error_free(local);
 		return false;
 	}
-	if (warning)
-		g_warning("%s", warning);
 	for (gsize i = 0; i < keyfile_get_n_keys(kf); i++) {
 		k->keys[i] = seal_key_derive(keyfile_get_key(kf, i), &local);
 		if (!k->keys[i]) {

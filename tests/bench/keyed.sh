@@ -27,7 +27,7 @@ bench=$CIRCUIT_BUILD_DIR/tests/bench/keyed_bench
 
 head -c $((mib * 1024 * 1024)) /dev/urandom >"$T_TMP/data"
 bytes=$(stat -c %s "$T_TMP/data")
-"$CIRCUIT_BIN" keygen >"$T_TMP/key"
+"$CIRCUIT_BIN" keygen "$T_TMP/key"
 chmod 600 "$T_TMP/key"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 

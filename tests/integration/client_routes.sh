@@ -129,7 +129,7 @@ wait "$RC_PID" || fail "route_calls failed"
 
 # A keyed cluster: the direct connections are keyed too (B admits only
 # holders of the key, so a direct call that arrives is a keyed one).
-"$CIRCUIT_BIN" keygen >"$T_TMP/key"
+"$CIRCUIT_BIN" keygen "$T_TMP/key"
 export CIRCUIT_HMAC=$T_TMP/key
 two_servers --hmac "$T_TMP/key"
 K=/$B_ID/keyed

@@ -91,8 +91,8 @@ server_alive
 ok "a beacon from an unknown server is joined (and an unreachable one retried)"
 
 # ---- Sealed: plaintext and forged datagrams never reach the engine.
-"$CIRCUIT_BIN" keygen >"$T_TMP/k1"
-"$CIRCUIT_BIN" keygen >"$T_TMP/k2"
+"$CIRCUIT_BIN" keygen "$T_TMP/k1"
+"$CIRCUIT_BIN" keygen "$T_TMP/k2"
 chmod 600 "$T_TMP/k1" "$T_TMP/k2"
 start_server -v --hmac "$T_TMP/k1"
 K1=$SERVER_URL

@@ -84,7 +84,7 @@ server_alive
 ok "4,300 invented members: the table stops at $n, one log line, still serving"
 
 # ---- Finding 5: forged ICMP port-unreachable against a keyed pair.
-"$CIRCUIT_BIN" keygen >"$T_TMP/k"
+"$CIRCUIT_BIN" keygen "$T_TMP/k"
 chmod 600 "$T_TMP/k"
 start_server -v --hmac "$T_TMP/k"
 K1=$SERVER_URL

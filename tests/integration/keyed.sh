@@ -4,8 +4,8 @@
 # connections, clear refusals both ways, key rotation, half-open floods.
 source "$CIRCUIT_TESTLIB"
 
-"$CIRCUIT_BIN" keygen >"$T_TMP/k1"
-"$CIRCUIT_BIN" keygen >"$T_TMP/k2"
+"$CIRCUIT_BIN" keygen "$T_TMP/k1"
+"$CIRCUIT_BIN" keygen "$T_TMP/k2"
 chmod 600 "$T_TMP/k1" "$T_TMP/k2"
 [ "$(wc -c <"$T_TMP/k1")" = 45 ] || fail "keygen should print 44 base64 characters and a newline"
 [ "$(base64 -d <"$T_TMP/k1" | wc -c)" = 32 ] || fail "a key is 32 bytes"
@@ -86,12 +86,18 @@ start_server --hmac "$T_TMP/both"
 "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/both" ls / >/dev/null || fail "a client with both keys"
 ok "key rotation: old and new keys accepted together"
 
-# A key file others can read is used, with a warning; a bad one is refused.
+# A key file others can read or write is refused with the fix (as OpenSSH
+# refuses such a private key), by the client and by the server; a bad one is
+# refused.
 chmod 644 "$T_TMP/k1"
-"$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls / 2>"$T_TMP/warn" >/dev/null
-grep -q "readable by group or others" "$T_TMP/warn" || fail "no warning for a readable key file"
+expect_fail 3 "key file $T_TMP/k1 is readable by group or others (mode 0644): run chmod 600 $T_TMP/k1" \
+	"$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls /
+expect_fail 2 "readable by group or others" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac "$T_TMP/k1"
+chmod 620 "$T_TMP/k1"
+expect_fail 3 "writable by group or others (mode 0620)" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls /
+chmod 600 "$T_TMP/k1"
 echo "not base64!" >"$T_TMP/bad"
 expect_fail 3 "$T_TMP/bad" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/bad" ls /
 expect_fail 2 "$T_TMP/bad" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac "$T_TMP/bad"
 expect_fail 2 "/nonexistent" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /nonexistent
-ok "key file warnings and errors"
+ok "key files open to group or others, and bad ones, are refused in one line"

@@ -9,8 +9,8 @@
 command -v dig >/dev/null || fail "dig is missing (apt-get install dnsutils)"
 command -v jq >/dev/null || fail "jq is missing"
 
-"$CIRCUIT_BIN" keygen >"$T_TMP/k1"
-"$CIRCUIT_BIN" keygen >"$T_TMP/bad"
+"$CIRCUIT_BIN" keygen "$T_TMP/k1"
+"$CIRCUIT_BIN" keygen "$T_TMP/bad"
 chmod 600 "$T_TMP/k1" "$T_TMP/bad"
 PLUGINS=--plugins=proc,chan,dns,subscription
 

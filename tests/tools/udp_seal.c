@@ -32,8 +32,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "udp_seal: %s\n", error ? error->message : "bad TARGET_ID");
 		return 2;
 	}
-	g_autofree char *warning = NULL;
-	Keyfile *keys = keyfile_load(argv[1], &warning, &error);
+	Keyfile *keys = keyfile_load(argv[1], &error);
 	if (!keys) {
 		fprintf(stderr, "udp_seal: %s\n", error->message);
 		return 2;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // test_keyfile.c - tests core/security/keyfile.c: parsing, rotation
-// lists, rejection of malformed keys, the permission warning, keygen.
+// lists, rejection of malformed keys, the permission refusal, keygen.
 #include "security/keyfile.h"
 #include "security/security.h"
 
@@ -149,57 +149,50 @@ test_keyfile_permissions(void)
 	g_assert_no_error(error);
 	static const struct {
 		int mode;
-		const char *warning; /* substring, or NULL for none */
+		const char *refusal; /* substring, or NULL for accepted */
 	} cases[] = {
 	        {0600, NULL},       {0400, NULL},       {0640, "readable"},
 	        {0604, "readable"}, {0620, "writable"}, {0644, "readable"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *path = test_write_file(dir, "key", KEY_A "\n", cases[i].mode);
-		/* Not owned: keyfile_load() must overwrite it either way. */
-		char sentinel = 0;
-		char *warning = &sentinel;
-		Keyfile *kf = keyfile_load(path, &warning, &error);
-		g_assert_no_error(error);
-		test_assert_key_a(keyfile_get_key(kf, 0));
-		if (cases[i].warning) {
-			g_assert_nonnull(warning);
-			g_assert_nonnull(strstr(warning, cases[i].warning));
-			g_assert_nonnull(strstr(warning, path));
-			g_assert_null(strstr(warning, "AAECAwQF"));
+		Keyfile *kf = keyfile_load(path, &error);
+		if (cases[i].refusal) {
+			/* Refused as OpenSSH refuses such a private key, with the fix. */
+			g_assert_null(kf);
+			g_assert_error(error, KEYFILE_ERROR, KEYFILE_ERROR_MODE);
+			g_assert_nonnull(strstr(error->message, cases[i].refusal));
+			g_assert_nonnull(strstr(error->message, "chmod 600"));
+			g_assert_nonnull(strstr(error->message, path));
+			g_assert_null(strstr(error->message, "AAECAwQF"));
+			g_clear_error(&error);
 		} else {
-			g_assert_null(warning);
+			g_assert_no_error(error);
+			test_assert_key_a(keyfile_get_key(kf, 0));
+			keyfile_free(kf);
 		}
-		/* No warning out-parameter: allowed. */
-		Keyfile *again = keyfile_load(path, NULL, &error);
-		g_assert_no_error(error);
-		keyfile_free(again);
-		keyfile_free(kf);
-		g_free(warning);
 		g_assert_cmpint(g_unlink(path), ==, 0);
 		g_free(path);
 	}
 
 	/* Errors: missing file, a directory, a bad key, a huge file. */
-	char *warning = NULL;
 	char *missing = g_build_filename(dir, "missing", NULL);
-	g_assert_null(keyfile_load(missing, &warning, &error));
+	g_assert_null(keyfile_load(missing, &error));
 	g_assert_error(error, KEYFILE_ERROR, KEYFILE_ERROR_IO);
 	g_clear_error(&error);
-	g_assert_null(keyfile_load(dir, &warning, &error));
+	g_assert_null(keyfile_load(dir, &error));
 	g_assert_error(error, KEYFILE_ERROR, KEYFILE_ERROR_IO);
 	g_clear_error(&error);
 	char *bad = test_write_file(dir, "bad", "AAAA\n", 0600);
-	g_assert_null(keyfile_load(bad, &warning, &error));
+	g_assert_null(keyfile_load(bad, &error));
 	g_assert_error(error, KEYFILE_ERROR, KEYFILE_ERROR_LENGTH);
 	g_assert_nonnull(strstr(error->message, bad));
 	g_clear_error(&error);
 	char *huge_text = g_strnfill(KEYFILE_MAX_SIZE + 1, '\n');
 	char *huge = test_write_file(dir, "huge", huge_text, 0600);
-	g_assert_null(keyfile_load(huge, &warning, &error));
+	g_assert_null(keyfile_load(huge, &error));
 	g_assert_error(error, KEYFILE_ERROR, KEYFILE_ERROR_TOO_LARGE);
 	g_clear_error(&error);
-	g_assert_null(warning);
 
 	g_unlink(bad);
 	g_unlink(huge);

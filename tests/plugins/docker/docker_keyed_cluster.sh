@@ -5,7 +5,7 @@
 # kind itself), every connection and datagram keyed.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/engine.sh"
-"$CIRCUIT_BIN" keygen >"$T_TMP/k1"
+"$CIRCUIT_BIN" keygen "$T_TMP/k1"
 chmod 600 "$T_TMP/k1"
 start_server --hmac "$T_TMP/k1" --plugins=proc
 A=$SERVER_URL
