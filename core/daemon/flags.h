@@ -44,6 +44,7 @@ static struct {
 	char **plugin_option;
 	int liveness;
 	int log_fsync;
+	gboolean insecure;
 } opt = {.grace = 3.0,
          .max_conn_output = 8 << 20,
          .max_conns = 4096,
@@ -70,6 +71,10 @@ static GOptionEntry daemon_entries[] = {
          "MCAST:PORT"},
         {"hmac", 0, 0, G_OPTION_ARG_FILENAME, &opt.hmac, "Key file: admit only holders of the key",
          "FILE"},
+        {"insecure", 0, 0, G_OPTION_ARG_NONE, &opt.insecure,
+         "Serve other hosts without a key: whoever reaches the address may run programs "
+         "here (refused without this flag; warned at start and every hour)",
+         NULL},
         {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
          "Load exactly these element kinds (default: every installed one)", "KIND,..."},
         {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_dir, "Where plugins are", "DIR"},

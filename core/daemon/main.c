@@ -93,6 +93,25 @@ daemon_plugin_dir(void)
 	return g_strdup(CIRCUIT_PLUGIN_PATH);
 }
 
+/* Whether @host (an address or "localhost") is this host's loopback. */
+static gboolean
+daemon_is_loopback(const char *host)
+{
+	return g_str_has_prefix(host, "127.") || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "[::1]") == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* An unkeyed server that serves other hosts says so, at start and hourly. */
+#define DAEMON_INSECURE_INTERVAL 3600.0
+static ev_timer daemon_insecure;
+static char *daemon_insecure_msg;
+
+static void
+daemon_on_insecure(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	g_warning("%s", daemon_insecure_msg);
+}
+
 /* The first IPv4 address of @iface, or of any non-loopback interface if NULL. */
 static char *
 daemon_iface_addr(const char *iface)
@@ -412,6 +431,18 @@ main(int argc, char **argv)
 	int lfd = daemon_bind(where.host, where.port, &port, &error);
 	if (lfd < 0)
 		return daemon_fail(error->message);
+	/* No open door by default: unkeyed off loopback must be asked for (checked
+	 * after the address itself, so a bad one is named as such). */
+	gboolean open_door = !key_path && !daemon_is_loopback(where.host);
+	if (open_door && !opt.insecure) {
+		g_autofree char *m = g_strdup_printf(
+		        "refusing to listen on %s without a key: anyone who can reach it could run "
+		        "programs as %s here; give the cluster a key (circuit keygen FILE; --hmac "
+		        "FILE), or --insecure to serve it unkeyed anyway",
+		        where.host, g_get_user_name());
+		close(lfd);
+		return daemon_fail(m);
+	}
 	/* The URL never names an unspecified address. */
 	g_autofree char *url_host = NULL;
 	if (strcmp(where.host, "0.0.0.0") == 0 || strcmp(where.host, "::") == 0) {
@@ -530,6 +561,28 @@ main(int argc, char **argv)
 
 	ev_timer_init(&daemon_trim, daemon_on_trim, DAEMON_TRIM_INTERVAL, DAEMON_TRIM_INTERVAL);
 	ev_timer_start(loop, &daemon_trim);
+
+	if (open_door) {
+		daemon_insecure_msg = g_strdup_printf(
+		        "serving %s:%u without a key (--insecure): anyone who can reach it may run "
+		        "programs as %s here",
+		        where.host, port, g_get_user_name());
+		g_warning("%s", daemon_insecure_msg);
+		ev_timer_init(&daemon_insecure, daemon_on_insecure, DAEMON_INSECURE_INTERVAL,
+		              DAEMON_INSECURE_INTERVAL);
+		ev_timer_start(loop, &daemon_insecure);
+	}
+	if (!key_path && discover && *discover)
+		g_warning("multicast discovery on %s without a key: any host on that network can "
+		          "join this circuit and be joined by it",
+		          discover);
+	for (guint i = 0; !key_path && opt.join && opt.join[i]; i++) {
+		g_auto(Url) j = {0};
+		if (url_parse(opt.join[i], FALSE, &j, NULL) && !daemon_is_loopback(j.host))
+			g_warning("joining %s without a key: the cluster's traffic is neither "
+			          "authenticated nor private",
+			          opt.join[i]);
+	}
 
 	printf("%s\n", url);
 	fflush(stdout);

@@ -64,12 +64,20 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["Plugins"]
 	fail "--plugins=proc should load proc only"
 ok "circuit start and --plugins"
 
+# No open door by default (issue 16): unkeyed off loopback is refused with
+# the way out; with --insecure it serves, and says so.
+expect_fail 2 "refusing to listen on 0.0.0.0 without a key" "$CIRCUITD_BIN" -a 0.0.0.0:0
+grep -q -- "--insecure" "$T_TMP/ef.err" || fail "the refusal does not name --insecure"
+ok "an unkeyed listen off loopback is refused, naming the key and --insecure"
+
 # An unspecified address is never in the URL.
-"$CIRCUITD_BIN" -a 0.0.0.0:0 >"$T_TMP/any.url" 2>/dev/null &
+"$CIRCUITD_BIN" --insecure -a 0.0.0.0:0 >"$T_TMP/any.url" 2>"$T_TMP/any.log" &
 t_track $!
 wait_until 10 grep -q '^circuit://' "$T_TMP/any.url"
 ! grep -q '0\.0\.0\.0' "$T_TMP/any.url" || fail "URL names 0.0.0.0"
-ok "no unspecified address in the URL"
+grep -q "serving 0.0.0.0:[0-9]* without a key (--insecure)" "$T_TMP/any.log" ||
+	fail "--insecure did not warn: $(cat "$T_TMP/any.log")"
+ok "no unspecified address in the URL; --insecure warns"
 
 # With no address and no key it binds 127.0.0.1 only and says so (in a
 # network namespace of its own, so port 11022 is surely free).
