@@ -12,6 +12,7 @@ received at most once. Prints one 'figure:' line with the counts.
 usage: load_chaos.py CLIENTS SECONDS STOP_SECONDS URL_A URL_B URL_C PID_KILL PID_STOP
 (PID_KILL's server is killed mid-run; PID_STOP's is stopped and continued)."""
 
+import collections
 import json
 import os
 import random
@@ -39,6 +40,7 @@ chans = ["/%s/load%d" % (s[2], cap) for s in servers for cap in (0, 10)]
 lock = threading.Lock()
 sent, withdrawn, received = {}, set(), []
 errors = {"send": 0, "recv": 0, "other": 0}
+other_codes = collections.Counter()  # what the peek and ls calls that failed said
 stop_at = time.monotonic() + seconds
 dead_ports = set()
 
@@ -124,6 +126,7 @@ def worker(n):
                 if res != "ok":
                     with lock:
                         errors["other"] += 1
+                        other_codes[res] += 1
         except (OSError, w.Closed, ValueError):
             # A server killed or stopped: the call's outcome is unknown to
             # us; a send that might have gone is tracked as withdrawn.
@@ -198,6 +201,9 @@ print("figure: clients %d, %.0f s, sent %d, withdrawn or unknown %d, received %d
       % (clients, seconds, len(sent), len(withdrawn), len(received), len(lost), len(dups),
          len(in_window),
          errors["send"], errors["recv"], errors["other"]))
+if other_codes:
+    print("figure: failed peek and ls calls by answer: %s"
+          % ", ".join("%s %d" % kv for kv in other_codes.most_common()))
 if lost:
     print("FAIL: sent but never received: %s" % lost[:5], file=sys.stderr)
     sys.exit(1)

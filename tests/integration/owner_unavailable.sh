@@ -34,8 +34,8 @@ for _ in $(seq 1 60); do
 	sleep 0.25
 done
 kill -CONT "$B_PID"
-echo "figure: answers while B was paused (exit code, first line):"
-sed -E 's/X[0-9a-f]{16}/X.../g; s/[0-9]+\.[0-9]+ s/N s/g' "$T_TMP/seen" | sort | uniq -c | sort -rn | head -n 8
+echo "figure: answers while B was paused (count x exit code: first line): $(sed -E 's/X[0-9a-f]{16}/X.../g; s/[0-9]+\.[0-9]+ s/N s/g' "$T_TMP/seen" |
+	sort | uniq -c | sort -rn | head -n 8 | sed -E 's/^ *([0-9]+) ([0-9]+) /\1 x \2: /' | paste -sd';' | sed 's/;/; /g')"
 grep -q "^3 .*is not answering (suspected for" "$T_TMP/seen" ||
 	fail "no call said the owner was unavailable while it was suspected"
 if grep -n "no such server" "$T_TMP/seen" | head -n 1 | grep -q .; then
