@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +137,16 @@ cli_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer 
 	return G_LOG_WRITER_HANDLED;
 }
 
+/* The first error writing standard output (its errno), kept for the end. */
+static int cli_out_errno;
+
+static void
+cli_flush(void)
+{
+	if (fflush(stdout) != 0 && !cli_out_errno)
+		cli_out_errno = errno;
+}
+
 static void
 cli_print_json(JsonNode *node)
 {
@@ -146,7 +157,7 @@ cli_print_json(JsonNode *node)
 	json_generator_set_root(gen, node);
 	g_autofree char *text = json_generator_to_data(gen, NULL);
 	printf("%s\n", text);
-	fflush(stdout);
+	cli_flush();
 }
 
 static gboolean
@@ -170,9 +181,16 @@ cli_write_all(int fd, const void *data, gsize len)
 static int
 cli_stdout_done(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	cli_flush();
+	if (cli_out_errno || ferror(stdout)) {
+		/* A reader that left early (| grep -q) chose to: as SIGPIPE would
+		 * end a tool quietly, so does this (circuit ignores SIGPIPE). */
+		struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+			return CIRCUIT_EXIT_OK;
 		fprintf(stderr, "circuit%s%s: writing standard output: %s\n", cli_verb ? " " : "",
-		        cli_verb ? cli_verb : "", g_strerror(errno));
+		        cli_verb ? cli_verb : "",
+		        cli_out_errno ? g_strerror(cli_out_errno) : "a write failed");
 		return CIRCUIT_EXIT_FAILED;
 	}
 	return CIRCUIT_EXIT_OK;
@@ -420,7 +438,7 @@ cli_waitall(CircuitClient *client, char **args)
 				g_autofree char *text =
 				        result ? json_to_string(result, FALSE) : NULL;
 				printf("%s %s\n", (char *)paths->pdata[i], text ? text : "{}");
-				fflush(stdout);
+				cli_flush();
 				if (bad && rc == CIRCUIT_EXIT_OK)
 					rc = CIRCUIT_EXIT_ELEMENT_FAILED;
 			}
