@@ -105,6 +105,8 @@ cli_report(const char *path, const GError *error)
 	int code = CIRCUIT_EXIT_FAILED;
 	if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_DEADLINE))
 		code = CIRCUIT_EXIT_TIMEOUT;
+	else if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PERMISSION))
+		code = CIRCUIT_EXIT_FAILED; /* not admitted: retrying will not help */
 	else if (error->domain == CIRCUIT_CLIENT_ERROR)
 		code = CIRCUIT_EXIT_UNREACHABLE;
 	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_DISCONNECTED)
@@ -242,7 +244,9 @@ cli_help(const char *cmd)
 	for (const CliFlag *f = cli_flags; f->name; f++)
 		printf("  %-9s %-18s %s\n", f->name, f->arg, f->summary);
 	printf("\nThe server is found from -d, else -discover/$CIRCUIT_DISCOVER, else the file "
-	       "named by $CIRCUIT,\nelse ~/.circuit, else 127.0.0.1:11022.\n"
+	       "named by $CIRCUIT,\nelse ~/.circuit, else the local socket ($CIRCUIT_SOCKET or "
+	       "/run/circuit/circuitd.sock),\nelse 127.0.0.1:11022. -d unix:PATH dials a unix "
+	       "socket.\n"
 	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server (or the element's "
 	       "owner)\n"
 	       "unreachable, wrong or unavailable now (retryable), 4 end of a closed channel or\n"

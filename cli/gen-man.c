@@ -104,7 +104,9 @@ man_circuit(FILE *out, const char *version)
 	      ".PP\n"
 	      "The server is found from \\fB\\-d\\fR, else \\fB\\-discover\\fR or\n"
 	      "\\fB$CIRCUIT_DISCOVER\\fR, else the file named by \\fB$CIRCUIT\\fR, else\n"
-	      "\\fI~/.circuit\\fR, else 127.0.0.1:11022.\n"
+	      "\\fI~/.circuit\\fR, else the local socket (\\fB$CIRCUIT_SOCKET\\fR or\n"
+	      "\\fI/run/circuit/circuitd.sock\\fR), else 127.0.0.1:11022.\n"
+	      "\\fB\\-d unix:\\fR\\fIPATH\\fR dials a unix socket.\n"
 	      ".SH COMMANDS\n",
 	      out);
 	for (const CliCommand *c = cli_commands; c->name; c++) {

@@ -16,6 +16,7 @@ static const char *const wire_error_names[] = {
         [CIRCUIT_ERROR_TOO_BIG] = "too-big",
         [CIRCUIT_ERROR_UNAVAILABLE] = "unavailable",
         [CIRCUIT_ERROR_USAGE] = "usage",
+        [CIRCUIT_ERROR_PERMISSION] = "permission",
 };
 
 GQuark

@@ -23,6 +23,7 @@ static struct {
 	char *plugin_dir;
 	gboolean docker;
 	char *docker_host;
+	char **docker_allow_bind;
 	char *log;
 	double grace;
 	gboolean version;
@@ -45,6 +46,9 @@ static struct {
 	int liveness;
 	int log_fsync;
 	gboolean insecure;
+	char *socket_path;
+	char *acl;
+	char *local_group;
 } opt = {.grace = 3.0,
          .max_conn_output = 8 << 20,
          .max_conns = 4096,
@@ -75,6 +79,18 @@ static GOptionEntry daemon_entries[] = {
          "Serve other hosts without a key: whoever reaches the address may run programs "
          "here (refused without this flag; warned at start and every hour)",
          NULL},
+        {"socket", 0, 0, G_OPTION_ARG_FILENAME, &opt.socket_path,
+         "Also listen on the unix socket PATH (mode 0660, group of --local-group): local "
+         "callers are known by their account and need no key",
+         "PATH"},
+        {"local-group", 0, 0, G_OPTION_ARG_STRING, &opt.local_group,
+         "Local accounts in GROUP may use this server (besides root and the server's own "
+         "account; default circuit)",
+         "GROUP"},
+        {"acl", 0, 0, G_OPTION_ARG_FILENAME, &opt.acl,
+         "Access rules: who (keys, users, groups) may do what where; reloaded on SIGHUP "
+         "(default: every admitted caller may do everything)",
+         "FILE"},
         {"plugins", 0, 0, G_OPTION_ARG_STRING, &opt.plugins,
          "Load exactly these element kinds (default: every installed one)", "KIND,..."},
         {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_dir, "Where plugins are", "DIR"},
@@ -82,6 +98,10 @@ static GOptionEntry daemon_entries[] = {
         {"docker-host", 0, 0, G_OPTION_ARG_STRING, &opt.docker_host,
          "Docker engine socket (default $DOCKER_HOST or unix:///var/run/docker.sock)",
          "unix:///PATH"},
+        {"docker-allow-bind", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.docker_allow_bind,
+         "Let containers bind host paths under DIR (repeatable; without it no host path may be "
+         "bound; never /, the engine socket or a directory holding it)",
+         "DIR"},
         {"log", 0, 0, G_OPTION_ARG_FILENAME, &opt.log, "Write the op log to FILE (default stderr)",
          "FILE"},
         {"log-fsync", 0, 0, G_OPTION_ARG_INT, &opt.log_fsync,

@@ -30,7 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -134,6 +137,66 @@ daemon_iface_addr(const char *iface)
 	return found;
 }
 
+/*
+ * The unix socket at @path, 0660 and of group @group when that group exists
+ * (and this account may give it). A socket left by a server that died is
+ * replaced; one a live server answers on is not.
+ */
+static int
+daemon_bind_unix(const char *path, const char *group, GError **error)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "--socket %s: a unix socket's path is at most %zu bytes", path,
+		            sizeof sa.sun_path - 1);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct stat st;
+	if (fd >= 0 && lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			close(fd);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+			            "--socket %s: the path exists and is not a socket", path);
+			return -1;
+		}
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		gboolean live =
+		        probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			close(fd);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+			            "--socket %s: another server listens there", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	/* Created 0600, then opened to the group: never wider than asked. */
+	mode_t old = umask(0177);
+	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc != 0 || listen(fd, 1024) != 0) {
+		int e = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "--socket %s: %s", path,
+		            g_strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct group *gr = getgrnam(group);
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) == 0)
+		chmod(path, 0660);
+	else
+		g_message("--socket %s: only this account (%s) and root may connect: group %s %s",
+		          path, g_get_user_name(), group,
+		          gr ? "cannot be given to it" : "does not exist");
+	return fd;
+}
+
 static int
 daemon_bind(const char *host, guint16 port, guint16 *bound_port, GError **error)
 {
@@ -208,6 +271,51 @@ static ev_signal daemon_sigterm, daemon_sigint, daemon_sighup;
 static const char *daemon_key_path;
 
 /*
+ * The keys datagrams are sealed and opened with, and this server connects
+ * with: every key, or with --acl those the rules make servers' (so a key
+ * given to a client cannot speak for a server). The first key, which this
+ * server connects with, must be one.
+ */
+static GByteArray *
+daemon_server_keys(const Keyfile *keys, const char *path, GError **error)
+{
+	GByteArray *out = g_byte_array_new();
+	for (gsize i = 0; i < keyfile_get_n_keys(keys); i++) {
+		g_autoptr(Caller) c = caller_new_key(keyfile_get_name(keys, i), NULL);
+		if (acl_is_server(c)) {
+			g_byte_array_append(out, keyfile_get_key(keys, i), KEYFILE_KEY_LEN);
+		} else if (i == 0) {
+			g_byte_array_free(out, TRUE);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			            "the first key of %s (\"%s\") is the one this server connects "
+			            "with, so the --acl file must make it a server's (a line "
+			            "\"key:%s server\")",
+			            path, keyfile_get_name(keys, 0), keyfile_get_name(keys, 0));
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static void
+daemon_server_keys_free(GByteArray *keys)
+{
+	explicit_bzero(keys->data, keys->len);
+	g_byte_array_free(keys, TRUE);
+}
+
+/* Every key, with its name, for connections. */
+static void
+daemon_transport_keys(const Keyfile *keys)
+{
+	gsize n = keyfile_get_n_keys(keys);
+	g_auto(GStrv) names = g_new0(char *, n + 1);
+	for (gsize i = 0; i < n; i++)
+		names[i] = g_strdup(keyfile_get_name(keys, i));
+	transport_set_keys(keyfile_get_keys(keys), n, (const char *const *)names);
+}
+
+/*
  * SIGHUP: reads the key file again (key rotation without a restart: add
  * the new key, then put it first, then drop the old one; docs/security.md).
  * Connections already made keep their sessions; new ones use the new list.
@@ -215,24 +323,56 @@ static const char *daemon_key_path;
 static void
 daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	g_autoptr(GError) error = NULL;
+	Acl *acl = NULL;
+	if (opt.acl) {
+		acl = acl_load(opt.acl, &error);
+		if (!acl) {
+			g_warning("SIGHUP: keeping the current keys and rules: %s", error->message);
+			return;
+		}
+	}
 	if (!daemon_key_path) {
-		g_message("SIGHUP: this server runs without a key; nothing to reload");
+		if (opt.acl) {
+			g_message("SIGHUP: %u rule(s) loaded from %s", acl_n_rules(acl), opt.acl);
+			acl_set(acl);
+		} else {
+			g_message("SIGHUP: this server runs without a key or --acl; nothing to "
+			          "reload");
+		}
 		return;
 	}
-	g_autoptr(GError) error = NULL;
 	Keyfile *keys = keyfile_load(daemon_key_path, &error);
 	if (!keys) {
-		g_warning("SIGHUP: keeping the current keys: %s", error->message);
+		g_warning("SIGHUP: keeping the current keys and rules: %s", error->message);
+		acl_free(acl);
 		return;
 	}
-	if (!cluster_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys), &error)) {
-		g_warning("SIGHUP: keeping the current keys: %s", error->message);
+	/* The server keys are judged by the new rules, but take effect only
+	 * if everything loads. */
+	Acl *old = NULL;
+	if (opt.acl) {
+		old = acl;
+		acl_swap(&old);
+	}
+	GByteArray *server_keys = daemon_server_keys(keys, daemon_key_path, &error);
+	if (!server_keys ||
+	    !cluster_set_keys(server_keys->data, server_keys->len / KEYFILE_KEY_LEN, &error)) {
+		g_warning("SIGHUP: keeping the current keys and rules: %s", error->message);
+		if (opt.acl)
+			acl_swap(&old);
+		acl_free(old);
+		if (server_keys)
+			daemon_server_keys_free(server_keys);
 		keyfile_free(keys);
 		return;
 	}
-	transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
+	acl_free(old);
+	daemon_transport_keys(keys);
 	peer_init(keyfile_get_key(keys, 0));
-	g_message("SIGHUP: %zu key(s) loaded from %s", keyfile_get_n_keys(keys), daemon_key_path);
+	g_message("SIGHUP: %zu key(s) loaded from %s%s", keyfile_get_n_keys(keys), daemon_key_path,
+	          opt.acl ? ", and the rules of --acl" : "");
+	daemon_server_keys_free(server_keys);
 	keyfile_free(keys);
 }
 /*
@@ -391,12 +531,23 @@ main(int argc, char **argv)
 
 	if (!security_init(&error))
 		return daemon_fail(error->message);
+	acl_set_local_group(opt.local_group ? opt.local_group : "circuit");
+	if (opt.acl) {
+		Acl *acl = acl_load(opt.acl, &error);
+		if (!acl)
+			return daemon_fail(error->message);
+		acl_set(acl);
+	}
 	Keyfile *keys = NULL; /* kept for the cluster's datagram keys, freed after start */
+	GByteArray *server_keys = NULL;
 	if (key_path) {
 		keys = keyfile_load(key_path, &error);
 		if (!keys)
 			return daemon_fail(error->message);
-		transport_set_keys(keyfile_get_keys(keys), keyfile_get_n_keys(keys));
+		server_keys = daemon_server_keys(keys, key_path, &error);
+		if (!server_keys)
+			return daemon_fail(error->message);
+		daemon_transport_keys(keys);
 	}
 	daemon_raise_nofile();
 
@@ -443,6 +594,15 @@ main(int argc, char **argv)
 		close(lfd);
 		return daemon_fail(m);
 	}
+	int unix_fd = -1;
+	if (opt.socket_path) {
+		unix_fd = daemon_bind_unix(opt.socket_path,
+		                           opt.local_group ? opt.local_group : "circuit", &error);
+		if (unix_fd < 0) {
+			close(lfd);
+			return daemon_fail(error->message);
+		}
+	}
 	/* The URL never names an unspecified address. */
 	g_autofree char *url_host = NULL;
 	if (strcmp(where.host, "0.0.0.0") == 0 || strcmp(where.host, "::") == 0) {
@@ -467,8 +627,8 @@ main(int argc, char **argv)
 	        .join = (const char *const *)opt.join,
 	        .discover = discover,
 	        .iface = opt.iface,
-	        .keys = keys ? keyfile_get_keys(keys) : NULL,
-	        .n_keys = keys ? keyfile_get_n_keys(keys) : 0,
+	        .keys = server_keys ? server_keys->data : NULL,
+	        .n_keys = server_keys ? server_keys->len / KEYFILE_KEY_LEN : 0,
 	        .config = &member_cfg,
 	};
 	/* Bad membership flags are refused now, before plugins say anything. */
@@ -495,6 +655,12 @@ main(int argc, char **argv)
 		*eq = '\0';
 		g_hash_table_insert(host_config.options, opt.plugin_option[i], eq + 1);
 	}
+	/* --docker-allow-bind DIR...: the docker plugin reads them one per line. */
+	g_autofree char *docker_allow_bind =
+	        opt.docker_allow_bind ? g_strjoinv("\n", opt.docker_allow_bind) : NULL;
+	if (docker_allow_bind)
+		g_hash_table_insert(host_config.options, (gpointer) "docker.allow-bind",
+		                    docker_allow_bind);
 
 	if (opt.log_fsync < 0)
 		return daemon_fail("--log-fsync must not be negative");
@@ -542,11 +708,15 @@ main(int argc, char **argv)
 	        .hello = router_hello,
 	};
 	transport_listen(lfd, &handlers);
+	if (unix_fd >= 0)
+		transport_listen_unix(unix_fd);
 
 	/* Membership on UDP at the same host and port, push-pull over peers. */
 	peer_init(keys ? keyfile_get_key(keys, 0) : NULL);
 	gboolean started = cluster_start(&cluster_options, &error);
 	keyfile_free(keys);
+	if (server_keys)
+		daemon_server_keys_free(server_keys);
 	if (!started)
 		return daemon_fail(error->message);
 
@@ -594,6 +764,8 @@ main(int argc, char **argv)
 	peer_shutdown();
 	transport_shutdown();
 	router_free();
+	if (opt.socket_path)
+		unlink(opt.socket_path);
 	/* Plugins go (g_autoptr) after the router released every element. */
 	oplog_close();
 	if (host_config.guard_fd >= 0)

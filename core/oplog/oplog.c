@@ -316,10 +316,13 @@ oplog_end(GString *out)
 }
 
 void
-oplog_op(const char *peer, const char *op, const char *path, const char *kind, const char *error)
+oplog_op(const char *peer, const char *who, const char *via, const char *op, const char *path,
+         const char *kind, const char *error)
 {
 	GString *out = oplog_begin();
 	oplog_member(out, "peer", peer);
+	oplog_member(out, "who", who);
+	oplog_member(out, "via", via);
 	oplog_member(out, "op", op);
 	oplog_member(out, "path", path);
 	oplog_member(out, "kind", kind);

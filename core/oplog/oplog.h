@@ -17,8 +17,10 @@ guint64 oplog_lost(void);
 /* (nullable) the --log file. */
 const char *oplog_path(void);
 void oplog_close(void);
-/* One executed operation. @error NULL means it succeeded. */
-void oplog_op(const char *peer, const char *op, const char *path, const char *kind,
-              const char *error);
+/* One executed operation. @who names the caller ("uid 1000 (alice)", "key
+ * ci"); @via (nullable) the server that relayed it and vouched for @who.
+ * @error NULL means it succeeded. */
+void oplog_op(const char *peer, const char *who, const char *via, const char *op, const char *path,
+              const char *kind, const char *error);
 /* Something an element did on its own (a drop, an exit). */
 void oplog_event(const char *path, const char *kind, const char *what, gint64 value);

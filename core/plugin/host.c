@@ -249,6 +249,7 @@ struct CircuitElement {
 	gboolean created;
 	gboolean scrubbed;
 	CircuitStream *pending_make; /* CIRCUIT_MAKE_ASYNC: the mk waiting for us */
+	Caller *creator;             /* (nullable) who asked for it, while create() runs */
 };
 
 static guint element_live;
@@ -389,6 +390,21 @@ gboolean
 circuit_element_is_scrubbed(CircuitElement *element)
 {
 	return element->scrubbed;
+}
+
+void
+element_set_creator(CircuitElement *element, Caller *caller)
+{
+	if (element->creator)
+		caller_unref(element->creator);
+	element->creator = caller ? caller_ref(caller) : NULL;
+}
+
+gboolean
+circuit_element_caller_permits(CircuitElement *element, const char *right, const char *value)
+{
+	g_return_val_if_fail(element != NULL && right != NULL && value != NULL, FALSE);
+	return element->creator && acl_permits(element->creator, right, value);
 }
 
 void

@@ -4,6 +4,7 @@
 // (host.c: hosts, elements, watches, logging).
 #pragma once
 
+#include "../acl/acl.h"
 #include "../anchor/anchor.h"
 
 #include <circuit/plugin.h>
@@ -78,6 +79,9 @@ const char *element_kind(CircuitElement *element);
 gpointer element_ctx(CircuitElement *element);
 void element_set_ctx(CircuitElement *element, gpointer ctx);
 void element_attach(CircuitElement *element, Anchor *anchor);
+/* Who asked for @element, for circuit_element_caller_permits() while its
+ * create() runs (NULL afterwards). */
+void element_set_creator(CircuitElement *element, Caller *caller);
 /* CIRCUIT_MAKE_ASYNC: @stream (referenced) gets the reply on creation. */
 void element_set_pending_make(CircuitElement *element, CircuitStream *stream);
 /* Number of elements alive (attached or still releasing). */

@@ -112,7 +112,9 @@ static void
 router_on_reply(CircuitStream *stream, gboolean ok, const char *error, gpointer user_data)
 {
 	RouterOp *r = user_data;
-	oplog_op(circuit_stream_peer(stream), r->op, r->path, r->kind, ok ? NULL : error);
+	Caller *c = stream_caller(stream);
+	oplog_op(circuit_stream_peer(stream), c ? caller_label(c) : NULL, c ? caller_via(c) : NULL,
+	         r->op, r->path, r->kind, ok ? NULL : error);
 }
 
 static RouterOp *
@@ -415,6 +417,10 @@ router_ls_part_start(const char *id, const char *addr, gpointer user_data)
 	json_object_set_string_member(req, "op", "ls");
 	json_object_set_string_member(req, "path", path);
 	json_object_set_boolean_member(req, "recursive", TRUE);
+	/* Each server lists what its own rules let this caller see. */
+	Caller *c = ls->stream ? stream_caller(ls->stream) : NULL;
+	if (c)
+		json_object_set_object_member(req, "caller", caller_to_json(c, router.server_id));
 	RouterLsPart *part = g_new0(RouterLsPart, 1);
 	part->ls = ls;
 	part->id = g_strdup(id);
@@ -616,7 +622,11 @@ router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **err
 	g_autoptr(GBytes) body = m->body ? g_bytes_new(m->body->data, m->body->len) : NULL;
 	gpointer ctx = NULL;
 	GError *local = NULL;
-	if (!m->plugin->desc->create(e, (const char *const *)m->args, body, &ctx, &local)) {
+	element_set_creator(e, stream_caller(s));
+	gboolean made =
+	        m->plugin->desc->create(e, (const char *const *)m->args, body, &ctx, &local);
+	element_set_creator(e, NULL);
+	if (!made) {
 		circuit_element_unref(e); /* never created: destroy() does not run */
 		if (!local)
 			local = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "create failed");
@@ -820,6 +830,50 @@ router_askers(void)
 }
 
 /*
+ * The request relayed for @s says who is calling, so the owner can apply
+ * its own rules to the caller this server admitted: "caller" is added to
+ * @req and to the JSON text relays pass on as it came (spliced before its
+ * closing brace: no second JSON round).
+ */
+static void
+router_vouch(CircuitStream *s, JsonObject *req)
+{
+	Caller *c = stream_caller(s);
+	if (!c)
+		return;
+	JsonObject *o = caller_to_json(c, router.server_id);
+	g_autofree char *text = NULL;
+	{
+		JsonNode *n = json_node_init_object(json_node_alloc(), o);
+		text = json_to_string(n, FALSE);
+		json_node_unref(n);
+	}
+	json_object_set_object_member(req, "caller", o);
+	GBytes *raw = stream_request_bytes(s);
+	if (!raw)
+		return;
+	gsize len = 0;
+	const char *p = g_bytes_get_data(raw, &len);
+	while (len > 0 && g_ascii_isspace(p[len - 1]))
+		len--;
+	if (len < 2 || p[len - 1] != '}') {
+		stream_set_request_bytes(s, NULL); /* relayed from @req instead */
+		return;
+	}
+	gsize i = len - 1;
+	while (i > 1 && g_ascii_isspace(p[i - 1]))
+		i--;
+	gboolean empty = p[i - 1] == '{';
+	GString *out = g_string_sized_new(len + strlen(text) + 16);
+	g_string_append_len(out, p, (gssize)(len - 1));
+	g_string_append(out, empty ? "\"caller\":" : ",\"caller\":");
+	g_string_append(out, text);
+	g_string_append_c(out, '}');
+	gsize n = out->len;
+	stream_set_request_bytes(s, g_bytes_new_take(g_string_free(out, FALSE), n));
+}
+
+/*
  * If @path names another server, relays the stream there (or fails it) and
  * returns TRUE. A live member: relayed. A suspected one: "unavailable" at
  * once (retryable: it may refute). One this server does not know: the
@@ -839,6 +893,7 @@ router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const cha
 	if (!cluster_member() || !member_id_parse(names[0], &raw))
 		return FALSE;
 	if (!member_lookup(cluster_member(), raw, &info)) {
+		router_vouch(s, req);
 		g_auto(GStrv) ask = router_askers();
 		return peer_forward_find(s, names[0], req, inline_body, ask);
 	}
@@ -852,6 +907,7 @@ router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const cha
 	}
 	if (info.state != MEMBER_ALIVE)
 		return FALSE;
+	router_vouch(s, req);
 	peer_forward(s, info.addr, names[0], req, inline_body);
 	return TRUE;
 }
@@ -919,6 +975,49 @@ fail:
 	g_error_free(error);
 }
 
+/*
+ * Who is calling @s: the connection's caller, or the one a server vouches
+ * for in the request's "caller" member. Only a server may vouch; a client
+ * that tries is refused (a relay cannot be talked into widening rights).
+ */
+static gboolean
+router_caller(CircuitStream *s, JsonObject *req, GError **error)
+{
+	Caller *own = stream_caller(s);
+	JsonNode *vouched = json_object_get_member(req, "caller");
+	if (!vouched)
+		return TRUE;
+	if (!own || !stream_from_server(s) || !acl_is_server(own)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+		            "permission denied: only servers may say who is calling (the request "
+		            "member \"caller\")");
+		return FALSE;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(vouched)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "a relayed request's caller is malformed");
+		return FALSE;
+	}
+	g_autoptr(Caller) c = caller_from_json(json_node_get_object(vouched), NULL, error);
+	if (!c)
+		return FALSE;
+	stream_set_caller(s, c);
+	return TRUE;
+}
+
+/* Server-to-server operations: only from a server's own connection. */
+static gboolean
+router_from_server(CircuitStream *s, const char *op, GError **error)
+{
+	Caller *c = stream_caller(s);
+	if (stream_from_server(s) && c && !caller_via(c) && acl_is_server(c))
+		return TRUE;
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+	            "permission denied: %s is for servers only, and %s is not one", op,
+	            c ? caller_label(c) : "this caller");
+	return FALSE;
+}
+
 void
 router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 {
@@ -942,7 +1041,11 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	args = router_args(req, &error);
 	if (!args)
 		goto fail;
+	if (!router_caller(s, req, &error))
+		goto fail;
 	if (strcmp(op, "member.sync") == 0) {
+		if (!router_from_server(s, op, &error))
+			goto fail;
 		if (!router_sync(s, &error))
 			goto fail;
 		return;
@@ -956,6 +1059,10 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 	}
 	if (router_forward(s, req, inline_body, path))
 		return;
+	/* This server owns the path: its rules decide. */
+	if (!acl_check(stream_caller(s), op, path,
+	               json_object_get_string_member_with_default(req, "kind", NULL), &error))
+		goto fail;
 	if (strcmp(op, "ls") == 0) {
 		if (inline_body) {
 			g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,

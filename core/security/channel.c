@@ -8,6 +8,7 @@
 struct _Channel {
 	NoiseCipher *send;
 	NoiseCipher *recv;
+	guint key_index; /* accepted channels: which of the keys message 1 used */
 };
 
 static void
@@ -110,7 +111,15 @@ channel_accept(const guint8 *psks, gsize n_psks, const guint8 *prologue, gsize p
 	channel_frame(out, msg->data, msg->len);
 	*channel = channel_from(hs, error);
 	noise_handshake_free(hs);
+	if (*channel)
+		(*channel)->key_index = index;
 	return *channel ? 1 : -1;
+}
+
+guint
+channel_key_index(const Channel *ch)
+{
+	return ch->key_index;
 }
 
 gboolean

@@ -40,6 +40,10 @@ int channel_initiate_finish(NoiseHandshake *hs, GByteArray *raw, Channel **chann
 int channel_accept(const guint8 *psks, gsize n_psks, const guint8 *prologue, gsize prologue_len,
                    GByteArray *raw, GByteArray *out, Channel **channel, GError **error);
 
+/* Accepted channels: the index, in the @psks given to channel_accept(), of
+ * the key message 1 was made with (0 for dialled channels). */
+guint channel_key_index(const Channel *ch);
+
 /* Encrypts @len bytes into framed transport messages appended to @out. */
 gboolean channel_seal(Channel *ch, const guint8 *data, gsize len, GByteArray *out, GError **error);
 

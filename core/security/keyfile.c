@@ -20,7 +20,20 @@ keyfile_error_quark(void)
 struct _Keyfile {
 	gsize n_keys;
 	guint8 keys[KEYFILE_MAX_KEYS][KEYFILE_KEY_LEN];
+	/* "NAME" after a key on its line, or "key N" (1-based) without one. */
+	char names[KEYFILE_MAX_KEYS][KEYFILE_NAME_MAX + 1];
 };
+
+static bool
+keyfile_name_ok(const char *name, gsize len)
+{
+	if (len == 0 || len > KEYFILE_NAME_MAX)
+		return false;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isalnum(name[i]) && !strchr("-_.", name[i]))
+			return false;
+	return true;
+}
 
 static bool
 keyfile_is_base64_char(char c)
@@ -105,8 +118,35 @@ keyfile_parse(const char *text, gsize len, GError **error)
 			            "more than %u keys", KEYFILE_MAX_KEYS);
 			goto fail;
 		}
-		if (!keyfile_decode_line(a, (gsize)(b - a), lineno, kf->keys[kf->n_keys], error))
+		/* KEY [NAME]: the name, if any, follows the key after blanks. */
+		const char *k_end = a;
+		while (k_end < b && !g_ascii_isspace(*k_end))
+			k_end++;
+		const char *n = k_end;
+		while (n < b && g_ascii_isspace(*n))
+			n++;
+		if (!keyfile_decode_line(a, (gsize)(k_end - a), lineno, kf->keys[kf->n_keys],
+		                         error))
 			goto fail;
+		if (n < b && !keyfile_name_ok(n, (gsize)(b - n))) {
+			g_set_error(
+			        error, KEYFILE_ERROR, KEYFILE_ERROR_NAME,
+			        "line %u: a key's name is 1 to %u letters, digits, '-', '_' or '.'",
+			        lineno, KEYFILE_NAME_MAX);
+			goto fail;
+		}
+		if (n < b)
+			memcpy(kf->names[kf->n_keys], n, (gsize)(b - n));
+		else
+			g_snprintf(kf->names[kf->n_keys], sizeof kf->names[0], "key %u",
+			           (guint)kf->n_keys + 1);
+		for (gsize j = 0; j < kf->n_keys; j++)
+			if (strcmp(kf->names[j], kf->names[kf->n_keys]) == 0) {
+				g_set_error(error, KEYFILE_ERROR, KEYFILE_ERROR_NAME,
+				            "line %u: the name \"%s\" is given to two keys", lineno,
+				            kf->names[j]);
+				goto fail;
+			}
 		kf->n_keys++;
 	}
 	if (kf->n_keys == 0) {
@@ -203,6 +243,13 @@ keyfile_get_key(const Keyfile *kf, gsize i)
 {
 	g_return_val_if_fail(kf != NULL && i < kf->n_keys, NULL);
 	return kf->keys[i];
+}
+
+const char *
+keyfile_get_name(const Keyfile *kf, gsize i)
+{
+	g_return_val_if_fail(kf != NULL && i < kf->n_keys, NULL);
+	return kf->names[i];
 }
 
 const guint8 *

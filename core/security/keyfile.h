@@ -4,7 +4,9 @@
 // `circuit keygen`.
 //
 // A key file holds one or more keys, one per line, each the standard
-// base64 (with padding) of exactly 32 bytes. Whitespace around a key and
+// base64 (with padding) of exactly 32 bytes, optionally followed by blanks
+// and the key's name (letters, digits, '-', '_', '.'; at most 32), which
+// access rules (--acl) and the op log use; an unnamed key is "key N". Whitespace around a key and
 // blank lines are ignored, and so are lines starting with '#'. The first
 // key is the one used to connect; every key is accepted from peers, which
 // is how a cluster rotates keys without downtime (docs/security.md).
@@ -20,6 +22,8 @@
 #define KEYFILE_MAX_KEYS 16u
 /* Key files are small; anything bigger is not one. */
 #define KEYFILE_MAX_SIZE (64u * 1024u)
+/* The longest name a key may have. */
+#define KEYFILE_NAME_MAX 32u
 
 #define KEYFILE_ERROR (keyfile_error_quark())
 GQuark keyfile_error_quark(void);
@@ -32,6 +36,7 @@ typedef enum {
 	KEYFILE_ERROR_TOO_MANY = 5,  /* more than KEYFILE_MAX_KEYS keys */
 	KEYFILE_ERROR_TOO_LARGE = 6, /* file over KEYFILE_MAX_SIZE */
 	KEYFILE_ERROR_MODE = 7,      /* readable or writable by group or others */
+	KEYFILE_ERROR_NAME = 8,      /* a key's name is malformed or given twice */
 } KeyfileErrorCode;
 
 /* The keys of a file, in order; held in wiped memory. */
@@ -56,6 +61,9 @@ Keyfile *keyfile_load(const char *path, GError **error);
 
 /* Number of keys in @kf (at least 1). */
 gsize keyfile_get_n_keys(const Keyfile *kf);
+
+/* (transfer none) The name of key @i ("key 1" for an unnamed first key). */
+const char *keyfile_get_name(const Keyfile *kf, gsize i);
 
 /* (transfer none) Key @i, KEYFILE_KEY_LEN bytes, valid until keyfile_free(). */
 const guint8 *keyfile_get_key(const Keyfile *kf, gsize i);

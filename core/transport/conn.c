@@ -45,9 +45,13 @@ static struct {
 	guint64 protocol_errors;
 	guint8 *keys; /* n_keys * 32 bytes, or NULL when not keyed */
 	gsize n_keys;
+	char **key_names; /* n_keys names, for callers' identities */
+	/* The unix socket (--socket), when there is one. */
+	int unix_fd;
+	ev_io unix_io;
 	/* One log line per refusal reason per second, with what was suppressed. */
-	gint64 refusal_logged[6];
-	guint refusal_suppressed[6];
+	gint64 refusal_logged[8];
+	guint refusal_suppressed[8];
 	/* Accepted connections open, in all and per source address. */
 	guint n_accepted;
 	GHashTable *per_source; /* char * -> count */
@@ -85,11 +89,13 @@ conn_output_full(Conn *conn)
 }
 
 void
-transport_set_keys(const guint8 *keys, gsize n_keys)
+transport_set_keys(const guint8 *keys, gsize n_keys, const char *const *names)
 {
 	g_free(transport.keys);
 	transport.keys = n_keys ? g_memdup2(keys, n_keys * NOISE_KEY_LEN) : NULL;
 	transport.n_keys = n_keys;
+	g_strfreev(transport.key_names);
+	transport.key_names = g_strdupv((char **)names);
 }
 
 static void conn_close(Conn *conn, const char *why);
@@ -151,6 +157,8 @@ conn_unref(Conn *conn)
 	g_hash_table_unref(conn->streams);
 	g_free(conn->peer);
 	g_free(conn->source);
+	if (conn->caller)
+		caller_unref(conn->caller);
 	g_free(conn);
 }
 
@@ -587,6 +595,37 @@ conn_refuse(Conn *conn, FrameRefusal code, const char *reason)
 	conn_flush(conn);
 }
 
+/* Unkeyed connections: whether the caller may connect; refused if not. */
+static gboolean
+conn_admit(Conn *conn)
+{
+	if (!conn->caller) /* another host, unkeyed: listening there took --insecure */
+		conn->caller = caller_new_address(conn->peer);
+	g_autoptr(GError) error = NULL;
+	if (acl_admit(conn->caller, &error))
+		return TRUE;
+	conn_refuse(conn, FRAME_REFUSE_PERMISSION, error->message);
+	return FALSE;
+}
+
+/* Keyed connections: the caller is the holder of key @index. */
+static void
+conn_set_key_caller(Conn *conn, guint index)
+{
+	const char *name = transport.key_names && index < g_strv_length(transport.key_names)
+	                           ? transport.key_names[index]
+	                           : "key";
+	if (conn->caller)
+		caller_unref(conn->caller);
+	conn->caller = caller_new_key(name, conn->peer);
+}
+
+Caller *
+conn_caller(Conn *conn)
+{
+	return conn->caller;
+}
+
 /* Preamble and, on keyed servers, the Noise handshake. FALSE: stop parsing. */
 static gboolean
 conn_parse_handshake(Conn *conn)
@@ -607,10 +646,16 @@ conn_parse_handshake(Conn *conn)
 			            "server is not keyed (the client has a key)");
 			return FALSE;
 		}
-		if (mode != FRAME_MODE_NOISE && transport.keys) {
+		if (mode != FRAME_MODE_NOISE && transport.keys && !conn->unix_socket) {
 			conn_refuse(conn, FRAME_REFUSE_NEEDS_KEY,
 			            "server requires a key (the client has none)");
 			return FALSE;
+		}
+		if (mode != FRAME_MODE_NOISE && !conn_admit(conn))
+			return FALSE;
+		if (mode != FRAME_MODE_NOISE) {
+			conn->state = CONN_HELLO;
+			return TRUE;
 		}
 		conn->state = transport.keys ? CONN_HANDSHAKE : CONN_HELLO;
 	}
@@ -631,6 +676,7 @@ conn_parse_handshake(Conn *conn)
 		}
 		conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&reply)));
 		conn->channel = ch;
+		conn_set_key_caller(conn, channel_key_index(ch));
 		conn->state = CONN_HELLO;
 		/* What followed message 1 is already ciphertext. */
 		g_byte_array_append(conn->raw, conn->in->data, conn->in->len);
@@ -815,6 +861,8 @@ static void
 transport_on_accept_backoff(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	ev_io_start(loop, &transport.accept_io);
+	if (transport.unix_fd > 0)
+		ev_io_start(loop, &transport.unix_io);
 }
 
 /*
@@ -823,7 +871,7 @@ transport_on_accept_backoff(struct ev_loop *loop, ev_timer *w, int revents)
  * stop accepting for a moment instead of spinning. One log line a second.
  */
 static gboolean
-transport_on_emfile(int err)
+transport_on_emfile(int listen_fd, int err)
 {
 	gint64 now = g_get_monotonic_time();
 	if (now - transport.emfile_logged >= G_USEC_PER_SEC) {
@@ -843,7 +891,7 @@ transport_on_emfile(int err)
 	if (transport.spare_fd >= 0) {
 		close(transport.spare_fd);
 		transport.spare_fd = -1;
-		int fd = accept4(transport.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd); /* refused: every connection is busy */
 		transport.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -851,6 +899,8 @@ transport_on_emfile(int err)
 			return TRUE;
 	}
 	ev_io_stop(EV_DEFAULT, &transport.accept_io);
+	if (transport.unix_fd > 0)
+		ev_io_stop(EV_DEFAULT, &transport.unix_io);
 	ev_timer_stop(EV_DEFAULT, &transport.accept_backoff);
 	ev_timer_set(&transport.accept_backoff, 0.1, 0.);
 	ev_timer_start(EV_DEFAULT, &transport.accept_backoff);
@@ -882,27 +932,54 @@ transport_on_idle_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* Who is calling on accepted @fd: a local account when the kernel can say
+ * (the unix socket; TCP from this host), else NULL (decided later: a key,
+ * or an address). */
+static Caller *
+transport_local_caller(int fd, gboolean unix_socket, const char *peer)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (unix_socket)
+		return transport_unix_peer(fd, &uid, &gid) ? caller_new_local(uid, gid, peer)
+		                                           : NULL;
+	if (transport.keys)
+		return NULL; /* the key names the caller */
+	if (!transport_tcp_peer_uid(fd, &uid))
+		return NULL;
+	return caller_new_local(uid, (gid_t)-1, peer);
+}
+
 static void
 transport_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
+	gboolean unix_socket = w == &transport.unix_io;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
-		int fd = accept4(transport.listen_fd, (struct sockaddr *)&ss, &sl,
-		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if ((errno == EMFILE || errno == ENFILE) && transport_on_emfile(errno))
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    transport_on_emfile(w->fd, errno))
 				continue;
 			return;
 		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		wire_socket_set_liveness(fd, transport.limits.liveness);
+		if (!unix_socket) {
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			wire_socket_set_liveness(fd, transport.limits.liveness);
+		}
 		Conn *conn = g_new0(Conn, 1);
 		conn->refcount = 1;
 		conn->fd = fd;
-		conn->peer = conn_format_peer(&ss);
-		conn->source = conn_source_of(conn->peer);
+		conn->unix_socket = unix_socket;
+		conn->peer = unix_socket ? g_strdup("unix") : conn_format_peer(&ss);
+		conn->caller = transport_local_caller(fd, unix_socket, conn->peer);
+		/* Local accounts share no address: each is its own source. */
+		conn->source = unix_socket && conn->caller
+		                       ? g_strdup_printf("unix uid %" G_GINT64_FORMAT,
+		                                         caller_uid(conn->caller))
+		                       : conn_source_of(conn->peer);
 		conn->state = CONN_PREAMBLE;
 		conn->in = g_byte_array_new();
 		conn->raw = g_byte_array_new();
@@ -967,8 +1044,21 @@ transport_listen(int fd, const TransportHandlers *handlers)
 }
 
 void
+transport_listen_unix(int fd)
+{
+	transport.unix_fd = fd;
+	ev_io_init(&transport.unix_io, transport_on_accept, fd, EV_READ);
+	ev_io_start(EV_DEFAULT, &transport.unix_io);
+}
+
+void
 transport_shutdown(void)
 {
+	if (transport.unix_fd > 0) {
+		ev_io_stop(EV_DEFAULT, &transport.unix_io);
+		close(transport.unix_fd);
+		transport.unix_fd = -1;
+	}
 	if (transport.listen_fd > 0) {
 		ev_io_stop(EV_DEFAULT, &transport.accept_io);
 		ev_timer_stop(EV_DEFAULT, &transport.accept_backoff);

@@ -33,7 +33,8 @@ typedef enum {
 	FRAME_REFUSE_NOT_KEYED = 2,
 	FRAME_REFUSE_WRONG_KEY = 3,
 	FRAME_REFUSE_VERSION = 4,
-	FRAME_REFUSE_BUSY = 5, /* too many connections (from this source, or in all) */
+	FRAME_REFUSE_BUSY = 5,       /* too many connections (from this source, or in all) */
+	FRAME_REFUSE_PERMISSION = 6, /* the caller is not admitted (access rules) */
 } FrameRefusal;
 
 typedef struct {

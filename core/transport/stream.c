@@ -48,6 +48,8 @@ stream_unref(CircuitStream *stream)
 		g_bytes_unref(stream->inline_body);
 	if (stream->request)
 		g_bytes_unref(stream->request);
+	if (stream->caller)
+		caller_unref(stream->caller);
 	if (stream->notify && stream->user_data)
 		stream->notify(stream->user_data);
 	if (stream->reply_hook_notify && stream->reply_hook_data)
@@ -593,6 +595,14 @@ stream_request_bytes(CircuitStream *s)
 	return s->request;
 }
 
+void
+stream_set_request_bytes(CircuitStream *s, GBytes *request)
+{
+	if (s->request)
+		g_bytes_unref(s->request);
+	s->request = request;
+}
+
 GBytes *
 stream_take_inline_body(CircuitStream *s)
 {
@@ -614,4 +624,26 @@ stream_deliver_inline(CircuitStream *s, GBytes *body)
 		s->funcs->input_end(s, s->user_data);
 	stream_maybe_finalize(s);
 	stream_unref(s);
+}
+
+Caller *
+stream_caller(CircuitStream *stream)
+{
+	if (stream->caller)
+		return stream->caller;
+	return stream->conn ? stream->conn->caller : NULL;
+}
+
+void
+stream_set_caller(CircuitStream *stream, Caller *caller)
+{
+	if (stream->caller)
+		caller_unref(stream->caller);
+	stream->caller = caller ? caller_ref(caller) : NULL;
+}
+
+gboolean
+stream_from_server(CircuitStream *stream)
+{
+	return stream->conn && stream->conn->from_server;
 }

@@ -5,6 +5,7 @@
 // streams; each stream direction has its own credit. See docs/protocol.md.
 #pragma once
 
+#include "../acl/acl.h"
 #include "frame.h"
 
 #include <circuit/plugin.h>
@@ -28,7 +29,7 @@ typedef struct {
  * Makes the server keyed: every connection must run Noise_NNpsk0 with one
  * of @n_keys 32-byte keys (copied). Call before transport_listen().
  */
-void transport_set_keys(const guint8 *keys, gsize n_keys);
+void transport_set_keys(const guint8 *keys, gsize n_keys, const char *const *names);
 
 /* What one client may cost the server (flags of circuitd). */
 typedef struct {
@@ -56,6 +57,18 @@ void transport_set_limits(const TransportLimits *limits);
 
 /* Starts listening on @fd (bound, listening, non-blocking). */
 void transport_listen(int fd, const TransportHandlers *handlers);
+/* Also accepts on the unix socket @fd (after transport_listen()): callers
+ * are identified by SO_PEERCRED and need no key even on a keyed server. */
+void transport_listen_unix(int fd);
+/* (transfer none) (nullable) who is calling on @conn. */
+Caller *conn_caller(Conn *conn);
+/* (transfer none) (nullable) who asked for @stream: the caller a server
+ * vouched for when relayed, else the connection's. */
+Caller *stream_caller(CircuitStream *stream);
+/* Sets the caller a relaying server vouched for (referenced). */
+void stream_set_caller(CircuitStream *stream, Caller *caller);
+/* Whether @stream's connection is from a server (HELLO role "server"). */
+gboolean stream_from_server(CircuitStream *stream);
 /* Stops accepting and closes every connection (their streams get closed()). */
 void transport_shutdown(void);
 /* Number of open connections. */
@@ -71,6 +84,8 @@ void stream_unref(CircuitStream *stream);
 GBytes *stream_take_inline_body(CircuitStream *stream);
 /* (transfer none) the OPEN's JSON text as the client sent it. */
 GBytes *stream_request_bytes(CircuitStream *stream);
+/* Replaces it (@request: transfer full, nullable: relays re-encode then). */
+void stream_set_request_bytes(CircuitStream *stream, GBytes *request);
 /* Hands a body that came with the request to the operation: input, then input_end. */
 void stream_deliver_inline(CircuitStream *stream, GBytes *body);
 /* Grants the peer its first body credit (operations with CIRCUIT_OP_BODY). */

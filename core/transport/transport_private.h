@@ -34,6 +34,8 @@ struct Conn {
 	ev_tstamp last_active; /* the last read, for shedding the idlest */
 	char *source;          /* the peer's address without its port */
 	gboolean from_server;  /* its HELLO said role "server" */
+	gboolean unix_socket;  /* accepted on the unix socket (--socket) */
+	Caller *caller;        /* who is calling (NULL until known) */
 	guint n_relayed;       /* its streams passed on to other servers */
 	gboolean close_after_flush;
 	struct _Channel *channel; /* keyed connections, after the handshake */
@@ -86,6 +88,7 @@ struct CircuitStream {
 
 	GBytes *inline_body; /* carried by OPEN, until the router takes it */
 	GBytes *request;     /* the OPEN's JSON as it came (relays pass it on) */
+	Caller *caller;      /* (nullable) a relayed caller; else the connection's */
 
 	StreamRelayFn relay;
 	gpointer relay_data;
@@ -103,6 +106,10 @@ void conn_send_frame(Conn *conn, FrameType type, guint32 stream, const void *pay
 void conn_send_data(Conn *conn, guint32 stream, GBytes *bytes);
 void conn_forget_stream(Conn *conn, CircuitStream *stream);
 const char *conn_peer(Conn *conn);
+
+/* peercred.c: the local account at the other end of @fd. */
+gboolean transport_unix_peer(int fd, uid_t *uid, gid_t *gid);
+gboolean transport_tcp_peer_uid(int fd, uid_t *uid);
 
 /* stream.c */
 CircuitStream *stream_new(Conn *conn, guint32 id, guint64 window);

@@ -37,7 +37,8 @@
 typedef struct {
 	CircuitHost *host;
 	DockerEngine *engine;
-	char *owner; /* "<boot id>/<pid>/<start time>" of this circuitd */
+	DockerBinds *binds; /* the host paths specs may bind (--docker-allow-bind) */
+	char *owner;        /* "<boot id>/<pid>/<start time>" of this circuitd */
 	char *hostname;
 	char *boot_id;
 	guint64 seq;
@@ -980,6 +981,10 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	DockerSpec *spec = docker_spec_parse(text, len, error);
 	if (!spec)
 		return FALSE;
+	if (!docker_binds_check(plugin->binds, spec, error)) {
+		docker_spec_free(spec);
+		return FALSE;
+	}
 	/* The first container of this server loads libcurl. */
 	if (!docker_engine_ready(plugin->engine, error)) {
 		docker_spec_free(spec);
@@ -1229,10 +1234,40 @@ static void
 docker_plugin_free(DockerPlugin *plugin)
 {
 	docker_engine_free(plugin->engine);
+	docker_binds_free(plugin->binds);
 	g_free(plugin->owner);
 	g_free(plugin->hostname);
 	g_free(plugin->boot_id);
 	g_free(plugin);
+}
+
+/*
+ * Whether circuitd's /tmp and /var/tmp may not be the engine's: systemd's
+ * PrivateTmp= mounts a directory of its own there ("/systemd-private-..."),
+ * or circuitd runs in another mount namespace than init (when it may tell).
+ */
+static gboolean
+docker_private_tmp(void)
+{
+	g_autofree char *text = NULL;
+	if (g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL)) {
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+		for (guint i = 0; lines[i]; i++) {
+			g_auto(GStrv) f = g_strsplit(lines[i], " ", 6);
+			if (g_strv_length(f) >= 5 &&
+			    (strcmp(f[4], "/tmp") == 0 || strcmp(f[4], "/var/tmp") == 0) &&
+			    strstr(f[3], "/systemd-private-"))
+				return TRUE;
+		}
+	}
+	char self[128], init[128];
+	ssize_t a = readlink("/proc/self/ns/mnt", self, sizeof self - 1);
+	ssize_t b = readlink("/proc/1/ns/mnt", init, sizeof init - 1);
+	if (a <= 0 || b <= 0)
+		return FALSE;
+	self[a] = '\0';
+	init[b] = '\0';
+	return strcmp(self, init) != 0;
 }
 
 static gboolean
@@ -1246,6 +1281,13 @@ docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 		docker_plugin_free(plugin);
 		return FALSE;
 	}
+	/* --docker-allow-bind, one path per line; what it cannot allow is said now. */
+	g_auto(GStrv) warnings = NULL;
+	plugin->binds = docker_binds_new(circuit_host_option(host, "docker.allow-bind"),
+	                                 docker_engine_socket(plugin->engine), docker_private_tmp(),
+	                                 &warnings);
+	for (guint i = 0; warnings[i]; i++)
+		circuit_log(host, NULL, G_LOG_LEVEL_WARNING, "%s", warnings[i]);
 	plugin->hostname = g_strdup(g_get_host_name());
 	plugin->boot_id = docker_read_line("/proc/sys/kernel/random/boot_id");
 	g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // docker_spec.c - the container spec of `circuit mkdkr` (keys matched
-// case-insensitively, as proc does), signal names, container names and the
-// decoder of the engine's multiplexed attach stream.
+// case-insensitively, as proc does), the host paths it may bind, signal
+// names, container names and the decoder of the engine's multiplexed attach
+// stream.
 #include "docker_spec.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DOCKER_SPEC_KEYS                                                                           \
 	"Image, Memory, CpuShares, Lxc, Volume, Dir, Entry, Env, Path, Args, Scrub, Pull"
@@ -78,6 +81,18 @@ docker_spec_int(JsonNode *node, const char *key, gint64 *out, GError **error)
 	return TRUE;
 }
 
+/* A volume name as the engines take them: [A-Za-z0-9][A-Za-z0-9_.-]*. */
+static gboolean
+docker_volume_name(const char *s)
+{
+	if (!g_ascii_isalnum(s[0]))
+		return FALSE;
+	for (const char *c = s; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '_' && *c != '.' && *c != '-')
+			return FALSE;
+	return TRUE;
+}
+
 /* "/in/container", "host-path-or-volume:/in/container" or with ":ro"/":rw". */
 static gboolean
 docker_spec_check_volume(const char *v, guint i, GError **error)
@@ -91,6 +106,10 @@ docker_spec_check_volume(const char *v, guint i, GError **error)
 		why = "a container path must be absolute";
 	else if (n >= 2 && (!*parts[0] || parts[1][0] != '/'))
 		why = "expected host:/path, with an absolute container path";
+	else if (n >= 2 && parts[0][0] != '/' && !docker_volume_name(parts[0]))
+		why = "a host path must be absolute (anything else is a volume name: letters, "
+		      "digits, "
+		      "_ . -)";
 	else if (n == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
 		why = "the mode must be ro or rw";
 	if (!why)
@@ -164,6 +183,275 @@ docker_spec_parse(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&spec);
+}
+
+/* ---- host paths a spec may bind ------------------------------------------- */
+
+struct DockerBinds {
+	gboolean given;  /* --docker-allow-bind was given at all */
+	GPtrArray *dirs; /* allowed directories, resolved */
+	char *socket;    /* the engine socket, resolved */
+	dev_t socket_dev;
+	ino_t socket_ino;
+	gboolean socket_known; /* dev and ino are the socket's */
+	gboolean private_tmp;  /* /tmp and /var/tmp are circuitd's own */
+};
+
+/* @path (absolute) without "//", "." and "..", as Go's filepath.Clean. */
+static char *
+docker_path_clean(const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+	GPtrArray *out = g_ptr_array_new();
+	for (guint i = 0; parts[i]; i++) {
+		if (!*parts[i] || strcmp(parts[i], ".") == 0)
+			continue;
+		if (strcmp(parts[i], "..") == 0) {
+			if (out->len)
+				g_ptr_array_remove_index(out, out->len - 1);
+			continue;
+		}
+		g_ptr_array_add(out, parts[i]);
+	}
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < out->len; i++)
+		g_string_append_printf(s, "/%s", (char *)g_ptr_array_index(out, i));
+	g_ptr_array_free(out, TRUE);
+	if (!s->len)
+		g_string_append_c(s, '/');
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * (transfer full) @path as the kernel finds it: cleaned, then resolved
+ * through symbolic links (realpath) one component at a time as far as it
+ * exists; what does not exist yet is appended as it is (Docker makes
+ * missing directories). A dangling symbolic link, or a component that
+ * cannot be looked at, is an error: what it would become is unknown.
+ */
+static char *
+docker_path_resolve(const char *path, GError **error)
+{
+	g_autofree char *clean = docker_path_clean(path);
+	g_auto(GStrv) parts = g_strsplit(clean, "/", -1);
+	char *cur = g_strdup("/");
+	for (guint i = 0; parts[i]; i++) {
+		if (!*parts[i])
+			continue;
+		g_autofree char *next = g_build_filename(cur, parts[i], NULL);
+		char *real = realpath(next, NULL);
+		if (real) {
+			g_free(cur);
+			cur = real;
+			continue;
+		}
+		int e = errno;
+		struct stat st;
+		if (e == ENOENT && lstat(next, &st) != 0 && errno == ENOENT) {
+			/* Not there yet: the rest is appended as it is. */
+			for (guint j = i; parts[j]; j++) {
+				char *longer = g_build_filename(cur, parts[j], NULL);
+				g_free(cur);
+				cur = longer;
+			}
+			return cur;
+		}
+		g_free(cur);
+		if (e == ENOENT)
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+			            "%s is a dangling symbolic link", next);
+		else
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION, "%s: %s", next,
+			            g_strerror(e));
+		return NULL;
+	}
+	return cur;
+}
+
+/* @path is @dir or below it (both resolved). */
+static gboolean
+docker_path_under(const char *path, const char *dir)
+{
+	if (strcmp(dir, "/") == 0)
+		return TRUE;
+	gsize n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Under /tmp or /var/tmp (both resolved)? */
+static gboolean
+docker_path_in_tmp(const char *path)
+{
+	return docker_path_under(path, "/tmp") || docker_path_under(path, "/var/tmp");
+}
+
+DockerBinds *
+docker_binds_new(const char *allowed, const char *socket, gboolean private_tmp, char ***warnings)
+{
+	DockerBinds *b = g_new0(DockerBinds, 1);
+	b->given = allowed != NULL;
+	b->private_tmp = private_tmp;
+	b->dirs = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *w = g_ptr_array_new();
+	b->socket = docker_path_resolve(socket, NULL);
+	if (!b->socket)
+		b->socket = docker_path_clean(socket);
+	struct stat st;
+	if (stat(b->socket, &st) == 0) {
+		b->socket_known = TRUE;
+		b->socket_dev = st.st_dev;
+		b->socket_ino = st.st_ino;
+	}
+	g_autofree char *socket_dir = g_path_get_dirname(b->socket);
+	g_auto(GStrv) lines = g_strsplit(allowed ? allowed : "", "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		const char *given = lines[i];
+		if (!*given)
+			continue;
+		if (given[0] != '/') {
+			g_ptr_array_add(w,
+			                g_strdup_printf("--docker-allow-bind %s: ignored: not an "
+			                                "absolute path",
+			                                given));
+			continue;
+		}
+		g_autoptr(GError) e = NULL;
+		g_autofree char *dir = docker_path_resolve(given, &e);
+		if (!dir) {
+			g_ptr_array_add(w, g_strdup_printf("--docker-allow-bind %s: ignored: %s",
+			                                   given, e->message));
+			continue;
+		}
+		g_autofree char *shown =
+		        strcmp(dir, given) == 0
+		                ? g_strdup(given)
+		                : g_strdup_printf("%s (resolves to %s)", given, dir);
+		if (strcmp(dir, "/") == 0) {
+			g_ptr_array_add(
+			        w, g_strdup_printf("--docker-allow-bind %s: ignored: binding / "
+			                           "is never allowed (it holds the whole host, "
+			                           "the engine socket %s too)",
+			                           shown, b->socket));
+		} else if (strcmp(dir, b->socket) == 0) {
+			g_ptr_array_add(
+			        w, g_strdup_printf("--docker-allow-bind %s: ignored: it is the "
+			                           "engine socket, which is never bound (it is "
+			                           "root on this host)",
+			                           shown));
+		} else if (private_tmp && docker_path_in_tmp(dir)) {
+			g_ptr_array_add(
+			        w, g_strdup_printf("--docker-allow-bind %s: ignored: circuitd's "
+			                           "/tmp and /var/tmp are its own (PrivateTmp=), "
+			                           "not the engine's",
+			                           shown));
+		} else if (strcmp(dir, socket_dir) == 0) {
+			g_ptr_array_add(
+			        w, g_strdup_printf("--docker-allow-bind %s: ignored: it holds the "
+			                           "engine socket %s, which is never bound (it "
+			                           "is root on this host)",
+			                           shown, b->socket));
+		} else {
+			if (docker_path_under(b->socket, dir))
+				g_ptr_array_add(
+				        w, g_strdup_printf(
+				                   "--docker-allow-bind %s: it holds the engine "
+				                   "socket %s: binds of it and of the directories "
+				                   "down to the socket's are refused",
+				                   shown, b->socket));
+			g_ptr_array_add(b->dirs, g_steal_pointer(&dir));
+		}
+	}
+	g_ptr_array_add(w, NULL);
+	*warnings = (char **)g_ptr_array_free(w, FALSE);
+	return b;
+}
+
+void
+docker_binds_free(DockerBinds *binds)
+{
+	if (!binds)
+		return;
+	g_ptr_array_unref(binds->dirs);
+	g_free(binds->socket);
+	g_free(binds);
+}
+
+/* Why the bind of @path (resolved; @shown as the spec spelled it) is
+ * refused, or NULL if it is allowed. */
+static char *
+docker_binds_refusal(const DockerBinds *b, const char *path, const char *shown)
+{
+	if (strcmp(path, "/") == 0)
+		return g_strdup("binding / is never allowed, whatever --docker-allow-bind says");
+	struct stat st;
+	gboolean same = b->socket_known && stat(path, &st) == 0 && st.st_dev == b->socket_dev &&
+	                st.st_ino == b->socket_ino;
+	if (same || docker_path_under(b->socket, path))
+		return g_strdup_printf(
+		        "host path %s is or holds the engine socket %s, which is never "
+		        "bound, whatever --docker-allow-bind says",
+		        shown, b->socket);
+	if (b->private_tmp && docker_path_in_tmp(path))
+		return g_strdup_printf("host path %s is under circuitd's own /tmp or /var/tmp "
+		                       "(PrivateTmp=), not the engine's: never bound, whatever "
+		                       "--docker-allow-bind says",
+		                       shown);
+	for (guint i = 0; i < b->dirs->len; i++)
+		if (docker_path_under(path, g_ptr_array_index(b->dirs, i)))
+			return NULL;
+	GString *why = g_string_new(NULL);
+	g_string_printf(why,
+	                "host path %s is not under a directory allowed with "
+	                "--docker-allow-bind (",
+	                shown);
+	if (!b->given)
+		g_string_append(why, "no --docker-allow-bind given: no host path may be bound");
+	else if (b->dirs->len == 0)
+		g_string_append(why, "allowed: none, every --docker-allow-bind given was ignored");
+	else
+		g_string_append(why, "allowed: ");
+	for (guint i = 0; i < b->dirs->len; i++)
+		g_string_append_printf(why, "%s%s", i ? ", " : "",
+		                       (char *)g_ptr_array_index(b->dirs, i));
+	g_string_append_c(why, ')');
+	return g_string_free(why, FALSE);
+}
+
+gboolean
+docker_binds_check(const DockerBinds *binds, DockerSpec *spec, GError **error)
+{
+	for (guint i = 0; spec->volumes[i]; i++) {
+		const char *v = spec->volumes[i];
+		g_auto(GStrv) parts = g_strsplit(v, ":", 3);
+		/* Anonymous ("/path") and named ("name:/path") volumes. */
+		if (!parts[1] || parts[0][0] != '/')
+			continue;
+		g_autoptr(GError) e = NULL;
+		g_autofree char *path = docker_path_resolve(parts[0], &e);
+		if (!path) {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+			            "container spec: \"Volume\"[%u] \"%s\": host path %s cannot be "
+			            "checked against --docker-allow-bind: %s",
+			            i, v, parts[0], e->message);
+			return FALSE;
+		}
+		g_autofree char *shown =
+		        strcmp(path, parts[0]) == 0
+		                ? g_strdup(parts[0])
+		                : g_strdup_printf("%s (resolves to %s)", parts[0], path);
+		g_autofree char *why = docker_binds_refusal(binds, path, shown);
+		if (why) {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+			            "container spec: \"Volume\"[%u] \"%s\": %s", i, v, why);
+			return FALSE;
+		}
+		/* The engine mounts what was checked. */
+		char *checked = parts[2] ? g_strjoin(":", path, parts[1], parts[2], NULL)
+		                         : g_strjoin(":", path, parts[1], NULL);
+		g_free(spec->volumes[i]);
+		spec->volumes[i] = checked;
+	}
+	return TRUE;
 }
 
 static JsonArray *

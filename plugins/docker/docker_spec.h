@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // docker_spec.h - the pure parts of the docker element, unit-tested on their
-// own: the container spec of `circuit mkdkr`, signal names, container names
-// and the decoder of the engine's multiplexed attach stream.
+// own: the container spec of `circuit mkdkr`, the host paths it may bind
+// (--docker-allow-bind), signal names, container names and the decoder of
+// the engine's multiplexed attach stream.
 #pragma once
 
 #include <circuit/plugin.h>
@@ -31,6 +32,39 @@ typedef struct {
 DockerSpec *docker_spec_parse(const char *text, gsize len, GError **error);
 void docker_spec_free(DockerSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DockerSpec, docker_spec_free)
+
+/**
+ * DockerBinds: which host paths a spec may bind: those under the directories
+ * allowed with circuitd's --docker-allow-bind (none without it), but never /,
+ * the engine's socket or a directory holding it, whatever is allowed.
+ * Paths are compared as the kernel finds them: ".", ".." and "//" cleaned
+ * away, symbolic links resolved (realpath) as far as the path exists.
+ */
+typedef struct DockerBinds DockerBinds;
+
+/**
+ * docker_binds_new: (transfer full) the policy for the directories in
+ * @allowed (nullable: the flag was not given; one path per line) and the
+ * engine socket at @socket. With @private_tmp (circuitd's /tmp and /var/tmp
+ * are not the engine's: systemd's PrivateTmp=), nothing under /tmp or
+ * /var/tmp is bound either, since circuitd would check other files than the
+ * engine mounts. *@warnings (transfer full, never NULL) gets one line per
+ * listed path that is ignored (/, the socket, its directory, a private
+ * /tmp, a path that cannot be resolved) or allowed only in part (a directory
+ * above the socket's), for the server's log.
+ */
+DockerBinds *docker_binds_new(const char *allowed, const char *socket, gboolean private_tmp,
+                              char ***warnings);
+void docker_binds_free(DockerBinds *binds);
+
+/**
+ * docker_binds_check: whether every bind in @spec's volumes is allowed; the
+ * host path of each is replaced by its resolved form (what the engine then
+ * mounts). Anonymous and named volumes are no host paths and pass. FALSE
+ * with CIRCUIT_ERROR_PERMISSION, one line naming the volume, the path and
+ * the flag, at the first that is not.
+ */
+gboolean docker_binds_check(const DockerBinds *binds, DockerSpec *spec, GError **error);
 
 /**
  * docker_spec_to_create: (transfer full) the body of POST /containers/create

@@ -4,20 +4,44 @@
 // its stdin, stdout and stderr reachable from anywhere. Output is read from
 // the pipe only as fast as a reader takes it, so with no reader the process
 // blocks and nothing is dropped.
+//
+// Jobs run as circuitd's account, spawned with posix_spawn; or, when circuitd
+// is root, as the spec's User/Group or the default account (proc.user,
+// proc.group), and, where circuitd was given a cgroup to manage, each in a
+// cgroup of its own: those are spawned by proc_clone(), which can switch
+// accounts and cgroups between fork and exec, where posix_spawn cannot.
+#include "proc_account.h"
+#include "proc_cgroup.h"
 #include "proc_spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define PROC_READ_CHUNK (256u * 1024u)
+/* Seconds between attempts to remove the cgroups of reaped jobs whose
+ * other processes live on (only while there are such cgroups). */
+#define PROC_LINGER_INTERVAL 5.0
 
 extern char **environ;
 
 typedef struct Proc Proc;
+
+/* The plugin's state: the default account and the jobs' cgroups. */
+typedef struct {
+	CircuitHost *host;
+	ProcAccount *account; /* proc.user/proc.group; NULL: circuitd's own */
+	char *cgroup;         /* NULL: jobs share circuitd's cgroup */
+	guint64 cgroup_seq;
+	GPtrArray *lingering; /* cgroups of reaped jobs, not empty yet */
+	CircuitWatch *linger_timer;
+} ProcPlugin;
 
 typedef struct {
 	Proc *proc;
@@ -31,7 +55,11 @@ typedef struct {
 struct Proc {
 	CircuitElement *element;
 	CircuitHost *host;
+	ProcPlugin *plugin;
 	ProcSpec *spec;
+	ProcAccount *account; /* NULL: circuitd's own (posix_spawn) */
+	char *cgroup;         /* the job's cgroup, or NULL */
+	gboolean cgroup_released;
 	pid_t pid;
 	CircuitWatch *child;
 	gboolean exited;
@@ -294,6 +322,54 @@ proc_op_signal(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *co
 	circuit_stream_finish(s);
 }
 
+/* ---- cgroups ------------------------------------------------------------- */
+
+static void
+proc_on_linger_timer(CircuitWatch *w, gpointer data)
+{
+	ProcPlugin *pl = data;
+	for (guint i = pl->lingering->len; i-- > 0;)
+		if (proc_cgroup_remove(g_ptr_array_index(pl->lingering, i)))
+			g_ptr_array_remove_index_fast(pl->lingering, i);
+	if (pl->lingering->len == 0)
+		g_clear_pointer(&pl->linger_timer, circuit_watch_cancel);
+}
+
+/* The job was reaped (or never started): its cgroup goes now, or, while
+ * processes it left live on, once they are gone. */
+static void
+proc_cgroup_release(Proc *p)
+{
+	if (!p->cgroup || p->cgroup_released)
+		return;
+	p->cgroup_released = TRUE;
+	if (proc_cgroup_remove(p->cgroup))
+		return;
+	ProcPlugin *pl = p->plugin;
+	g_ptr_array_add(pl->lingering, g_strdup(p->cgroup));
+	if (!pl->linger_timer)
+		pl->linger_timer =
+		        circuit_watch_timer(pl->host, PROC_LINGER_INTERVAL, PROC_LINGER_INTERVAL,
+		                            proc_on_linger_timer, pl, NULL);
+}
+
+/* @sig to the job's process group and, with a cgroup, to every process in
+ * it (also those that left the group, e.g. with setsid). */
+static void
+proc_signal_all(Proc *p, int sig)
+{
+	kill(-p->pid, sig);
+	if (p->cgroup)
+		proc_cgroup_signal(p->cgroup, sig);
+}
+
+/* Nothing of the job is left: its group is gone, and its cgroup empty. */
+static gboolean
+proc_all_gone(Proc *p)
+{
+	return kill(-p->pid, 0) != 0 && (!p->cgroup || proc_cgroup_empty(p->cgroup));
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 static void
@@ -312,8 +388,8 @@ proc_on_kill_timer(CircuitWatch *w, gpointer data)
 {
 	Proc *p = data;
 	g_clear_pointer(&p->kill_timer, circuit_watch_cancel);
-	/* Grace is over: whatever is left of the group dies now. */
-	kill(-p->pid, SIGKILL);
+	/* Grace is over: whatever is left of the group (and cgroup) dies now. */
+	proc_signal_all(p, SIGKILL);
 	if (p->exited)
 		proc_release_done(p);
 }
@@ -335,9 +411,10 @@ proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 		circuit_stream_finish(l->data);
 	}
 	g_list_free(waiters);
-	/* Released when the whole group is gone, or when it already had its
-	 * SIGKILL (what is left are zombies for init to reap). */
-	if (p->releasing && (!p->kill_timer || kill(-p->pid, 0) != 0))
+	proc_cgroup_release(p);
+	/* Released when the whole group (and cgroup) is gone, or when it already
+	 * had its SIGKILL (what is left are zombies for init to reap). */
+	if (p->releasing && (!p->kill_timer || proc_all_gone(p)))
 		proc_release_done(p);
 	if (p->spec->scrub && !circuit_element_is_scrubbed(p->element))
 		circuit_element_scrub(p->element);
@@ -364,27 +441,214 @@ proc_inherited_env(void)
 	return env;
 }
 
-static gboolean
-proc_spawn(Proc *p, GError **error)
+/* ---- spawning as another account, or into a cgroup ------------------------- */
+
+/*
+ * What the child of proc_clone() does, all of it prepared by the daemon: the
+ * child shares the daemon's memory (CLONE_VM) until it execs, so it makes
+ * system calls only, and writes nothing but @stage and @error.
+ */
+typedef enum {
+	PROC_STAGE_NONE,
+	PROC_STAGE_SETUP, /* process group, descriptors */
+	PROC_STAGE_CGROUP,
+	PROC_STAGE_GROUPS,
+	PROC_STAGE_GID,
+	PROC_STAGE_UID,
+	PROC_STAGE_DIR,
+	PROC_STAGE_EXEC,
+} ProcStage;
+
+typedef struct {
+	char **paths;    /* the programs to try in turn (PATH searched here) */
+	gboolean search; /* @paths come from PATH */
+	char **argv;
+	char **envp;
+	int in, out, err; /* become 0, 1 and 2 */
+	int cgroup_fd;    /* -1, or the cgroup.procs of the job's cgroup */
+	int max_fd;       /* where closing descriptors one by one stops */
+	const char *dir;  /* NULL: @home, else the daemon's */
+	const char *home; /* another account's home: "/" if it cannot enter it */
+	gboolean switch_account;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+	volatile ProcStage stage; /* set by the child if it fails before exec */
+	volatile int error;
+} ProcExec;
+
+/* The child's stack: the daemon is single-threaded and waits (CLONE_VFORK)
+ * while the child runs, so one static stack serves every spawn. */
+#define PROC_CHILD_STACK (64u * 1024u)
+static char proc_child_stack[PROC_CHILD_STACK] __attribute__((aligned(64)));
+
+/* 32-bit ids where the kernel has both (i386, arm), as glibc does. */
+#ifdef SYS_setresuid32
+#define PROC_SYS_SETGROUPS SYS_setgroups32
+#define PROC_SYS_SETRESGID SYS_setresgid32
+#define PROC_SYS_SETRESUID SYS_setresuid32
+#else
+#define PROC_SYS_SETGROUPS SYS_setgroups
+#define PROC_SYS_SETRESGID SYS_setresgid
+#define PROC_SYS_SETRESUID SYS_setresuid
+#endif
+
+__attribute__((noreturn, no_sanitize("address", "undefined"))) static void
+proc_child_fail(ProcExec *x, ProcStage stage, int error)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-		int e = errno;
-		for (int i = 0; i < 2; i++) {
-			if (in[i] >= 0)
-				close(in[i]);
-			if (out[i] >= 0)
-				close(out[i]);
-		}
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "pipe: %s", g_strerror(e));
-		return FALSE;
+	x->error = error;
+	x->stage = stage;
+	_exit(127);
+}
+
+/*
+ * The child: no handler of the daemon's may run here (they would run on the
+ * daemon's memory), so every disposition goes back to the default while all
+ * signals are still blocked, as POSIX_SPAWN_SETSIGDEF does. The ids change
+ * with raw system calls, for this process alone: glibc's setuid() would
+ * take the daemon's locks to change every thread of it.
+ */
+__attribute__((no_sanitize("address", "undefined"))) static int
+proc_child(void *data)
+{
+	ProcExec *x = data;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	if (setpgid(0, 0) != 0)
+		proc_child_fail(x, PROC_STAGE_SETUP, errno);
+	/* Into the job's cgroup before anything of the job runs (as root, or as
+	 * the cgroup's delegate, before the ids change). */
+	if (x->cgroup_fd >= 0 && write(x->cgroup_fd, "0", 1) != 1)
+		proc_child_fail(x, PROC_STAGE_CGROUP, errno);
+	if (dup2(x->in, 0) < 0 || dup2(x->out, 1) < 0 || dup2(x->err, 2) < 0)
+		proc_child_fail(x, PROC_STAGE_SETUP, errno);
+	/* None of the daemon's descriptors reach the job, CLOEXEC or not. */
+	if (close_range(3, ~0u, 0) != 0)
+		for (int fd = 3; fd < x->max_fd; fd++)
+			close(fd);
+	if (x->switch_account) {
+		if (syscall(PROC_SYS_SETGROUPS, x->n_groups, x->groups) != 0)
+			proc_child_fail(x, PROC_STAGE_GROUPS, errno);
+		if (syscall(PROC_SYS_SETRESGID, x->gid, x->gid, x->gid) != 0)
+			proc_child_fail(x, PROC_STAGE_GID, errno);
+		if (syscall(PROC_SYS_SETRESUID, x->uid, x->uid, x->uid) != 0)
+			proc_child_fail(x, PROC_STAGE_UID, errno);
 	}
+	/* After the switch: the directory must be the account's to enter. Without
+	 * Dir, another account starts at home, or at / as login(1) would. */
+	if (x->dir && chdir(x->dir) != 0)
+		proc_child_fail(x, PROC_STAGE_DIR, errno);
+	if (!x->dir && x->home && chdir(x->home) != 0 && chdir("/") != 0)
+		proc_child_fail(x, PROC_STAGE_DIR, errno);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The PATH search of execvp: errors that say "not here" go on to the next
+	 * directory; EACCES for a program that is there but not the account's to
+	 * run is reported if nothing else was found (a directory of PATH it may
+	 * not search is only "not here"). A Path with a slash has its own errno. */
+	int error = ENOENT;
+	gboolean denied = FALSE;
+	for (guint i = 0; x->paths[i]; i++) {
+		execve(x->paths[i], x->argv, x->envp);
+		error = errno;
+		if (error == EACCES)
+			denied = denied || access(x->paths[i], F_OK) == 0;
+		else if (error != ENOENT && error != ENOTDIR && error != ESTALE &&
+		         error != ENODEV && error != ETIMEDOUT)
+			proc_child_fail(x, PROC_STAGE_EXEC, error);
+	}
+	proc_child_fail(x, PROC_STAGE_EXEC, denied ? EACCES : x->search ? ENOENT : error);
+}
+
+/* (transfer full) the programs to try for @path: it, if it has a slash, else
+ * each directory of circuitd's PATH (as posix_spawnp looks). */
+static char **
+proc_exec_paths(const char *path)
+{
+	if (strchr(path, '/')) {
+		char **one = g_new0(char *, 2);
+		one[0] = g_strdup(path);
+		return one;
+	}
+	const char *search = g_getenv("PATH");
+	g_auto(GStrv) dirs = g_strsplit(search ? search : "/bin:/usr/bin", ":", -1);
+	guint n = g_strv_length(dirs);
+	char **paths = g_new0(char *, n + 1);
+	for (guint i = 0; i < n; i++)
+		paths[i] = g_build_filename(*dirs[i] ? dirs[i] : ".", path, NULL);
+	return paths;
+}
+
+/* Runs @x's child; its PID, or -1 with @error set (the child reaped). */
+static pid_t
+proc_clone(Proc *p, ProcExec *x, GError **error)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = clone(proc_child, proc_child_stack + sizeof proc_child_stack,
+	                  CLONE_VM | CLONE_VFORK | SIGCHLD, x);
+	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		            "cannot start a process: %s", g_strerror(e));
+		return -1;
+	}
+	if (x->stage == PROC_STAGE_NONE)
+		return pid;
+	/* The child has exited: reaped here, before the loop sees it. */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	const char *path = p->spec->path;
+	const char *user = p->account ? p->account->name : NULL;
+	g_autofree char *as = user ? g_strdup_printf(" as user %s", user) : g_strdup("");
+	const char *why = g_strerror(x->error);
+	switch (x->stage) {
+	case PROC_STAGE_EXEC:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "cannot run \"%s\"%s: %s",
+		            path, as, why);
+		break;
+	case PROC_STAGE_DIR:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "process spec: Dir \"%s\"%s: %s", x->dir ? x->dir : "/", as, why);
+		break;
+	case PROC_STAGE_GROUPS:
+	case PROC_STAGE_UID:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		            "cannot run jobs as user %s: %s: %s", user,
+		            x->stage == PROC_STAGE_UID ? "setresuid" : "setgroups", why);
+		break;
+	case PROC_STAGE_GID:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		            "cannot run jobs as group %s: setresgid: %s", p->account->group, why);
+		break;
+	case PROC_STAGE_CGROUP:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		            "cannot move the job into its cgroup %s: %s", p->cgroup, why);
+		break;
+	default:
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "cannot start \"%s\": %s",
+		            path, why);
+		break;
+	}
+	return -1;
+}
+
+/* posix_spawn, for jobs of circuitd's own account outside cgroups: the
+ * common case, and the fastest. */
+static pid_t
+proc_posix_spawn(Proc *p, char **argv, char **envp, int in, int out, int err, GError **error)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, err, 2);
 	/* None of the daemon's descriptors (sockets, the op log, an fd it was
 	 * started with) reach the job, CLOEXEC or not. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
@@ -401,30 +665,93 @@ proc_spawn(Proc *p, GError **error)
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
+	pid_t pid = -1;
+	int rc = strchr(p->spec->path, '/')
+	                 ? posix_spawn(&pid, p->spec->path, &fa, &attr, argv, envp)
+	                 : posix_spawnp(&pid, p->spec->path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "cannot run \"%s\": %s",
+		            p->spec->path, g_strerror(rc));
+		return -1;
+	}
+	return pid;
+}
+
+/* proc_clone() for a job of another account or in a cgroup of its own. */
+static pid_t
+proc_forked_spawn(Proc *p, char **argv, char **envp, int in, int out, int err, GError **error)
+{
+	ProcPlugin *pl = p->plugin;
+	int cgroup_fd = -1;
+	if (pl->cgroup) {
+		g_autoptr(GError) e = NULL;
+		p->cgroup = proc_cgroup_make(pl->cgroup, &pl->cgroup_seq, &cgroup_fd, &e);
+		if (!p->cgroup)
+			circuit_log(p->host, p->element, G_LOG_LEVEL_WARNING,
+			            "%s; the job shares circuitd's cgroup", e->message);
+	}
+	g_auto(GStrv) paths = proc_exec_paths(p->spec->path);
+	long max_fd = sysconf(_SC_OPEN_MAX);
+	ProcExec x = {
+	        .paths = paths,
+	        .search = strchr(p->spec->path, '/') == NULL,
+	        .argv = argv,
+	        .envp = envp,
+	        .in = in,
+	        .out = out,
+	        .err = err,
+	        .cgroup_fd = cgroup_fd,
+	        .max_fd = max_fd > 0 && max_fd < (1 << 20) ? (int)max_fd : 1 << 20,
+	        .dir = p->spec->dir && *p->spec->dir ? p->spec->dir : NULL,
+	        .home = p->account ? p->account->home : NULL,
+	        .switch_account = p->account != NULL,
+	        .uid = p->account ? p->account->uid : 0,
+	        .gid = p->account ? p->account->gid : 0,
+	        .groups = p->account ? p->account->groups : NULL,
+	        .n_groups = p->account ? (size_t)p->account->n_groups : 0,
+	};
+	pid_t pid = proc_clone(p, &x, error);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	return pid;
+}
+
+static gboolean
+proc_spawn(Proc *p, char **envp, GError **error)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		int e = errno;
+		for (int i = 0; i < 2; i++) {
+			if (in[i] >= 0)
+				close(in[i]);
+			if (out[i] >= 0)
+				close(out[i]);
+		}
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "pipe: %s", g_strerror(e));
+		return FALSE;
+	}
 	guint nargs = g_strv_length(p->spec->args);
 	char **argv = g_new0(char *, nargs + 2);
 	argv[0] = p->spec->path;
 	for (guint i = 0; i < nargs; i++)
 		argv[i + 1] = p->spec->args[i];
-	g_autofree char **inherited = p->spec->env ? NULL : proc_inherited_env();
-	char **envp = p->spec->env ? p->spec->env : inherited;
-	int rc = strchr(p->spec->path, '/')
-	                 ? posix_spawn(&p->pid, p->spec->path, &fa, &attr, argv, envp)
-	                 : posix_spawnp(&p->pid, p->spec->path, &fa, &attr, argv, envp);
+	pid_t pid = p->account || p->plugin->cgroup
+	                    ? proc_forked_spawn(p, argv, envp, in[0], out[1], err[1], error)
+	                    : proc_posix_spawn(p, argv, envp, in[0], out[1], err[1], error);
 	g_free(argv);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	if (rc != 0) {
+	if (pid < 0) {
 		close(in[1]);
 		close(out[0]);
 		close(err[0]);
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "cannot run \"%s\": %s",
-		            p->spec->path, g_strerror(rc));
 		return FALSE;
 	}
+	p->pid = pid;
 	circuit_host_register_process_group(p->host, p->pid);
 	p->started = g_date_time_new_now_utc();
 	p->in_fd = in[1];
@@ -453,8 +780,11 @@ proc_destroy(gpointer ctx)
 	proc_out_close_fd(&p->err);
 	if (p->pid > 0 && !p->exited) {
 		/* Only at shutdown past the deadline: never leave it running. */
-		kill(-p->pid, SIGKILL);
+		proc_signal_all(p, SIGKILL);
 	}
+	proc_cgroup_release(p);
+	g_free(p->cgroup);
+	proc_account_free(p->account);
 	circuit_inlet_free(p->in);
 	circuit_outlet_free(p->out.outlet);
 	circuit_outlet_free(p->err.outlet);
@@ -462,6 +792,145 @@ proc_destroy(gpointer ctx)
 	g_clear_pointer(&p->ended, g_date_time_unref);
 	proc_spec_free(p->spec);
 	g_free(p);
+}
+
+/* ---- accounts ------------------------------------------------------------ */
+
+/*
+ * The account a job runs as, into *@out: NULL for circuitd's own (no switch),
+ * the default account (proc.user) for a spec that names none, or the spec's
+ * User and Group, which need circuitd to be root and the caller to be allowed
+ * to use them (circuit_element_caller_permits()).
+ */
+static gboolean
+proc_job_account(CircuitElement *element, ProcPlugin *pl, const ProcSpec *spec, ProcAccount **out,
+                 GError **error)
+{
+	*out = NULL;
+	if (!spec->user && !spec->group) {
+		*out = pl->account ? proc_account_copy(pl->account) : NULL;
+		return TRUE;
+	}
+	if (geteuid() != 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "process spec: \"%s\": circuitd runs as %s, not root, so it cannot run "
+		            "jobs as another user or group",
+		            spec->user ? "User" : "Group", g_get_user_name());
+		return FALSE;
+	}
+	g_autoptr(ProcAccount) a = NULL;
+	if (spec->user) {
+		a = proc_account_lookup(spec->user, error);
+		if (!a) {
+			g_prefix_error(error, "process spec: \"User\" \"%s\": ", spec->user);
+			return FALSE;
+		}
+	} else if (pl->account) {
+		a = proc_account_copy(pl->account);
+	} else {
+		g_autofree char *self = g_strdup_printf("%u", (guint)geteuid());
+		a = proc_account_lookup(self, error);
+		if (!a) {
+			g_prefix_error(error, "process spec: \"Group\": circuitd's own account: ");
+			return FALSE;
+		}
+	}
+	if (spec->group && !proc_account_set_group(a, spec->group, error)) {
+		g_prefix_error(error, "process spec: \"Group\" \"%s\": ", spec->group);
+		return FALSE;
+	}
+	/* The host names the caller ("permission denied: <who> ..."). */
+	if (spec->user && !circuit_element_caller_permits(element, "user", a->name)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+		            "may not run jobs as user %s", a->name);
+		return FALSE;
+	}
+	if (spec->group && !circuit_element_caller_permits(element, "group", a->group)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+		            "may not run jobs as group %s", a->group);
+		return FALSE;
+	}
+	*out = g_steal_pointer(&a);
+	return TRUE;
+}
+
+/* proc.user and proc.group: the account of jobs whose spec names none. */
+static gboolean
+proc_default_account(ProcPlugin *pl, const char *user, const char *group, GError **error)
+{
+	g_autoptr(ProcAccount) a = NULL;
+	g_autofree char *self = g_strdup_printf("%u", (guint)geteuid());
+	a = proc_account_lookup(user ? user : self, error);
+	if (!a) {
+		if (user)
+			g_prefix_error(error, "proc.user \"%s\": ", user);
+		return FALSE;
+	}
+	if (group && !proc_account_set_group(a, group, error)) {
+		g_prefix_error(error, "proc.group \"%s\": ", group);
+		return FALSE;
+	}
+	if (geteuid() != 0) {
+		/* Its own account is no switch; any other needs root. */
+		if (a->uid == geteuid() && a->gid == getegid())
+			return TRUE;
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s \"%s\": circuitd runs as %s, not root, so it cannot run jobs as "
+		            "another user or group",
+		            user ? "proc.user" : "proc.group", user ? user : group,
+		            g_get_user_name());
+		return FALSE;
+	}
+	pl->account = g_steal_pointer(&a);
+	return TRUE;
+}
+
+static void
+proc_plugin_free(ProcPlugin *pl)
+{
+	g_clear_pointer(&pl->linger_timer, circuit_watch_cancel);
+	/* A last try for cgroups whose processes have gone since. */
+	for (guint i = 0; i < pl->lingering->len; i++)
+		proc_cgroup_remove(g_ptr_array_index(pl->lingering, i));
+	g_ptr_array_unref(pl->lingering);
+	proc_account_free(pl->account);
+	g_free(pl->cgroup);
+	g_free(pl);
+}
+
+static gboolean
+proc_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
+{
+	ProcPlugin *pl = g_new0(ProcPlugin, 1);
+	pl->host = host;
+	pl->lingering = g_ptr_array_new_with_free_func(g_free);
+	const char *user = circuit_host_option(host, "proc.user");
+	const char *group = circuit_host_option(host, "proc.group");
+	if ((user || group) && !proc_default_account(pl, user, group, error)) {
+		proc_plugin_free(pl);
+		return FALSE;
+	}
+	if (pl->account)
+		circuit_log(host, NULL, G_LOG_LEVEL_MESSAGE,
+		            "jobs that name no User run as user %s, group %s", pl->account->name,
+		            pl->account->group);
+	g_autofree char *why = NULL;
+	pl->cgroup = proc_cgroup_take(&why);
+	if (pl->cgroup)
+		circuit_log(host, NULL, G_LOG_LEVEL_INFO,
+		            "each job runs in a cgroup of its own under %s (circuitd moved itself "
+		            "into %s/daemon)",
+		            pl->cgroup, pl->cgroup);
+	else
+		circuit_log(host, NULL, G_LOG_LEVEL_INFO, "jobs share circuitd's cgroup: %s", why);
+	*plugin_ctx = pl;
+	return TRUE;
+}
+
+static void
+proc_fini(gpointer plugin_ctx)
+{
+	proc_plugin_free(plugin_ctx);
 }
 
 static gboolean
@@ -486,7 +955,15 @@ proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpoi
 	if (!spec)
 		return FALSE;
 	spec->scrub = spec->scrub || scrub_flag;
-	if (spec->dir && *spec->dir && !g_file_test(spec->dir, G_FILE_TEST_IS_DIR)) {
+	CircuitHost *host = circuit_element_host(element);
+	ProcPlugin *pl = circuit_host_plugin_ctx(host);
+	ProcAccount *account = NULL;
+	if (!proc_job_account(element, pl, spec, &account, error)) {
+		proc_spec_free(spec);
+		return FALSE;
+	}
+	/* A job of another account checks Dir as that account, in the child. */
+	if (!account && spec->dir && *spec->dir && !g_file_test(spec->dir, G_FILE_TEST_IS_DIR)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
 		            "process spec: Dir \"%s\" is not a directory", spec->dir);
 		proc_spec_free(spec);
@@ -494,8 +971,10 @@ proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpoi
 	}
 	Proc *p = g_new0(Proc, 1);
 	p->element = element;
-	p->host = circuit_element_host(element);
+	p->host = host;
+	p->plugin = pl;
 	p->spec = spec;
+	p->account = account;
 	p->in_fd = p->out.fd = p->err.fd = -1;
 	p->out.proc = p->err.proc = p;
 	p->out.name = "stdout";
@@ -503,7 +982,13 @@ proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpoi
 	p->in = circuit_inlet_new(element, "stdin", &proc_in_funcs, p);
 	p->out.outlet = circuit_outlet_new(element, "stdout", &proc_out_funcs, &p->out);
 	p->err.outlet = circuit_outlet_new(element, "stderr", &proc_out_funcs, &p->err);
-	if (!proc_spawn(p, error)) {
+	/* The server's environment (without CIRCUIT_*) unless the spec has one;
+	 * another account's job sees its own HOME, USER and LOGNAME. */
+	g_autofree char **inherited = spec->env ? NULL : proc_inherited_env();
+	char **env = spec->env ? spec->env : inherited;
+	g_auto(GStrv) account_env =
+	        account ? proc_account_env(account, (const char *const *)env, !spec->env) : NULL;
+	if (!proc_spawn(p, account_env ? account_env : env, error)) {
 		p->pid = 0;
 		proc_destroy(p);
 		return FALSE;
@@ -527,12 +1012,12 @@ proc_scrub(CircuitElement *element, gpointer ctx)
 	        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
 	                    "stdin of %s: the process was scrubbed", circuit_element_path(element));
 	circuit_inlet_close(p->in, e);
-	if (p->exited && kill(-p->pid, 0) != 0)
+	if (p->exited && proc_all_gone(p))
 		return;
 	/* Keep the element alive until the group is gone. */
 	p->releasing = TRUE;
 	circuit_element_ref(element);
-	kill(-p->pid, SIGTERM);
+	proc_signal_all(p, SIGTERM);
 	double grace = circuit_host_scrub_grace(p->host);
 	p->kill_timer = circuit_watch_timer(p->host, grace, 0, proc_on_kill_timer, p, NULL);
 }
@@ -559,8 +1044,8 @@ static const CircuitOp proc_ops[] = {
          .run = proc_op_signal},
 };
 
-CIRCUIT_PLUGIN_DEFINE(proc, .version = "0.1.0", .summary = "OS processes",
-                      .make_args_usage = "[-scrub]", .make_min_args = 0, .make_max_args = 1,
-                      .make_flags = CIRCUIT_OP_BODY, .create = proc_create, .peek = proc_peek,
-                      .scrub = proc_scrub, .destroy = proc_destroy, .ops = proc_ops,
-                      .n_ops = G_N_ELEMENTS(proc_ops));
+CIRCUIT_PLUGIN_DEFINE(proc, .version = "0.1.0", .summary = "OS processes", .init = proc_init,
+                      .fini = proc_fini, .make_args_usage = "[-scrub]", .make_min_args = 0,
+                      .make_max_args = 1, .make_flags = CIRCUIT_OP_BODY, .create = proc_create,
+                      .peek = proc_peek, .scrub = proc_scrub, .destroy = proc_destroy,
+                      .ops = proc_ops, .n_ops = G_N_ELEMENTS(proc_ops));

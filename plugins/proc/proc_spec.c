@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // proc_spec.c - the process spec: {"Env":[..],"Dir":"","Path":"","Args":[..],
-// "Scrub":false}, keys matched case-insensitively as the original did.
+// "Scrub":false}, keys matched case-insensitively as the original did, and
+// "User" and "Group" (a name or a number) for jobs run as another account.
 #include "proc_spec.h"
 
 #include <string.h>
@@ -15,10 +16,41 @@ proc_spec_free(ProcSpec *spec)
 	g_free(spec->dir);
 	g_strfreev(spec->args);
 	g_strfreev(spec->env);
+	g_free(spec->user);
+	g_free(spec->group);
 	g_free(spec);
 }
 
 #define PROC_SPEC "process spec"
+
+/* "User" or "Group": a name (a string without control characters) or a
+ * number (a JSON number or a string of digits), kept as a string; null
+ * clears it. */
+static gboolean
+proc_spec_account(JsonNode *v, const char *key, const char *what, char **out, GError **error)
+{
+	g_clear_pointer(out, g_free);
+	if (JSON_NODE_HOLDS_NULL(v))
+		return TRUE;
+	if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_INT64 &&
+	    json_node_get_int(v) >= 0 && json_node_get_int(v) < G_MAXUINT32) {
+		*out = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(v));
+		return TRUE;
+	}
+	if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING) {
+		const char *s = json_node_get_string(v);
+		gboolean ok = *s != '\0' && strlen(s) <= 256;
+		for (const char *c = s; ok && *c; c++)
+			ok = !g_ascii_iscntrl(*c);
+		if (ok) {
+			*out = g_strdup(s);
+			return TRUE;
+		}
+	}
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+	            "process spec: \"%s\" must be a %s name or number", key, what);
+	return FALSE;
+}
 
 ProcSpec *
 proc_spec_parse(const char *text, gsize len, GError **error)
@@ -47,11 +79,15 @@ proc_spec_parse(const char *text, gsize len, GError **error)
 				ok = circuit_spec_strv(v, PROC_SPEC, "Env", &spec->env, error);
 		} else if (g_ascii_strcasecmp(key, "Scrub") == 0) {
 			ok = circuit_spec_bool(v, PROC_SPEC, "Scrub", &spec->scrub, error);
+		} else if (g_ascii_strcasecmp(key, "User") == 0) {
+			ok = proc_spec_account(v, "User", "user", &spec->user, error);
+		} else if (g_ascii_strcasecmp(key, "Group") == 0) {
+			ok = proc_spec_account(v, "Group", "group", &spec->group, error);
 		} else {
 			g_set_error(
 			        error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
 			        "process spec: unknown key \"%s\" (known: Env, Dir, Path, Args, "
-			        "Scrub)",
+			        "Scrub, User, Group)",
 			        key);
 			ok = FALSE;
 		}
@@ -89,6 +125,10 @@ proc_spec_to_json(const ProcSpec *spec)
 		json_array_add_string_element(args, spec->args[i]);
 	json_object_set_array_member(o, "Args", args);
 	json_object_set_boolean_member(o, "Scrub", spec->scrub);
+	if (spec->user)
+		json_object_set_string_member(o, "User", spec->user);
+	if (spec->group)
+		json_object_set_string_member(o, "Group", spec->group);
 	JsonNode *n = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	return n;

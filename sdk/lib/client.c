@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define CLIENT_WINDOW      (1u << 20)
@@ -477,6 +478,40 @@ client_connect(const char *host, guint16 port, int timeout_ms, GError **error)
 	return fd;
 }
 
+/* A unix socket address: "unix:PATH" or an absolute PATH. */
+static const char *
+client_unix_path(const char *address)
+{
+	if (g_str_has_prefix(address, "unix:"))
+		return address + 5;
+	return address[0] == '/' ? address : NULL;
+}
+
+static int
+client_connect_unix(const char *path, GError **error)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (!*path || strlen(path) >= sizeof sa.sun_path) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		            "\"%s\" is not a unix socket's path", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, CIRCUIT_CLIENT_ERROR,
+		            e == EACCES ? CIRCUIT_CLIENT_ERROR_PERMISSION
+		                        : CIRCUIT_CLIENT_ERROR_CONNECT,
+		            "cannot reach a circuit server at %s: %s%s", path, g_strerror(e),
+		            e == EACCES ? " (its group may use it: circuitd --local-group)" : "");
+		return -1;
+	}
+	return fd;
+}
+
 /* Reads the server's HELLO (or its refusal). */
 static gboolean
 client_hello(CircuitClient *c, int timeout_ms, GError **error)
@@ -496,9 +531,29 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 			        : code == FRAME_REFUSE_WRONG_KEY ? "wrong key"
 			        : code == FRAME_REFUSE_BUSY
 			                ? "server is busy (too many connections; try again)"
-			                : "server refused us";
-			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY, "%s: %s",
-			            c->address, what);
+			        : code == FRAME_REFUSE_PERMISSION ? "permission denied"
+			                                          : "server refused us";
+			/* The reason follows the refusal; the server closes after it. */
+			for (int i = 0; i < 10 && c->in->len < FRAME_PREAMBLE_SIZE + 512; i++) {
+				guint8 more[512];
+				struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+				if (poll(&pfd, 1, 100) <= 0)
+					break;
+				ssize_t r = recv(c->fd, more, sizeof more, 0);
+				if (r <= 0)
+					break;
+				g_byte_array_append(c->in, more, (guint)r);
+			}
+			g_autofree char *reason =
+			        g_utf8_make_valid((const char *)c->in->data + FRAME_PREAMBLE_SIZE,
+			                          (gssize)(c->in->len - FRAME_PREAMBLE_SIZE));
+			g_strdelimit(reason, "\r\n", ' ');
+			g_set_error(error, CIRCUIT_CLIENT_ERROR,
+			            code == FRAME_REFUSE_PERMISSION
+			                    ? CIRCUIT_CLIENT_ERROR_PERMISSION
+			                    : CIRCUIT_CLIENT_ERROR_KEY,
+			            "%s: %s", c->address,
+			            code == FRAME_REFUSE_PERMISSION && *reason ? reason : what);
 			return FALSE;
 		}
 		FrameHeader h;
@@ -601,14 +656,27 @@ client_handshake(CircuitClient *c, const guint8 *psk, const guint8 *pre, int tim
 static CircuitClient *client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms,
                                    GError **error);
 static void client_route_free(gpointer data);
+static void client_dial_finish(CircuitClient *c, const guint8 *psk);
 
 static CircuitClient *
 client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **error)
 {
-	Url url;
+	Url url = {0};
 	if (timeout_ms <= 0)
 		timeout_ms = CLIENT_DEFAULT_TIMEOUT_MS;
 	GError *local = NULL;
+	const char *unix_path = client_unix_path(address);
+	if (unix_path) {
+		int fd = client_connect_unix(unix_path, error);
+		if (fd < 0)
+			return NULL;
+		url.host = g_strdup(unix_path);
+		CircuitClient *c = client_setup(fd, &url, psk, timeout_ms, error);
+		url_clear(&url);
+		if (c)
+			client_dial_finish(c, psk);
+		return c;
+	}
 	if (!url_parse(address, TRUE, &url, &local)) {
 		g_set_error_literal(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
 		                    local->message);
@@ -624,13 +692,19 @@ client_dial(const char *address, const guint8 *psk, int timeout_ms, GError **err
 	url_clear(&url);
 	if (!c)
 		return NULL;
+	client_dial_finish(c, psk);
+	return c;
+}
+
+static void
+client_dial_finish(CircuitClient *c, const guint8 *psk)
+{
 	/* Routing is on unless $CIRCUIT_DIRECT is "0" (docs/routing.md). */
 	c->direct = g_strcmp0(g_getenv("CIRCUIT_DIRECT"), "0") != 0;
 	if (psk)
 		c->psk = g_memdup2(psk, KEYFILE_KEY_LEN);
 	c->routes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, client_route_free);
 	c->retired = g_ptr_array_new_with_free_func((GDestroyNotify)circuit_client_free);
-	return c;
 }
 
 /* The HELLO (after the key handshake when keyed) on connected @fd; the
@@ -660,10 +734,12 @@ client_read_refusal(CircuitClient *c, GError **error)
 	g_autofree char *reason = g_utf8_make_valid((const char *)buf + FRAME_PREAMBLE_SIZE,
 	                                            (gssize)(got - FRAME_PREAMBLE_SIZE));
 	g_strdelimit(reason, "\r\n", ' ');
-	g_set_error(
-	        error, CIRCUIT_CLIENT_ERROR,
-	        code == FRAME_REFUSE_BUSY ? CIRCUIT_CLIENT_ERROR_CONNECT : CIRCUIT_CLIENT_ERROR_KEY,
-	        "%s refused the connection: %s", c->address, *reason ? reason : "no reason given");
+	g_set_error(error, CIRCUIT_CLIENT_ERROR,
+	            code == FRAME_REFUSE_BUSY         ? CIRCUIT_CLIENT_ERROR_CONNECT
+	            : code == FRAME_REFUSE_PERMISSION ? CIRCUIT_CLIENT_ERROR_PERMISSION
+	                                              : CIRCUIT_CLIENT_ERROR_KEY,
+	            "%s refused the connection: %s", c->address,
+	            *reason ? reason : "no reason given");
 	return TRUE;
 }
 
@@ -677,7 +753,8 @@ client_setup(int fd, const Url *url, const guint8 *psk, int timeout_ms, GError *
 	c->sealed = g_byte_array_new();
 	c->next_id = 1;
 	c->calls = g_hash_table_new(NULL, NULL);
-	c->address = g_strdup_printf("%s:%u", url->host, url->port);
+	c->address =
+	        url->port ? g_strdup_printf("%s:%u", url->host, url->port) : g_strdup(url->host);
 	guint8 pre[FRAME_PREAMBLE_SIZE];
 	frame_preamble_encode(pre, psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
 	static const char hello[] = "{\"version\":1,\"role\":\"client\"}";
@@ -768,6 +845,13 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 		}
 		return circuit_client_dial_key(g_strstrip(text), key_file, 0, error);
 	}
+	/* The local server's unix socket first: it knows who we are and needs
+	 * no key ($CIRCUIT_SOCKET, or the packaged path). */
+	const char *sock = g_getenv("CIRCUIT_SOCKET");
+	if (!sock || !*sock)
+		sock = CIRCUIT_DEFAULT_SOCKET;
+	if (g_file_test(sock, G_FILE_TEST_EXISTS))
+		return circuit_client_dial_key(sock, key_file, 0, error);
 	return circuit_client_dial_key("127.0.0.1:11022", key_file, 0, error);
 }
 

@@ -6,21 +6,6 @@
 # unknown servers, and a server killed with SIGKILL.
 . "$CIRCUIT_TESTLIB"
 
-# free_port: a port free for both TCP and UDP on 127.0.0.1.
-free_port() {
-	python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); u.close(); continue
-    t.close(); u.close(); print(p); break
-PY
-}
-
 # members URL: how many servers the server at URL lists.
 members() { "$CIRCUIT_BIN" -d "$1" ls / | grep -c '^/X'; }
 all_see() {

@@ -14,17 +14,26 @@ export HOME="$T_TMP/home"
 mkdir -p "$HOME"
 unset CIRCUIT CIRCUIT_DISCOVER CIRCUIT_HMAC
 
-t_cleanup() {
-	local rc=$?
-	set +e
-	# Background jobs the test forgot to track are ours to stop too.
-	for pid in $(jobs -p); do T_PIDS+=("$pid"); done
+# t_stop_tracked: every tracked PID gets SIGTERM, up to 5 s, then SIGKILL.
+# Tests whose cleanup must run after the servers (accounts, cgroups) call it
+# first; t_cleanup calls it again, harmlessly.
+t_stop_tracked() {
+	local pid
 	for pid in "${T_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in "${T_PIDS[@]}"; do
 		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	return 0
+}
+
+t_cleanup() {
+	local rc=$?
+	set +e
+	# Background jobs the test forgot to track are ours to stop too.
+	for pid in $(jobs -p); do T_PIDS+=("$pid"); done
+	t_stop_tracked
 	if [ $rc -ne 0 ]; then
 		echo "--- $T_NAME failed (rc=$rc); server logs:"
 		for f in "$T_TMP"/server*.log; do
@@ -72,6 +81,22 @@ start_server() {
 	[[ "$SERVER_URL" == circuit://* ]] || fail "circuitd printed no URL"
 	SERVER_ID=${SERVER_URL##*/}
 	export CIRCUIT_TEST_URL="$SERVER_URL"
+}
+
+# free_port: a port free for both TCP and UDP on 127.0.0.1 (a server's
+# membership uses UDP on its TCP port).
+free_port() {
+	python3 - <<'PY'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        t.close(); u.close(); continue
+    t.close(); u.close(); print(p); break
+PY
 }
 
 # c ARGS...: the CLI dialed into the last started server.

@@ -12,21 +12,6 @@ N=10000
 WIDTH=194 # + 6 digits: names of 200 bytes
 MAKE="python3 $CIRCUIT_SOURCE_DIR/tests/bench/ls.py"
 
-# free_port: a port free for both TCP and UDP on 127.0.0.1.
-free_port() {
-	python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); u.close(); continue
-    t.close(); u.close(); print(p); break
-PY
-}
-
 PA=$(free_port)
 start_server -a "127.0.0.1:$PA" --plugins=chan
 A=$SERVER_URL XA=$SERVER_ID

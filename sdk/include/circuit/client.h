@@ -37,7 +37,12 @@ typedef enum {
 	CIRCUIT_CLIENT_ERROR_ADDRESS,      /**< a URL or address that does not parse */
 	CIRCUIT_CLIENT_ERROR_KEY,          /**< key refused, missing, or unreadable */
 	CIRCUIT_CLIENT_ERROR_DEADLINE,     /**< a call's deadline passed: cancelled on the server */
+	CIRCUIT_CLIENT_ERROR_PERMISSION,   /**< the server does not admit this caller */
 } CircuitClientErrorCode;
+
+/** The local server's unix socket (packaged circuitd: --socket), tried
+ *  when no address is configured, before 127.0.0.1:11022. */
+#define CIRCUIT_DEFAULT_SOCKET "/run/circuit/circuitd.sock"
 
 /** Exit codes of the `circuit` CLI, exported for scripts wrapping it. */
 enum {

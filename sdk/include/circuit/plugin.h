@@ -80,6 +80,7 @@ typedef enum {
 	CIRCUIT_ERROR_TOO_BIG = 9,      /**< over a size limit ("too-big") */
 	CIRCUIT_ERROR_UNAVAILABLE = 10, /**< a needed service is missing ("unavailable") */
 	CIRCUIT_ERROR_USAGE = 11,       /**< wrong arguments for the operation ("usage") */
+	CIRCUIT_ERROR_PERMISSION = 12,  /**< the caller may not (ABI 1.2; "permission") */
 } CircuitErrorCode;
 
 /* ------------------------------------------------------------------------ */
@@ -319,6 +320,16 @@ CIRCUIT_PLUGIN_EXPORT CircuitElement *circuit_element_ref(CircuitElement *elemen
 CIRCUIT_PLUGIN_EXPORT void circuit_element_unref(CircuitElement *element);
 /** circuit_element_is_scrubbed: TRUE once removed from its anchor. */
 CIRCUIT_PLUGIN_EXPORT gboolean circuit_element_is_scrubbed(CircuitElement *element);
+/**
+ * circuit_element_caller_permits: (ABI 1.2) during create() only: whether
+ * the caller that asked for the element may use @right with @value under
+ * the server's access rules (docs/security.md), e.g. ("user", "alice") or
+ * ("group", "staff") for a spec that names the account a job runs as.
+ * Without an --acl file only root, the server's own account and key
+ * holders may. FALSE outside create().
+ */
+CIRCUIT_PLUGIN_EXPORT gboolean circuit_element_caller_permits(CircuitElement *element,
+                                                              const char *right, const char *value);
 /**
  * circuit_element_scrub: removes the element from its anchor as the scrub
  * operation would (plugin scrub() is called). Used for self-removal, e.g.

@@ -5,10 +5,11 @@
 # original's spelling, mkdkr, and its spec with the trailing comma.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/engine.sh"
-start_server -docker -docker-host "$DOCKER_URL" -grace 1
-X=$SERVER_ID
 mkdir -p "$T_TMP/src/webapp"
 echo index >"$T_TMP/src/webapp/index.html"
+# Host paths may be bound only under directories allowed (docker_binds.sh).
+start_server -docker -docker-host "$DOCKER_URL" -grace 1 --docker-allow-bind "$T_TMP/src"
+X=$SERVER_ID
 
 c mkdkr /$X/docky <<EOF
 {

@@ -6,7 +6,8 @@
 # image, and Pull for an image no registry has.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/engine.sh"
-start_docker_server
+# Binds of host paths need the directory allowed (see docker_binds.sh).
+start_docker_server --docker-allow-bind "$T_TMP"
 X=$SERVER_ID
 
 bad() { # bad SUBSTRING JSON

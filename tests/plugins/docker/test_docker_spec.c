@@ -2,10 +2,14 @@
 //
 // test_docker_spec.c - the docker element's pure parts: the spec of mkdkr
 // (the README example, every key, bad keys and types), the create body,
-// image names, signal names, container names and the stream demultiplexer.
+// image names, signal names, container names, the stream demultiplexer and
+// the check of the host paths a spec binds (--docker-allow-bind).
 #include "docker_spec.h"
 
+#include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static DockerSpec *
 parse(const char *text, GError **error)
@@ -106,6 +110,12 @@ test_invalid(void)
 	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"/a:rel\"]}", "absolute container path");
 	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"/a:/b:xx\"]}", "ro or rw");
 	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"/a:/b:ro:z\"]}", "expected /path");
+	/* A host path must be absolute; what is not one must be a volume name. */
+	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"./data:/b\"]}",
+	               "host path must be absolute");
+	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"data/x:/b\"]}",
+	               "host path must be absolute");
+	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"~/x:/b\"]}", "host path must be absolute");
 	/* A comma inside a string is not a trailing comma. */
 	g_autoptr(GError) error = NULL;
 	g_autoptr(DockerSpec) spec =
@@ -204,6 +214,248 @@ test_demux(void)
 	g_string_free(s.err, TRUE);
 }
 
+/* ---- host paths a spec may bind ------------------------------------------- */
+
+typedef struct {
+	char *dir;     /* a fresh directory, resolved */
+	char *allowed; /* dir/allowed, with allowed/data and allowed/link -> outside */
+	char *outside;
+	char *sockdir; /* dir/run, holding the "engine socket" dir/run/engine.sock */
+	char *socket;
+} BindsFixture;
+
+static void
+binds_setup(BindsFixture *f, gconstpointer data)
+{
+	g_autofree char *tmp = g_dir_make_tmp("circuit-binds-XXXXXX", NULL);
+	g_assert_nonnull(tmp);
+	f->dir = realpath(tmp, NULL);
+	f->allowed = g_build_filename(f->dir, "allowed", NULL);
+	f->outside = g_build_filename(f->dir, "outside", NULL);
+	f->sockdir = g_build_filename(f->dir, "run", NULL);
+	f->socket = g_build_filename(f->sockdir, "engine.sock", NULL);
+	g_autofree char *data_dir = g_build_filename(f->allowed, "data", NULL);
+	g_autofree char *link = g_build_filename(f->allowed, "link", NULL);
+	g_autofree char *dangling = g_build_filename(f->allowed, "dangling", NULL);
+	g_autofree char *gone = g_build_filename(f->dir, "gone", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(data_dir, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir(f->outside, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir(f->sockdir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(f->socket, "", 0, NULL));
+	g_assert_cmpint(symlink(f->outside, link), ==, 0);
+	g_assert_cmpint(symlink(gone, dangling), ==, 0);
+}
+
+static void
+binds_teardown(BindsFixture *f, gconstpointer data)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(f->dir);
+	g_free(f->allowed);
+	g_free(f->outside);
+	g_free(f->sockdir);
+	g_free(f->socket);
+}
+
+/* The spec {"Image":"x","Volume":[@volume]} checked against @binds: NULL
+ * when refused, with the one-line message in *@message. */
+static DockerSpec *
+binds_try(const DockerBinds *binds, const char *volume, char **message)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "Image");
+	json_builder_add_string_value(b, "x");
+	json_builder_set_member_name(b, "Volume");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, volume);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	g_autofree char *text = json_to_string(root, FALSE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DockerSpec) spec = parse(text, &error);
+	g_assert_no_error(error);
+	if (docker_binds_check(binds, spec, &error))
+		return g_steal_pointer(&spec);
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION);
+	g_assert_null(strchr(error->message, '\n'));
+	*message = g_strdup(error->message);
+	return NULL;
+}
+
+static void
+binds_allowed(const DockerBinds *binds, const char *volume, const char *want)
+{
+	g_autofree char *message = NULL;
+	g_autoptr(DockerSpec) spec = binds_try(binds, volume, &message);
+	if (!spec)
+		g_error("\"%s\" was refused: %s", volume, message);
+	g_assert_cmpstr(spec->volumes[0], ==, want);
+}
+
+static void
+binds_refused(const DockerBinds *binds, const char *volume, const char *needle)
+{
+	g_autofree char *message = NULL;
+	g_autoptr(DockerSpec) spec = binds_try(binds, volume, &message);
+	if (spec)
+		g_error("\"%s\" was allowed (as \"%s\")", volume, spec->volumes[0]);
+	if (!strstr(message, needle))
+		g_error("refusing \"%s\": \"%s\" lacks \"%s\"", volume, message, needle);
+	if (!strstr(message, "--docker-allow-bind"))
+		g_error("refusing \"%s\": \"%s\" does not name the flag", volume, message);
+}
+
+static void
+test_binds_none(BindsFixture *f, gconstpointer data)
+{
+	g_auto(GStrv) warnings = NULL;
+	DockerBinds *binds = docker_binds_new(NULL, f->socket, FALSE, &warnings);
+	g_assert_cmpuint(g_strv_length(warnings), ==, 0);
+	g_autofree char *v = g_strconcat(f->allowed, ":/mnt", NULL);
+	binds_refused(binds, v, "no --docker-allow-bind given");
+	/* Volumes that are no host paths: anonymous and named ones. */
+	binds_allowed(binds, "/anon", "/anon");
+	binds_allowed(binds, "cache:/cache", "cache:/cache");
+	binds_allowed(binds, "my_vol.1-x:/v:ro", "my_vol.1-x:/v:ro");
+	docker_binds_free(binds);
+	docker_binds_free(NULL);
+}
+
+static void
+test_binds_allowed(BindsFixture *f, gconstpointer data)
+{
+	g_autofree char *list = g_strconcat(f->allowed, "\n", NULL);
+	g_auto(GStrv) warnings = NULL;
+	DockerBinds *binds = docker_binds_new(list, f->socket, FALSE, &warnings);
+	g_assert_cmpuint(g_strv_length(warnings), ==, 0);
+	/* Under the allowed directory, or it: the engine gets the resolved path. */
+	g_autofree char *v1 = g_strconcat(f->allowed, "/data:/mnt", NULL);
+	g_autofree char *w1 = g_strconcat(f->allowed, "/data:/mnt", NULL);
+	binds_allowed(binds, v1, w1);
+	g_autofree char *v2 = g_strconcat(f->allowed, "/./data/../data/:/mnt:ro", NULL);
+	g_autofree char *w2 = g_strconcat(f->allowed, "/data:/mnt:ro", NULL);
+	binds_allowed(binds, v2, w2);
+	g_autofree char *v3 = g_strconcat(f->allowed, ":/mnt", NULL);
+	binds_allowed(binds, v3, v3);
+	/* Not there yet (Docker makes it): allowed by where it would be. */
+	g_autofree char *v4 = g_strconcat(f->allowed, "/data/new/deeper:/mnt", NULL);
+	binds_allowed(binds, v4, v4);
+	/* Outside, by name, by "..", by a symbolic link. */
+	g_autofree char *o1 = g_strconcat(f->outside, ":/mnt", NULL);
+	g_autofree char *m1 = g_strdup_printf("host path %s is not under a directory", f->outside);
+	binds_refused(binds, o1, m1);
+	g_autofree char *o2 = g_strconcat(f->allowed, "/../outside:/mnt", NULL);
+	g_autofree char *m2 = g_strdup_printf("(resolves to %s) is not under", f->outside);
+	binds_refused(binds, o2, m2);
+	g_autofree char *o3 = g_strconcat(f->allowed, "/link:/mnt", NULL);
+	binds_refused(binds, o3, m2);
+	g_autofree char *o4 = g_strconcat(f->allowed, "/link/sub:/mnt", NULL);
+	binds_refused(binds, o4, "is not under");
+	g_autofree char *o5 = g_strconcat(f->allowed, "/dangling:/mnt", NULL);
+	binds_refused(binds, o5, "symbolic link");
+	/* A name that only starts like the allowed directory. */
+	g_autofree char *o6 = g_strconcat(f->allowed, "2:/mnt", NULL);
+	binds_refused(binds, o6, "is not under");
+	g_autofree char *allowed_msg = g_strdup_printf("(allowed: %s)", f->allowed);
+	binds_refused(binds, o1, allowed_msg);
+	/* The whole spec is checked: one bad volume refuses it. */
+	g_autofree char *message = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "Image");
+	json_builder_add_string_value(b, "x");
+	json_builder_set_member_name(b, "Volume");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, v1);
+	json_builder_add_string_value(b, "/anon");
+	json_builder_add_string_value(b, o1);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	g_autofree char *text = json_to_string(root, FALSE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DockerSpec) spec = parse(text, &error);
+	g_assert_false(docker_binds_check(binds, spec, &error));
+	g_assert_nonnull(strstr(error->message, "\"Volume\"[2]"));
+	docker_binds_free(binds);
+}
+
+static void
+test_binds_never(BindsFixture *f, gconstpointer data)
+{
+	/* Listed: /, the socket, its directory, the allowed directory. */
+	g_autofree char *list =
+	        g_strdup_printf("/\n%s\n%s\n%s/.\n", f->socket, f->sockdir, f->allowed);
+	g_auto(GStrv) warnings = NULL;
+	DockerBinds *binds = docker_binds_new(list, f->socket, FALSE, &warnings);
+	g_assert_cmpuint(g_strv_length(warnings), ==, 3);
+	g_assert_nonnull(strstr(warnings[0], "--docker-allow-bind /: ignored"));
+	g_autofree char *w1 = g_strdup_printf("--docker-allow-bind %s: ignored", f->socket);
+	g_assert_nonnull(strstr(warnings[1], w1));
+	g_autofree char *w2 = g_strdup_printf("--docker-allow-bind %s: ignored", f->sockdir);
+	g_assert_nonnull(strstr(warnings[2], w2));
+	binds_refused(binds, "/:/host", "binding / is never allowed");
+	g_autofree char *up = g_strconcat(f->allowed, "/../../../../../../../..:/host", NULL);
+	binds_refused(binds, up, "binding / is never allowed");
+	g_autofree char *s1 = g_strconcat(f->socket, ":/var/run/docker.sock", NULL);
+	binds_refused(binds, s1, "holds the engine socket");
+	g_autofree char *s2 = g_strconcat(f->sockdir, ":/run", NULL);
+	binds_refused(binds, s2, "holds the engine socket");
+	/* Through a link to the socket's directory. */
+	g_autofree char *link = g_build_filename(f->allowed, "run", NULL);
+	g_assert_cmpint(symlink(f->sockdir, link), ==, 0);
+	g_autofree char *s3 = g_strconcat(link, "/engine.sock:/s", NULL);
+	binds_refused(binds, s3, "holds the engine socket");
+	g_autofree char *ok = g_strconcat(f->allowed, "/data:/mnt", NULL);
+	binds_allowed(binds, ok, ok);
+	docker_binds_free(binds);
+}
+
+static void
+test_binds_ancestor(BindsFixture *f, gconstpointer data)
+{
+	/* A directory above the socket's: allowed, but not the ones holding it. */
+	g_autofree char *list = g_strdup(f->dir);
+	g_auto(GStrv) warnings = NULL;
+	DockerBinds *binds = docker_binds_new(list, f->socket, FALSE, &warnings);
+	g_assert_cmpuint(g_strv_length(warnings), ==, 1);
+	g_assert_nonnull(strstr(warnings[0], "holds the engine socket"));
+	g_autofree char *d = g_strconcat(f->dir, ":/mnt", NULL);
+	binds_refused(binds, d, "holds the engine socket");
+	g_autofree char *s = g_strconcat(f->sockdir, ":/mnt", NULL);
+	binds_refused(binds, s, "holds the engine socket");
+	g_autofree char *o = g_strconcat(f->outside, ":/mnt", NULL);
+	binds_allowed(binds, o, o);
+	g_autofree char *l = g_strconcat(f->allowed, "/link:/mnt", NULL);
+	binds_allowed(binds, l, o);
+	docker_binds_free(binds);
+}
+
+static void
+test_binds_private_tmp(BindsFixture *f, gconstpointer data)
+{
+	/* circuitd's /tmp is its own: nothing under /tmp or /var/tmp is bound. */
+	g_autofree char *list = g_strdup_printf("/tmp\n/var/tmp/x\n%s\n/srv", f->allowed);
+	g_auto(GStrv) warnings = NULL;
+	DockerBinds *binds = docker_binds_new(list, f->socket, TRUE, &warnings);
+	gboolean in_tmp = g_str_has_prefix(f->allowed, "/tmp/");
+	g_assert_cmpuint(g_strv_length(warnings), ==, in_tmp ? 3 : 2);
+	g_assert_nonnull(strstr(warnings[0], "--docker-allow-bind /tmp: ignored"));
+	g_assert_nonnull(strstr(warnings[0], "PrivateTmp"));
+	binds_refused(binds, "/tmp/x:/mnt", "PrivateTmp");
+	binds_refused(binds, "/var/tmp/x/y:/mnt", "PrivateTmp");
+	binds_allowed(binds, "/srv/data:/mnt", "/srv/data:/mnt");
+	docker_binds_free(binds);
+	/* Without: the same list allows them. */
+	g_auto(GStrv) none = NULL;
+	binds = docker_binds_new(list, f->socket, FALSE, &none);
+	binds_allowed(binds, "/tmp/x:/mnt", "/tmp/x:/mnt");
+	docker_binds_free(binds);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -215,5 +467,15 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/docker/signals", test_signals);
 	g_test_add_func("/plugins/docker/names", test_names);
 	g_test_add_func("/plugins/docker/demux", test_demux);
+	g_test_add("/plugins/docker/binds/none", BindsFixture, NULL, binds_setup, test_binds_none,
+	           binds_teardown);
+	g_test_add("/plugins/docker/binds/allowed", BindsFixture, NULL, binds_setup,
+	           test_binds_allowed, binds_teardown);
+	g_test_add("/plugins/docker/binds/never", BindsFixture, NULL, binds_setup, test_binds_never,
+	           binds_teardown);
+	g_test_add("/plugins/docker/binds/ancestor", BindsFixture, NULL, binds_setup,
+	           test_binds_ancestor, binds_teardown);
+	g_test_add("/plugins/docker/binds/private-tmp", BindsFixture, NULL, binds_setup,
+	           test_binds_private_tmp, binds_teardown);
 	return g_test_run();
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_proc_spec.c - the process spec and signal names (plugins/proc/proc_spec.c),
-// compiled into this test on its own.
+// test_proc_spec.c - the process spec and signal names (plugins/proc/proc_spec.c)
+// and the accounts jobs run as (plugins/proc/proc_account.c), compiled into
+// this test on their own.
+#include "proc_account.h"
 #include "proc_spec.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 
 static ProcSpec *
@@ -213,6 +217,148 @@ test_signal_name(void)
 	}
 }
 
+static void
+test_user_group(void)
+{
+	ProcSpec *s = parse_ok("{\"Path\":\"/bin/id\",\"User\":\"alice\",\"group\":\"staff\"}");
+	g_assert_cmpstr(s->user, ==, "alice");
+	g_assert_cmpstr(s->group, ==, "staff");
+	g_autoptr(JsonNode) n = proc_spec_to_json(s);
+	g_autofree char *text = json_to_string(n, FALSE);
+	g_assert_nonnull(strstr(text, "\"User\":\"alice\""));
+	g_assert_nonnull(strstr(text, "\"Group\":\"staff\""));
+	proc_spec_free(s);
+	/* Numbers, as JSON numbers or strings. */
+	s = parse_ok("{\"Path\":\"/bin/id\",\"User\":1001,\"Group\":\"100\"}");
+	g_assert_cmpstr(s->user, ==, "1001");
+	g_assert_cmpstr(s->group, ==, "100");
+	proc_spec_free(s);
+	/* null: the default account; absent keys stay out of the Cmd object. */
+	s = parse_ok("{\"Path\":\"/bin/id\",\"User\":null,\"Group\":null}");
+	g_assert_null(s->user);
+	g_assert_null(s->group);
+	g_autoptr(JsonNode) m = proc_spec_to_json(s);
+	g_autofree char *plain = json_to_string(m, FALSE);
+	g_assert_null(strstr(plain, "User"));
+	g_assert_null(strstr(plain, "Group"));
+	proc_spec_free(s);
+	parse_fails("{\"Path\":\"/bin/id\",\"User\":\"\"}",
+	            "\"User\" must be a user name or number");
+	parse_fails("{\"Path\":\"/bin/id\",\"User\":-1}", "\"User\" must be a user name or number");
+	parse_fails("{\"Path\":\"/bin/id\",\"User\":[\"a\"]}", "\"User\"");
+	parse_fails("{\"Path\":\"/bin/id\",\"User\":true}", "\"User\"");
+	parse_fails("{\"Path\":\"/bin/id\",\"Group\":1.5}",
+	            "\"Group\" must be a group name or number");
+	parse_fails("{\"Path\":\"/bin/id\",\"Group\":\"a\\nb\"}", "\"Group\"");
+	parse_fails("{\"Path\":\"/bin/ls\",\"Usr\":\"x\"}", "User, Group");
+}
+
+/* Whether @gid is among @a's groups. */
+static gboolean
+account_has_group(const ProcAccount *a, gid_t gid)
+{
+	for (int i = 0; i < a->n_groups; i++)
+		if (a->groups[i] == gid)
+			return TRUE;
+	return FALSE;
+}
+
+static void
+test_account_lookup(void)
+{
+	g_autoptr(GError) error = NULL;
+	ProcAccount *root = proc_account_lookup("root", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(root->uid, ==, 0);
+	g_assert_cmpuint(root->gid, ==, 0);
+	g_assert_cmpstr(root->name, ==, "root");
+	g_assert_cmpstr(root->home, ==, getpwuid(0)->pw_dir);
+	g_assert_cmpstr(root->group, ==, getgrgid(0)->gr_name);
+	g_assert_cmpint(root->n_groups, >=, 1);
+	g_assert_cmpuint(root->groups[0], ==, 0);
+	proc_account_free(root);
+	/* By number. */
+	ProcAccount *zero = proc_account_lookup("0", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(zero->name, ==, "root");
+	proc_account_free(zero);
+	proc_account_free(NULL);
+	/* An account of the machine's that is not root, whatever its numbers. */
+	struct passwd *pw = getpwnam("nobody");
+	if (pw) {
+		ProcAccount *nobody = proc_account_lookup("nobody", &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(nobody->uid, ==, pw->pw_uid);
+		g_assert_cmpuint(nobody->gid, ==, pw->pw_gid);
+		g_assert_true(account_has_group(nobody, pw->pw_gid));
+		g_assert_false(account_has_group(nobody, 0));
+		proc_account_free(nobody);
+	}
+	g_assert_null(proc_account_lookup("no-such-user-circuit", &error));
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "no such user");
+	g_clear_error(&error);
+	g_assert_null(proc_account_lookup("4000000000", &error));
+	g_assert_cmpstr(error->message, ==, "no such user");
+}
+
+static void
+test_account_group(void)
+{
+	g_autoptr(GError) error = NULL;
+	ProcAccount *a = proc_account_lookup("root", &error);
+	g_assert_no_error(error);
+	struct group *gr = getgrnam("nogroup");
+	if (!gr)
+		gr = getgrgid(65534);
+	if (gr) {
+		/* The named group replaces the primary one, first in the list. */
+		gid_t gid = gr->gr_gid;
+		g_autofree char *name = g_strdup(gr->gr_name);
+		g_assert_true(proc_account_set_group(a, name, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(a->gid, ==, gid);
+		g_assert_cmpstr(a->group, ==, name);
+		g_assert_cmpuint(a->groups[0], ==, gid);
+		g_autofree char *number = g_strdup_printf("%u", (guint)gid);
+		g_assert_true(proc_account_set_group(a, number, &error));
+		g_assert_cmpuint(a->gid, ==, gid);
+	}
+	g_assert_true(proc_account_set_group(a, "0", &error));
+	g_assert_cmpuint(a->gid, ==, 0);
+	g_assert_false(proc_account_set_group(a, "no-such-group-circuit", &error));
+	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "no such group");
+	g_assert_cmpuint(a->gid, ==, 0);
+	proc_account_free(a);
+}
+
+static void
+test_account_env(void)
+{
+	ProcAccount a = {.name = (char *)"alice", .home = (char *)"/home/alice"};
+	/* A spec's Env keeps what it sets and gains what it lacks. */
+	const char *own[] = {"HOME=/tmp", "A=1", NULL};
+	g_auto(GStrv) e1 = proc_account_env(&a, own, FALSE);
+	g_assert_cmpuint(g_strv_length(e1), ==, 4);
+	g_assert_cmpstr(e1[0], ==, "HOME=/tmp");
+	g_assert_cmpstr(e1[1], ==, "A=1");
+	g_assert_true(g_strv_contains((const char *const *)e1, "USER=alice"));
+	g_assert_true(g_strv_contains((const char *const *)e1, "LOGNAME=alice"));
+	/* The server's environment: its account's variables are replaced. */
+	const char *server[] = {"HOME=/root", "PATH=/bin", "USER=root", "LOGNAME=root", NULL};
+	g_auto(GStrv) e2 = proc_account_env(&a, server, TRUE);
+	g_assert_cmpuint(g_strv_length(e2), ==, 4);
+	g_assert_cmpstr(e2[0], ==, "PATH=/bin");
+	g_assert_true(g_strv_contains((const char *const *)e2, "HOME=/home/alice"));
+	g_assert_true(g_strv_contains((const char *const *)e2, "USER=alice"));
+	g_assert_true(g_strv_contains((const char *const *)e2, "LOGNAME=alice"));
+	g_assert_false(g_strv_contains((const char *const *)e2, "HOME=/root"));
+	const char *none[] = {NULL};
+	g_auto(GStrv) e3 = proc_account_env(&a, none, FALSE);
+	g_assert_cmpuint(g_strv_length(e3), ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -228,6 +374,10 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/proc/spec/invalid-json", test_invalid_json);
 	g_test_add_func("/plugins/proc/spec/not-object", test_not_object);
 	g_test_add_func("/plugins/proc/spec/to-json", test_to_json);
+	g_test_add_func("/plugins/proc/spec/user-group", test_user_group);
+	g_test_add_func("/plugins/proc/account/lookup", test_account_lookup);
+	g_test_add_func("/plugins/proc/account/group", test_account_group);
+	g_test_add_func("/plugins/proc/account/env", test_account_env);
 	g_test_add_func("/plugins/proc/signal/parse", test_signal_parse);
 	g_test_add_func("/plugins/proc/signal/unknown", test_signal_unknown);
 	g_test_add_func("/plugins/proc/signal/name", test_signal_name);
