@@ -4,14 +4,17 @@
 # (packaging/build-debs.sh, a /usr build of its own), checks them with
 # lintian (every tag must be explained in docs/packaging.md), installs them
 # into this machine with dpkg -i (circuit and one plugin first, then the
-# rest), runs the installed circuitd as the packages' circuit user with no
-# plugin flags, drives a process through the installed circuit, checks only
+# rest), checks the unit's hardening and the accounts postinst makes (the
+# group circuit, the user circuit-job), runs the installed circuitd as the
+# unit does (root, group circuit, only the unit's capabilities, umask 077,
+# jobs as circuit-job) with no plugin flags, drives a process through the
+# installed circuit (it runs as circuit-job and cannot signal circuitd), checks only
 # the installed plugins load, builds the SDK examples out of tree against the
 # installed libcircuit-dev with pkg-config, then removes everything: after
 # dpkg -r only the conffile is left, after dpkg -P nothing.
 # CIRCUIT_DEB_BUILD_DIR=DIR tests the packages build-debs.sh made in DIR
 # instead of building them. Root only (it installs packages); refuses to touch a machine that already
-# has circuit packages, a circuit user or /etc/default/circuitd.
+# has circuit packages, a circuit or circuit-job user or group, or /etc/default/circuitd.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: installs packages into this machine: run as root"
@@ -42,10 +45,12 @@ installed_pkgs() {
 [ -z "$(installed_pkgs)" ] ||
 	fail "circuit packages are on this machine already ($(installed_pkgs | tr '\n' ' '));" \
 		"refusing to replace them (dpkg -P them first)"
-! getent passwd circuit >/dev/null || fail "a user circuit exists already; refusing to touch it"
-! getent group circuit >/dev/null || fail "a group circuit exists already; refusing to touch it"
+for account in circuit circuit-job; do
+	! getent passwd "$account" >/dev/null || fail "a user $account exists already; refusing to touch it"
+	! getent group "$account" >/dev/null || fail "a group $account exists already; refusing to touch it"
+done
 [ ! -e /etc/default/circuitd ] || fail "/etc/default/circuitd exists already; refusing to touch it"
-for d in /var/lib/circuit /var/log/circuit; do
+for d in /var/lib/circuit /var/log/circuit /var/lib/circuit-job; do
 	[ ! -e "$d" ] || fail "$d exists already; refusing to touch it"
 done
 snapshot() {
@@ -146,9 +151,17 @@ ldd /usr/bin/circuit | grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit
 	fail "the installed circuit does not use the installed libcircuit: $(ldd /usr/bin/circuit)"
 ! readelf -d /usr/bin/circuit /usr/sbin/circuitd | grep -qE 'R(UN)?PATH' ||
 	fail "installed programs carry an rpath"
-[ "$(getent passwd circuit | cut -d: -f6,7)" = "/var/lib/circuit:/usr/sbin/nologin" ] ||
-	fail "the circuit user: $(getent passwd circuit)"
-[ "$(id -u circuit)" -lt 1000 ] || fail "circuit is not a system user"
+# The accounts: a group circuit for local users (no user circuit: circuitd
+# runs as root), and circuit-job, the jobs' own system user and group.
+getent group circuit >/dev/null || fail "no group circuit"
+! getent passwd circuit >/dev/null || fail "postinst made a user circuit; circuitd runs as root"
+[ "$(getent passwd circuit-job | cut -d: -f6,7)" = "/var/lib/circuit-job:/usr/sbin/nologin" ] ||
+	fail "the circuit-job user: $(getent passwd circuit-job)"
+[ "$(id -u circuit-job)" -lt 1000 ] || fail "circuit-job is not a system user"
+[ "$(id -gn circuit-job)" = circuit-job ] || fail "circuit-job's group is $(id -gn circuit-job)"
+[ "$(id -Gn circuit-job)" = circuit-job ] || fail "circuit-job is in more groups: $(id -Gn circuit-job)"
+[ "$(stat -c '%U:%G %a' /var/lib/circuit-job)" = "circuit-job:circuit-job 750" ] ||
+	fail "/var/lib/circuit-job: $(stat -c '%U:%G %a' /var/lib/circuit-job)"
 [ -f /etc/default/circuitd ] || fail "no /etc/default/circuitd"
 [ "$(dpkg-query -W -f='${Conffiles}' circuit | awk 'NF {print $1}')" = /etc/default/circuitd ] ||
 	fail "dpkg does not know /etc/default/circuitd as a conffile"
@@ -159,6 +172,18 @@ bash -n /usr/share/bash-completion/completions/circuit || fail "the completion d
 UNIT=/usr/lib/systemd/system/circuitd.service
 [ -f "$UNIT" ] || fail "no $UNIT"
 grep -qx 'EnvironmentFile=-/etc/default/circuitd' "$UNIT" || fail "the unit does not read /etc/default/circuitd"
+# Issue 16: root with few capabilities, jobs as circuit-job in cgroups of
+# their own, a private /tmp, homes read-only, a umask, a task limit, the
+# runtime directory of the unix socket.
+for line in 'Group=circuit' 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL' \
+	'NoNewPrivileges=yes' 'PrivateTmp=yes' 'UMask=0077' 'ProtectHome=read-only' 'TasksMax=16384' \
+	'Delegate=yes' 'RuntimeDirectory=circuit' 'RuntimeDirectoryMode=0750' 'KillMode=mixed' \
+	'WorkingDirectory=/var/lib/circuit' \
+	'ExecStart=/usr/sbin/circuitd --plugin-option proc.user=circuit-job $CIRCUITD_ARGS'; do
+	grep -qxF -- "$line" "$UNIT" || fail "the unit lacks the line $line"
+done
+! grep -q '^User=' "$UNIT" || fail "the unit names a User (circuitd must be root to run jobs as circuit-job)"
+! grep -q '^ProtectControlGroups=yes' "$UNIT" || fail "ProtectControlGroups=yes makes the delegated cgroup read-only"
 if command -v systemd-analyze >/dev/null; then
 	# (man: the Documentation= pages are checked only where man is.)
 	systemd-analyze verify "$UNIT" >"$T_TMP/verify" 2>&1 || true
@@ -167,16 +192,23 @@ if command -v systemd-analyze >/dev/null; then
 		fail "systemd-analyze verify complains about circuitd.service"
 	fi
 fi
-ok "circuit and circuit-plugin-proc installed: files, user, conffile, unit, man pages, completion"
+ok "circuit and circuit-plugin-proc installed: files, accounts, conffile, unit, man pages, completion"
 
-# start_installed: the installed circuitd as the unit runs it (user circuit,
-# no plugin flags); sets URL, ID, SERVER_LOG.
+# start_installed: the installed circuitd as the unit runs it (root, group
+# circuit, the unit's bounding set, no new privileges, umask 077, the unit's
+# flags and /etc/default/circuitd's, no plugin flags); sets URL, ID,
+# SERVER_LOG.
+UNIT_FLAGS=$(sed -n 's|^ExecStart=/usr/sbin/circuitd ||p' "$UNIT" | sed 's/\$CIRCUITD_ARGS//')
 N=0
 start_installed() {
 	N=$((N + 1))
 	SERVER_LOG="$T_TMP/server$N.log"
-	(cd / && exec setpriv --reuid=circuit --regid=circuit --init-groups \
-		/usr/sbin/circuitd -a 127.0.0.1:0 >"$T_TMP/url$N" 2>"$SERVER_LOG") &
+	# The flags split at spaces, as systemd splits them.
+	# shellcheck disable=SC1091,SC2086
+	(cd / && source /etc/default/circuitd && exec setpriv --regid=circuit --clear-groups \
+		--bounding-set=-all,+setuid,+setgid,+kill --no-new-privs \
+		sh -c 'umask 077; exec "$0" "$@"' /usr/sbin/circuitd -a 127.0.0.1:0 $UNIT_FLAGS \
+		$CIRCUITD_ARGS >"$T_TMP/url$N" 2>"$SERVER_LOG") &
 	DAEMON_PID=$!
 	for _ in $(seq 1 200); do
 		grep -q '^circuit://' "$T_TMP/url$N" 2>/dev/null && break
@@ -200,16 +232,25 @@ start_installed
 [ "$(kinds)" = proc ] || fail "with only circuit-plugin-proc installed, the server loaded: $(kinds)"
 [ "$(C peek "/$ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Version"])')" = "$VERSION" ] ||
 	fail "the server is not version $VERSION"
-echo '{"Path":"/bin/sh","Args":["-c","id -un; pwd; cat"]}' | C mkproc "/$ID/job" >/dev/null
+echo '{"Path":"/bin/sh","Args":["-c","id -un; id -Gn; pwd; umask; cat"]}' | C mkproc "/$ID/job" >/dev/null
 echo hello | C stdin "/$ID/job"
 C stdout "/$ID/job" >"$T_TMP/job.out"
-printf 'circuit\n/\nhello\n' | cmp -s - "$T_TMP/job.out" || fail "the process printed: $(cat "$T_TMP/job.out")"
+printf 'circuit-job\ncircuit-job\n/var/lib/circuit-job\n0077\nhello\n' | cmp -s - "$T_TMP/job.out" ||
+	fail "the process printed: $(cat "$T_TMP/job.out")"
 C wait "/$ID/job" | grep -q '"ExitCode" : 0' || fail "wait did not report exit 0"
 C scrub "/$ID/job"
+echo "{\"Path\":\"/bin/sh\",\"Args\":[\"-c\",\"kill -0 $DAEMON_PID\"]}" | C mkproc "/$ID/kill" >/dev/null
+C stderr "/$ID/kill" | grep -qi 'not permitted' || fail "a job could signal circuitd"
+# circuitd may still signal its jobs (CAP_KILL is in the unit's set).
+echo '{"Path":"/bin/sleep","Args":["1000"]}' | C mkproc "/$ID/sleep" >/dev/null
+JOB_PID=$(C peek "/$ID/sleep" | sed -n 's/.*"Pid" : \([0-9]*\).*/\1/p')
+[ "$(stat -c %U "/proc/$JOB_PID")" = circuit-job ] || fail "the job does not run as circuit-job"
+C signal TERM "/$ID/sleep"
+{ C wait "/$ID/sleep" || true; } | grep -q '"Signal" : "SIGTERM"' || fail "circuitd could not signal its job"
 rc=0
 C mkdns "/$ID/dns" >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "mkdns worked without circuit-plugin-dns"
-ok "installed circuitd (as user circuit, no flags) loads only proc; a process ran through /usr/bin/circuit"
+ok "installed circuitd (as the unit runs it, no plugin flags) loads only proc; a process ran through /usr/bin/circuit as circuit-job and could not signal circuitd"
 stop_daemon
 
 # --- every plugin package ------------------------------------------------------
@@ -270,15 +311,18 @@ while read -r f; do
 done <"$T_TMP/files"
 [ -f /etc/default/circuitd ] || fail "dpkg -r removed the conffile"
 [ "$(dpkg-query -W -f='${db:Status-Abbrev}' circuit)" = "rc " ] || fail "circuit is not in state rc"
-getent passwd circuit >/dev/null || fail "dpkg -r removed the circuit user (only purge should)"
-ok "after dpkg -r only /etc/default/circuitd (a conffile) and the user are left"
+getent passwd circuit-job >/dev/null || fail "dpkg -r removed the circuit-job user (only purge should)"
+getent group circuit >/dev/null || fail "dpkg -r removed the circuit group (only purge should)"
+ok "after dpkg -r only /etc/default/circuitd (a conffile) and the accounts are left"
 
 dpkg -P "${PKGS[@]}" >"$T_TMP/dpkg.log" 2>&1 || { cat "$T_TMP/dpkg.log" >&2; fail "dpkg -P failed"; }
 INSTALLED=0
 [ -z "$(installed_pkgs)" ] || fail "still known to dpkg after purge: $(installed_pkgs)"
 [ ! -e /etc/default/circuitd ] || fail "/etc/default/circuitd is left after purge"
-! getent passwd circuit >/dev/null || fail "the circuit user is left after purge"
-! getent group circuit >/dev/null || fail "the circuit group is left after purge"
+for account in circuit circuit-job; do
+	! getent passwd "$account" >/dev/null || fail "the user $account is left after purge"
+	! getent group "$account" >/dev/null || fail "the group $account is left after purge"
+done
 snapshot >"$T_TMP/after.list"
 diff "$T_TMP/before.list" "$T_TMP/after.list" || fail "files named circuit differ after purge"
 ok "after dpkg -P nothing is left"
