@@ -702,9 +702,16 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	if (discover && !dial) {
 		const char *key = hmac && *hmac ? hmac : g_getenv("CIRCUIT_HMAC");
-		dial = circuit_discover(discover, key, 0, &error);
+		gboolean authenticated = FALSE;
+		dial = circuit_discover_checked(discover, key, 0, &authenticated, &error);
 		if (!dial)
 			return cli_report(NULL, error);
+		if (!authenticated)
+			fprintf(stderr,
+			        "circuit: warning: the answer on %s (%s) is unauthenticated: with "
+			        "no "
+			        "key, anyone on that network could have sent it (use -hmac FILE)\n",
+			        discover, dial);
 	}
 	int timeout_ms = 0;
 	if (timeout && !cli_parse_duration(timeout, &timeout_ms))

@@ -47,18 +47,19 @@
 #define CLUSTER_READ_BURST 64
 
 typedef enum {
-	CLUSTER_REJECT_TRUNCATED, /* sealed: shorter than header and tag */
-	CLUSTER_REJECT_VERSION,   /* sealed: unknown version (a plaintext datagram, say) */
-	CLUSTER_REJECT_AUTH,      /* sealed: no key opens it */
-	CLUSTER_REJECT_STALE,     /* sealed: timestamp too far off */
-	CLUSTER_REJECT_REPLAY,    /* sealed: counter seen before */
-	CLUSTER_REJECT_OVERSIZE,  /* over 65,507 bytes */
-	CLUSTER_REJECT_MALFORMED, /* not a datagram of ours, or a bad beacon/query */
+	CLUSTER_REJECT_TRUNCATED,   /* sealed: shorter than header and tag */
+	CLUSTER_REJECT_VERSION,     /* sealed: unknown version (a plaintext datagram, say) */
+	CLUSTER_REJECT_AUTH,        /* sealed: no key opens it */
+	CLUSTER_REJECT_STALE,       /* sealed: timestamp too far off */
+	CLUSTER_REJECT_REPLAY,      /* sealed: counter seen before */
+	CLUSTER_REJECT_MISDIRECTED, /* sealed: for another server (captured and replayed here) */
+	CLUSTER_REJECT_OVERSIZE,    /* over 65,507 bytes */
+	CLUSTER_REJECT_MALFORMED,   /* not a datagram of ours, or a bad beacon/query */
 	CLUSTER_REJECT_N
 } ClusterReject;
 
 static const char *const cluster_reject_names[CLUSTER_REJECT_N] = {
-        "truncated", "version", "auth", "stale", "replay", "oversize", "malformed",
+        "truncated", "version", "auth", "stale", "replay", "misdirected", "oversize", "malformed",
 };
 
 typedef struct {
@@ -87,6 +88,11 @@ typedef struct {
 	SealReplay *replay;
 	GHashTable *seeds;   /* "host:port" -> ClusterSeed, for -j URLs with an ID */
 	GHashTable *reasons; /* "addr id" of wrong-ID seeds already logged */
+	/* Who listens where, as far as we know: "host:port" -> the server ID
+	 * (guint64 *) sealed into datagrams sent there as their receiver, and
+	 * back (guint64 * -> "host:port") to forget a member's old address. */
+	GHashTable *addr_ids;
+	GHashTable *id_addrs;
 	/* Counters. */
 	guint64 rejected[CLUSTER_REJECT_N];
 	guint64 beacons_in, beacons_out, queries_in, answers_out, icmp_refused, send_errors;
@@ -217,16 +223,19 @@ cluster_keyed(void)
 	return cl->n_keys > 0;
 }
 
-/* Sends @len bytes to @sa from @fd, sealed when keyed. */
+/* Sends @len bytes to @sa from @fd, sealed for @receiver (a server ID, or 0
+ * for whoever listens there) when keyed. */
 static void
-cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa, socklen_t sl)
+cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa, socklen_t sl,
+               guint64 receiver)
 {
 	g_autoptr(GByteArray) sealed = NULL;
 	if (cluster_keyed()) {
 		g_autoptr(GError) error = NULL;
 		sealed = g_byte_array_sized_new((guint)(len + SEAL_OVERHEAD));
-		if (!seal_datagram(cl->keys[0], &cl->sender, g_get_real_time() / G_USEC_PER_SEC,
-		                   bytes, len, sealed, &error)) {
+		if (!seal_datagram(cl->keys[0], &cl->sender, receiver,
+		                   g_get_real_time() / G_USEC_PER_SEC, bytes, len, sealed,
+		                   &error)) {
 			cl->send_errors++;
 			g_debug("not sent: %s", error->message);
 			return;
@@ -269,7 +278,42 @@ cluster_send(gpointer ctx, const char *to_addr, const guint8 *bytes, gsize len)
 		g_debug("not sent: %s is not a numeric address", to_addr);
 		return;
 	}
-	cluster_sendto(cl->fd, bytes, len, (struct sockaddr *)&ss, sl);
+	/* The engine names members by address only; the ID of the member
+	 * there binds the datagram to it. Unknown (a seed -j gave without an
+	 * ID, a stranger): 0, which any receiver accepts. */
+	const guint64 *id = g_hash_table_lookup(cl->addr_ids, to_addr);
+	cluster_sendto(cl->fd, bytes, len, (struct sockaddr *)&ss, sl, id ? *id : 0);
+}
+
+/* Records that server @id listens at @addr, forgetting its previous address. */
+static void
+cluster_peer_id_set(const char *addr, guint64 id)
+{
+	const char *old = g_hash_table_lookup(cl->id_addrs, &id);
+	if (old && strcmp(old, addr) != 0) {
+		const guint64 *there = g_hash_table_lookup(cl->addr_ids, old);
+		if (there && *there == id)
+			g_hash_table_remove(cl->addr_ids, old);
+	}
+	guint64 *v = g_new(guint64, 1);
+	*v = id;
+	g_hash_table_replace(cl->addr_ids, g_strdup(addr), v);
+	guint64 *k = g_new(guint64, 1);
+	*k = id;
+	g_hash_table_replace(cl->id_addrs, k, g_strdup(addr));
+}
+
+/* Forgets server @id, and its address unless another server took it since. */
+static void
+cluster_peer_id_forget(guint64 id)
+{
+	const char *addr = g_hash_table_lookup(cl->id_addrs, &id);
+	if (!addr)
+		return;
+	const guint64 *there = g_hash_table_lookup(cl->addr_ids, addr);
+	if (there && *there == id)
+		g_hash_table_remove(cl->addr_ids, addr);
+	g_hash_table_remove(cl->id_addrs, &id);
 }
 
 /* ---- Push-pull over peer connections -------------------------------------- */
@@ -493,7 +537,8 @@ cluster_on_query(int fd, const guint8 *p, gsize len, const struct sockaddr *sa, 
 	memcpy(answer + 14, cl->url, url_len);
 	g_debug("discovery query from %s: answering", from);
 	cl->answers_out++;
-	cluster_sendto(fd, answer, 14 + url_len, sa, sl);
+	/* A client has no server ID: receiver 0. */
+	cluster_sendto(fd, answer, 14 + url_len, sa, sl, 0);
 }
 
 static void
@@ -515,7 +560,8 @@ cluster_datagram(int fd, const guint8 *buf, gsize n, const struct sockaddr *sa, 
 		bool ok = false;
 		for (gsize i = 0; i < cl->n_keys && !ok; i++) {
 			g_clear_error(&error);
-			ok = seal_open(cl->keys[i], cl->replay, now, buf, n, plain, NULL, &error);
+			ok = seal_open(cl->keys[i], cl->replay, cl->self_id, now, buf, n, plain,
+			               NULL, &error);
 			if (!ok && !g_error_matches(error, SEAL_ERROR, SEAL_ERROR_AUTH))
 				break;
 		}
@@ -533,6 +579,9 @@ cluster_datagram(int fd, const guint8 *buf, gsize n, const struct sockaddr *sa, 
 				break;
 			case SEAL_ERROR_REPLAY:
 				why = CLUSTER_REJECT_REPLAY;
+				break;
+			case SEAL_ERROR_MISDIRECTED:
+				why = CLUSTER_REJECT_MISDIRECTED;
 				break;
 			case SEAL_ERROR_TOO_LONG:
 				why = CLUSTER_REJECT_OVERSIZE;
@@ -649,7 +698,8 @@ cluster_send_beacon(void)
 	b[12] = (guint8)alen;
 	memcpy(b + 13, cl->addr, alen);
 	cl->beacons_out++;
-	cluster_sendto(cl->fd, b, 13 + alen, (struct sockaddr *)&cl->group, sizeof cl->group);
+	/* For every server on the group: receiver 0. */
+	cluster_sendto(cl->fd, b, 13 + alen, (struct sockaddr *)&cl->group, sizeof cl->group, 0);
 }
 
 static void
@@ -792,6 +842,10 @@ cluster_add_seeds(const char *const *join, GError **error)
 				return false;
 			}
 			g_hash_table_replace(cl->seeds, g_strdup(addr), seed);
+			/* The URL names who listens there: datagrams to it say so.
+			 * A wrong ID only makes them misdirected, as the join's own
+			 * ID check refuses that seed anyway. */
+			cluster_peer_id_set(addr, seed->id);
 		}
 		if (!member_join(cl->m, addr, error)) {
 			g_prefix_error(error, "-j %s: ", join[i]);
@@ -876,6 +930,12 @@ cluster_options_check(const ClusterOptions *o, GError **error)
 static void
 cluster_on_event(Member *m, MemberEventType type, const MemberInfo *info, gpointer user_data)
 {
+	if (info->id != cl->self_id) {
+		if (type == MEMBER_EVENT_LEAVE)
+			cluster_peer_id_forget(info->id);
+		else
+			cluster_peer_id_set(info->addr, info->id);
+	}
 	if (type == MEMBER_EVENT_UPDATE)
 		return;
 	char id[18];
@@ -933,6 +993,8 @@ cluster_start(const ClusterOptions *o, GError **error)
 	cl->fd = cl->mfd = -1;
 	cl->seeds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	cl->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cl->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cl->id_addrs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	cl->addr = g_strdup(o->addr);
 	cl->url = g_strdup(o->url ? o->url : o->addr);
 	if (!member_id_parse(o->server_id, &cl->self_id)) {
@@ -1042,6 +1104,8 @@ cluster_stop(void)
 	seal_replay_free(cl->replay);
 	g_hash_table_destroy(cl->seeds);
 	g_hash_table_destroy(cl->reasons);
+	g_hash_table_destroy(cl->addr_ids);
+	g_hash_table_destroy(cl->id_addrs);
 	g_free(cl->group_text);
 	g_free(cl->addr);
 	g_free(cl->url);

@@ -40,6 +40,7 @@ static struct {
 	gint64 max_conn_output;
 	int max_conns;
 	int max_conns_per_source;
+	int handshake_rate;
 	double idle_timeout;
 	int max_anchors;
 	char **plugin_option;
@@ -53,6 +54,7 @@ static struct {
          .max_conn_output = 8 << 20,
          .max_conns = 4096,
          .max_conns_per_source = 1024,
+         .handshake_rate = 256,
          .idle_timeout = 0.0,
          .max_anchors = 1000000,
          .liveness = 10,
@@ -136,6 +138,10 @@ static GOptionEntry daemon_entries[] = {
          "Accepted connections at once; at the cap the idlest is closed first (4096)", "N"},
         {"max-conns-per-source", 0, 0, G_OPTION_ARG_INT, &opt.max_conns_per_source,
          "Accepted connections at once from one address (1024)", "N"},
+        {"handshake-rate", 0, 0, G_OPTION_ARG_INT, &opt.handshake_rate,
+         "Keyed: key handshakes answered a second before new ones must first prove, with a "
+         "cookie, that they hold the key (256)",
+         "N"},
         {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt.idle_timeout,
          "Seconds a connection with no operation under way may stay open (0: no limit; at "
          "--max-conns or out of descriptors the idlest is closed first)",

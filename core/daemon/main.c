@@ -515,6 +515,8 @@ main(int argc, char **argv)
 		return daemon_fail("--max-conn-output must be at least 65536 bytes");
 	if (opt.max_conns < 1 || opt.max_conns_per_source < 1)
 		return daemon_fail("--max-conns and --max-conns-per-source must be at least 1");
+	if (opt.handshake_rate < 1)
+		return daemon_fail("--handshake-rate must be at least 1");
 	if (opt.idle_timeout < 0)
 		return daemon_fail("--idle-timeout must not be negative");
 	if (opt.liveness < 0 || opt.liveness > 3600)
@@ -524,6 +526,7 @@ main(int argc, char **argv)
 	TransportLimits limits = {.conn_output_max = (gsize)opt.max_conn_output,
 	                          .max_conns = (guint)opt.max_conns,
 	                          .max_conns_per_source = (guint)opt.max_conns_per_source,
+	                          .handshakes_per_second = (guint)opt.handshake_rate,
 	                          .idle_timeout = opt.idle_timeout,
 	                          .liveness = (guint)opt.liveness};
 	transport_set_limits(&limits);

@@ -512,6 +512,7 @@ router_server_peek(void)
 		json_object_set_int_member(o, "Suspects", 0);
 	}
 	json_object_set_int_member(o, "Elements", element_live_count());
+	transport_peek(o);
 	/* The op log, and how many of its lines a full disk cost. */
 	JsonObject *log = json_object_new();
 	if (oplog_path())
@@ -622,7 +623,8 @@ router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **err
 	g_autoptr(GBytes) body = m->body ? g_bytes_new(m->body->data, m->body->len) : NULL;
 	gpointer ctx = NULL;
 	GError *local = NULL;
-	element_set_creator(e, stream_caller(s));
+	Caller *caller = stream_caller(s);
+	element_set_creator(e, caller);
 	gboolean made =
 	        m->plugin->desc->create(e, (const char *const *)m->args, body, &ctx, &local);
 	element_set_creator(e, NULL);
@@ -634,6 +636,12 @@ router_make_now(RouterMake *m, CircuitStream *s, gboolean *pending, GError **err
 			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "%s: %s", m->path,
 			            local->message);
 			g_error_free(local);
+		} else if (local->code == CIRCUIT_ERROR_PERMISSION && caller) {
+			/* A kind's own refusal (a User the rules do not give, a
+			 * bind outside the allow-list) names who was refused. */
+			g_prefix_error(&local, "%s: permission denied (%s): ", m->path,
+			               caller_label(caller));
+			g_propagate_error(error, local);
 		} else {
 			g_prefix_error(&local, "%s: ", m->path);
 			g_propagate_error(error, local);

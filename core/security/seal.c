@@ -18,9 +18,11 @@ seal_error_quark(void)
 /* Header field offsets (all integers big-endian). */
 #define SEAL_OFF_VERSION   0u
 #define SEAL_OFF_SENDER    1u
-#define SEAL_OFF_COUNTER   9u
-#define SEAL_OFF_TIMESTAMP 17u
-#define SEAL_OFF_NONCE     25u
+#define SEAL_OFF_RECEIVER  9u
+#define SEAL_OFF_COUNTER   17u
+#define SEAL_OFF_TIMESTAMP 25u
+#define SEAL_OFF_NONCE     33u
+G_STATIC_ASSERT(SEAL_OFF_NONCE + SECURITY_AEAD_NONCE_LEN == SEAL_HEADER_LEN);
 
 struct _SealKey {
 	SecurityAead aead;
@@ -110,8 +112,8 @@ seal_sender_init(SealSender *sender)
 }
 
 bool
-seal_datagram(SealKey *key, SealSender *sender, gint64 now, const guint8 *plaintext, gsize len,
-              GByteArray *out, GError **error)
+seal_datagram(SealKey *key, SealSender *sender, guint64 receiver, gint64 now,
+              const guint8 *plaintext, gsize len, GByteArray *out, GError **error)
 {
 	g_return_val_if_fail(key != NULL && sender != NULL && out != NULL, false);
 	g_return_val_if_fail(plaintext != NULL || len == 0, false);
@@ -130,6 +132,7 @@ seal_datagram(SealKey *key, SealSender *sender, gint64 now, const guint8 *plaint
 	guint8 *h = out->data + old_len;
 	h[SEAL_OFF_VERSION] = SEAL_VERSION;
 	seal_u64_encode(h + SEAL_OFF_SENDER, sender->sender_id);
+	seal_u64_encode(h + SEAL_OFF_RECEIVER, receiver);
 	seal_u64_encode(h + SEAL_OFF_COUNTER, sender->counter + 1);
 	seal_u64_encode(h + SEAL_OFF_TIMESTAMP, (guint64)now);
 	/* A random 96-bit nonce: unique per key without coordinating senders
@@ -214,7 +217,7 @@ seal_replay_check(SealReplay *replay, guint64 sender, guint64 counter, gint64 ti
 }
 
 bool
-seal_open(SealKey *key, SealReplay *replay, gint64 now, const guint8 *in, gsize len,
+seal_open(SealKey *key, SealReplay *replay, guint64 self, gint64 now, const guint8 *in, gsize len,
           GByteArray *out, guint64 *sender_id, GError **error)
 {
 	g_return_val_if_fail(key != NULL && out != NULL, false);
@@ -250,8 +253,17 @@ seal_open(SealKey *key, SealReplay *replay, gint64 now, const guint8 *in, gsize 
 
 	/* Authenticated from here on: the fields below are the sender's. */
 	guint64 sender = seal_u64_decode(in + SEAL_OFF_SENDER);
+	guint64 receiver = seal_u64_decode(in + SEAL_OFF_RECEIVER);
 	guint64 counter = seal_u64_decode(in + SEAL_OFF_COUNTER);
 	gint64 timestamp = (gint64)seal_u64_decode(in + SEAL_OFF_TIMESTAMP);
+	/* Before the replay window: a copy captured on its way to another
+	 * server must not use up (or learn about) this one's window. */
+	if (receiver != 0 && receiver != self) {
+		g_set_error(error, SEAL_ERROR, SEAL_ERROR_MISDIRECTED,
+		            "datagram sealed for server X%016" G_GINT64_MODIFIER "x, not this one",
+		            receiver);
+		goto reject;
+	}
 	/* Compared without overflow: both are arbitrary 64-bit values. */
 	bool stale = timestamp > now ? (guint64)timestamp - (guint64)now > SEAL_MAX_SKEW_SECONDS
 	                             : (guint64)now - (guint64)timestamp > SEAL_MAX_SKEW_SECONDS;

@@ -43,6 +43,11 @@ security_init_locked(GError **error)
 	 * (RLIMIT_MEMLOCK) libgcrypt still uses and wipes it, which is the
 	 * part we rely on; the warning would only alarm users. */
 	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
+	/* libgcrypt's own secret numbers (an X25519 scalar in a DH) come from
+	 * the pool too: a server with a few hundred handshakes in flight
+	 * would exhaust a fixed pool inside libgcrypt, which then crashed
+	 * (tests/integration/handshake_replay.sh). Let it grow. */
+	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, (unsigned int)SECURITY_SECMEM_SIZE);
 	gcry_control(GCRYCTL_INIT_SECMEM, (unsigned int)SECURITY_SECMEM_SIZE, 0);
 	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
 	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);

@@ -50,8 +50,9 @@ static struct {
 	int unix_fd;
 	ev_io unix_io;
 	/* One log line per refusal reason per second, with what was suppressed. */
-	gint64 refusal_logged[8];
-	guint refusal_suppressed[8];
+	gint64 refusal_logged[10];
+	guint refusal_suppressed[10];
+	HandshakeGuard *guard; /* keyed: replays and cookies (security/guard.h) */
 	/* Accepted connections open, in all and per source address. */
 	guint n_accepted;
 	GHashTable *per_source; /* char * -> count */
@@ -100,6 +101,16 @@ transport_set_keys(const guint8 *keys, gsize n_keys, const char *const *names)
 
 static void conn_close(Conn *conn, const char *why);
 
+/* The handshake guard of a keyed server, made on first use (after the
+ * limits are set). */
+static HandshakeGuard *
+transport_guard(void)
+{
+	if (!transport.guard)
+		transport.guard = guard_new(transport.limits.handshakes_per_second);
+	return transport.guard;
+}
+
 /*
  * Closes @conn on the next loop turn. Used where a send fails: the caller
  * may be deep inside a plugin's callback, which must not see its streams
@@ -129,6 +140,21 @@ conn_peer(Conn *conn)
 	return conn->peer;
 }
 
+void
+transport_peek(JsonObject *o)
+{
+	if (!transport.keys)
+		return;
+	GuardStats st;
+	guard_get_stats(transport_guard(), &st);
+	JsonObject *h = json_object_new();
+	json_object_set_int_member(h, "Answered", (gint64)st.answered);
+	json_object_set_int_member(h, "Replays", (gint64)st.replays);
+	json_object_set_int_member(h, "Cookies", (gint64)st.cookies);
+	json_object_set_int_member(h, "BadCookies", (gint64)st.bad_cookies);
+	json_object_set_object_member(o, "Handshakes", h);
+}
+
 guint
 transport_conn_count(void)
 {
@@ -152,6 +178,8 @@ conn_unref(Conn *conn)
 	channel_free(conn->channel);
 	if (conn->dial_handshake)
 		noise_handshake_free(conn->dial_handshake);
+	if (conn->dial_msg1)
+		g_byte_array_unref(conn->dial_msg1);
 	g_clear_error(&conn->lost_error);
 	memset(conn->dial_key, 0, sizeof conn->dial_key);
 	g_hash_table_unref(conn->streams);
@@ -626,6 +654,58 @@ conn_caller(Conn *conn)
 	return conn->caller;
 }
 
+/*
+ * An authenticated message 1, before any DH: a replay is refused, and under
+ * load a message 1 without a cookie MAC gets a cookie (sealed under the key
+ * it was made with) instead of message 2. TRUE: answer it. FALSE: @m is
+ * cleared and the connection refused, or waiting for the retry.
+ */
+static gboolean
+conn_guard_handshake(Conn *conn, ChannelMsg1 *m)
+{
+	if (conn->cookie_sent && !m->has_mac) {
+		channel_msg1_clear(m);
+		conn_protocol_error(conn, "a second handshake without the cookie it was given");
+		return FALSE;
+	}
+	gint64 now = g_get_monotonic_time();
+	switch (guard_check(transport_guard(), now, m->msg1, conn->peer, m->msg1, sizeof m->msg1,
+	                    m->has_mac ? m->mac : NULL)) {
+	case GUARD_ANSWER:
+		return TRUE;
+	case GUARD_REPLAY:
+		channel_msg1_clear(m);
+		conn_refuse(conn, FRAME_REFUSE_REPLAY,
+		            "replayed handshake (message 1 seen before)");
+		return FALSE;
+	case GUARD_BAD_COOKIE:
+		channel_msg1_clear(m);
+		conn_refuse(conn, FRAME_REFUSE_BUSY,
+		            "handshake with a cookie this server did not give");
+		return FALSE;
+	case GUARD_COOKIE:
+		break;
+	}
+	guint8 cookie[GUARD_COOKIE_LEN];
+	guard_cookie(transport_guard(), now, conn->peer, cookie);
+	g_autoptr(GByteArray) out =
+	        g_byte_array_sized_new(FRAME_PREAMBLE_SIZE + CHANNEL_COOKIE_REPLY_LEN);
+	g_byte_array_set_size(out, FRAME_PREAMBLE_SIZE);
+	frame_refusal_encode(out->data, FRAME_REFUSE_COOKIE);
+	g_autoptr(GError) error = NULL;
+	gboolean ok = channel_cookie_seal(transport.keys + (gsize)m->key_index * NOISE_KEY_LEN,
+	                                  m->msg1, cookie, out, &error);
+	channel_msg1_clear(m);
+	if (!ok) {
+		conn_protocol_error(conn, error->message);
+		return FALSE;
+	}
+	conn->cookie_sent = TRUE;
+	conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&out)));
+	conn_flush(conn);
+	return FALSE;
+}
+
 /* Preamble and, on keyed servers, the Noise handshake. FALSE: stop parsing. */
 static gboolean
 conn_parse_handshake(Conn *conn)
@@ -663,8 +743,9 @@ conn_parse_handshake(Conn *conn)
 		g_autoptr(GByteArray) reply = g_byte_array_new();
 		g_autoptr(GError) error = NULL;
 		struct _Channel *ch = NULL;
-		int rc = channel_accept(transport.keys, transport.n_keys, conn->preamble,
-		                        FRAME_PREAMBLE_SIZE, conn->in, reply, &ch, &error);
+		ChannelMsg1 m;
+		int rc = channel_accept_read(transport.keys, transport.n_keys, conn->preamble,
+		                             FRAME_PREAMBLE_SIZE, conn->in, &m, &error);
 		if (rc == 0)
 			return FALSE;
 		if (rc < 0) {
@@ -672,6 +753,13 @@ conn_parse_handshake(Conn *conn)
 				conn_refuse(conn, FRAME_REFUSE_WRONG_KEY, "wrong key");
 			else
 				conn_protocol_error(conn, error->message);
+			return FALSE;
+		}
+		if (!conn_guard_handshake(conn, &m))
+			return FALSE;
+		rc = channel_accept_answer(&m, reply, &ch, &error);
+		if (rc < 0) {
+			conn_protocol_error(conn, error->message);
 			return FALSE;
 		}
 		conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&reply)));
@@ -1072,6 +1160,8 @@ transport_shutdown(void)
 	}
 	while (transport.conns)
 		conn_close(transport.conns->data, NULL);
+	guard_free(transport.guard);
+	transport.guard = NULL;
 }
 
 /* ---- outbound connections ------------------------------------------------ */
@@ -1120,14 +1210,59 @@ conn_dial_refused(Conn *conn)
 	return TRUE;
 }
 
+/*
+ * A cookie reply at the start of conn->in: opened with our key, and a new
+ * message 1 carrying its MAC sent on the same connection. 1: sent (go on
+ * reading); 0: need more bytes, or failed (the dial was failed); -1: not a
+ * cookie (a refusal, for conn_dial_refused()).
+ */
+static int
+conn_dial_cookie(Conn *conn)
+{
+	if (conn->in->len < FRAME_PREAMBLE_SIZE)
+		return 0;
+	guint8 code = 0;
+	if (frame_preamble_decode(conn->in->data, &code) != 2 || code != FRAME_REFUSE_COOKIE)
+		return -1;
+	if (conn->in->len < FRAME_PREAMBLE_SIZE + CHANNEL_COOKIE_REPLY_LEN)
+		return 0;
+	guint8 cookie[GUARD_COOKIE_LEN];
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) msg1 = g_byte_array_new();
+	if (conn->dial_cookie_used || !conn->dial_msg1 ||
+	    !channel_cookie_open(conn->dial_psk, conn->dial_msg1->data,
+	                         conn->in->data + FRAME_PREAMBLE_SIZE, cookie, &error)) {
+		conn_dial_fail(conn, G_IO_ERROR_PERMISSION_DENIED, "%s: a handshake cookie that %s",
+		               conn->peer,
+		               conn->dial_cookie_used ? "came twice"
+		                                      : "does not open with our key");
+		return 0;
+	}
+	g_byte_array_remove_range(conn->in, 0, FRAME_PREAMBLE_SIZE + CHANNEL_COOKIE_REPLY_LEN);
+	conn->dial_cookie_used = TRUE;
+	noise_handshake_free(conn->dial_handshake);
+	conn->dial_handshake = channel_initiate_cookie(conn->dial_psk, conn->preamble,
+	                                               FRAME_PREAMBLE_SIZE, cookie, msg1, &error);
+	if (!conn->dial_handshake) {
+		conn_dial_fail(conn, G_IO_ERROR_FAILED, "%s", error->message);
+		return 0;
+	}
+	conn_queue_raw(conn, g_bytes_new(msg1->data, msg1->len));
+	conn_flush(conn);
+	return conn->in->len ? 1 : 0;
+}
+
 /* Keyed setup: message 2 (or a refusal). FALSE: stop parsing. */
 static gboolean
 conn_dial_parse_setup(Conn *conn)
 {
 	if (conn->state == CONN_DIAL_SETUP && conn->dial_handshake) {
 		if (conn->in->len >= 4 && memcmp(conn->in->data, "CIRC", 4) == 0) {
-			conn_dial_refused(conn);
-			return FALSE;
+			int cookie = conn_dial_cookie(conn);
+			if (cookie < 0)
+				conn_dial_refused(conn);
+			if (cookie <= 0)
+				return FALSE;
 		}
 		Channel *ch = NULL;
 		g_autoptr(GError) error = NULL;
@@ -1206,19 +1341,20 @@ conn_dial_connected(Conn *conn)
 		return;
 	}
 	conn->state = CONN_DIAL_SETUP;
-	guint8 pre[FRAME_PREAMBLE_SIZE];
+	guint8 *pre = conn->preamble;
 	frame_preamble_encode(pre, conn->dial_psk ? FRAME_MODE_NOISE : FRAME_MODE_PLAIN);
-	conn_queue_raw(conn, g_bytes_new(pre, sizeof pre));
+	conn_queue_raw(conn, g_bytes_new(pre, FRAME_PREAMBLE_SIZE));
 	if (conn->dial_psk) {
 		g_autoptr(GByteArray) msg1 = g_byte_array_new();
 		g_autoptr(GError) error = NULL;
 		conn->dial_handshake =
-		        channel_initiate(conn->dial_psk, pre, sizeof pre, msg1, &error);
+		        channel_initiate(conn->dial_psk, pre, FRAME_PREAMBLE_SIZE, msg1, &error);
 		if (!conn->dial_handshake) {
 			conn_dial_fail(conn, G_IO_ERROR_FAILED, "%s", error->message);
 			return;
 		}
-		conn_queue_raw(conn, g_byte_array_free_to_bytes(g_steal_pointer(&msg1)));
+		conn->dial_msg1 = g_byte_array_ref(msg1);
+		conn_queue_raw(conn, g_bytes_new(msg1->data, msg1->len));
 	} else {
 		conn_dial_send_hello(conn);
 	}

@@ -35,6 +35,8 @@ typedef enum {
 	FRAME_REFUSE_VERSION = 4,
 	FRAME_REFUSE_BUSY = 5,       /* too many connections (from this source, or in all) */
 	FRAME_REFUSE_PERMISSION = 6, /* the caller is not admitted (access rules) */
+	FRAME_REFUSE_COOKIE = 7,     /* under load: a sealed cookie follows; retry with its MAC */
+	FRAME_REFUSE_REPLAY = 8,     /* message 1 was answered before: a replay */
 } FrameRefusal;
 
 typedef struct {

@@ -45,6 +45,7 @@ typedef struct {
 	/* Seconds a connection may go unanswered (TCP keepalive and user
 	 * timeout) before it is given up; 0: the kernel's defaults. */
 	guint liveness;
+	guint handshakes_per_second; /* keyed: answered before cookies are asked (0: default) */
 } TransportLimits;
 
 #define TRANSPORT_DEFAULT_CONN_OUTPUT_MAX      (8u << 20)
@@ -72,6 +73,10 @@ gboolean stream_from_server(CircuitStream *stream);
 /* Stops accepting and closes every connection (their streams get closed()). */
 void transport_shutdown(void);
 /* Number of open connections. */
+/* Keyed servers: adds "Handshakes" (answered, replays refused, cookies
+ * sent, bad cookies) to a server anchor's peek. */
+void transport_peek(JsonObject *o);
+
 guint transport_conn_count(void);
 
 /* Stream internals used by the router and the core's own operations. */

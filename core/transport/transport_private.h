@@ -55,6 +55,9 @@ struct Conn {
 	const guint8 *dial_psk; /* while connecting; points into dial_key */
 	guint8 dial_key[32];
 	struct _NoiseHandshake *dial_handshake; /* keyed: waiting for message 2 */
+	GByteArray *dial_msg1;                  /* the message 1 it answers (framed) */
+	gboolean dial_cookie_used;              /* a cookie came once: not twice */
+	gboolean cookie_sent;                   /* accepted: we asked for a cookie MAC */
 	guint32 next_stream;                    /* odd ids */
 	GError *lost_error;
 };

@@ -839,7 +839,7 @@ proc_job_account(CircuitElement *element, ProcPlugin *pl, const ProcSpec *spec, 
 		g_prefix_error(error, "process spec: \"Group\" \"%s\": ", spec->group);
 		return FALSE;
 	}
-	/* The host names the caller ("permission denied: <who> ..."). */
+	/* The host names the caller ("PATH: permission denied (<who>): ..."). */
 	if (spec->user && !circuit_element_caller_permits(element, "user", a->name)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
 		            "may not run jobs as user %s", a->name);

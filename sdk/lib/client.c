@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -595,6 +596,46 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 	}
 }
 
+/*
+ * A server under load answers message 1 with a cookie sealed under our key
+ * (docs/security.md): opened, it goes back in a MAC on a fresh message 1.
+ * 1: done, *hs is the new handshake; 0: not a (complete) cookie; -1: failed.
+ */
+static int
+client_cookie(CircuitClient *c, const guint8 *psk, const guint8 *pre, GByteArray *msg1,
+              NoiseHandshake **hs, gboolean *used, GError **error)
+{
+	guint8 code = 0;
+	if (c->raw->len < FRAME_PREAMBLE_SIZE + CHANNEL_COOKIE_REPLY_LEN ||
+	    frame_preamble_decode(c->raw->data, &code) != 2 || code != FRAME_REFUSE_COOKIE)
+		return 0;
+	guint8 cookie[GUARD_COOKIE_LEN];
+	GError *local = NULL;
+	if (*used || !channel_cookie_open(psk, msg1->data, c->raw->data + FRAME_PREAMBLE_SIZE,
+	                                  cookie, &local)) {
+		noise_handshake_free(*hs);
+		*hs = NULL;
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY,
+		            "%s: a handshake cookie that %s", c->address,
+		            *used ? "came twice" : "does not open with our key");
+		g_clear_error(&local);
+		return -1;
+	}
+	*used = TRUE;
+	g_byte_array_remove_range(c->raw, 0, FRAME_PREAMBLE_SIZE + CHANNEL_COOKIE_REPLY_LEN);
+	noise_handshake_free(*hs);
+	g_byte_array_set_size(msg1, 0);
+	*hs = channel_initiate_cookie(psk, pre, FRAME_PREAMBLE_SIZE, cookie, msg1, error);
+	if (!*hs)
+		return -1;
+	if (!client_write_all(c, msg1->data, msg1->len, error)) {
+		noise_handshake_free(*hs);
+		*hs = NULL;
+		return -1;
+	}
+	return 1;
+}
+
 /* Keyed dial: Noise message 1, then message 2 or the server's refusal. */
 static gboolean
 client_handshake(CircuitClient *c, const guint8 *psk, const guint8 *pre, int timeout_ms,
@@ -608,10 +649,19 @@ client_handshake(CircuitClient *c, const guint8 *psk, const guint8 *pre, int tim
 		noise_handshake_free(hs);
 		return FALSE;
 	}
+	gboolean cookie_used = FALSE;
 	for (;;) {
 		/* A refusal begins with "CIRC": no message 2 is that long. */
 		if (c->raw->len >= 4 && memcmp(c->raw->data, "CIRC", 4) == 0) {
-			if (c->raw->len >= FRAME_PREAMBLE_SIZE) {
+			int cookie = client_cookie(c, psk, pre, msg1, &hs, &cookie_used, error);
+			if (cookie < 0)
+				return FALSE;
+			if (cookie > 0)
+				continue;
+			guint8 code = 0;
+			if (c->raw->len >= FRAME_PREAMBLE_SIZE &&
+			    !(frame_preamble_decode(c->raw->data, &code) == 2 &&
+			      code == FRAME_REFUSE_COOKIE)) {
 				noise_handshake_free(hs);
 				g_byte_array_append(c->in, c->raw->data, c->raw->len);
 				g_byte_array_set_size(c->raw, 0);
@@ -850,7 +900,12 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 	const char *sock = g_getenv("CIRCUIT_SOCKET");
 	if (!sock || !*sock)
 		sock = CIRCUIT_DEFAULT_SOCKET;
-	if (g_file_test(sock, G_FILE_TEST_EXISTS))
+	/* A socket we may not even look at (its directory is 0750, group
+	 * circuit) is still the local server: dialing it says "Permission
+	 * denied" with its path, where falling back to TCP would say nothing
+	 * true. */
+	struct stat st;
+	if (stat(sock, &st) == 0 || errno == EACCES)
 		return circuit_client_dial_key(sock, key_file, 0, error);
 	return circuit_client_dial_key("127.0.0.1:11022", key_file, 0, error);
 }

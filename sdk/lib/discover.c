@@ -147,7 +147,9 @@ discover_answer(DiscoverKeys *k, const guint8 *buf, gsize n, const guint8 nonce[
 		bool ok = false;
 		for (gsize i = 0; i < k->n_keys && !ok; i++) {
 			g_autoptr(GError) e = NULL;
-			ok = seal_open(k->keys[i], NULL, now, buf, n, plain, NULL, &e);
+			/* A client has no server ID: self 0 takes only answers sealed
+			 * for receiver 0, never one a server meant for another. */
+			ok = seal_open(k->keys[i], NULL, 0, now, buf, n, plain, NULL, &e);
 			if (!ok && !g_error_matches(e, SEAL_ERROR, SEAL_ERROR_AUTH))
 				break;
 		}
@@ -171,7 +173,16 @@ discover_answer(DiscoverKeys *k, const guint8 *buf, gsize n, const guint8 nonce[
 char *
 circuit_discover(const char *group, const char *key_file, int timeout_ms, GError **error)
 {
+	return circuit_discover_checked(group, key_file, timeout_ms, NULL, error);
+}
+
+char *
+circuit_discover_checked(const char *group, const char *key_file, int timeout_ms,
+                         gboolean *authenticated, GError **error)
+{
 	g_return_val_if_fail(group != NULL, NULL);
+	if (authenticated)
+		*authenticated = FALSE;
 	struct sockaddr_in to;
 	if (!discover_group_parse(group, &to)) {
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
@@ -219,7 +230,8 @@ circuit_discover(const char *group, const char *key_file, int timeout_ms, GError
 			gsize len = sizeof query;
 			if (keys.n_keys > 0) {
 				g_byte_array_set_size(sealed, 0);
-				if (seal_datagram(keys.keys[0], &keys.sender,
+				/* Receiver 0: for every server on the group. */
+				if (seal_datagram(keys.keys[0], &keys.sender, 0,
 				                  g_get_real_time() / G_USEC_PER_SEC, query,
 				                  sizeof query, sealed, NULL)) {
 					out = sealed->data;
@@ -248,9 +260,15 @@ circuit_discover(const char *group, const char *key_file, int timeout_ms, GError
 		}
 	}
 	close(fd);
+	gboolean keyed = keys.n_keys > 0;
 	discover_keys_clear(&keys);
-	if (url)
+	if (url) {
+		/* Keyed: discover_answer() took only an answer sealed with one of
+		 * our keys. Unkeyed: anyone on the group could have sent it. */
+		if (authenticated)
+			*authenticated = keyed;
 		return url;
+	}
 	g_autofree char *secs = g_strdup_printf("%g", timeout_ms / 1000.0);
 	if (!sent && send_errno)
 		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_TIMEOUT,

@@ -8,10 +8,14 @@
 //    the size its header implies.
 //  - odd: the rest is a script of 5-byte records, each sealing a datagram
 //    for sender (b0 & 7) with counter 1 + (b1 << 8 | b2) and timestamp
-//    now + (int8)b3, optionally flipping byte b4 (when b0 & 8), then
-//    opening it. A model of the replay window checks every verdict: a
-//    datagram is accepted exactly when it is unaltered, fresh, not seen
-//    before and within SEAL_REPLAY_WINDOW of its sender's highest counter.
+//    now + (int8)b3, optionally flipping byte b4 (when b0 & 8), for
+//    another receiver (when b0 & 16) or else for this one or for anyone
+//    (b0 & 1), then opening it. A model of the replay window checks every
+//    verdict: a datagram is accepted exactly when it is unaltered, for this
+//    receiver or anyone, fresh, not seen before and within
+//    SEAL_REPLAY_WINDOW of its sender's highest counter; an unaltered one
+//    for another receiver fails as misdirected, whatever its timestamp,
+//    and leaves the window as it was.
 //    When bit 1 of the mode byte is set, the replay state is smaller than
 //    the number of senders, so eviction runs and the model is relaxed.
 #include "security/seal.h"
@@ -23,6 +27,8 @@
 
 #define FUZZ_NOW     G_GINT64_CONSTANT(1800000000)
 #define FUZZ_SENDERS 8u
+#define FUZZ_SELF    G_GUINT64_CONSTANT(0x5e1f5e1f5e1f5e1f)
+#define FUZZ_OTHER   G_GUINT64_CONSTANT(0x07e407e407e407e4)
 
 static const guint8 fuzz_psk[32] = "circuit fuzz pre-shared key 0001";
 static SealKey *fuzz_key;
@@ -63,39 +69,45 @@ fuzz_script(const uint8_t *data, size_t size, bool evicting)
 		const uint8_t *rec = data + off;
 		guint who = rec[0] & 7;
 		bool flip = rec[0] & 8;
+		bool misdirected = rec[0] & 16;
+		guint64 receiver = misdirected ? FUZZ_OTHER : (rec[0] & 1) ? FUZZ_SELF : 0;
 		guint64 counter = 1 + (((guint64)rec[1] << 8) | rec[2]);
 		gint64 skew = (gint8)rec[3];
 		SealSender sender = {.sender_id = 0x5e0de7 + who, .counter = counter - 1};
 
 		g_byte_array_set_size(d, 0);
 		g_byte_array_set_size(out, 0);
-		if (!seal_datagram(fuzz_key, &sender, FUZZ_NOW + skew, &rec[4], 1, d, NULL))
+		if (!seal_datagram(fuzz_key, &sender, receiver, FUZZ_NOW + skew, &rec[4], 1, d,
+		                   NULL))
 			abort();
 		if (flip)
 			d->data[rec[4] % d->len] ^= (guint8)(1u << (rec[0] >> 5));
 		GError *error = NULL;
 		guint64 got_sender = 0;
-		bool ok = seal_open(fuzz_key, replay, FUZZ_NOW, d->data, d->len, out, &got_sender,
-		                    &error);
+		bool ok = seal_open(fuzz_key, replay, FUZZ_SELF, FUZZ_NOW, d->data, d->len, out,
+		                    &got_sender, &error);
 
 		FuzzModel *m = &model[who];
 		bool fresh = skew >= -SEAL_MAX_SKEW_SECONDS && skew <= SEAL_MAX_SKEW_SECONDS;
 		bool seen = g_hash_table_contains(m->seen, &counter);
 		bool in_window = m->highest == 0 || counter > m->highest ||
 		                 m->highest - counter < SEAL_REPLAY_WINDOW;
-		bool expect = !flip && fresh && !seen && in_window;
+		bool expect = !flip && !misdirected && fresh && !seen && in_window;
 		if (ok) {
 			if (error || out->len != 1 || out->data[0] != rec[4] ||
 			    got_sender != sender.sender_id)
 				abort();
 			/* Eviction may forget a sender, so only then may a datagram the
 			 * model refuses pass. */
-			if (!expect && !(evicting && !flip && fresh))
+			if (!expect && !(evicting && !flip && !misdirected && fresh))
 				abort();
 		} else {
 			if (!error || out->len != 0)
 				abort();
 			if (expect && !evicting)
+				abort();
+			if (!flip && misdirected &&
+			    !g_error_matches(error, SEAL_ERROR, SEAL_ERROR_MISDIRECTED))
 				abort();
 		}
 		if (ok) {
@@ -134,8 +146,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	GByteArray *out = g_byte_array_new();
 	GError *error = NULL;
 	for (guint round = 0; round < 2; round++) {
-		bool ok = seal_open(fuzz_key, replay, FUZZ_NOW, data + 1, size - 1, out, NULL,
-		                    &error);
+		bool ok = seal_open(fuzz_key, replay, FUZZ_SELF, FUZZ_NOW, data + 1, size - 1, out,
+		                    NULL, &error);
 		if (ok && (error || out->len != size - 1 - SEAL_OVERHEAD))
 			abort();
 		if (!ok && (!error || out->len != 0))

@@ -98,7 +98,7 @@ start_server -v --hmac "$T_TMP/k1"
 K1=$SERVER_URL
 PK=$(port_of "$K1")
 send_udp "$PK" <<<"$BAD_DATAGRAMS"
-send_udp "$PK" <<<'b"\x01" + b"\x00" * 36 + b"\x00" * 100'
+send_udp "$PK" <<<'b"\x02" + b"\x00" * 44 + b"\x00" * 100'
 keyed_field() {
 	"$CIRCUIT_BIN" -d "$K1" -hmac "$T_TMP/k1" peek "/${K1##*/}" |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]] if len(sys.argv) < 3 else d[sys.argv[1]][sys.argv[2]])' "$@"
@@ -180,6 +180,23 @@ for d in [b"CB", b"CB\x01\x00" + bytes(9), b"CB\x01\x00" + bytes(8) + b"\xff" + 
 wait_true 5 '[ "$(peek_field "$D2" DatagramsRejected)" -ge $((before + 5)) ]'
 members_are "$D1" 2 || fail "bad beacons changed the view"
 ok "loopback discovery: --discover and \$CIRCUIT_DISCOVER servers join by beacons; bad beacons counted"
+
+# A client that finds a server through an unkeyed group is told the answer
+# is unauthenticated; one that finds it with the cluster key is not.
+"$CIRCUIT_BIN" -discover "$G" ls / >"$T_TMP/disc.out" 2>"$T_TMP/disc.err" ||
+	fail "circuit -discover ls / failed: $(cat "$T_TMP/disc.err")"
+[ "$(grep -c '^/X' "$T_TMP/disc.out")" = 2 ] || fail "circuit -discover ls / printed: $(cat "$T_TMP/disc.out")"
+grep -q "^circuit: warning: the answer on $G (circuit://.*) is unauthenticated" "$T_TMP/disc.err" ||
+	fail "an unkeyed discovery answer was not flagged: $(cat "$T_TMP/disc.err")"
+"$CIRCUIT_BIN" keygen "$T_TMP/dk"
+GK="228.8.8.$((RANDOM % 200 + 20)):$((RANDOM % 20000 + 30000))"
+[ "$GK" = "$G" ] && GK="${G%:*}:$((${G#*:} + 1))"
+start_server --hmac "$T_TMP/dk" --discover "$GK"
+"$CIRCUIT_BIN" -discover "$GK" -hmac "$T_TMP/dk" ls / >"$T_TMP/disck.out" 2>"$T_TMP/disck.err" ||
+	fail "keyed circuit -discover ls / failed: $(cat "$T_TMP/disck.err")"
+grep -q '^/X' "$T_TMP/disck.out" || fail "keyed -discover ls / printed: $(cat "$T_TMP/disck.out")"
+[ ! -s "$T_TMP/disck.err" ] || fail "a keyed discovery answer drew: $(cat "$T_TMP/disck.err")"
+ok "an unkeyed discovery answer is flagged unauthenticated to the client; a sealed one is not"
 
 # ---- Bad flags are refused with the engine's own message.
 expect_fail 2 "probe_timeout_ms must be positive and below probe_interval_ms" \

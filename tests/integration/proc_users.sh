@@ -99,9 +99,9 @@ start_server --plugins=proc --plugin-option "proc.user=$UJ" --local-group "$GJ"
 X=$SERVER_ID
 as_uj() { setpriv --reuid="$UJ" --regid="$GJ" --init-groups "$CIRCUIT_BIN" -d "$SERVER_URL" "$@"; }
 acl_user() { echo "{\"Path\":\"/usr/bin/id\",\"User\":\"$U1\"}" | as_uj mkproc "/$X/acluser"; }
-expect_fail 1 "may not run jobs as user $U1" acl_user
+expect_fail 1 "/$X/acluser: permission denied (uid $(id -u "$UJ") ($UJ)): may not run jobs as user $U1" acl_user
 acl_group() { echo "{\"Path\":\"/usr/bin/id\",\"Group\":\"$G2\"}" | as_uj mkproc "/$X/aclgroup"; }
-expect_fail 1 "may not run jobs as group $G2" acl_group
+expect_fail 1 "/$X/aclgroup: permission denied (uid $(id -u "$UJ") ($UJ)): may not run jobs as group $G2" acl_group
 echo '{"Path":"/usr/bin/id","Args":["-un"]}' | as_uj mkproc "/$X/aclplain"
 [ "$(c stdout "/$X/aclplain")" = "$UJ" ] || fail "a job without User did not run as proc.user"
 c ls "/$X/..." | grep -q 'acl\(user\|group\)' && fail "a refused spec left an element behind"

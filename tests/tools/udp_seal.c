@@ -5,9 +5,11 @@
 // HOST:PORT, then sends the very same bytes REPLAYS more times (a recorded
 // datagram replayed). With the cluster's key the first copy is accepted
 // and every replay rejected; with another key every copy fails
-// authentication.
+// authentication. RECEIVER_ID (default 0: whoever listens there) is the
+// server the datagram is sealed for: a server whose ID it is not refuses
+// every copy as misdirected.
 //
-// usage: udp_seal KEYFILE HOST PORT TARGET_ID REPLAYS
+// usage: udp_seal KEYFILE HOST PORT TARGET_ID REPLAYS [RECEIVER_ID|0]
 #include "member/member.h"
 #include "security/keyfile.h"
 #include "security/seal.h"
@@ -16,20 +18,26 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 int
 main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: udp_seal KEYFILE HOST PORT TARGET_ID REPLAYS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr,
+		        "usage: udp_seal KEYFILE HOST PORT TARGET_ID REPLAYS [RECEIVER_ID|0]\n");
 		return 2;
 	}
 	g_autoptr(GError) error = NULL;
-	guint64 target = 0;
+	guint64 target = 0, receiver = 0;
 	if (!security_init(&error) || !member_id_parse(argv[4], &target)) {
 		fprintf(stderr, "udp_seal: %s\n", error ? error->message : "bad TARGET_ID");
+		return 2;
+	}
+	if (argc == 7 && strcmp(argv[6], "0") != 0 && !member_id_parse(argv[6], &receiver)) {
+		fprintf(stderr, "udp_seal: bad RECEIVER_ID %s\n", argv[6]);
 		return 2;
 	}
 	Keyfile *keys = keyfile_load(argv[1], &error);
@@ -53,8 +61,8 @@ main(int argc, char **argv)
 	SealSender sender;
 	seal_sender_init(&sender);
 	g_autoptr(GByteArray) sealed = g_byte_array_new();
-	if (!seal_datagram(key, &sender, g_get_real_time() / G_USEC_PER_SEC, plain, sizeof plain,
-	                   sealed, &error)) {
+	if (!seal_datagram(key, &sender, receiver, g_get_real_time() / G_USEC_PER_SEC, plain,
+	                   sizeof plain, sealed, &error)) {
 		fprintf(stderr, "udp_seal: %s\n", error->message);
 		return 1;
 	}

@@ -109,6 +109,16 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 CIRCUIT_CLIENT_EXPORT char *circuit_discover(const char *group, const char *key_file,
                                              int timeout_ms, GError **error);
 
+/**
+ * circuit_discover_checked: (transfer full) circuit_discover(), and says in
+ * @authenticated (nullable) whether the answer was sealed with one of
+ * @key_file's keys (TRUE), or came unsealed from an unkeyed group (FALSE:
+ * anyone on that network could have sent it, and the caller should say so).
+ */
+CIRCUIT_CLIENT_EXPORT char *circuit_discover_checked(const char *group, const char *key_file,
+                                                     int timeout_ms, gboolean *authenticated,
+                                                     GError **error);
+
 /** circuit_client_free: closes the connection; NULL is harmless. */
 CIRCUIT_CLIENT_EXPORT void circuit_client_free(CircuitClient *client);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // test_seal.c - tests core/security/seal.c: sealed datagrams, staleness,
-// replay windows and the bounded sender table.
+// receiver binding, replay windows and the bounded sender table.
 #include "security/seal.h"
 #include "security/security.h"
 
@@ -10,11 +10,15 @@
 static const guint8 test_psk[32] = "an example pre-shared key, 32 B";
 static const guint8 test_other_psk[32] = "another pre-shared key, 32 bytes";
 #define TEST_NOW G_GINT64_CONSTANT(1800000000)
+/* Two servers of one cluster. */
+#define TEST_A G_GUINT64_CONSTANT(0x0a0a0a0a0a0a0a0a)
+#define TEST_B G_GUINT64_CONSTANT(0x0b0b0b0b0b0b0b0b)
 
 typedef struct {
 	SealKey *key;
 	SealReplay *replay;
 	SealSender sender;
+	guint64 self; /* the receiver test_open() opens as */
 } Fixture;
 
 static void
@@ -26,6 +30,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_nonnull(f->key);
 	f->replay = seal_replay_new(0);
 	seal_sender_init(&f->sender);
+	f->self = TEST_A;
 }
 
 static void
@@ -36,15 +41,22 @@ fixture_teardown(Fixture *f, gconstpointer data)
 }
 
 static GByteArray *
-test_seal(Fixture *f, SealSender *sender, gint64 now, const char *text)
+test_seal_for(Fixture *f, SealSender *sender, guint64 receiver, gint64 now, const char *text)
 {
 	GError *error = NULL;
 	GByteArray *out = g_byte_array_new();
-	g_assert_true(seal_datagram(f->key, sender, now, (const guint8 *)text, strlen(text), out,
-	                            &error));
+	g_assert_true(seal_datagram(f->key, sender, receiver, now, (const guint8 *)text,
+	                            strlen(text), out, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(out->len, ==, SEAL_OVERHEAD + strlen(text));
 	return out;
+}
+
+/* For anyone (receiver 0). */
+static GByteArray *
+test_seal(Fixture *f, SealSender *sender, gint64 now, const char *text)
+{
+	return test_seal_for(f, sender, 0, now, text);
 }
 
 /* Opens @d; returns the error code, 0 on success (checking the text). */
@@ -56,7 +68,7 @@ test_open(Fixture *f, SealKey *key, gint64 now, const guint8 *d, gsize len, cons
 	guint64 sender = 0;
 	int code = 0;
 	g_byte_array_append(out, (const guint8 *)"pre", 3);
-	if (seal_open(key, f->replay, now, d, len, out, &sender, &error)) {
+	if (seal_open(key, f->replay, f->self, now, d, len, out, &sender, &error)) {
 		g_assert_no_error(error);
 		g_assert_cmpmem(out->data, 3, "pre", 3);
 		if (want)
@@ -104,13 +116,13 @@ test_seal_roundtrip(Fixture *f, gconstpointer data)
 	/* Size limit. */
 	guint8 *big = g_malloc0(SEAL_MAX_PLAINTEXT + 1);
 	GByteArray *out = g_byte_array_new();
-	g_assert_true(
-	        seal_datagram(f->key, &f->sender, TEST_NOW, big, SEAL_MAX_PLAINTEXT, out, &error));
+	g_assert_true(seal_datagram(f->key, &f->sender, 0, TEST_NOW, big, SEAL_MAX_PLAINTEXT, out,
+	                            &error));
 	g_assert_cmpuint(out->len, ==, SEAL_MAX_DATAGRAM);
 	g_assert_cmpint(test_open(f, f->key, TEST_NOW, out->data, out->len, NULL), ==, 0);
 	g_byte_array_set_size(out, 0);
-	g_assert_false(seal_datagram(f->key, &f->sender, TEST_NOW, big, SEAL_MAX_PLAINTEXT + 1, out,
-	                             &error));
+	g_assert_false(seal_datagram(f->key, &f->sender, 0, TEST_NOW, big, SEAL_MAX_PLAINTEXT + 1,
+	                             out, &error));
 	g_assert_error(error, SEAL_ERROR, SEAL_ERROR_TOO_LONG);
 	g_clear_error(&error);
 	g_assert_cmpuint(out->len, ==, 0);
@@ -148,7 +160,8 @@ test_seal_replay(Fixture *f, gconstpointer data)
 	/* Without a replay state (e.g. a one-shot tool), duplicates pass. */
 	GError *error = NULL;
 	GByteArray *out = g_byte_array_new();
-	g_assert_true(seal_open(f->key, NULL, TEST_NOW, d[0]->data, d[0]->len, out, NULL, &error));
+	g_assert_true(
+	        seal_open(f->key, NULL, 0, TEST_NOW, d[0]->data, d[0]->len, out, NULL, &error));
 	g_assert_no_error(error);
 	g_byte_array_unref(out);
 
@@ -195,6 +208,94 @@ test_seal_stale(Fixture *f, gconstpointer data)
 	f->replay = saved;
 	seal_replay_free(fresh);
 	g_byte_array_unref(d);
+}
+
+static void
+test_seal_receiver(Fixture *f, gconstpointer data)
+{
+	/* The receiver field is in the header, at offset 9. */
+	GByteArray *d = test_seal_for(f, &f->sender, TEST_A, TEST_NOW, "for A");
+	g_assert_cmpuint(d->data[0], ==, 2);
+	for (guint i = 0; i < 8; i++)
+		g_assert_cmpuint(d->data[9 + i], ==, 0x0a);
+
+	/* Captured on its way to A and replayed to B: misdirected, and B's
+	 * replay state is untouched... */
+	f->self = TEST_B;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_MISDIRECTED);
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_MISDIRECTED);
+	g_assert_cmpuint(seal_replay_get_size(f->replay), ==, 0);
+	/* ...so the same state, as A, still takes it once. */
+	f->self = TEST_A;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, "for A"), ==, 0);
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_REPLAY);
+	/* Misdirected even when also replayed: the receiver is checked first. */
+	f->self = TEST_B;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_MISDIRECTED);
+	/* A receiver without a server ID (a client, self 0) refuses it too. */
+	f->self = 0;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_MISDIRECTED);
+	g_byte_array_unref(d);
+
+	/* Before the timestamp as well: a stale copy for A is misdirected at B. */
+	d = test_seal_for(f, &f->sender, TEST_A, TEST_NOW - 1000, "old");
+	f->self = TEST_B;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_MISDIRECTED);
+	f->self = TEST_A;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+	                SEAL_ERROR_STALE);
+	g_byte_array_unref(d);
+
+	/* Receiver 0 (a seed address, a beacon): accepted by anyone, once per
+	 * replay state. */
+	static const guint64 anyone[] = {TEST_A, TEST_B, 0};
+	d = test_seal(f, &f->sender, TEST_NOW, "for anyone");
+	for (gsize i = 0; i < G_N_ELEMENTS(anyone); i++) {
+		SealReplay *saved = f->replay;
+		f->replay = seal_replay_new(0);
+		f->self = anyone[i];
+		g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, "for anyone"), ==,
+		                0);
+		g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+		                SEAL_ERROR_REPLAY);
+		seal_replay_free(f->replay);
+		f->replay = saved;
+	}
+	g_byte_array_unref(d);
+
+	/* The receiver field is authenticated: rewriting it to B breaks the tag. */
+	d = test_seal_for(f, &f->sender, TEST_A, TEST_NOW, "for A");
+	for (guint i = 0; i < 8; i++)
+		d->data[9 + i] = 0x0b;
+	f->self = TEST_B;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==, SEAL_ERROR_AUTH);
+	g_byte_array_unref(d);
+}
+
+static void
+test_seal_version(Fixture *f, gconstpointer data)
+{
+	/* Version 1 (no receiver field; 37-byte header) is refused before any
+	 * cryptography, as is anything but the current version. */
+	GByteArray *d = test_seal(f, &f->sender, TEST_NOW, "versioned");
+	static const guint8 versions[] = {0, 1, 3, 255};
+	for (gsize i = 0; i < G_N_ELEMENTS(versions); i++) {
+		d->data[0] = versions[i];
+		g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, NULL), ==,
+		                SEAL_ERROR_VERSION);
+	}
+	d->data[0] = SEAL_VERSION;
+	g_assert_cmpint(test_open(f, f->key, TEST_NOW, d->data, d->len, "versioned"), ==, 0);
+	g_byte_array_unref(d);
+	g_assert_cmpuint(SEAL_VERSION, ==, 2);
+	g_assert_cmpuint(SEAL_HEADER_LEN, ==, 45);
+	g_assert_cmpuint(SEAL_OVERHEAD, ==, 61);
 }
 
 static void
@@ -299,6 +400,8 @@ main(int argc, char **argv)
 	ADD("/core/security/seal/roundtrip", test_seal_roundtrip);
 	ADD("/core/security/seal/replay", test_seal_replay);
 	ADD("/core/security/seal/stale", test_seal_stale);
+	ADD("/core/security/seal/receiver", test_seal_receiver);
+	ADD("/core/security/seal/version", test_seal_version);
 	ADD("/core/security/seal/wrong-key", test_seal_wrong_key);
 	ADD("/core/security/seal/truncated", test_seal_truncated);
 	ADD("/core/security/seal/flip", test_seal_flip);
