@@ -101,7 +101,9 @@ wait_true 20 '[ "$(c ls / | grep -c "^/X")" = 3 ]'
 tool=$CIRCUIT_BUILD_DIR/tests/tools/route_calls
 [ -x "$tool" ] || fail "$tool is not built"
 coproc RC { "$tool" "$A_URL" 2>&1; }
-t_track "$RC_PID"
+# bash unsets RC_PID as soon as the coprocess ends: keep our own copy.
+ROUTE_PID=$RC_PID
+t_track "$ROUTE_PID"
 call() {
 	echo "peek $1" >&"${RC[1]}"
 	REPLY_LINE=
@@ -125,7 +127,7 @@ call "/$C_ID"
 [[ "$REPLY_LINE" == *"no such server"* ]] || fail "after the loss, A should answer: $REPLY_LINE"
 ok "the next call goes through A: $REPLY_LINE"
 eval "exec ${RC[1]}>&-"
-wait "$RC_PID" || fail "route_calls failed"
+wait "$ROUTE_PID" || fail "route_calls failed"
 
 # A keyed cluster: the direct connections are keyed too (B admits only
 # holders of the key, so a direct call that arrives is a keyed one).
