@@ -1009,16 +1009,26 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	return TRUE;
 }
 
-/* Which engine answers, and in which API version: next to the inspect. */
+/*
+ * Which engine answers, and in which API version: next to the inspect. The
+ * SDK has no plugin-level hook in the server's peek, so every element
+ * carries it. ApiVersion is the version spoken; MinAPIVersion and
+ * MaxAPIVersion are the engine's range (its /version's MinAPIVersion and
+ * ApiVersion).
+ */
 static void
 docker_peek_engine(DockerPlugin *plugin, JsonObject *o)
 {
 	if (json_object_has_member(o, "Engine"))
 		return;
+	DockerEngine *engine = plugin->engine;
 	JsonObject *e = json_object_new();
-	json_object_set_string_member(e, "Socket", docker_engine_socket(plugin->engine));
-	json_object_set_string_member(e, "Version", docker_engine_version(plugin->engine));
-	json_object_set_string_member(e, "ApiVersion", docker_engine_api(plugin->engine));
+	json_object_set_string_member(e, "Socket", docker_engine_socket(engine));
+	json_object_set_string_member(e, "Name", docker_engine_name_of(engine));
+	json_object_set_string_member(e, "Version", docker_engine_version(engine));
+	json_object_set_string_member(e, "ApiVersion", docker_engine_api(engine));
+	json_object_set_string_member(e, "MinAPIVersion", docker_engine_api_min(engine));
+	json_object_set_string_member(e, "MaxAPIVersion", docker_engine_api_max(engine));
 	json_object_set_object_member(o, "Engine", e);
 }
 
@@ -1223,10 +1233,14 @@ docker_check_engine(DockerPlugin *plugin, GError **error)
 	        docker_engine_get_sync(plugin->engine, "//version", DOCKER_INIT_TIMEOUT, error);
 	if (!version || !docker_engine_negotiate(plugin->engine, version, error))
 		return FALSE;
+	DockerEngine *engine = plugin->engine;
 	circuit_log(plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
-	            "engine at %s: version %s, speaking API %s",
-	            docker_engine_socket(plugin->engine), docker_engine_version(plugin->engine),
-	            docker_engine_api(plugin->engine));
+	            "engine at %s: version %s, speaking API %s (%s; it speaks %s to %s, circuit "
+	            "%s to %s)",
+	            docker_engine_socket(engine), docker_engine_version(engine),
+	            docker_engine_api(engine), docker_engine_name_of(engine),
+	            docker_engine_api_min(engine), docker_engine_api_max(engine), DOCKER_API_OLDEST,
+	            DOCKER_API_NEWEST);
 	return TRUE;
 }
 

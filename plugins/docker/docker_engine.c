@@ -29,22 +29,33 @@ struct DockerEngine {
 	char *socket;
 	CURLM *multi;
 	CircuitWatch *timer;
-	GList *calls;          /* DockerCall, in flight */
-	GList *raws;           /* DockerRaw, open */
-	char api[16];          /* the API version spoken: every path is below /v<api> */
-	char *version;         /* the engine's own version, as /version says */
+	GList *calls;  /* DockerCall, in flight */
+	GList *raws;   /* DockerRaw, open */
+	char api[16];  /* the API version spoken: every path is below /v<api> */
+	char *version; /* the engine's own version, as /version says */
+	char *name;    /* what the engine calls itself (Platform.Name, or its component) */
+	char *api_min; /* the engine's range: MinAPIVersion .. ApiVersion */
+	char *api_max;
 	DockerCall *reversion; /* an unversioned GET /version under way */
 };
 
 struct DockerCall {
 	DockerEasyKind kind; /* first: CURLOPT_PRIVATE points here */
 	DockerEngine *engine;
-	CURL *easy;
+	CURL *easy; /* NULL while parked (see refusal) */
 	struct curl_slist *headers;
 	GByteArray *response;
 	char errbuf[CURL_ERROR_SIZE];
 	DockerCallFunc func;
 	gpointer user_data;
+	/* What to send again after a renegotiation. */
+	char *method;
+	char *path;
+	char *body; /* (nullable) the JSON text */
+	double timeout;
+	gboolean retried; /* sent again once already: a second refusal is final */
+	GError *refusal;  /* parked: the engine refused our version; the call waits
+	                   * for /version to be asked again, then goes again */
 };
 
 typedef enum {
@@ -73,6 +84,9 @@ struct DockerRaw {
 	gboolean want_write;
 	int refs;
 	gboolean freed;
+	char *path;       /* the attach path, below /v<api> */
+	gboolean retried; /* as DockerCall's */
+	GError *refusal;  /* parked: waiting for a renegotiation (easy is NULL) */
 };
 
 static GQuark
@@ -213,38 +227,43 @@ docker_call_free(DockerCall *call)
 	curl_slist_free_all(call->headers);
 	if (call->response)
 		g_byte_array_unref(call->response);
+	g_free(call->method);
+	g_free(call->path);
+	g_free(call->body);
+	g_clear_error(&call->refusal);
 	g_free(call);
 }
 
-static CURL *
-docker_call_easy(DockerEngine *engine, DockerCall *call, const char *method, const char *path,
-                 JsonNode *body, double timeout)
+/* Sends @call (again, after a renegotiation) in the API version spoken now. */
+static void
+docker_call_start(DockerEngine *engine, DockerCall *call)
 {
 	CURL *easy = curl_easy_init();
 	/* "//version": the one unversioned request (negotiation). */
-	g_autofree char *url = g_str_has_prefix(path, "//")
-	                               ? g_strconcat("http://docker", path + 1, NULL)
-	                               : g_strdup_printf("http://docker/v%s%s", engine->api, path);
+	g_autofree char *url =
+	        g_str_has_prefix(call->path, "//")
+	                ? g_strconcat("http://docker", call->path + 1, NULL)
+	                : g_strdup_printf("http://docker/v%s%s", engine->api, call->path);
 	docker_easy_common(engine, easy, url, call->errbuf);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, docker_call_on_write);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
-	if (timeout > 0)
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	if (call->timeout > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(call->timeout * 1000));
 	call->headers = curl_slist_append(call->headers, "Expect:");
-	if (strcmp(method, "POST") == 0) {
-		g_autofree char *text = NULL;
-		if (body) {
-			text = json_to_string(body, FALSE);
+	if (strcmp(call->method, "POST") == 0) {
+		if (call->body)
 			call->headers =
 			        curl_slist_append(call->headers, "Content-Type: application/json");
-		}
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)(text ? strlen(text) : 0));
-		curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, text ? text : "");
-	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE,
+		                 (long)(call->body ? strlen(call->body) : 0));
+		curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, call->body ? call->body : "");
+	} else if (strcmp(call->method, "GET") != 0) {
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, call->method);
 	}
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
-	return easy;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+	call->easy = easy;
+	curl_multi_add_handle(engine->multi, easy);
 }
 
 /* The engine's one-line reason: its JSON "message", else the body's first line. */
@@ -290,6 +309,33 @@ docker_api_number(const char *v)
 	return maj * 1000 + min;
 }
 
+/*
+ * What the engine calls itself: Docker says "Docker Engine - Community" in
+ * Platform.Name and "Engine" as its first component; podman says its OS in
+ * Platform.Name and "Podman Engine" as its first component.
+ */
+static char *
+docker_engine_name(JsonObject *v)
+{
+	const char *component = NULL, *platform = NULL;
+	JsonNode *n = json_object_get_member(v, "Components");
+	if (n && JSON_NODE_HOLDS_ARRAY(n) && json_array_get_length(json_node_get_array(n)) > 0) {
+		JsonNode *first = json_array_get_element(json_node_get_array(n), 0);
+		if (JSON_NODE_HOLDS_OBJECT(first))
+			component = json_object_get_string_member_with_default(
+			        json_node_get_object(first), "Name", NULL);
+	}
+	n = json_object_get_member(v, "Platform");
+	if (n && JSON_NODE_HOLDS_OBJECT(n))
+		platform = json_object_get_string_member_with_default(json_node_get_object(n),
+		                                                      "Name", NULL);
+	if (component && *component && strcmp(component, "Engine") != 0)
+		return g_strdup(component);
+	if (platform && *platform)
+		return g_strdup(platform);
+	return g_strdup(component && *component ? component : "?");
+}
+
 gboolean
 docker_engine_negotiate(DockerEngine *engine, JsonNode *version, GError **error)
 {
@@ -321,8 +367,13 @@ docker_engine_negotiate(DockerEngine *engine, JsonNode *version, GError **error)
 	}
 	g_snprintf(engine->api, sizeof engine->api, "%u.%u", speak / 1000, speak % 1000);
 	g_free(engine->version);
-	engine->version =
-	        g_strdup(v ? json_object_get_string_member_with_default(v, "Version", "?") : "?");
+	engine->version = g_strdup(json_object_get_string_member_with_default(v, "Version", "?"));
+	g_free(engine->api_max);
+	engine->api_max = g_strdup(api);
+	g_free(engine->api_min);
+	engine->api_min = g_strdup(min ? min : api);
+	g_free(engine->name);
+	engine->name = docker_engine_name(v);
 	return TRUE;
 }
 
@@ -338,12 +389,90 @@ docker_engine_version(DockerEngine *engine)
 	return engine->version ? engine->version : "?";
 }
 
+const char *
+docker_engine_name_of(DockerEngine *engine)
+{
+	return engine->name ? engine->name : "?";
+}
+
+const char *
+docker_engine_api_min(DockerEngine *engine)
+{
+	return engine->api_min ? engine->api_min : "?";
+}
+
+const char *
+docker_engine_api_max(DockerEngine *engine)
+{
+	return engine->api_max ? engine->api_max : "?";
+}
+
 /* Docker's refusal of a client version ("client version 1.41 is too old.
  * Minimum supported API version is 1.44, ..."), or podman's like it. */
 static gboolean
 docker_engine_refused_version(const char *why)
 {
 	return strstr(why, "client version") && (strstr(why, "too old") || strstr(why, "too new"));
+}
+
+static void docker_raw_start(DockerRaw *raw);
+static void docker_raw_end(DockerRaw *raw, GError *error);
+static void docker_raw_unref(DockerRaw *raw);
+
+static DockerCall *
+docker_engine_parked_call(DockerEngine *engine)
+{
+	for (GList *l = engine->calls; l; l = l->next)
+		if (((DockerCall *)l->data)->refusal)
+			return l->data;
+	return NULL;
+}
+
+static DockerRaw *
+docker_engine_parked_raw(DockerEngine *engine)
+{
+	for (GList *l = engine->raws; l; l = l->next)
+		if (((DockerRaw *)l->data)->refusal)
+			return l->data;
+	return NULL;
+}
+
+/*
+ * The engine was asked /version again: the calls and attaches it refused go
+ * once more in the version spoken now, or, if it could not be asked (@why),
+ * fail with its refusal. One at a time: a callback may cancel another.
+ */
+static void
+docker_engine_resume(DockerEngine *engine, const char *why)
+{
+	DockerCall *call;
+	while ((call = docker_engine_parked_call(engine))) {
+		g_autoptr(GError) refusal = g_steal_pointer(&call->refusal);
+		if (!why) {
+			docker_call_start(engine, call);
+			continue;
+		}
+		engine->calls = g_list_remove(engine->calls, call);
+		g_autoptr(GError) e = g_error_new(refusal->domain, refusal->code,
+		                                  "%s (and asking the engine again failed: %s)",
+		                                  refusal->message, why);
+		g_autoptr(GBytes) body = g_bytes_new(NULL, 0);
+		call->func(call, 400, body, e, call->user_data);
+		docker_call_free(call);
+	}
+	DockerRaw *raw;
+	while ((raw = docker_engine_parked_raw(engine))) {
+		g_autoptr(GError) refusal = g_steal_pointer(&raw->refusal);
+		if (!why) {
+			docker_raw_start(raw);
+			continue;
+		}
+		raw->refs++;
+		docker_raw_end(raw, g_error_new(refusal->domain, refusal->code,
+		                                "%s (and asking the engine again failed: %s)",
+		                                refusal->message, why));
+		docker_raw_unref(raw);
+	}
 }
 
 static void
@@ -361,17 +490,19 @@ docker_engine_on_version(DockerCall *call, guint status, GBytes *body, const GEr
 	}
 	g_autofree char *was = g_strdup(engine->api);
 	if (error || !root || !docker_engine_negotiate(engine, root, &local)) {
+		const char *why = error ? error->message : local ? local->message : "no answer";
 		circuit_log(engine->host, NULL, G_LOG_LEVEL_WARNING,
 		            "engine at %s refused API %s and could not be asked again: %s",
-		            engine->socket, was,
-		            error   ? error->message
-		            : local ? local->message
-		                    : "no answer");
+		            engine->socket, was, why);
+		docker_engine_resume(engine, why);
 		return;
 	}
 	circuit_log(engine->host, NULL, G_LOG_LEVEL_MESSAGE,
-	            "engine at %s refused API %s: now version %s, speaking API %s", engine->socket,
-	            was, docker_engine_version(engine), engine->api);
+	            "engine at %s refused API %s: now version %s, speaking API %s (it speaks %s "
+	            "to %s); the refused calls go again",
+	            engine->socket, was, docker_engine_version(engine), engine->api,
+	            docker_engine_api_min(engine), docker_engine_api_max(engine));
+	docker_engine_resume(engine, NULL);
 }
 
 void
@@ -395,10 +526,12 @@ docker_engine_call(DockerEngine *engine, const char *method, const char *path, J
 	call->func = func;
 	call->user_data = user_data;
 	call->response = g_byte_array_new();
-	call->easy = docker_call_easy(engine, call, method, path, body, timeout);
-	curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
+	call->method = g_strdup(method);
+	call->path = g_strdup(path);
+	call->body = body && strcmp(method, "POST") == 0 ? json_to_string(body, FALSE) : NULL;
+	call->timeout = timeout;
 	engine->calls = g_list_prepend(engine->calls, call);
-	curl_multi_add_handle(engine->multi, call->easy);
+	docker_call_start(engine, call);
 	return call;
 }
 
@@ -409,9 +542,30 @@ docker_call_cancel(DockerCall *call)
 		return;
 	DockerEngine *engine = call->engine;
 	engine->calls = g_list_remove(engine->calls, call);
-	curl_multi_remove_handle(engine->multi, call->easy);
-	curl_easy_cleanup(call->easy);
+	if (call->easy) {
+		curl_multi_remove_handle(engine->multi, call->easy);
+		curl_easy_cleanup(call->easy);
+	}
 	docker_call_free(call);
+}
+
+/*
+ * The engine refused the version of @call (upgraded or downgraded under a
+ * running circuitd): it waits, without its easy handle, until /version has
+ * been asked again, then goes once more (docker_engine_resume).
+ */
+static void
+docker_call_park(DockerCall *call, const char *why)
+{
+	DockerEngine *engine = call->engine;
+	curl_easy_cleanup(call->easy);
+	call->easy = NULL;
+	g_clear_pointer(&call->headers, curl_slist_free_all);
+	g_byte_array_set_size(call->response, 0);
+	call->retried = TRUE;
+	call->refusal = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "%s", why);
+	engine->calls = g_list_prepend(engine->calls, call);
+	docker_engine_renegotiate(engine);
 }
 
 static void
@@ -428,13 +582,20 @@ docker_call_finish(DockerCall *call, CURLcode rc)
 	else if (status >= 400) {
 		g_autofree char *why = docker_engine_reason(call->response->data,
 		                                            call->response->len, (guint)status);
+		/* An engine upgraded (or downgraded) under us: ask it again which
+		 * version it speaks, and send this call once more in it. */
+		if (status == 400 && docker_engine_refused_version(why) &&
+		    !g_str_has_prefix(call->path, "//")) {
+			if (!call->retried) {
+				docker_call_park(call, why);
+				return;
+			}
+			/* Refused again: final; the calls after it are asked anew. */
+			docker_engine_renegotiate(engine);
+		}
 		error = g_error_new(CIRCUIT_ERROR,
 		                    status == 404 ? CIRCUIT_ERROR_NOT_FOUND : CIRCUIT_ERROR_FAILED,
 		                    "%s", why);
-		/* An engine upgraded (or downgraded) under us: speak what it
-		 * speaks now, from the next call on. */
-		if (status == 400 && docker_engine_refused_version(why))
-			docker_engine_renegotiate(engine);
 	}
 	GBytes *body = g_bytes_new(call->response->data, call->response->len);
 	call->func(call, rc == CURLE_OK ? (guint)status : 0, body, error, call->user_data);
@@ -546,6 +707,8 @@ docker_raw_unref(DockerRaw *raw)
 	}
 	g_byte_array_unref(raw->out);
 	g_byte_array_unref(raw->in);
+	g_free(raw->path);
+	g_clear_error(&raw->refusal);
 	g_free(raw);
 }
 
@@ -601,13 +764,38 @@ docker_raw_parse_head(DockerRaw *raw, gsize *head_len)
 	return TRUE;
 }
 
+/* As docker_call_park(): the connection is closed, and opened again in the
+ * version spoken once /version has been asked again. */
+static void
+docker_raw_park(DockerRaw *raw, const char *why)
+{
+	g_clear_pointer(&raw->watch, circuit_watch_cancel);
+	curl_multi_remove_handle(raw->engine->multi, raw->easy);
+	curl_easy_cleanup(raw->easy);
+	raw->easy = NULL;
+	raw->fd = -1;
+	raw->state = DOCKER_RAW_CONNECTING;
+	raw->status = 0;
+	raw->body_want = 0;
+	g_byte_array_set_size(raw->in, 0);
+	g_byte_array_set_size(raw->out, 0);
+	raw->retried = TRUE;
+	raw->refusal = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "attach: %s", why);
+	docker_engine_renegotiate(raw->engine);
+}
+
 static void
 docker_raw_refused(DockerRaw *raw, gsize head_len)
 {
 	g_autofree char *why = docker_engine_reason(raw->in->data + head_len,
 	                                            raw->in->len - head_len, raw->status);
-	if (raw->status == 400 && docker_engine_refused_version(why))
+	if (raw->status == 400 && docker_engine_refused_version(why)) {
+		if (!raw->retried) {
+			docker_raw_park(raw, why);
+			return;
+		}
 		docker_engine_renegotiate(raw->engine);
+	}
 	docker_raw_end(raw, g_error_new(CIRCUIT_ERROR,
 	                                raw->status == 404 ? CIRCUIT_ERROR_NOT_FOUND
 	                                                   : CIRCUIT_ERROR_FAILED,
@@ -757,21 +945,30 @@ docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFunc
 	raw->refs = 1;
 	raw->out = g_byte_array_new();
 	raw->in = g_byte_array_new();
+	raw->path = g_strdup(path);
+	engine->raws = g_list_prepend(engine->raws, raw);
+	docker_raw_start(raw);
+	return raw;
+}
+
+/* Connects (again, after a renegotiation) in the API version spoken now. */
+static void
+docker_raw_start(DockerRaw *raw)
+{
+	DockerEngine *engine = raw->engine;
 	g_autofree char *head = g_strdup_printf("POST /v%s%s HTTP/1.1\r\n"
 	                                        "Host: docker\r\n"
 	                                        "Content-Length: 0\r\n"
 	                                        "Connection: Upgrade\r\n"
 	                                        "Upgrade: tcp\r\n\r\n",
-	                                        engine->api, path);
+	                                        engine->api, raw->path);
 	g_byte_array_append(raw->out, (const guint8 *)head, (guint)strlen(head));
 	raw->easy = curl_easy_init();
 	docker_easy_common(engine, raw->easy, "http://docker/", raw->errbuf);
 	curl_easy_setopt(raw->easy, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(raw->easy, CURLOPT_PRIVATE, raw);
-	engine->raws = g_list_prepend(engine->raws, raw);
 	/* Added for as long as the connection is used, as CONNECT_ONLY requires. */
 	curl_multi_add_handle(engine->multi, raw->easy);
-	return raw;
 }
 
 void
@@ -876,5 +1073,8 @@ docker_engine_free(DockerEngine *engine)
 		curl_multi_cleanup(engine->multi);
 	g_free(engine->socket);
 	g_free(engine->version);
+	g_free(engine->name);
+	g_free(engine->api_min);
+	g_free(engine->api_max);
 	g_free(engine);
 }

@@ -11,11 +11,12 @@
 /**
  * The API versions this plugin was checked against (docs/docker.md): it
  * speaks the newest both it and the engine know, never below the engine's
- * MinAPIVersion (Docker 20.10 and podman 3+ are 1.41; Docker 29 is 1.44 to
- * 1.52).
+ * MinAPIVersion (Docker 20.10 and podman 3+ are 1.41; Docker 29.0 is 1.44
+ * to 1.52; Docker 29.4 is 1.54). 1.54 is the newest API of a released
+ * Docker whose changelog was read against every field used here.
  */
 #define DOCKER_API_OLDEST "1.41"
-#define DOCKER_API_NEWEST "1.52"
+#define DOCKER_API_NEWEST "1.54"
 /** How long a version question may take. */
 #define DOCKER_PING_SECONDS 10.0
 
@@ -65,7 +66,19 @@ gboolean docker_engine_negotiate(DockerEngine *engine, JsonNode *version, GError
 const char *docker_engine_api(DockerEngine *engine);
 /** docker_engine_version: (transfer none) the engine's version ("?" before negotiation). */
 const char *docker_engine_version(DockerEngine *engine);
-/* Asks /version again in the background (an engine refused our version). */
+/** docker_engine_name_of: (transfer none) what the engine calls itself, e.g.
+ *  "Docker Engine - Community" or "Podman Engine" ("?" before negotiation). */
+const char *docker_engine_name_of(DockerEngine *engine);
+/** docker_engine_api_min, _max: (transfer none) the engine's own range
+ *  (MinAPIVersion, ApiVersion; "?" before negotiation). */
+const char *docker_engine_api_min(DockerEngine *engine);
+const char *docker_engine_api_max(DockerEngine *engine);
+/*
+ * Asks /version again in the background (an engine refused our version).
+ * A call or attach the engine refuses as "client version ... is too old" (or
+ * "too new") waits for it and is then sent once more in the version picked
+ * again; only a second refusal, or a failure to ask, reaches its callback.
+ */
 void docker_engine_renegotiate(DockerEngine *engine);
 
 /**

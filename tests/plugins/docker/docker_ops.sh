@@ -40,8 +40,10 @@ spec sleep 100 | mkd /$X/sleeper
 wait_until 60 bash -c "'$CIRCUIT_BIN' -d '$SERVER_URL' peek /$X/sleeper | grep -q '\"Running\" : true'"
 c peek /$X/sleeper >"$T_TMP/peek"
 grep -q '"io.circuit.anchor" : "/'"$X"'/sleeper"' "$T_TMP/peek" || fail "peek should show the anchor label"
-grep -A4 '"Engine" : {' "$T_TMP/peek" | grep -qE '"ApiVersion" : "1\.[0-9]+"' ||
+grep -A7 '"Engine" : {' "$T_TMP/peek" | grep -qE '"ApiVersion" : "1\.[0-9]+"' ||
 	fail "peek should say which engine and API version answer"
+grep -A7 '"Engine" : {' "$T_TMP/peek" | grep -qE '"MinAPIVersion" : "1\.[0-9]+"' ||
+	fail "peek should show the engine's own range"
 grep -q '"io.circuit.server" : "'"$X"'"' "$T_TMP/peek" || fail "peek should show the server label"
 grep -q '"Name" : "/\?circuit-'"$X"'.sleeper-' "$T_TMP/peek" || fail "the name should derive from the anchor"
 grep -q '"OpenStdin" : true' "$T_TMP/peek" || fail "stdin should be open"
