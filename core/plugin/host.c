@@ -54,6 +54,20 @@ circuit_host_option(CircuitHost *host, const char *name)
 	return host_config.options ? g_hash_table_lookup(host_config.options, name) : NULL;
 }
 
+void
+circuit_host_set_unavailable(CircuitHost *host, const char *why)
+{
+	Plugin *p = host->plugin;
+	if (g_strcmp0(p->unavailable, why) == 0)
+		return;
+	if (why)
+		g_warning("plugin %s: %s (mk%s fails until this changes)", p->kind, why, p->kind);
+	else
+		g_message("plugin %s: available again (it was: %s)", p->kind, p->unavailable);
+	g_free(p->unavailable);
+	p->unavailable = g_strdup(why);
+}
+
 double
 circuit_host_scrub_grace(CircuitHost *host)
 {

@@ -26,6 +26,7 @@ plugin_free(Plugin *plugin)
 	g_free(plugin->path);
 	g_free(plugin->log_domain);
 	g_free(plugin->init_error);
+	g_free(plugin->unavailable);
 	g_free(plugin);
 }
 
@@ -220,6 +221,20 @@ plugin_init(Plugin *plugin, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+const char *
+plugin_unavailable(const Plugin *plugin)
+{
+	return plugin->init_error ? plugin->init_error : plugin->unavailable;
+}
+
+JsonNode *
+plugin_peek(const Plugin *plugin)
+{
+	if (plugin->init_error || plugin->desc->abi_minor < 2 || !plugin->desc->peek_plugin)
+		return NULL;
+	return plugin->desc->peek_plugin(plugin->host, plugin->ctx);
 }
 
 const CircuitOp *

@@ -37,8 +37,16 @@ struct Plugin {
 	const char *const *aliases;
 	CircuitHost *host;
 	gpointer ctx;
-	char *init_error; /* set when init() failed: the kind is unavailable */
+	char *init_error;  /* set when init() failed: the kind is unavailable */
+	char *unavailable; /* circuit_host_set_unavailable(): why, or NULL */
 };
+
+/* (transfer none) (nullable) why mk of @plugin's kinds fails now: init()
+ * failed, or the plugin said it is unavailable. */
+const char *plugin_unavailable(const Plugin *plugin);
+/* (transfer full) (nullable) the plugin's peek_plugin(), for ABI 1.2+
+ * plugins whose init() succeeded. */
+JsonNode *plugin_peek(const Plugin *plugin);
 
 /* Runs the five checks on @path; @loaded maps kind -> Plugin. */
 Plugin *plugin_load(const char *path, GHashTable *loaded, GError **error);

@@ -494,17 +494,23 @@ router_server_peek(void)
 	json_object_set_string_member(o, "Version", router.version);
 	JsonArray *kinds = json_array_new();
 	JsonObject *unavailable = json_object_new();
+	JsonObject *states = json_object_new();
 	g_autoptr(GList) keys = g_hash_table_get_keys(router.plugins);
 	keys = g_list_sort(keys, (GCompareFunc)strcmp);
 	for (GList *l = keys; l; l = l->next) {
 		Plugin *p = g_hash_table_lookup(router.plugins, l->data);
-		if (p->init_error)
-			json_object_set_string_member(unavailable, p->kind, p->init_error);
+		const char *why = plugin_unavailable(p);
+		if (why)
+			json_object_set_string_member(unavailable, p->kind, why);
 		else
 			json_array_add_string_element(kinds, p->kind);
+		JsonNode *state = plugin_peek(p);
+		if (state)
+			json_object_set_member(states, p->kind, state);
 	}
 	json_object_set_array_member(o, "Plugins", kinds);
 	json_object_set_object_member(o, "Unavailable", unavailable);
+	json_object_set_object_member(o, "Kinds", states);
 	if (cluster_member()) {
 		cluster_peek(o);
 	} else {
@@ -722,9 +728,10 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GByt
 		g_string_free(have, TRUE);
 		return FALSE;
 	}
-	if (p->init_error) {
+	if (plugin_unavailable(p)) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		            "kind %s is unavailable on this server: %s", kind, p->init_error);
+		            "kind %s is unavailable on this server: %s", kind,
+		            plugin_unavailable(p));
 		return FALSE;
 	}
 	g_autofree char *verb = g_strconcat("mk", kind, NULL);

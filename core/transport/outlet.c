@@ -37,6 +37,7 @@ struct CircuitInlet {
 	gsize owed;            /* the tail of buf that is the writer's: its credit */
 	gboolean ending;       /* the writer ended its input: end the sink once flushed */
 	gboolean closed;       /* the sink ended or failed: no more writers */
+	char *why;             /* (nullable) why it closed, for later writers */
 };
 
 /* ---- outlet -------------------------------------------------------------- */
@@ -204,6 +205,7 @@ circuit_inlet_free(CircuitInlet *inlet)
 		circuit_stream_set_funcs(inlet->writer, NULL, NULL, NULL);
 	g_byte_array_unref(inlet->buf);
 	g_free(inlet->name);
+	g_free(inlet->why);
 	g_free(inlet);
 }
 
@@ -211,6 +213,14 @@ void
 circuit_inlet_close(CircuitInlet *inlet, const GError *error)
 {
 	CircuitInlet *in = inlet;
+	if (!in->closed && error && !in->why) {
+		/* Said again to later writers, without the "stdin of PATH: " it
+		 * would repeat. */
+		g_autofree char *prefix =
+		        g_strdup_printf("%s of %s: ", in->name, circuit_element_path(in->element));
+		const char *m = error->message;
+		in->why = g_strdup(g_str_has_prefix(m, prefix) ? m + strlen(prefix) : m);
+	}
 	in->closed = TRUE;
 	g_byte_array_set_size(in->buf, 0);
 	in->owed = 0;
@@ -304,8 +314,10 @@ circuit_inlet_serve(CircuitInlet *inlet, CircuitStream *stream)
 		                "%s of %s is being written by %s", in->name,
 		                circuit_element_path(in->element), circuit_stream_peer(in->writer));
 	else if (in->closed || in->ending)
-		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED, "%s of %s is closed already",
-		                in->name, circuit_element_path(in->element));
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED,
+		                "%s of %s is closed already%s%s", in->name,
+		                circuit_element_path(in->element), in->why ? ": " : "",
+		                in->why ? in->why : "");
 	if (e) {
 		circuit_stream_fail(stream, e);
 		return;

@@ -34,6 +34,25 @@
 
 /* ---- plugin state -------------------------------------------------------- */
 
+/* Looking for an engine that did not answer at start: every 0.5 s at
+ * first, doubling up to every 10 s (a connect() that loads nothing). */
+#define DOCKER_PROBE_FIRST 0.5
+#define DOCKER_PROBE_MAX   10.0
+/* A removal the engine could not do (it was down): again after 1 s,
+ * doubling up to every 30 s, each attempt at most 10 s. */
+#define DOCKER_PENDING_FIRST   1.0
+#define DOCKER_PENDING_MAX     30.0
+#define DOCKER_PENDING_TIMEOUT 10.0
+/* A create that got no answer may still be done by the engine later: its
+ * name must be missing twice, this far apart, before nothing is left. */
+#define DOCKER_PENDING_RECHECK 5.0
+/* Output whose connection broke before the exit was known is read again
+ * from the engine's log; readers wait this long for the engine to answer
+ * before they fail (a later read tries again). */
+#define DOCKER_REATTACH_FIRST    0.2
+#define DOCKER_REATTACH_MAX      2.0
+#define DOCKER_REATTACH_PATIENCE 10.0
+
 typedef struct {
 	CircuitHost *host;
 	DockerEngine *engine;
@@ -42,7 +61,30 @@ typedef struct {
 	char *hostname;
 	char *boot_id;
 	guint64 seq;
+
+	gboolean engine_up;  /* negotiated: the kind is available */
+	CircuitWatch *probe; /* looking for the engine (see DOCKER_PROBE_*) */
+	double probe_delay;
+	DockerCall *probe_call; /* the unversioned /version, asked in the background */
+	DockerCall *sweep_call; /* the orphan sweep's list, in the background */
+	GList *pending;         /* DockerPending: removals the engine has yet to do */
 } DockerPlugin;
+
+/* A container to remove once the engine answers (scrubbed, failed or made
+ * by a create that got no answer while the engine was down). */
+typedef struct {
+	DockerPlugin *plugin;
+	char *ref;        /* the container's ID, or its name if the ID is unknown */
+	char *anchor;     /* the element's path, for the log and peek */
+	char *why;        /* the last failure */
+	gboolean by_name; /* made by a create with no answer: it may appear late */
+	guint attempts;
+	guint missing; /* 404s seen (by_name: two, DOCKER_PENDING_RECHECK apart) */
+	double delay;
+	gint64 next; /* monotonic time of the next attempt (µs) */
+	CircuitWatch *timer;
+	DockerCall *call;
+} DockerPending;
 
 typedef enum {
 	DOCKER_PULLING,
@@ -87,6 +129,19 @@ struct Docker {
 	gboolean attach_done;
 	GError *attach_error;
 	DockerDemux demux;
+	guint64 seen[2]; /* stdout, stderr bytes received so far (attach or logs) */
+
+	/* Output after the connection broke (the engine restarted or stopped)
+	 * before the exit was known: read again from the engine's log, the
+	 * first seen[] bytes of each stream skipped. */
+	gboolean gap;
+	DockerRaw *logs;
+	DockerDemux logs_demux;
+	guint64 skip[2];
+	CircuitWatch *reattach;
+	double reattach_delay;
+	gint64 reattach_since;  /* monotonic µs: when the engine was first missed */
+	GError *reattach_error; /* readers gave up waiting (a new read tries again) */
 
 	DockerCall *wait_call;
 	GError *wait_error; /* the last wait failed (engine gone): retried by `wait` */
@@ -110,6 +165,9 @@ struct Docker {
 
 static void docker_remove(Docker *d);
 static void docker_out_pump(Docker *d);
+static void docker_reattach_begin(Docker *d);
+static void docker_pending_add(DockerPlugin *plugin, const char *ref, const char *anchor,
+                               gboolean by_name, const char *why);
 
 static GError *docker_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
@@ -230,9 +288,7 @@ docker_on_inspect(DockerCall *call, guint status, GBytes *body, const GError *er
 	if (error) {
 		circuit_log(d->host, d->element, G_LOG_LEVEL_INFO, "inspect: %s", error->message);
 	} else {
-		gsize len = 0;
-		const char *text = g_bytes_get_data(body, &len);
-		JsonNode *root = circuit_json_load(text, len, NULL);
+		JsonNode *root = docker_body_json(body, error, NULL);
 		if (root) {
 			g_clear_pointer(&d->inspect, json_node_unref);
 			d->inspect = root;
@@ -273,9 +329,7 @@ docker_on_wait(DockerCall *call, guint status, GBytes *body, const GError *error
 	Docker *d = user_data;
 	d->wait_call = NULL;
 	gint64 code = -1;
-	gsize len = 0;
-	const char *text = error ? NULL : g_bytes_get_data(body, &len);
-	g_autoptr(JsonNode) root = text ? circuit_json_load(text, len, NULL) : NULL;
+	g_autoptr(JsonNode) root = docker_body_json(body, error, NULL);
 	if (root && JSON_NODE_HOLDS_OBJECT(root))
 		code = json_object_get_int_member_with_default(json_node_get_object(root),
 		                                               "StatusCode", -1);
@@ -286,6 +340,13 @@ docker_on_wait(DockerCall *call, guint status, GBytes *body, const GError *error
 		                     error ? error->message : "the engine gave no exit code");
 		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "%s", d->wait_error->message);
 		docker_fail_waiters(d, d->wait_error);
+		/* The engine went away while the container ran: whatever it printed
+		 * since may have missed the attach connection. */
+		if (d->phase == DOCKER_RUNNING && !d->scrubbed) {
+			d->gap = TRUE;
+			if (d->attach_done)
+				docker_reattach_begin(d);
+		}
 		docker_out_pump(d);
 		return;
 	}
@@ -345,6 +406,8 @@ docker_fail(Docker *d, GError *error)
 	circuit_log(d->host, NULL, G_LOG_LEVEL_WARNING, "%s", error->message);
 	circuit_oplog_event(d->element, "failed", 0);
 	g_clear_pointer(&d->attach, docker_raw_free);
+	g_clear_pointer(&d->logs, docker_raw_free);
+	g_clear_pointer(&d->reattach, circuit_watch_cancel);
 	d->attach_live = FALSE;
 	docker_call_cancel(d->wait_call);
 	d->wait_call = NULL;
@@ -365,23 +428,29 @@ docker_fail(Docker *d, GError *error)
 
 /* ---- output -------------------------------------------------------------- */
 
-/* Output ends once drained when the container failed, or when the attach
- * connection ended and the exit is known (or cannot be learned now). */
+/* Output ends once drained when the container failed; when the attach
+ * connection ended and the exit is known, with nothing missed; or with the
+ * reason its output after a broken connection cannot be read now. */
 static gboolean
 docker_out_ended(CircuitOutlet *outlet, const GError **error, gpointer user_data)
 {
 	Docker *d = user_data;
-	if (d->phase == DOCKER_FAILED)
+	if (d->phase == DOCKER_FAILED) {
 		*error = d->error;
-	else if (d->attach_done && d->attach_error)
+		return TRUE;
+	}
+	if (d->attach || d->logs || !d->attach_done)
+		return FALSE; /* a connection still brings output */
+	if (d->gap) {
+		*error = d->reattach_error;
+		return d->reattach_error != NULL;
+	}
+	if (d->attach_error) {
 		*error = d->attach_error;
-	else if (d->attach_done && d->settled)
-		*error = NULL;
-	else if (d->attach_done && !d->exited && !d->wait_call && d->wait_error)
-		*error = d->wait_error;
-	else
-		return FALSE;
-	return TRUE;
+		return TRUE;
+	}
+	*error = NULL;
+	return d->settled;
 }
 
 /* Stdout and stderr come multiplexed on one connection: it is read only
@@ -389,9 +458,13 @@ docker_out_ended(CircuitOutlet *outlet, const GError **error, gpointer user_data
 static void
 docker_attach_resume(Docker *d)
 {
-	if (d->attach && d->attach_live && circuit_outlet_held(d->out) < DOCKER_OUT_CAP &&
-	    circuit_outlet_held(d->err) < DOCKER_OUT_CAP)
+	if (circuit_outlet_held(d->out) >= DOCKER_OUT_CAP ||
+	    circuit_outlet_held(d->err) >= DOCKER_OUT_CAP)
+		return;
+	if (d->attach && d->attach_live)
 		docker_raw_set_reading(d->attach, TRUE);
+	if (d->logs)
+		docker_raw_set_reading(d->logs, TRUE);
 }
 
 static void
@@ -419,8 +492,13 @@ docker_op_output(Docker *d, CircuitOutlet *outlet, CircuitStream *stream)
 		circuit_stream_fail(stream, d->error);
 		return;
 	}
-	/* An engine that went away: try to learn the exit again. */
-	if (d->attach_done && !d->exited && !d->wait_call)
+	/* A reader after an outage that outlasted the last one's patience:
+	 * ask the engine again, for the exit and the output. */
+	if (d->gap && d->reattach_error && !d->scrubbed) {
+		g_clear_error(&d->reattach_error);
+		docker_reattach_begin(d);
+	}
+	if (d->attach_done && !d->exited && !d->wait_call && !d->scrubbed)
 		docker_start_wait(d);
 	circuit_outlet_serve(outlet, stream);
 }
@@ -443,13 +521,26 @@ static void
 docker_on_demuxed(guint8 stream, const guint8 *data, gsize len, gpointer user_data)
 {
 	Docker *d = user_data;
-	if (stream == 2)
+	if (stream == 2) {
+		d->seen[1] += len;
 		circuit_outlet_write(d->err, data, len);
-	else if (stream <= 1)
+	} else if (stream <= 1) {
+		d->seen[0] += len;
 		circuit_outlet_write(d->out, data, len);
-	else
+	} else
 		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "engine: %.*s", (int)len,
 		            (const char *)data);
+}
+
+/* Output arrived on *@raw (d->attach or d->logs): to the readers, and the
+ * connection paused while either outlet holds too much. */
+static void
+docker_out_fed(Docker *d, DockerRaw **raw)
+{
+	docker_out_pump(d);
+	if (*raw && (circuit_outlet_held(d->out) >= DOCKER_OUT_CAP ||
+	             circuit_outlet_held(d->err) >= DOCKER_OUT_CAP))
+		docker_raw_set_reading(*raw, FALSE);
 }
 
 static void
@@ -457,10 +548,7 @@ docker_attach_data(DockerRaw *raw, const guint8 *data, gsize len, gpointer user_
 {
 	Docker *d = user_data;
 	docker_demux_feed(&d->demux, data, len, docker_on_demuxed, d);
-	docker_out_pump(d);
-	if (d->attach && (circuit_outlet_held(d->out) >= DOCKER_OUT_CAP ||
-	                  circuit_outlet_held(d->err) >= DOCKER_OUT_CAP))
-		docker_raw_set_reading(d->attach, FALSE);
+	docker_out_fed(d, &d->attach);
 }
 
 static void
@@ -494,18 +582,35 @@ docker_attach_end(DockerRaw *raw, const GError *error, gpointer user_data)
 	gboolean was_live = d->attach_live;
 	d->attach_done = TRUE;
 	d->attach_live = FALSE;
-	if (error)
-		d->attach_error = g_error_copy(error);
 	g_clear_pointer(&d->attach, docker_raw_free);
 	if (!was_live && !d->scrubbed) {
 		docker_fail(d, docker_error(error ? error->code : CIRCUIT_ERROR_FAILED,
 		                            "attaching to container %s: %s", d->name,
 		                            error ? error->message : "no answer"));
 	} else {
+		/* Broken before the exit was known: the rest is in the engine's log. */
+		if (error && !d->exited && !d->scrubbed)
+			d->gap = TRUE;
+		else if (error)
+			d->attach_error = g_error_copy(error);
 		g_autoptr(GError) e =
-		        docker_error(CIRCUIT_ERROR_CLOSED,
-		                     "stdin of %s: the container's input closed", docker_path(d));
+		        d->gap      ? docker_error(CIRCUIT_ERROR_CLOSED,
+		                                   "stdin of %s: the connection to the container broke "
+		                                        "(the engine restarted or stopped), and an engine "
+		                                        "does not carry a container's input over",
+		                                   docker_path(d))
+		        : d->exited ? docker_error(CIRCUIT_ERROR_CLOSED,
+		                                   "stdin of %s: the container's input closed",
+		                                   docker_path(d))
+		                    : docker_error(CIRCUIT_ERROR_CLOSED,
+		                                   "stdin of %s: the connection to the container "
+		                                   "ended (it is exiting, or the engine restarted "
+		                                   "or stopped: an engine does not carry a "
+		                                   "container's input over)",
+		                                   docker_path(d));
 		circuit_inlet_close(d->in, e);
+		if (d->gap)
+			docker_reattach_begin(d);
 		docker_out_pump(d);
 	}
 	circuit_element_unref(element);
@@ -517,6 +622,147 @@ static const DockerRawFuncs docker_attach_funcs = {
         .writable = docker_attach_writable,
         .end = docker_attach_end,
 };
+
+/* ---- output again, after the connection broke ------------------------- */
+
+static void docker_reattach_try(Docker *d);
+
+static void
+docker_on_logged(guint8 stream, const guint8 *data, gsize len, gpointer user_data)
+{
+	Docker *d = user_data;
+	guint i = stream == 2 ? 1 : 0;
+	if (stream > 2) {
+		docker_on_demuxed(stream, data, len, d);
+		return;
+	}
+	gsize drop = (gsize)MIN((guint64)len, d->skip[i]);
+	d->skip[i] -= drop;
+	if (len > drop)
+		docker_on_demuxed(stream, data + drop, len - drop, d);
+}
+
+static void
+docker_logs_ready(DockerRaw *raw, gpointer user_data)
+{
+	Docker *d = user_data;
+	d->reattach_delay = 0;
+	d->reattach_since = 0;
+	circuit_log(d->host, d->element, G_LOG_LEVEL_MESSAGE,
+	            "reading the output again from the engine's log, after the %" G_GUINT64_FORMAT
+	            " bytes of stdout and %" G_GUINT64_FORMAT " of stderr already read",
+	            d->seen[0], d->seen[1]);
+	/* The exit is asked for again; the log ends with the container. */
+	if (!d->exited && !d->wait_call)
+		docker_start_wait(d);
+}
+
+static void
+docker_logs_data(DockerRaw *raw, const guint8 *data, gsize len, gpointer user_data)
+{
+	Docker *d = user_data;
+	docker_demux_feed(&d->logs_demux, data, len, docker_on_logged, d);
+	docker_out_fed(d, &d->logs);
+}
+
+static void
+docker_logs_end(DockerRaw *raw, const GError *error, gpointer user_data)
+{
+	Docker *d = user_data;
+	CircuitElement *element = circuit_element_ref(d->element);
+	g_clear_pointer(&d->logs, docker_raw_free);
+	if (!error) {
+		/* Followed to its end: the container exited, or the engine went
+		 * away again, which the wait tells (and then reattaches). */
+		d->gap = FALSE;
+		if (!d->exited && !d->wait_call)
+			docker_start_wait(d);
+	} else if (error->code == CIRCUIT_ERROR_NOT_FOUND) {
+		g_clear_error(&d->reattach_error);
+		d->reattach_error = docker_error(CIRCUIT_ERROR_FAILED,
+		                                 "the connection to the container broke and its "
+		                                 "output since is lost: %s",
+		                                 error->message);
+		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "%s",
+		            d->reattach_error->message);
+	} else {
+		docker_reattach_try(d);
+	}
+	docker_out_pump(d);
+	circuit_element_unref(element);
+}
+
+static const DockerRawFuncs docker_logs_funcs = {
+        .ready = docker_logs_ready,
+        .data = docker_logs_data,
+        .end = docker_logs_end,
+};
+
+static void
+docker_reattach_fire(CircuitWatch *w, gpointer user_data)
+{
+	Docker *d = user_data;
+	g_clear_pointer(&d->reattach, circuit_watch_cancel);
+	if (d->logs || d->scrubbed || d->phase == DOCKER_FAILED)
+		return;
+	if (!docker_engine_reachable(d->plugin->engine)) {
+		docker_reattach_try(d);
+		return;
+	}
+	d->skip[0] = d->seen[0];
+	d->skip[1] = d->seen[1];
+	memset(&d->logs_demux, 0, sizeof d->logs_demux);
+	g_autofree char *path =
+	        g_strdup_printf("/containers/%s/logs?follow=1&stdout=1&stderr=1", d->id);
+	d->logs = docker_engine_stream(d->plugin->engine, path, &docker_logs_funcs, d);
+}
+
+/* The next attempt, after a back-off; past the patience, readers fail with
+ * why (the attempts resume with the next reader). */
+static void
+docker_reattach_try(Docker *d)
+{
+	if (d->logs || d->reattach || !d->id)
+		return;
+	gint64 now = g_get_monotonic_time();
+	if (!d->reattach_since)
+		d->reattach_since = now;
+	if (now - d->reattach_since > (gint64)(DOCKER_REATTACH_PATIENCE * G_USEC_PER_SEC)) {
+		if (!d->reattach_error) {
+			d->reattach_error = docker_error(
+			        CIRCUIT_ERROR_UNAVAILABLE,
+			        "the connection to the container broke and the engine at %s has "
+			        "not answered for %.0f s; read again once it is back: the output "
+			        "goes on where it stopped",
+			        docker_engine_socket(d->plugin->engine), DOCKER_REATTACH_PATIENCE);
+			circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "%s",
+			            d->reattach_error->message);
+		}
+		d->reattach_since = 0;
+		d->reattach_delay = 0;
+		docker_out_pump(d);
+		return;
+	}
+	d->reattach_delay = d->reattach_delay > 0 ? MIN(d->reattach_delay * 2, DOCKER_REATTACH_MAX)
+	                                          : DOCKER_REATTACH_FIRST;
+	d->reattach =
+	        circuit_watch_timer(d->host, d->reattach_delay, 0, docker_reattach_fire, d, NULL);
+}
+
+/* The output may have missed bytes: read them from the engine's log. */
+static void
+docker_reattach_begin(Docker *d)
+{
+	if (d->logs || d->reattach || d->scrubbed)
+		return;
+	circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING,
+	            "the connection to container %s broke before it exited: its output is "
+	            "read again from the engine's log once the engine answers",
+	            d->name);
+	d->reattach_since = 0;
+	d->reattach_delay = 0;
+	docker_reattach_try(d);
+}
 
 /* ---- input --------------------------------------------------------------- */
 
@@ -717,15 +963,17 @@ docker_on_create(DockerCall *call, guint status, GBytes *body, const GError *err
 	Docker *d = user_data;
 	d->step = NULL;
 	if (!error) {
-		gsize len = 0;
-		const char *text = g_bytes_get_data(body, &len);
-		g_autoptr(JsonNode) root = circuit_json_load(text, len, NULL);
+		g_autoptr(JsonNode) root = docker_body_json(body, error, NULL);
 		if (root && JSON_NODE_HOLDS_OBJECT(root)) {
 			const char *id = json_object_get_string_member_with_default(
 			        json_node_get_object(root), "Id", NULL);
 			d->id = g_strdup(id);
 		}
 	}
+	/* No answer (a timeout, or the engine went away): it may have made the
+	 * container anyway, or make it once it runs again. */
+	if (error && status == 0)
+		docker_pending_add(d->plugin, d->name, docker_path(d), TRUE, error->message);
 	if (d->step_ref) {
 		d->step_ref = FALSE;
 		docker_remove(d);
@@ -844,6 +1092,131 @@ docker_create_container(Docker *d)
 	                             docker_on_create, d);
 }
 
+/* ---- removals the engine has yet to do --------------------------------- */
+
+static void docker_pending_schedule(DockerPending *p);
+
+static void
+docker_pending_free(DockerPending *p)
+{
+	circuit_watch_cancel(p->timer);
+	docker_call_cancel(p->call);
+	g_free(p->ref);
+	g_free(p->anchor);
+	g_free(p->why);
+	g_free(p);
+}
+
+static void
+docker_pending_done(DockerPending *p, const char *how)
+{
+	DockerPlugin *plugin = p->plugin;
+	circuit_log(plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
+	            "container %s of %s %s (after %u attempt%s)", p->ref, p->anchor, how,
+	            p->attempts, p->attempts == 1 ? "" : "s");
+	plugin->pending = g_list_remove(plugin->pending, p);
+	p->call = NULL;
+	docker_pending_free(p);
+}
+
+static void
+docker_pending_on_delete(DockerCall *call, guint status, GBytes *body, const GError *error,
+                         gpointer user_data)
+{
+	DockerPending *p = user_data;
+	p->call = NULL;
+	if (!error) {
+		docker_pending_done(p, "removed");
+		return;
+	}
+	if (status == 404) {
+		/* A create the engine never answered may still be done: look again. */
+		if (p->by_name && ++p->missing < 2) {
+			p->delay = DOCKER_PENDING_RECHECK;
+			docker_pending_schedule(p);
+			return;
+		}
+		docker_pending_done(p, "is gone");
+		return;
+	}
+	g_free(p->why);
+	p->why = g_strdup(error->message);
+	p->delay = MIN(p->delay * 2, DOCKER_PENDING_MAX);
+	circuit_log(p->plugin->host, NULL, G_LOG_LEVEL_INFO,
+	            "removing container %s of %s failed again (%s); next attempt in %.0f s", p->ref,
+	            p->anchor, p->why, p->delay);
+	docker_pending_schedule(p);
+}
+
+static void
+docker_pending_fire(CircuitWatch *w, gpointer user_data)
+{
+	DockerPending *p = user_data;
+	g_clear_pointer(&p->timer, circuit_watch_cancel);
+	p->attempts++;
+	g_autofree char *ref = g_uri_escape_string(p->ref, NULL, FALSE);
+	g_autofree char *path = g_strdup_printf("/containers/%s?force=1&v=1", ref);
+	p->call = docker_engine_call(p->plugin->engine, "DELETE", path, NULL,
+	                             DOCKER_PENDING_TIMEOUT, docker_pending_on_delete, p);
+}
+
+static void
+docker_pending_schedule(DockerPending *p)
+{
+	p->next = g_get_monotonic_time() + (gint64)(p->delay * G_USEC_PER_SEC);
+	p->timer = circuit_watch_timer(p->plugin->host, p->delay, 0, docker_pending_fire, p, NULL);
+}
+
+/*
+ * The engine could not remove container @ref (its ID, or with @by_name its
+ * name: a create that got no answer) of the element at @anchor: it is kept
+ * here, shown in the server's peek, and removed by force once the engine
+ * answers, retried with back-off. Nothing else waits for it.
+ */
+static void
+docker_pending_add(DockerPlugin *plugin, const char *ref, const char *anchor, gboolean by_name,
+                   const char *why)
+{
+	for (GList *l = plugin->pending; l; l = l->next)
+		if (strcmp(((DockerPending *)l->data)->ref, ref) == 0)
+			return;
+	DockerPending *p = g_new0(DockerPending, 1);
+	p->plugin = plugin;
+	p->ref = g_strdup(ref);
+	p->anchor = g_strdup(anchor);
+	p->why = g_strdup(why);
+	p->by_name = by_name;
+	p->delay = DOCKER_PENDING_FIRST;
+	plugin->pending = g_list_append(plugin->pending, p);
+	circuit_log(plugin->host, NULL, G_LOG_LEVEL_WARNING,
+	            "%s container %s of %s is left to remove (%s): kept pending, and removed "
+	            "once the engine answers",
+	            by_name ? "a create got no answer: any" : "the engine could not remove", ref,
+	            anchor, why);
+	docker_pending_schedule(p);
+}
+
+static JsonNode *
+docker_pending_peek(DockerPlugin *plugin)
+{
+	JsonArray *a = json_array_new();
+	gint64 now = g_get_monotonic_time();
+	for (GList *l = plugin->pending; l; l = l->next) {
+		DockerPending *p = l->data;
+		JsonObject *o = json_object_new();
+		json_object_set_string_member(o, p->by_name ? "Name" : "Id", p->ref);
+		json_object_set_string_member(o, "Anchor", p->anchor);
+		json_object_set_string_member(o, "LastError", p->why);
+		json_object_set_int_member(o, "Attempts", p->attempts);
+		json_object_set_double_member(o, "NextAttemptIn",
+		                              p->call ? 0.0 : MAX(0.0, (p->next - now) / 1e6));
+		json_array_add_object_element(a, o);
+	}
+	JsonNode *n = json_node_init_array(json_node_alloc(), a);
+	json_array_unref(a);
+	return n;
+}
+
 /* ---- removal ------------------------------------------------------------- */
 
 static void
@@ -854,8 +1227,7 @@ docker_on_removed(DockerCall *call, guint status, GBytes *body, const GError *er
 	d->removal = NULL;
 	d->removed = TRUE;
 	if (error && status != 404)
-		circuit_log(d->host, d->element, G_LOG_LEVEL_WARNING, "removing container %s: %s",
-		            d->name, error->message);
+		docker_pending_add(d->plugin, d->id, docker_path(d), FALSE, error->message);
 	circuit_oplog_event(d->element, "removed", error && status != 404 ? 1 : 0);
 	if (!d->settled && d->waiters) {
 		g_autoptr(GError) e = docker_error(CIRCUIT_ERROR_ABORTED,
@@ -882,9 +1254,7 @@ docker_on_stopped_inspect(DockerCall *call, guint status, GBytes *body, const GE
 	Docker *d = user_data;
 	d->removal = NULL;
 	gint64 code = -1;
-	gsize len = 0;
-	const char *text = error ? NULL : g_bytes_get_data(body, &len);
-	g_autoptr(JsonNode) root = text ? circuit_json_load(text, len, NULL) : NULL;
+	g_autoptr(JsonNode) root = docker_body_json(body, error, NULL);
 	if (root && JSON_NODE_HOLDS_OBJECT(root)) {
 		JsonObject *o = json_node_get_object(root);
 		JsonObject *state =
@@ -957,8 +1327,11 @@ docker_destroy(gpointer ctx)
 	/* Streams hold the element: no signal is pending by now. */
 	g_list_free(d->signals);
 	docker_raw_free(d->attach);
+	docker_raw_free(d->logs);
+	circuit_watch_cancel(d->reattach);
 	g_clear_error(&d->error);
 	g_clear_error(&d->attach_error);
+	g_clear_error(&d->reattach_error);
 	g_clear_error(&d->wait_error);
 	g_clear_pointer(&d->inspect, json_node_unref);
 	circuit_inlet_free(d->in);
@@ -1068,6 +1441,12 @@ docker_scrub(CircuitElement *element, gpointer ctx)
 	                                   docker_path(d));
 	circuit_inlet_close(d->in, e);
 	docker_fail_signals(d, e);
+	/* Output not yet read again after an outage ends with the scrub. */
+	if (d->gap && !d->reattach_error) {
+		g_clear_pointer(&d->reattach, circuit_watch_cancel);
+		d->reattach_error = g_error_copy(e);
+		docker_out_pump(d);
+	}
 	if (d->step) {
 		/* The engine may be making it right now: remove it once it answers. */
 		d->step_ref = TRUE;
@@ -1157,16 +1536,17 @@ docker_orphan_stopped(DockerCall *call, guint status, GBytes *body, const GError
 /* Containers made by a circuitd of this host that is gone are stopped and
  * removed (their anchors died with it: a restarted server has a new ID);
  * others are reported and left alone. */
-static gboolean
-docker_sweep(DockerPlugin *plugin, GError **error)
+static char *
+docker_sweep_path(void)
 {
 	g_autofree char *filter =
 	        g_uri_escape_string("{\"label\":[\"" DOCKER_LABEL_OWNER "\"]}", NULL, FALSE);
-	g_autofree char *path = g_strdup_printf("/containers/json?all=1&filters=%s", filter);
-	g_autoptr(JsonNode) list =
-	        docker_engine_get_sync(plugin->engine, path, DOCKER_INIT_TIMEOUT, error);
-	if (!list)
-		return FALSE;
+	return g_strdup_printf("/containers/json?all=1&filters=%s", filter);
+}
+
+static gboolean
+docker_sweep_list(DockerPlugin *plugin, JsonNode *list, GError **error)
+{
 	if (!JSON_NODE_HOLDS_ARRAY(list))
 		return TRUE;
 	JsonArray *a = json_node_get_array(list);
@@ -1225,14 +1605,18 @@ docker_sweep(DockerPlugin *plugin, GError **error)
 	return TRUE;
 }
 
-/* Which Docker API to speak: the unversioned /version, as the docker CLI asks. */
 static gboolean
-docker_check_engine(DockerPlugin *plugin, GError **error)
+docker_sweep(DockerPlugin *plugin, GError **error)
 {
-	g_autoptr(JsonNode) version =
-	        docker_engine_get_sync(plugin->engine, "//version", DOCKER_INIT_TIMEOUT, error);
-	if (!version || !docker_engine_negotiate(plugin->engine, version, error))
-		return FALSE;
+	g_autofree char *path = docker_sweep_path();
+	g_autoptr(JsonNode) list =
+	        docker_engine_get_sync(plugin->engine, path, DOCKER_INIT_TIMEOUT, error);
+	return list && docker_sweep_list(plugin, list, error);
+}
+
+static void
+docker_log_engine(DockerPlugin *plugin)
+{
 	DockerEngine *engine = plugin->engine;
 	circuit_log(plugin->host, NULL, G_LOG_LEVEL_MESSAGE,
 	            "engine at %s: version %s, speaking API %s (%s; it speaks %s to %s, circuit "
@@ -1241,12 +1625,113 @@ docker_check_engine(DockerPlugin *plugin, GError **error)
 	            docker_engine_api(engine), docker_engine_name_of(engine),
 	            docker_engine_api_min(engine), docker_engine_api_max(engine), DOCKER_API_OLDEST,
 	            DOCKER_API_NEWEST);
+}
+
+/* Which Docker API to speak: the unversioned /version, as the docker CLI asks. */
+static gboolean
+docker_check_engine(DockerPlugin *plugin, GError **error)
+{
+	g_autoptr(JsonNode) version =
+	        docker_engine_get_sync(plugin->engine, "//version", DOCKER_INIT_TIMEOUT, error);
+	if (!version || !docker_engine_negotiate(plugin->engine, version, error))
+		return FALSE;
+	docker_log_engine(plugin);
 	return TRUE;
+}
+
+/* ---- an engine that was not there at start ------------------------------- */
+
+static void docker_probe_schedule(DockerPlugin *plugin);
+
+/* The kind is unavailable for @why: mk fails with it, and the engine is
+ * looked for in the background until it answers. */
+static void
+docker_engine_down(DockerPlugin *plugin, const char *why)
+{
+	plugin->engine_up = FALSE;
+	circuit_host_set_unavailable(plugin->host, why);
+	docker_probe_schedule(plugin);
+}
+
+static void
+docker_on_sweep_list(DockerCall *call, guint status, GBytes *body, const GError *error,
+                     gpointer user_data)
+{
+	DockerPlugin *plugin = user_data;
+	plugin->sweep_call = NULL;
+	g_autoptr(GError) local = NULL;
+	g_autoptr(JsonNode) list = docker_body_json(body, error, &local);
+	if (error || !list || !docker_sweep_list(plugin, list, &local))
+		circuit_log(plugin->host, NULL, G_LOG_LEVEL_WARNING,
+		            "looking for containers an earlier circuitd left: %s",
+		            error   ? error->message
+		            : local ? local->message
+		                    : "no answer");
+}
+
+static void
+docker_on_probe_version(DockerCall *call, guint status, GBytes *body, const GError *error,
+                        gpointer user_data)
+{
+	DockerPlugin *plugin = user_data;
+	plugin->probe_call = NULL;
+	g_autoptr(GError) local = NULL;
+	g_autoptr(JsonNode) root = docker_body_json(body, error, &local);
+	if (!error && !root)
+		g_prefix_error(&local, "GET /version: the engine's answer is not JSON: ");
+	if (error || !root || !docker_engine_negotiate(plugin->engine, root, &local)) {
+		docker_engine_down(plugin, error ? error->message : local->message);
+		return;
+	}
+	docker_log_engine(plugin);
+	plugin->engine_up = TRUE;
+	plugin->probe_delay = 0;
+	circuit_host_set_unavailable(plugin->host, NULL);
+	g_autofree char *path = docker_sweep_path();
+	plugin->sweep_call = docker_engine_call(plugin->engine, "GET", path, NULL,
+	                                        DOCKER_INIT_TIMEOUT, docker_on_sweep_list, plugin);
+}
+
+static void
+docker_probe_fire(CircuitWatch *w, gpointer user_data)
+{
+	DockerPlugin *plugin = user_data;
+	g_clear_pointer(&plugin->probe, circuit_watch_cancel);
+	/* Nothing listens: nothing is loaded or asked (a host without an engine
+	 * pays one connect() now and then). */
+	if (!docker_engine_reachable(plugin->engine)) {
+		docker_probe_schedule(plugin);
+		return;
+	}
+	g_autoptr(GError) e = NULL;
+	if (!docker_engine_ready(plugin->engine, &e)) {
+		docker_engine_down(plugin, e->message);
+		return;
+	}
+	plugin->probe_call =
+	        docker_engine_call(plugin->engine, "GET", "//version", NULL, DOCKER_PING_TIMEOUT,
+	                           docker_on_probe_version, plugin);
+}
+
+static void
+docker_probe_schedule(DockerPlugin *plugin)
+{
+	if (plugin->probe || plugin->probe_call)
+		return;
+	plugin->probe_delay = plugin->probe_delay > 0
+	                              ? MIN(plugin->probe_delay * 2, DOCKER_PROBE_MAX)
+	                              : DOCKER_PROBE_FIRST;
+	plugin->probe = circuit_watch_timer(plugin->host, plugin->probe_delay, 0, docker_probe_fire,
+	                                    plugin, NULL);
 }
 
 static void
 docker_plugin_free(DockerPlugin *plugin)
 {
+	g_list_free_full(g_steal_pointer(&plugin->pending), (GDestroyNotify)docker_pending_free);
+	circuit_watch_cancel(plugin->probe);
+	docker_call_cancel(plugin->probe_call);
+	docker_call_cancel(plugin->sweep_call);
 	docker_engine_free(plugin->engine);
 	docker_binds_free(plugin->binds);
 	g_free(plugin->owner);
@@ -1307,23 +1792,41 @@ docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 	g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());
 	g_autofree char *start = docker_proc_start(pid);
 	plugin->owner = g_strdup_printf("%s/%s/%s", plugin->boot_id, pid, start ? start : "0");
-	GError *local = NULL;
+	*plugin_ctx = plugin;
+	g_autoptr(GError) local = NULL;
 	g_autoptr(JsonNode) ping =
 	        docker_engine_get_sync(plugin->engine, "//_ping", DOCKER_PING_TIMEOUT, &local);
 	/* /_ping answers plain "OK", which is not JSON: only reachability counts. */
 	if (local && local->code == CIRCUIT_ERROR_UNAVAILABLE &&
 	    strstr(local->message, "did not answer")) {
-		g_propagate_error(error, local);
-		docker_plugin_free(plugin);
-		return FALSE;
+		docker_engine_down(plugin, local->message);
+		return TRUE;
 	}
 	g_clear_error(&local);
-	if (!docker_check_engine(plugin, error) || !docker_sweep(plugin, error)) {
-		docker_plugin_free(plugin);
-		return FALSE;
+	/* An engine that is not there yet, or not one we can speak to: the
+	 * server starts without the kind and keeps looking (an engine started
+	 * or upgraded later makes it available). */
+	if (!docker_check_engine(plugin, &local) || !docker_sweep(plugin, &local)) {
+		docker_engine_down(plugin, local->message);
+		return TRUE;
 	}
-	*plugin_ctx = plugin;
+	plugin->engine_up = TRUE;
 	return TRUE;
+}
+
+/* The server's peek: "Kinds": {"docker": {"Engine": ..., "PendingRemovals": [...]}}. */
+static JsonNode *
+docker_peek_plugin(CircuitHost *host, gpointer plugin_ctx)
+{
+	DockerPlugin *plugin = plugin_ctx;
+	JsonObject *o = json_object_new();
+	docker_peek_engine(plugin, o);
+	json_object_set_boolean_member(json_object_get_object_member(o, "Engine"), "Answering",
+	                               plugin->engine_up);
+	json_object_set_member(o, "PendingRemovals", docker_pending_peek(plugin));
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
 }
 
 static void
@@ -1359,4 +1862,5 @@ CIRCUIT_PLUGIN_DEFINE(docker, .version = "0.1.0", .summary = "containers (Docker
                       .make_min_args = 0, .make_max_args = 0,
                       .make_flags = CIRCUIT_OP_BODY | CIRCUIT_MAKE_ASYNC, .create = docker_create,
                       .peek = docker_peek, .scrub = docker_scrub, .destroy = docker_destroy,
-                      .ops = docker_ops, .n_ops = G_N_ELEMENTS(docker_ops));
+                      .peek_plugin = docker_peek_plugin, .ops = docker_ops,
+                      .n_ops = G_N_ELEMENTS(docker_ops));

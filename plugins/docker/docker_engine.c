@@ -85,6 +85,7 @@ struct DockerRaw {
 	int refs;
 	gboolean freed;
 	char *path;       /* the attach path, below /v<api> */
+	gboolean get;     /* a plain GET whose body is the stream (logs) */
 	gboolean retried; /* as DockerCall's */
 	GError *refusal;  /* parked: waiting for a renegotiation (easy is NULL) */
 };
@@ -482,12 +483,7 @@ docker_engine_on_version(DockerCall *call, guint status, GBytes *body, const GEr
 	DockerEngine *engine = user_data;
 	engine->reversion = NULL;
 	g_autoptr(GError) local = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	if (!error) {
-		gsize len = 0;
-		const char *text = g_bytes_get_data(body, &len);
-		root = circuit_json_load(text, len, &local);
-	}
+	g_autoptr(JsonNode) root = docker_body_json(body, error, &local);
 	g_autofree char *was = g_strdup(engine->api);
 	if (error || !root || !docker_engine_negotiate(engine, root, &local)) {
 		const char *why = error ? error->message : local ? local->message : "no answer";
@@ -503,6 +499,16 @@ docker_engine_on_version(DockerCall *call, guint status, GBytes *body, const GEr
 	            engine->socket, was, docker_engine_version(engine), engine->api,
 	            docker_engine_api_min(engine), docker_engine_api_max(engine));
 	docker_engine_resume(engine, NULL);
+}
+
+JsonNode *
+docker_body_json(GBytes *body, const GError *call_error, GError **error)
+{
+	if (call_error || !body)
+		return NULL;
+	gsize len = 0;
+	const char *text = g_bytes_get_data(body, &len);
+	return circuit_json_load(text, len, error);
 }
 
 void
@@ -712,6 +718,13 @@ docker_raw_unref(DockerRaw *raw)
 	g_free(raw);
 }
 
+/* What the connection is, for its errors. */
+static const char *
+docker_raw_what(const DockerRaw *raw)
+{
+	return raw->get ? "logs" : "attach";
+}
+
 static void
 docker_raw_arm(DockerRaw *raw)
 {
@@ -780,7 +793,8 @@ docker_raw_park(DockerRaw *raw, const char *why)
 	g_byte_array_set_size(raw->in, 0);
 	g_byte_array_set_size(raw->out, 0);
 	raw->retried = TRUE;
-	raw->refusal = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "attach: %s", why);
+	raw->refusal = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "%s: %s",
+	                           docker_raw_what(raw), why);
 	docker_engine_renegotiate(raw->engine);
 }
 
@@ -799,7 +813,7 @@ docker_raw_refused(DockerRaw *raw, gsize head_len)
 	docker_raw_end(raw, g_error_new(CIRCUIT_ERROR,
 	                                raw->status == 404 ? CIRCUIT_ERROR_NOT_FOUND
 	                                                   : CIRCUIT_ERROR_FAILED,
-	                                "attach: %s", why));
+	                                "%s: %s", docker_raw_what(raw), why));
 }
 
 static void
@@ -825,8 +839,9 @@ docker_raw_read(DockerRaw *raw)
 			else
 				docker_raw_end(raw,
 				               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-				                           "attach: the engine at %s closed the "
+				                           "%s: the engine at %s closed the "
 				                           "connection without an answer",
+				                           docker_raw_what(raw),
 				                           raw->engine->socket));
 			return;
 		}
@@ -845,10 +860,10 @@ docker_raw_read(DockerRaw *raw)
 		}
 		if (!docker_raw_parse_head(raw, &head_len)) {
 			if (raw->in->len > DOCKER_HEAD_MAX)
-				docker_raw_end(raw,
-				               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
-				                           "attach: the engine's answer has no "
-				                           "end of head"));
+				docker_raw_end(raw, g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+				                                "%s: the engine's answer has no "
+				                                "end of head",
+				                                docker_raw_what(raw)));
 			continue;
 		}
 		if (raw->status != 101 && raw->status != 200) {
@@ -920,9 +935,9 @@ docker_raw_connected(DockerRaw *raw, CURLcode rc)
 	curl_socket_t fd = CURL_SOCKET_BAD;
 	curl_easy_getinfo(raw->easy, CURLINFO_ACTIVESOCKET, &fd);
 	if (fd == CURL_SOCKET_BAD) {
-		docker_raw_end(raw,
-		               g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
-		                           "attach: no connection to %s", raw->engine->socket));
+		docker_raw_end(raw, g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE,
+		                                "%s: no connection to %s", docker_raw_what(raw),
+		                                raw->engine->socket));
 		return;
 	}
 	raw->fd = fd;
@@ -931,9 +946,9 @@ docker_raw_connected(DockerRaw *raw, CURLcode rc)
 	docker_raw_write_head(raw);
 }
 
-DockerRaw *
-docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
-                     gpointer user_data)
+static DockerRaw *
+docker_raw_new(DockerEngine *engine, const char *path, gboolean get, const DockerRawFuncs *funcs,
+               gpointer user_data)
 {
 	g_return_val_if_fail(engine->multi != NULL, NULL); /* docker_engine_ready() first */
 	DockerRaw *raw = g_new0(DockerRaw, 1);
@@ -946,9 +961,40 @@ docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFunc
 	raw->out = g_byte_array_new();
 	raw->in = g_byte_array_new();
 	raw->path = g_strdup(path);
+	raw->get = get;
 	engine->raws = g_list_prepend(engine->raws, raw);
 	docker_raw_start(raw);
 	return raw;
+}
+
+DockerRaw *
+docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
+                     gpointer user_data)
+{
+	return docker_raw_new(engine, path, FALSE, funcs, user_data);
+}
+
+DockerRaw *
+docker_engine_stream(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
+                     gpointer user_data)
+{
+	return docker_raw_new(engine, path, TRUE, funcs, user_data);
+}
+
+gboolean
+docker_engine_reachable(DockerEngine *engine)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(engine->socket) >= sizeof sa.sun_path)
+		return FALSE;
+	strcpy(sa.sun_path, engine->socket);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return FALSE;
+	/* A listening socket accepts at once (into its backlog); EAGAIN: a full one. */
+	gboolean ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN;
+	close(fd);
+	return ok;
 }
 
 /* Connects (again, after a renegotiation) in the API version spoken now. */
@@ -956,12 +1002,17 @@ static void
 docker_raw_start(DockerRaw *raw)
 {
 	DockerEngine *engine = raw->engine;
-	g_autofree char *head = g_strdup_printf("POST /v%s%s HTTP/1.1\r\n"
-	                                        "Host: docker\r\n"
-	                                        "Content-Length: 0\r\n"
-	                                        "Connection: Upgrade\r\n"
-	                                        "Upgrade: tcp\r\n\r\n",
-	                                        engine->api, raw->path);
+	/* A plain GET in HTTP/1.0: the body runs to the end of the connection,
+	 * never chunked. */
+	g_autofree char *head =
+	        raw->get ? g_strdup_printf("GET /v%s%s HTTP/1.0\r\nHost: docker\r\n\r\n",
+	                                   engine->api, raw->path)
+	                 : g_strdup_printf("POST /v%s%s HTTP/1.1\r\n"
+	                                   "Host: docker\r\n"
+	                                   "Content-Length: 0\r\n"
+	                                   "Connection: Upgrade\r\n"
+	                                   "Upgrade: tcp\r\n\r\n",
+	                                   engine->api, raw->path);
 	g_byte_array_append(raw->out, (const guint8 *)head, (guint)strlen(head));
 	raw->easy = curl_easy_init();
 	docker_easy_common(engine, raw->easy, "http://docker/", raw->errbuf);

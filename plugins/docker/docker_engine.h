@@ -82,6 +82,13 @@ const char *docker_engine_api_max(DockerEngine *engine);
 void docker_engine_renegotiate(DockerEngine *engine);
 
 /**
+ * docker_body_json: (transfer full) (nullable) a call's answer @body as
+ * JSON: NULL when the call failed (@call_error set: @error is left alone)
+ * or with @error when the body is not JSON.
+ */
+JsonNode *docker_body_json(GBytes *body, const GError *call_error, GError **error);
+
+/**
  * docker_engine_call: (transfer none) starts @method @path (below /v<API>;
  * @path must be URL-escaped) with @body (transfer none) (nullable) as JSON.
  * @timeout: seconds, 0 for none (wait, pull). @func runs once, from the
@@ -116,6 +123,19 @@ typedef struct {
  */
 DockerRaw *docker_engine_attach(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
                                 gpointer user_data);
+/**
+ * docker_engine_stream: (transfer full) as docker_engine_attach(), for a
+ * plain GET @path whose answer's body is the stream (the logs of a
+ * container, followed): no stdin, `writable` never runs.
+ */
+DockerRaw *docker_engine_stream(DockerEngine *engine, const char *path, const DockerRawFuncs *funcs,
+                                gpointer user_data);
+/**
+ * docker_engine_reachable: whether something listens on the engine's socket
+ * now (a non-blocking connect: never waits, loads nothing). An engine that
+ * is stopped (SIGSTOP) but listening counts as reachable.
+ */
+gboolean docker_engine_reachable(DockerEngine *engine);
 /** docker_raw_set_reading: pauses (FALSE) or resumes reading (back-pressure). */
 void docker_raw_set_reading(DockerRaw *raw, gboolean reading);
 /**

@@ -185,6 +185,10 @@ for line in 'Group=circuit' 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KIL
 	grep -qxF -- "$line" "$UNIT" || fail "the unit lacks the line $line"
 done
 ! grep -q '^User=' "$UNIT" || fail "the unit names a User (circuitd must be root to run jobs as circuit-job)"
+# Issue 17: after the container engines when they are there, never requiring one.
+grep -qx 'After=network-online.target docker.socket docker.service podman.socket podman.service' "$UNIT" ||
+	fail "the unit is not ordered after the container engines' units"
+! grep -E '^(Requires|Wants|BindsTo|Requisite)=.*(docker|podman)' "$UNIT" || fail "the unit must not require a container engine"
 ! grep -q '^ProtectControlGroups=yes' "$UNIT" || fail "ProtectControlGroups=yes makes the delegated cgroup read-only"
 if command -v systemd-analyze >/dev/null; then
 	# (man: the Documentation= pages are checked only where man is.)

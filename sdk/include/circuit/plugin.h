@@ -28,7 +28,10 @@
 //        sink): circuit_outlet_*(), circuit_inlet_*(), and the spec
 //        readers circuit_spec_load(), circuit_spec_string(),
 //        circuit_spec_strv(), circuit_spec_bool(), and circuit_json_load()
-//        (any JSON document, with the host's size and nesting limits).
+//        (any JSON document, with the host's size and nesting limits),
+//        descriptor `peek_plugin` (the kind's own state in the server's
+//        peek) and circuit_host_set_unavailable() (a kind that comes and
+//        goes with what it depends on, e.g. a container engine).
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -213,7 +216,16 @@ typedef struct {
 	 */
 	const char *const *aliases;
 
-	gpointer reserved[7];
+	/**
+	 * peek_plugin: (ABI 1.2) (nullable) (transfer full) the kind's own
+	 * state for the server's peek (e.g. which engine it talks to), shown
+	 * under "Kinds" -> kind. Runs only after init() succeeded. Read only
+	 * from plugins built for ABI 1.2 or later (the second reserved slot of
+	 * 1.1).
+	 */
+	JsonNode *(*peek_plugin)(CircuitHost *host, gpointer plugin_ctx);
+
+	gpointer reserved[6];
 } CircuitPluginDescriptor;
 
 /**
@@ -245,6 +257,17 @@ CIRCUIT_PLUGIN_EXPORT const char *circuit_host_server_addr(CircuitHost *host);
  * for plugins, e.g. "docker-host". NULL when not set.
  */
 CIRCUIT_PLUGIN_EXPORT const char *circuit_host_option(CircuitHost *host, const char *name);
+
+/**
+ * circuit_host_set_unavailable: (ABI 1.2) marks the kind unavailable with
+ * @why (one line, e.g. "the engine at /run/docker.sock did not answer"), or
+ * available again with NULL. While unavailable, mk<kind> fails with
+ * CIRCUIT_ERROR_UNAVAILABLE and @why, and the server's peek lists the kind
+ * under "Unavailable"; elements already made keep working. Callable from
+ * init() (which then returns TRUE: the kind stays loaded, its fini runs)
+ * and at any time later; each change is logged once.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_host_set_unavailable(CircuitHost *host, const char *why);
 
 /* ------------------------------------------------------------------------ */
 /* Membership (ABI 1.2)                                                      */

@@ -93,6 +93,15 @@ engine_stop() {
 	ENGINE_PID=
 }
 
+engine_kill() {
+	[ -n "$ENGINE_PID" ] || return 0
+	kill -KILL "$ENGINE_PID" 2>/dev/null || true
+	wait "$ENGINE_PID" 2>/dev/null || true
+	ENGINE_PID=
+}
+engine_pause() { kill -STOP "$ENGINE_PID"; }
+engine_resume() { kill -CONT "$ENGINE_PID"; }
+
 # Stops the servers (they remove their containers through the engine), then
 # whatever containers remain, then the engine; lib.sh's cleanup follows.
 engine_cleanup() {
