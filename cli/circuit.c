@@ -5,7 +5,7 @@
 #include "commands.h"
 
 #include <circuit/client.h>
-#include <circuit/plugin.h>
+#include <circuit/error.h>
 
 #include <errno.h>
 #include <fcntl.h>

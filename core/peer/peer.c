@@ -491,7 +491,7 @@ peer_relay_fail(PeerStream *s, int code, const char *format, ...)
 	peer_stream_detach(s);
 	s->up_local_done = s->up_remote_done = TRUE;
 	CircuitStream *client = stream_ref(s->client);
-	stream_fail_code(client, code, "%s", message);
+	circuit_stream_fail_printf(client, code, "%s", message);
 	stream_unref(client);
 }
 
@@ -521,7 +521,7 @@ peer_relay_new(CircuitStream *client, const char *server_id, JsonObject *req, GB
 {
 	/* One client may not take the whole shared link to a server. */
 	if (stream_conn_relayed(client) >= PEER_MAX_RELAYED_PER_CLIENT) {
-		stream_fail_code(
+		circuit_stream_fail_printf(
 		        client, CIRCUIT_ERROR_BUSY,
 		        "too many streams relayed for this connection (%u): let some finish "
 		        "first",
@@ -551,8 +551,9 @@ peer_relay_attach(PeerStream *s, const char *addr)
 	PeerLink *link = peer_link_get(addr, &error);
 	if (!link) {
 		s->up_local_done = s->up_remote_done = TRUE;
-		stream_fail_code(s->client, CIRCUIT_ERROR_DISCONNECTED, "server %s at %s: %s",
-		                 s->server_id, addr, error->message);
+		circuit_stream_fail_printf(s->client, CIRCUIT_ERROR_DISCONNECTED,
+		                           "server %s at %s: %s", s->server_id, addr,
+		                           error->message);
 		return;
 	}
 	s->link = link;

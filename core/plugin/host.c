@@ -54,6 +54,12 @@ circuit_host_option(CircuitHost *host, const char *name)
 	return host_config.options ? g_hash_table_lookup(host_config.options, name) : NULL;
 }
 
+guint
+circuit_host_abi_minor(CircuitHost *host)
+{
+	return CIRCUIT_PLUGIN_ABI_MINOR;
+}
+
 void
 circuit_host_set_unavailable(CircuitHost *host, const char *why)
 {

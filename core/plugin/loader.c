@@ -104,7 +104,10 @@ plugin_descriptor_sane(const char *path, const CircuitPluginDescriptor *d, GErro
 	}
 	for (guint i = 0; i < d->n_ops; i++) {
 		const CircuitOp *op = &d->ops[i];
-		static const char *const reserved[] = {"ls", "peek", "scrub", "mk", NULL};
+		/* Every name the router answers itself (router_dispatch): an op of
+		 * that name could never be reached. */
+		static const char *const reserved[] = {"ls",          "peek",        "scrub", "mk",
+		                                       "member.sync", "member.find", NULL};
 		const char *why = !op->name || !*op->name               ? "has no name"
 		                  : !op->run                            ? "has no run function"
 		                  : op->min_args > op->max_args         ? "has min_args > max_args"
@@ -128,12 +131,26 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPEN, "%s: not a .so file", path);
 		return NULL;
 	}
-	/* 1. It opens. Local binding keeps plugins' symbols apart. */
-	GModule *module = g_module_open(path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+	/* 1. It opens, every symbol bound now: a function the host lacks must
+	 * refuse the plugin here, not end circuitd at the first call ("symbol
+	 * lookup error"). Local binding keeps plugins' symbols apart. Such a
+	 * plugin is opened again lazily, only so the checks below (a wrong ABI
+	 * explains a missing symbol best) run first; nothing of it is called. */
+	g_autofree char *unresolved = NULL;
+	GModule *module = g_module_open(path, G_MODULE_BIND_LOCAL);
 	if (!module) {
-		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPEN, "plugin %s: %s", path,
-		            g_module_error());
-		return NULL;
+		const char *why = g_module_error();
+		const char *u = why ? strstr(why, "undefined symbol: ") : NULL;
+		if (u) {
+			unresolved = g_strdup(u + strlen("undefined symbol: "));
+			g_strstrip(unresolved);
+			module = g_module_open(path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+		}
+		if (!module) {
+			g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPEN, "plugin %s: %s", path,
+			            why);
+			return NULL;
+		}
 	}
 	/* 2. Its one symbol exists. */
 	g_autofree char *symbol = g_strconcat("circuit_plugin_", kind, NULL);
@@ -189,6 +206,14 @@ plugin_load(const char *path, GHashTable *loaded, GError **error)
 		}
 	}
 	if (!plugin_descriptor_sane(path, d, error)) {
+		g_module_close(module);
+		return NULL;
+	}
+	if (unresolved) {
+		g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_UNRESOLVED,
+		            "plugin %s: needs %s, which this circuitd (SDK ABI %u.%u) does not "
+		            "have: built against another SDK?",
+		            path, unresolved, CIRCUIT_PLUGIN_ABI_MAJOR, CIRCUIT_PLUGIN_ABI_MINOR);
 		g_module_close(module);
 		return NULL;
 	}

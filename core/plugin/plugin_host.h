@@ -15,14 +15,15 @@ GQuark plugin_error_quark(void);
 
 /* One code per load check, in the order they run (STYLE.md rule 3). */
 typedef enum {
-	PLUGIN_ERROR_OPEN = 1,      /* the file does not open as a module */
-	PLUGIN_ERROR_SYMBOL = 2,    /* circuit_plugin_<kind> is missing */
-	PLUGIN_ERROR_ABI = 3,       /* major differs or minor is newer than ours */
-	PLUGIN_ERROR_KIND = 4,      /* descriptor kind differs from the file name */
-	PLUGIN_ERROR_DUPLICATE = 5, /* that kind (or one of its aliases) is loaded already */
-	PLUGIN_ERROR_INIT = 6,      /* the plugin's init() failed */
-	PLUGIN_ERROR_NOT_FOUND = 7, /* --plugins named a kind with no file */
-	PLUGIN_ERROR_DESCRIPTOR = 8 /* descriptor lacks create/peek or has bad ops */
+	PLUGIN_ERROR_OPEN = 1,       /* the file does not open as a module */
+	PLUGIN_ERROR_SYMBOL = 2,     /* circuit_plugin_<kind> is missing */
+	PLUGIN_ERROR_ABI = 3,        /* major differs or minor is newer than ours */
+	PLUGIN_ERROR_KIND = 4,       /* descriptor kind differs from the file name */
+	PLUGIN_ERROR_DUPLICATE = 5,  /* that kind (or one of its aliases) is loaded already */
+	PLUGIN_ERROR_INIT = 6,       /* the plugin's init() failed */
+	PLUGIN_ERROR_NOT_FOUND = 7,  /* --plugins named a kind with no file */
+	PLUGIN_ERROR_DESCRIPTOR = 8, /* descriptor lacks create/peek or has bad ops */
+	PLUGIN_ERROR_UNRESOLVED = 9  /* it needs a symbol the host lacks (checked last) */
 } PluginError;
 
 typedef struct Plugin Plugin;

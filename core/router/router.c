@@ -482,6 +482,40 @@ router_ls(CircuitStream *s, JsonObject *req, const char *path, GError **error)
 
 /* ---- peek ---------------------------------------------------------------- */
 
+/* What a kind's descriptor says (for `circuit help`), and its own state. */
+static JsonObject *
+router_kind_peek(const Plugin *p)
+{
+	const CircuitPluginDescriptor *d = p->desc;
+	JsonObject *k = json_object_new();
+	json_object_set_string_member(k, "Version", d->version ? d->version : "");
+	json_object_set_string_member(k, "Summary", d->summary ? d->summary : "");
+	JsonArray *aliases = json_array_new();
+	for (guint i = 0; p->aliases && p->aliases[i]; i++)
+		json_array_add_string_element(aliases, p->aliases[i]);
+	json_object_set_array_member(k, "Aliases", aliases);
+	json_object_set_string_member(k, "MakeArgs", d->make_args_usage ? d->make_args_usage : "");
+	json_object_set_boolean_member(k, "MakeBody", (d->make_flags & CIRCUIT_OP_BODY) != 0);
+	JsonArray *ops = json_array_new();
+	for (guint i = 0; i < d->n_ops; i++) {
+		const CircuitOp *op = &d->ops[i];
+		JsonObject *o = json_object_new();
+		json_object_set_string_member(o, "Name", op->name);
+		json_object_set_string_member(o, "Args", op->args_usage ? op->args_usage : "");
+		json_object_set_string_member(o, "Summary", op->summary ? op->summary : "");
+		json_object_set_int_member(o, "MinArgs", op->min_args);
+		json_object_set_int_member(o, "MaxArgs", op->max_args);
+		json_object_set_boolean_member(o, "Body", (op->flags & CIRCUIT_OP_BODY) != 0);
+		json_object_set_boolean_member(o, "Output", (op->flags & CIRCUIT_OP_OUTPUT) != 0);
+		json_array_add_object_element(ops, o);
+	}
+	json_object_set_array_member(k, "Operations", ops);
+	JsonNode *state = plugin_peek(p);
+	if (state)
+		json_object_set_member(k, "State", state);
+	return k;
+}
+
 static JsonNode *
 router_server_peek(void)
 {
@@ -504,9 +538,7 @@ router_server_peek(void)
 			json_object_set_string_member(unavailable, p->kind, why);
 		else
 			json_array_add_string_element(kinds, p->kind);
-		JsonNode *state = plugin_peek(p);
-		if (state)
-			json_object_set_member(states, p->kind, state);
+		json_object_set_object_member(states, p->kind, router_kind_peek(p));
 	}
 	json_object_set_array_member(o, "Plugins", kinds);
 	json_object_set_object_member(o, "Unavailable", unavailable);
@@ -670,8 +702,9 @@ router_make_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user
 {
 	RouterMake *m = user_data;
 	if (m->body->len + len > ROUTER_MK_BODY_MAX) {
-		stream_fail_code(s, CIRCUIT_ERROR_TOO_BIG, "mk%s %s: the body is over %u bytes",
-		                 m->kind, m->path, ROUTER_MK_BODY_MAX);
+		circuit_stream_fail_printf(s, CIRCUIT_ERROR_TOO_BIG,
+		                           "mk%s %s: the body is over %u bytes", m->kind, m->path,
+		                           ROUTER_MK_BODY_MAX);
 		return;
 	}
 	g_byte_array_append(m->body, data, (guint)len);
@@ -774,8 +807,8 @@ router_sync_input(CircuitStream *s, const guint8 *data, gsize len, gpointer user
 {
 	GByteArray *body = user_data;
 	if (body->len + len > ROUTER_SYNC_MAX) {
-		stream_fail_code(s, CIRCUIT_ERROR_TOO_BIG, "member.sync: over %u bytes",
-		                 ROUTER_SYNC_MAX);
+		circuit_stream_fail_printf(s, CIRCUIT_ERROR_TOO_BIG, "member.sync: over %u bytes",
+		                           ROUTER_SYNC_MAX);
 		return;
 	}
 	g_byte_array_append(body, data, (guint)len);
@@ -915,9 +948,10 @@ router_forward(CircuitStream *s, JsonObject *req, GBytes *inline_body, const cha
 	if (info.state == MEMBER_SUSPECT) {
 		double for_s =
 		        (double)(ev_now(EV_DEFAULT) * 1000.0 - (double)info.since_ms) / 1000.0;
-		stream_fail_code(s, CIRCUIT_ERROR_UNAVAILABLE,
-		                 "server %s is not answering (suspected for %.1f s): try again",
-		                 names[0], MAX(for_s, 0.0));
+		circuit_stream_fail_printf(
+		        s, CIRCUIT_ERROR_UNAVAILABLE,
+		        "server %s is not answering (suspected for %.1f s): try again", names[0],
+		        MAX(for_s, 0.0));
 		return TRUE;
 	}
 	if (info.state != MEMBER_ALIVE)

@@ -245,13 +245,20 @@ circuit_stream_fail(CircuitStream *stream, const GError *error)
 }
 
 void
-stream_fail_code(CircuitStream *stream, int code, const char *format, ...)
+circuit_stream_fail_printf(CircuitStream *stream, int code, const char *format, ...)
 {
 	va_list ap;
 	va_start(ap, format);
 	g_autofree char *message = g_strdup_vprintf(format, ap);
 	va_end(ap);
 	stream_fail_message(stream, code, message);
+}
+
+void
+circuit_stream_done(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
+{
+	circuit_stream_reply(stream, result, failed_outcome);
+	circuit_stream_finish(stream);
 }
 
 gboolean

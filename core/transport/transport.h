@@ -95,8 +95,6 @@ void stream_set_request_bytes(CircuitStream *stream, GBytes *request);
 void stream_deliver_inline(CircuitStream *stream, GBytes *body);
 /* Grants the peer its first body credit (operations with CIRCUIT_OP_BODY). */
 void stream_grant_body(CircuitStream *stream, gsize window);
-/* Sends an error reply (or reset) built from a code and a message. */
-void stream_fail_code(CircuitStream *stream, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 /* Whether a reply was sent already. */
 gboolean stream_replied(CircuitStream *stream);
 /* The op log hook: called once with the reply's outcome. */

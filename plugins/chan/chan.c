@@ -615,8 +615,7 @@ chan_op_close(CircuitElement *element, gpointer element_ctx, CircuitStream *stre
 	circuit_log(ctx->host, ctx->element, G_LOG_LEVEL_INFO,
 	            "closed by %s: %u message(s) to drain, %u waiting send(s) refused",
 	            circuit_stream_peer(stream), ctx->buffered.length, refused);
-	circuit_stream_reply(stream, NULL, FALSE);
-	circuit_stream_finish(stream);
+	circuit_stream_done(stream, NULL, FALSE);
 	chan_dispatch(ctx);
 }
 

@@ -58,8 +58,7 @@ dns_fail(CircuitStream *stream, GError *error)
 static void
 dns_done(CircuitStream *stream)
 {
-	circuit_stream_reply(stream, NULL, FALSE);
-	circuit_stream_finish(stream);
+	circuit_stream_done(stream, NULL, FALSE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -213,8 +212,7 @@ dns_load_input_end(CircuitStream *stream, gpointer user_data)
 		json_object_set_int_member(obj, "Records", dns_store_count(load->dns->store));
 		JsonNode *node = json_node_new(JSON_NODE_OBJECT);
 		json_node_take_object(node, obj);
-		circuit_stream_reply(stream, node, FALSE);
-		circuit_stream_finish(stream);
+		circuit_stream_done(stream, node, FALSE);
 		return;
 	}
 	dns_fail(stream, error);

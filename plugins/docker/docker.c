@@ -249,8 +249,7 @@ docker_answer_waiters(Docker *d)
 {
 	GList *waiters = g_steal_pointer(&d->waiters);
 	for (GList *l = waiters; l; l = l->next) {
-		circuit_stream_reply(l->data, docker_wait_result(d), docker_failed_outcome(d));
-		circuit_stream_finish(l->data);
+		circuit_stream_done(l->data, docker_wait_result(d), docker_failed_outcome(d));
 	}
 	g_list_free(waiters);
 }
@@ -830,8 +829,7 @@ docker_op_wait(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *co
 		return;
 	}
 	if (d->settled) {
-		circuit_stream_reply(s, docker_wait_result(d), docker_failed_outcome(d));
-		circuit_stream_finish(s);
+		circuit_stream_done(s, docker_wait_result(d), docker_failed_outcome(d));
 		return;
 	}
 	d->waiters = g_list_prepend(d->waiters, s);
@@ -873,8 +871,7 @@ docker_on_kill(DockerCall *call, guint status, GBytes *body, const GError *error
 		                                   sig->signal, error->message);
 		circuit_stream_fail(s, e);
 	} else {
-		circuit_stream_reply(s, NULL, FALSE);
-		circuit_stream_finish(s);
+		circuit_stream_done(s, NULL, FALSE);
 	}
 	docker_call_cancel(d->inspect_call);
 	d->inspect_call = NULL;

@@ -289,8 +289,7 @@ proc_op_wait(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *cons
 {
 	Proc *p = ctx;
 	if (p->exited) {
-		circuit_stream_reply(s, proc_stat(p), proc_failed(p));
-		circuit_stream_finish(s);
+		circuit_stream_done(s, proc_stat(p), proc_failed(p));
 		return;
 	}
 	p->waiters = g_list_prepend(p->waiters, s);
@@ -318,8 +317,7 @@ proc_op_signal(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *co
 		circuit_stream_fail(s, err);
 		return;
 	}
-	circuit_stream_reply(s, NULL, FALSE);
-	circuit_stream_finish(s);
+	circuit_stream_done(s, NULL, FALSE);
 }
 
 /* ---- cgroups ------------------------------------------------------------- */
@@ -407,8 +405,7 @@ proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 	                    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
 	GList *waiters = g_steal_pointer(&p->waiters);
 	for (GList *l = waiters; l; l = l->next) {
-		circuit_stream_reply(l->data, proc_stat(p), proc_failed(p));
-		circuit_stream_finish(l->data);
+		circuit_stream_done(l->data, proc_stat(p), proc_failed(p));
 	}
 	g_list_free(waiters);
 	proc_cgroup_release(p);

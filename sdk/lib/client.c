@@ -6,7 +6,7 @@
 // dialed one; from a handle's second call for a server on, they go straight
 // to that server when it can be reached (see "routes" below).
 #include <circuit/client.h>
-#include <circuit/plugin.h>
+#include <circuit/error.h>
 
 #include "common/wire_error.h"
 #include "common/wire_json.h"

@@ -177,6 +177,15 @@ test_reserved_op(void)
 	load_fails("peekop", "peekop", PLUGIN_ERROR_DESCRIPTOR, "reserved");
 }
 
+/* A plugin calling a function the host lacks is refused at load, naming
+ * it (before: loaded lazily, and circuitd died at the first call). */
+static void
+test_unresolved(void)
+{
+	load_fails("missingfn", "missingfn", PLUGIN_ERROR_UNRESOLVED,
+	           "needs circuit_inlet_is_closed, which this circuitd");
+}
+
 static void
 test_init_fails(void)
 {
@@ -382,6 +391,7 @@ test_codes(void)
 	g_assert_cmpint(PLUGIN_ERROR_SYMBOL, <, PLUGIN_ERROR_ABI);
 	g_assert_cmpint(PLUGIN_ERROR_ABI, <, PLUGIN_ERROR_KIND);
 	g_assert_cmpint(PLUGIN_ERROR_KIND, <, PLUGIN_ERROR_DUPLICATE);
+	g_assert_cmpint(PLUGIN_ERROR_DESCRIPTOR, <, PLUGIN_ERROR_UNRESOLVED);
 }
 
 /* clang-format once turned G_DEFINE_QUARK(circuit-plugin-error, ...) into
@@ -409,6 +419,7 @@ main(int argc, char **argv)
 	g_test_add_func("/core/plugin/loader/descriptor", test_descriptor);
 	g_test_add_func("/core/plugin/loader/reserved-op", test_reserved_op);
 	g_test_add_func("/core/plugin/loader/init-fails", test_init_fails);
+	g_test_add_func("/core/plugin/loader/unresolved", test_unresolved);
 	g_test_add_func("/core/plugin/loader/aliases", test_aliases);
 	g_test_add_func("/core/plugin/loader/alias-collision", test_alias_collision);
 	g_test_add_func("/core/plugin/loader/alias-old-abi", test_alias_old_abi);

@@ -49,7 +49,7 @@ start_fails "$FIX/peekop" peekop 'reserved'
 # the one whose init fails starts; each broken one is skipped with a warning.
 MIX="$T_TMP/plugins"
 mkdir -p "$MIX"
-broken=(garbage nosymbol abimajor abiminor wrongkind nocreate nopeek peekop)
+broken=(garbage nosymbol abimajor abiminor wrongkind nocreate nopeek peekop missingfn)
 for k in "${broken[@]}" good initfail; do cp "$FIX/$k/$k.so" "$MIX/"; done
 start_server --plugin-dir "$MIX"
 for k in "${broken[@]}"; do

@@ -134,8 +134,7 @@ counter_op_incr(CircuitElement *element, gpointer ctx, CircuitStream *stream,
 	c->value += n;
 	if (n != 0)
 		counter_changed(c);
-	circuit_stream_reply(stream, counter_int_node(c->value), FALSE);
-	circuit_stream_finish(stream);
+	circuit_stream_done(stream, counter_int_node(c->value), FALSE);
 }
 
 static void
@@ -143,8 +142,7 @@ counter_op_get(CircuitElement *element, gpointer ctx, CircuitStream *stream,
                const char *const *args)
 {
 	Counter *c = ctx;
-	circuit_stream_reply(stream, counter_int_node(c->value), FALSE);
-	circuit_stream_finish(stream);
+	circuit_stream_done(stream, counter_int_node(c->value), FALSE);
 }
 
 static void

@@ -12,6 +12,7 @@
 // circuit_client_set_direct() and docs/routing.md).
 #pragma once
 
+#include <circuit/error.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 

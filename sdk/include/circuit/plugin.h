@@ -13,7 +13,13 @@
 // child-process watches instead.  No libev type appears in this header.
 //
 // ABI history (minor versions only append; a plugin built for an older minor
-// loads unchanged, one built for a newer minor is refused):
+// loads unchanged, one built for a newer minor is refused). Released: 1.0
+// and 1.1. 1.2 is under development (unreleased): until it is released its
+// additions may still change; circuit_inlet_is_closed() was one of them and
+// was removed again. Every symbol a plugin uses is bound when it loads, so a
+// plugin needing a function its host lacks is refused at load, naming it;
+// a plugin that uses newer calls only when present declares them weak and
+// asks circuit_host_abi_minor() first.
 //   1.0  the descriptor, elements, streams, watches, logging.
 //   1.1  CIRCUIT_MAKE_ASYNC and circuit_element_created().
 //   1.2  descriptor `aliases` (one plugin, several element kinds, e.g. the
@@ -38,6 +44,7 @@
 // (nullable) NULL is allowed.
 #pragma once
 
+#include <circuit/error.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <sys/types.h>
@@ -49,42 +56,12 @@ G_BEGIN_DECLS
 /** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
 #define CIRCUIT_PLUGIN_ABI_MINOR 2
 
-#if defined(__GNUC__)
-#define CIRCUIT_PLUGIN_EXPORT __attribute__((visibility("default")))
-#else
-#define CIRCUIT_PLUGIN_EXPORT
-#endif
+#define CIRCUIT_PLUGIN_EXPORT CIRCUIT_EXPORT
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
 
-/**
- * CIRCUIT_ERROR: the GError domain for every error that crosses the wire.
- * The code travels with the message, so a client can tell, for instance,
- * the end of a channel from a failure.
- */
-#define CIRCUIT_ERROR (circuit_error_quark())
-CIRCUIT_PLUGIN_EXPORT GQuark circuit_error_quark(void);
-
-/**
- * CircuitErrorCode: error codes of CIRCUIT_ERROR; their wire names are in
- * docs/protocol.md and must never be renumbered.
- */
-typedef enum {
-	CIRCUIT_ERROR_FAILED = 0,       /**< anything else ("failed") */
-	CIRCUIT_ERROR_INVALID = 1,      /**< bad input from the user ("invalid") */
-	CIRCUIT_ERROR_NOT_FOUND = 2,    /**< no such anchor/element/server ("not-found") */
-	CIRCUIT_ERROR_EXISTS = 3,       /**< anchor already holds an element ("exists") */
-	CIRCUIT_ERROR_BUSY = 4,         /**< resource held by another client ("busy") */
-	CIRCUIT_ERROR_CLOSED = 5,       /**< end of a closed channel/feed ("closed") */
-	CIRCUIT_ERROR_ABORTED = 6,      /**< element scrubbed while waiting ("aborted") */
-	CIRCUIT_ERROR_WRONG_KIND = 7,   /**< operation not offered by that kind ("wrong-kind") */
-	CIRCUIT_ERROR_DISCONNECTED = 8, /**< the peer went away ("disconnected") */
-	CIRCUIT_ERROR_TOO_BIG = 9,      /**< over a size limit ("too-big") */
-	CIRCUIT_ERROR_UNAVAILABLE = 10, /**< a needed service is missing ("unavailable") */
-	CIRCUIT_ERROR_USAGE = 11,       /**< wrong arguments for the operation ("usage") */
-	CIRCUIT_ERROR_PERMISSION = 12,  /**< the caller may not (ABI 1.2; "permission") */
-} CircuitErrorCode;
+/* CIRCUIT_ERROR and CircuitErrorCode: circuit/error.h. */
 
 /* ------------------------------------------------------------------------ */
 /* Opaque handles owned by the core                                          */
@@ -259,6 +236,13 @@ CIRCUIT_PLUGIN_EXPORT const char *circuit_host_server_addr(CircuitHost *host);
 CIRCUIT_PLUGIN_EXPORT const char *circuit_host_option(CircuitHost *host, const char *name);
 
 /**
+ * circuit_host_abi_minor: (ABI 1.2) the host's CIRCUIT_PLUGIN_ABI_MINOR,
+ * which may be newer than the plugin's: calls of later minors are there
+ * when it is at least theirs.
+ */
+CIRCUIT_PLUGIN_EXPORT guint circuit_host_abi_minor(CircuitHost *host);
+
+/**
  * circuit_host_set_unavailable: (ABI 1.2) marks the kind unavailable with
  * @why (one line, e.g. "the engine at /run/docker.sock did not answer"), or
  * available again with NULL. While unavailable, mk<kind> fails with
@@ -417,11 +401,27 @@ CIRCUIT_PLUGIN_EXPORT void circuit_stream_reply(CircuitStream *stream, JsonNode 
                                                 gboolean failed_outcome);
 
 /**
+ * circuit_stream_done: (ABI 1.2) circuit_stream_reply() then
+ * circuit_stream_finish(): an operation with one reply and no output.
+ * @result: (transfer full) (nullable).
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_done(CircuitStream *stream, JsonNode *result,
+                                               gboolean failed_outcome);
+
+/**
  * circuit_stream_fail: (transfer none) @error ends the operation with an
  * error: as its reply if none was sent, else as a reset of the stream.
  * The stream is finished from the plugin's side afterwards.
  */
 CIRCUIT_PLUGIN_EXPORT void circuit_stream_fail(CircuitStream *stream, const GError *error);
+
+/**
+ * circuit_stream_fail_printf: (ABI 1.2) as circuit_stream_fail() with a
+ * CIRCUIT_ERROR of @code and a printf-style one-line message, without the
+ * GError the caller would make and free.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_stream_fail_printf(CircuitStream *stream, int code,
+                                                      const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 /** circuit_stream_write_space: output bytes that may be written now. */
 CIRCUIT_PLUGIN_EXPORT gsize circuit_stream_write_space(CircuitStream *stream);
@@ -549,6 +549,7 @@ typedef struct {
 	 * read from the source again.
 	 */
 	void (*resume)(CircuitOutlet *outlet, gpointer user_data);
+	gpointer reserved[4]; /* later minors append callbacks here: keep NULL */
 } CircuitOutletFuncs;
 
 /**
@@ -605,6 +606,7 @@ typedef struct {
 	 * circuit_inlet_flush() when it can.
 	 */
 	gboolean (*end)(CircuitInlet *inlet, gpointer user_data);
+	gpointer reserved[4]; /* later minors append callbacks here: keep NULL */
 } CircuitInletFuncs;
 
 /**

@@ -141,6 +141,30 @@ circuit_stream_finish(CircuitStream *stream)
 }
 
 void
+circuit_stream_done(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
+{
+	circuit_stream_reply(stream, result, failed_outcome);
+	circuit_stream_finish(stream);
+}
+
+void
+circuit_stream_fail_printf(CircuitStream *stream, int code, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	g_autofree char *m = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_autoptr(GError) e = g_error_new_literal(CIRCUIT_ERROR, code, m);
+	circuit_stream_fail(stream, e);
+}
+
+guint
+circuit_host_abi_minor(CircuitHost *host)
+{
+	return CIRCUIT_PLUGIN_ABI_MINOR;
+}
+
+void
 circuit_stream_consumed(CircuitStream *stream, gsize len)
 {
 	stream->consumed += len;

@@ -3,7 +3,7 @@
 # An engine that starts after circuitd (issue 17, finding 5): the server
 # starts with docker under Unavailable, looks for the engine in the
 # background, and once it answers the kind is available (Plugins, the
-# server's Kinds.docker.Engine) and mkdkr works, without a restart of
+# server's Kinds.docker.State.Engine) and mkdkr works, without a restart of
 # circuitd. Before, the kind stayed unavailable until circuitd restarted.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/engine.sh"
@@ -19,11 +19,11 @@ expect_fail 3 "kind docker is unavailable on this server: the engine at $DOCKER_
 ok "no engine: the kind is unavailable and mkdkr says why"
 
 engine_start
-available() { c peek /$X | json '"docker" in j["Plugins"] and "docker" not in j["Unavailable"] and j["Kinds"]["docker"]["Engine"]["Answering"]' | grep -q True; }
+available() { c peek /$X | json '"docker" in j["Plugins"] and "docker" not in j["Unavailable"] and j["Kinds"]["docker"]["State"]["Engine"]["Answering"]' | grep -q True; }
 wait_until 30 available || { c peek /$X; fail "the kind did not become available once the engine started"; }
 grep -q "plugin docker: available again" "$SERVER_LOG" || fail "the server should log that docker is available"
 spec echo hello | mkd /$X/late
 [ "$(c stdout /$X/late)" = hello ] || fail "a container made after the engine appeared should run"
-c peek /$X | json 'j["Kinds"]["docker"]["Engine"]["ApiVersion"]' | grep -qE '^1\.[0-9]+$' ||
+c peek /$X | json 'j["Kinds"]["docker"]["State"]["Engine"]["ApiVersion"]' | grep -qE '^1\.[0-9]+$' ||
 	fail "the server's peek should show the version spoken"
 ok "the engine started after circuitd: the kind becomes available without a restart"

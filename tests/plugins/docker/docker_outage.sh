@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Removals while the engine is down or stopped (issue 17, findings 3, 4).
 #  - scrub while the engine is down: the element goes at once (exit 0),
-#    the removal is kept pending (the server's peek: Kinds.docker.
+#    the removal is kept pending (the server's peek: Kinds.docker.State.
 #    PendingRemovals, and the log), retried with back-off, and done within
 #    seconds of the engine's return: nothing left in the engine's list.
 #  - a create against a stopped engine (SIGSTOP) fails after its timeout;
@@ -13,7 +13,7 @@ source "$(dirname "$0")/engine.sh"
 start_docker_server
 X=$SERVER_ID
 json() { python3 -c 'import json,sys; j = json.load(sys.stdin); print('"$1"')'; }
-pending() { c peek /$X | json 'len(j["Kinds"]["docker"]["PendingRemovals"])'; }
+pending() { c peek /$X | json 'len(j["Kinds"]["docker"]["State"]["PendingRemovals"])'; }
 
 spec sleep 1000 | mkd /$X/left
 wait_until 60 bash -c "'$CIRCUIT_BIN' -d '$SERVER_URL' peek /$X/left | grep -q '\"Running\" : true'"
@@ -21,7 +21,7 @@ engine_stop
 c scrub /$X/left || fail "scrub while the engine is down should succeed"
 expect_fail 1 "no element at /$X/left" c peek /$X/left
 wait_true 30 '[ "$(pending)" = 1 ]'
-c peek /$X | json 'j["Kinds"]["docker"]["PendingRemovals"][0]["Anchor"]' | grep -qx "/$X/left" ||
+c peek /$X | json 'j["Kinds"]["docker"]["State"]["PendingRemovals"][0]["Anchor"]' | grep -qx "/$X/left" ||
 	fail "the pending removal should name the anchor"
 grep -q "the engine could not remove container .* of /$X/left .*kept pending" "$SERVER_LOG" ||
 	fail "the log should say the removal is pending"
