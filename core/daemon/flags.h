@@ -44,6 +44,7 @@ static struct {
 	double idle_timeout;
 	int max_anchors;
 	char **plugin_option;
+	char *help_plugin;
 	int liveness;
 	int log_fsync;
 	gboolean insecure;
@@ -153,7 +154,12 @@ static GOptionEntry daemon_entries[] = {
          "(TCP keepalive and user timeout; 10; 0: the kernel's defaults)",
          "SECONDS"},
         {"plugin-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.plugin_option,
-         "Set a plugin's option, e.g. chan.max-held=256M (repeatable)", "KIND.KEY=VALUE"},
+         "Set a plugin's option, e.g. chan.max-held=256M (repeatable; --help-plugin KIND "
+         "lists a kind's)",
+         "KIND.KEY=VALUE"},
+        {"help-plugin", 0, 0, G_OPTION_ARG_STRING, &opt.help_plugin,
+         "Print what the installed plugin KIND makes, its operations and its options, and exit",
+         "KIND"},
         {"max-members", 0, 0, G_OPTION_ARG_INT, &opt.max_members,
          "Membership: servers known at most, this one included; beyond it a newcomer only "
          "replaces the one down longest (4096)",

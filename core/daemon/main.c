@@ -454,6 +454,46 @@ daemon_fail(const char *message)
 	return 2;
 }
 
+/* circuitd --help-plugin KIND: the descriptor of an installed plugin. */
+static int
+daemon_help_plugin(const char *kind)
+{
+	g_autofree char *dir = daemon_plugin_dir();
+	g_autoptr(GHashTable) plugins =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)plugin_free);
+	const char *only[] = {kind, NULL};
+	g_autoptr(GError) error = NULL;
+	if (!plugin_load_dir(dir, only, plugins, &error))
+		return daemon_fail(error->message);
+	const Plugin *p = g_hash_table_lookup(plugins, kind);
+	const CircuitPluginDescriptor *d = p->desc;
+	printf("%s %s: %s\n", p->kind, d->version ? d->version : "", d->summary ? d->summary : "");
+	printf("  mk%s PATH%s%s%s\n", p->kind, d->make_args_usage && *d->make_args_usage ? " " : "",
+	       d->make_args_usage ? d->make_args_usage : "",
+	       d->make_flags & CIRCUIT_OP_BODY ? " < SPEC" : "");
+	for (guint i = 0; p->aliases && p->aliases[i]; i++)
+		printf("  mk%s PATH (also made by this plugin)\n", p->aliases[i]);
+	if (d->n_ops)
+		printf("operations:\n");
+	for (guint i = 0; i < d->n_ops; i++) {
+		const CircuitOp *op = &d->ops[i];
+		g_autofree char *usage = g_strdup_printf(
+		        "%s PATH%s%s", op->name, op->args_usage && *op->args_usage ? " " : "",
+		        op->args_usage ? op->args_usage : "");
+		printf("  %-28s %s\n", usage, op->summary ? op->summary : "");
+	}
+	const CircuitPluginOption *opts = plugin_options(p);
+	printf("options (--plugin-option %s.KEY=VALUE):%s\n", p->kind,
+	       opts && opts[0].key ? "" : " none declared");
+	for (guint i = 0; opts && opts[i].key; i++) {
+		g_autofree char *usage =
+		        g_strdup_printf("%s.%s=%s", p->kind, opts[i].key,
+		                        opts[i].value_usage ? opts[i].value_usage : "VALUE");
+		printf("  %-28s %s\n", usage, opts[i].summary ? opts[i].summary : "");
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -477,6 +517,8 @@ main(int argc, char **argv)
 		printf("circuitd %s\n", CIRCUIT_VERSION);
 		return 0;
 	}
+	if (opt.help_plugin)
+		return daemon_help_plugin(opt.help_plugin);
 	if (args[0] && args[1]) {
 		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", args[1]);
 		return daemon_fail(m);
@@ -644,7 +686,7 @@ main(int argc, char **argv)
 	host_config.options = options;
 	const char *docker_host = opt.docker_host ? opt.docker_host : g_getenv("DOCKER_HOST");
 	if (docker_host)
-		g_hash_table_insert(host_config.options, (gpointer) "docker-host",
+		g_hash_table_insert(host_config.options, (gpointer) "docker.host",
 		                    (gpointer)docker_host);
 	for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++) {
 		char *eq = strchr(opt.plugin_option[i], '=');
@@ -687,6 +729,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (!plugin_load_dir(plugin_dir, (const char *const *)only, plugins, &error))
+		return daemon_fail(error->message);
+	if (!plugin_check_options(plugins, host_config.options, &error))
 		return daemon_fail(error->message);
 	if (opt.docker && !g_hash_table_contains(plugins, "docker")) {
 		g_autofree char *m =

@@ -262,6 +262,59 @@ plugin_peek(const Plugin *plugin)
 	return plugin->desc->peek_plugin(plugin->host, plugin->ctx);
 }
 
+const CircuitPluginOption *
+plugin_options(const Plugin *plugin)
+{
+	return plugin->desc->abi_minor >= 2 ? plugin->desc->options : NULL;
+}
+
+static gboolean
+plugin_check_option(const Plugin *p, const char *key, const char *value, GError **error)
+{
+	const CircuitPluginOption *opts = plugin_options(p);
+	if (!opts)
+		return TRUE;
+	g_autoptr(GString) have = g_string_new(NULL);
+	for (guint i = 0; opts[i].key; i++) {
+		if (strcmp(opts[i].key, key) == 0) {
+			GError *local = NULL;
+			if (opts[i].check && !opts[i].check(value, &local)) {
+				g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPTION,
+				            "--plugin-option %s.%s=%s: %s", p->kind, key, value,
+				            local ? local->message : "refused");
+				g_clear_error(&local);
+				return FALSE;
+			}
+			return TRUE;
+		}
+		g_string_append_printf(have, "%s%s.%s", i ? ", " : "", p->kind, opts[i].key);
+	}
+	g_set_error(error, PLUGIN_ERROR, PLUGIN_ERROR_OPTION,
+	            "--plugin-option %s.%s: the %s plugin has no such option (it has: %s; "
+	            "circuitd --help-plugin %s)",
+	            p->kind, key, p->kind, have->len ? have->str : "none", p->kind);
+	return FALSE;
+}
+
+gboolean
+plugin_check_options(GHashTable *plugins, GHashTable *options, GError **error)
+{
+	g_autoptr(GList) keys = g_hash_table_get_keys(options);
+	keys = g_list_sort(keys, (GCompareFunc)strcmp);
+	for (GList *l = keys; l; l = l->next) {
+		const char *name = l->data;
+		const char *dot = strchr(name, '.');
+		if (!dot)
+			continue;
+		g_autofree char *kind = g_strndup(name, (gsize)(dot - name));
+		Plugin *p = g_hash_table_lookup(plugins, kind);
+		if (p &&
+		    !plugin_check_option(p, dot + 1, g_hash_table_lookup(options, name), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 const CircuitOp *
 plugin_find_op(const Plugin *plugin, const char *name)
 {

@@ -23,7 +23,8 @@ typedef enum {
 	PLUGIN_ERROR_INIT = 6,       /* the plugin's init() failed */
 	PLUGIN_ERROR_NOT_FOUND = 7,  /* --plugins named a kind with no file */
 	PLUGIN_ERROR_DESCRIPTOR = 8, /* descriptor lacks create/peek or has bad ops */
-	PLUGIN_ERROR_UNRESOLVED = 9  /* it needs a symbol the host lacks (checked last) */
+	PLUGIN_ERROR_UNRESOLVED = 9, /* it needs a symbol the host lacks (checked last) */
+	PLUGIN_ERROR_OPTION = 10     /* a --plugin-option the plugin refuses */
 } PluginError;
 
 typedef struct Plugin Plugin;
@@ -63,6 +64,15 @@ gboolean plugin_load_dir(const char *dir, const char *const *only, GHashTable *l
                          GError **error);
 /* (nullable) The plugin that makes @kind, as its kind or one of its aliases. */
 Plugin *plugin_for_kind(GHashTable *plugins, const char *kind);
+/* (nullable) The option keys @plugin declares (ABI 1.2), NULL if none. */
+const CircuitPluginOption *plugin_options(const Plugin *plugin);
+/*
+ * Checks every "KIND.KEY" of @options (name -> value) against the loaded
+ * @plugins: a kind that declares its keys refuses the others and checks
+ * each value. FALSE with one line naming --plugin-option at the first that
+ * is refused. Keys of kinds not loaded are left (they may be core's own).
+ */
+gboolean plugin_check_options(GHashTable *plugins, GHashTable *options, GError **error);
 /* Looks an op up by name in a descriptor. */
 const CircuitOp *plugin_find_op(const Plugin *plugin, const char *name);
 

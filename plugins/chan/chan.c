@@ -898,6 +898,21 @@ chan_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 	return TRUE;
 }
 
+static gboolean
+chan_check_max_held(const char *value, GError **error)
+{
+	guint64 size = 0;
+	return chan_parse_size(value, &size, error);
+}
+
+static const CircuitPluginOption chan_options[] = {
+        {.key = "max-held",
+         .value_usage = "SIZE",
+         .summary = "bytes of messages the server holds at most, over all channels (e.g. 256M)",
+         .check = chan_check_max_held},
+        {NULL},
+};
+
 static const CircuitOp chan_ops[] = {
         {
                 .name = "send",
@@ -926,4 +941,4 @@ CIRCUIT_PLUGIN_DEFINE(chan, .version = "0.1.0",
                       .make_args_usage = "[-max SIZE] CAP", .make_min_args = 1, .make_max_args = 3,
                       .init = chan_init, .create = chan_create, .peek = chan_peek,
                       .scrub = chan_scrub, .destroy = chan_destroy, .ops = chan_ops,
-                      .n_ops = G_N_ELEMENTS(chan_ops));
+                      .n_ops = G_N_ELEMENTS(chan_ops), .options = chan_options);

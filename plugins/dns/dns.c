@@ -270,8 +270,12 @@ static const CircuitOp dns_ops[] = {
         },
 };
 
+/* No --plugin-option dns.KEY: every one is refused. */
+static const CircuitPluginOption dns_options[] = {{NULL}};
+
 CIRCUIT_PLUGIN_DEFINE(dns, .version = "0.1.0",
                       .summary = "an authoritative DNS server whose records you set",
                       .make_args_usage = "[ADDR]", .make_min_args = 0, .make_max_args = 1,
                       .create = dns_create, .peek = dns_peek, .scrub = dns_scrub,
-                      .destroy = dns_destroy, .ops = dns_ops, .n_ops = G_N_ELEMENTS(dns_ops));
+                      .destroy = dns_destroy, .ops = dns_ops, .n_ops = G_N_ELEMENTS(dns_ops),
+                      .options = dns_options);

@@ -1769,7 +1769,7 @@ docker_private_tmp(void)
 static gboolean
 docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 {
-	const char *docker_host = circuit_host_option(host, "docker-host");
+	const char *docker_host = circuit_host_option(host, "docker.host");
 	DockerPlugin *plugin = g_new0(DockerPlugin, 1);
 	plugin->host = host;
 	plugin->engine = docker_engine_new(host, docker_host, error);
@@ -1832,6 +1832,39 @@ docker_fini(gpointer plugin_ctx)
 	docker_plugin_free(plugin_ctx);
 }
 
+static gboolean
+docker_check_host(const char *value, GError **error)
+{
+	g_autoptr(DockerEngine) engine = docker_engine_new(NULL, value, error);
+	return engine != NULL;
+}
+
+static gboolean
+docker_check_bind(const char *value, GError **error)
+{
+	g_auto(GStrv) dirs = g_strsplit(value, "\n", -1);
+	for (guint i = 0; dirs[i]; i++)
+		if (!g_path_is_absolute(dirs[i])) {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "\"%s\" is not an absolute path", dirs[i]);
+			return FALSE;
+		}
+	return TRUE;
+}
+
+static const CircuitPluginOption docker_options[] = {
+        {.key = "host",
+         .value_usage = "unix:///PATH",
+         .summary = "the engine's socket (also --docker-host, $DOCKER_HOST; default "
+                    "unix:///var/run/docker.sock)",
+         .check = docker_check_host},
+        {.key = "allow-bind",
+         .value_usage = "DIR",
+         .summary = "host directory specs may bind from (also --docker-allow-bind, repeatable)",
+         .check = docker_check_bind},
+        {NULL},
+};
+
 static const CircuitOp docker_ops[] = {
         {.name = "stdin",
          .summary = "copy standard input to the container; EOF closes its stdin",
@@ -1859,5 +1892,5 @@ CIRCUIT_PLUGIN_DEFINE(docker, .version = "0.1.0", .summary = "containers (Docker
                       .make_min_args = 0, .make_max_args = 0,
                       .make_flags = CIRCUIT_OP_BODY | CIRCUIT_MAKE_ASYNC, .create = docker_create,
                       .peek = docker_peek, .scrub = docker_scrub, .destroy = docker_destroy,
-                      .peek_plugin = docker_peek_plugin, .ops = docker_ops,
-                      .n_ops = G_N_ELEMENTS(docker_ops));
+                      .peek_plugin = docker_peek_plugin, .options = docker_options,
+                      .ops = docker_ops, .n_ops = G_N_ELEMENTS(docker_ops));

@@ -42,6 +42,7 @@ typedef void (*DockerCallFunc)(DockerCall *call, guint status, GBytes *body, con
 DockerEngine *docker_engine_new(CircuitHost *host, const char *docker_host, GError **error);
 /** docker_engine_free: cancels every call (no callback runs) and frees. */
 void docker_engine_free(DockerEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DockerEngine, docker_engine_free)
 /* Loads libcurl and sets the engine up for asynchronous calls; every
  * docker_engine_call()/attach() needs it first. */
 gboolean docker_engine_ready(DockerEngine *engine, GError **error);

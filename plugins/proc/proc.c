@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -896,6 +898,38 @@ proc_plugin_free(ProcPlugin *pl)
 }
 
 static gboolean
+proc_check_user(const char *value, GError **error)
+{
+	if (getpwnam(value))
+		return TRUE;
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "no user \"%s\" on this host",
+	            value);
+	return FALSE;
+}
+
+static gboolean
+proc_check_group(const char *value, GError **error)
+{
+	if (getgrnam(value))
+		return TRUE;
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "no group \"%s\" on this host",
+	            value);
+	return FALSE;
+}
+
+static const CircuitPluginOption proc_options[] = {
+        {.key = "user",
+         .value_usage = "NAME",
+         .summary = "the account jobs that name no User run as (circuitd must be root)",
+         .check = proc_check_user},
+        {.key = "group",
+         .value_usage = "NAME",
+         .summary = "their group (default: the user's)",
+         .check = proc_check_group},
+        {NULL},
+};
+
+static gboolean
 proc_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 {
 	ProcPlugin *pl = g_new0(ProcPlugin, 1);
@@ -1045,4 +1079,4 @@ CIRCUIT_PLUGIN_DEFINE(proc, .version = "0.1.0", .summary = "OS processes", .init
                       .fini = proc_fini, .make_args_usage = "[-scrub]", .make_min_args = 0,
                       .make_max_args = 1, .make_flags = CIRCUIT_OP_BODY, .create = proc_create,
                       .peek = proc_peek, .scrub = proc_scrub, .destroy = proc_destroy,
-                      .ops = proc_ops, .n_ops = G_N_ELEMENTS(proc_ops));
+                      .ops = proc_ops, .n_ops = G_N_ELEMENTS(proc_ops), .options = proc_options);

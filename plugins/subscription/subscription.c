@@ -436,9 +436,12 @@ static const CircuitOp sub_ops[] = {
 
 static const char *const sub_aliases[] = {"@join", "@leave", NULL};
 
+/* No --plugin-option subscription.KEY: every one is refused. */
+static const CircuitPluginOption sub_options[] = {{NULL}};
+
 CIRCUIT_PLUGIN_DEFINE(subscription, .version = "0.1.0",
                       .summary = "@join and @leave: feeds of servers joining and leaving",
                       .make_args_usage = "", .make_min_args = 0, .make_max_args = 0,
                       .create = sub_create, .peek = sub_peek, .scrub = sub_scrub,
                       .destroy = sub_destroy, .ops = sub_ops, .n_ops = G_N_ELEMENTS(sub_ops),
-                      .aliases = sub_aliases);
+                      .options = sub_options, .aliases = sub_aliases);

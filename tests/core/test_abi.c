@@ -31,10 +31,11 @@ test_descriptor(void)
 	PIN_OFFSET(CircuitPluginDescriptor, destroy, 96);
 	PIN_OFFSET(CircuitPluginDescriptor, ops, 104);
 	PIN_OFFSET(CircuitPluginDescriptor, n_ops, 112);
-	/* ABI 1.2 took the first two reserved slots of 1.1. */
+	/* ABI 1.2 took the first three reserved slots of 1.1. */
 	PIN_OFFSET(CircuitPluginDescriptor, aliases, 120);
 	PIN_OFFSET(CircuitPluginDescriptor, peek_plugin, 128);
-	PIN_OFFSET(CircuitPluginDescriptor, reserved, 136);
+	PIN_OFFSET(CircuitPluginDescriptor, options, 136);
+	PIN_OFFSET(CircuitPluginDescriptor, reserved, 144);
 	g_assert_cmpuint(sizeof(CircuitPluginDescriptor), ==, 184);
 }
 
@@ -50,6 +51,16 @@ test_op(void)
 	PIN_OFFSET(CircuitOp, run, 40);
 	PIN_OFFSET(CircuitOp, reserved, 48);
 	g_assert_cmpuint(sizeof(CircuitOp), ==, 80);
+}
+
+static void
+test_option(void)
+{
+	PIN_OFFSET(CircuitPluginOption, key, 0);
+	PIN_OFFSET(CircuitPluginOption, value_usage, 8);
+	PIN_OFFSET(CircuitPluginOption, summary, 16);
+	PIN_OFFSET(CircuitPluginOption, check, 24);
+	g_assert_cmpuint(sizeof(CircuitPluginOption), ==, 48);
 }
 
 static void
@@ -89,6 +100,7 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/core/plugin/abi/descriptor", test_descriptor);
 	g_test_add_func("/core/plugin/abi/op", test_op);
+	g_test_add_func("/core/plugin/abi/option", test_option);
 	g_test_add_func("/core/plugin/abi/funcs", test_funcs);
 	g_test_add_func("/core/plugin/abi/version", test_version);
 	return g_test_run();

@@ -139,3 +139,16 @@ rc=0
 [ "$rc" = 1 ] && grep -q "no anchor" "$T_TMP/tree3.err" || fail "circuit-tree on a missing path"
 c scrub "/$SERVER_ID/jobs/p"
 ok "circuit-tree prints the anchor tree"
+
+# The third-party kind is configured like the built-in ones: its option is
+# checked at start, used, and listed by --help-plugin.
+expect_fail 2 "--plugin-option counter.start=ten: counter.start must be an integer" \
+	timeout 20 "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugin-dir "$PLUGINS" --plugin-option counter.start=ten
+expect_fail 2 "the counter plugin has no such option (it has: counter.start" \
+	timeout 20 "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugin-dir "$PLUGINS" --plugin-option counter.stat=1
+start_server --plugin-dir "$PLUGINS" --plugin-option counter.start=40
+c mkcounter "/$SERVER_ID/conf"
+[ "$(c incr "/$SERVER_ID/conf" 2)" = 42 ] || fail "counter.start was not used"
+"$CIRCUITD_BIN" --plugin-dir "$PLUGINS" --help-plugin counter | grep -q '^  counter.start=N  *the value of a counter' ||
+	fail "--help-plugin counter lists no counter.start"
+ok "the third-party kind's option is checked, used, and listed"

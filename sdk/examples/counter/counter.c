@@ -123,12 +123,10 @@ counter_op_incr(CircuitElement *element, gpointer ctx, CircuitStream *stream,
 		return;
 	}
 	if ((n > 0 && c->value > G_MAXINT64 - n) || (n < 0 && c->value < G_MININT64 - n)) {
-		error = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		                    "incr %" G_GINT64_FORMAT
-		                    ": %s would overflow (it is %" G_GINT64_FORMAT ")",
-		                    n, circuit_element_path(element), c->value);
-		circuit_stream_fail(stream, error);
-		g_error_free(error);
+		circuit_stream_fail_printf(stream, CIRCUIT_ERROR_INVALID,
+		                           "incr %" G_GINT64_FORMAT
+		                           ": %s would overflow (it is %" G_GINT64_FORMAT ")",
+		                           n, circuit_element_path(element), c->value);
 		return;
 	}
 	c->value += n;
@@ -176,11 +174,31 @@ static const CircuitOp counter_ops[] = {
 
 /* ---- the element --------------------------------------------------------- */
 
+/* --plugin-option counter.start=N: checked by circuitd at start. */
+static gboolean
+counter_check_start(const char *value, GError **error)
+{
+	gint64 v;
+	return counter_parse("counter.start", value, &v, error);
+}
+
+static const CircuitPluginOption counter_options[] = {
+        {.key = "start",
+         .value_usage = "N",
+         .summary = "the value of a counter made without START (default 0)",
+         .check = counter_check_start},
+        {NULL},
+};
+
 static gboolean
 counter_create(CircuitElement *element, const char *const *args, GBytes *body,
                gpointer *element_ctx, GError **error)
 {
 	gint64 start = 0;
+	const char *configured =
+	        circuit_host_option(circuit_element_host(element), "counter.start");
+	if (configured && !counter_parse("counter.start", configured, &start, error))
+		return FALSE;
 	if (args[0] && !counter_parse("START", args[0], &start, error))
 		return FALSE;
 	Counter *c = g_new0(Counter, 1);
@@ -237,4 +255,4 @@ CIRCUIT_PLUGIN_DEFINE(counter, .version = "1.0.0", .summary = "an integer you ca
                       .make_args_usage = "[START]", .make_min_args = 0, .make_max_args = 1,
                       .create = counter_create, .peek = counter_peek, .scrub = counter_scrub,
                       .destroy = counter_destroy, .ops = counter_ops,
-                      .n_ops = G_N_ELEMENTS(counter_ops));
+                      .n_ops = G_N_ELEMENTS(counter_ops), .options = counter_options);

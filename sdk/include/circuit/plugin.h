@@ -123,6 +123,22 @@ typedef struct {
 	gpointer reserved[4];
 } CircuitOp;
 
+/**
+ * CircuitPluginOption: (ABI 1.2) one key the plugin reads with
+ * circuit_host_option(), set with `circuitd --plugin-option KIND.KEY=VALUE`.
+ * A plugin that declares its keys gets every other KIND.KEY refused at
+ * start, and each value checked, with one line naming the flag; `circuitd
+ * --help-plugin KIND` lists them.
+ */
+typedef struct {
+	const char *key;         /**< e.g. "user" for proc.user; NULL ends the array */
+	const char *value_usage; /**< e.g. "NAME" */
+	const char *summary;     /**< one line for --help-plugin */
+	/** check: (nullable) FALSE with one line why when @value will not do. */
+	gboolean (*check)(const char *value, GError **error);
+	gpointer reserved[2];
+} CircuitPluginOption;
+
 /* ------------------------------------------------------------------------ */
 /* The descriptor                                                            */
 
@@ -202,7 +218,15 @@ typedef struct {
 	 */
 	JsonNode *(*peek_plugin)(CircuitHost *host, gpointer plugin_ctx);
 
-	gpointer reserved[6];
+	/**
+	 * options: (ABI 1.2) (transfer none) (nullable) the keys of
+	 * `--plugin-option KIND.KEY=VALUE` this plugin reads, ended by an
+	 * entry whose key is NULL. NULL: the plugin declares none, and any
+	 * KIND.KEY is passed through unchecked.
+	 */
+	const CircuitPluginOption *options;
+
+	gpointer reserved[5];
 } CircuitPluginDescriptor;
 
 /**
