@@ -4,7 +4,7 @@
 // operation's stream, from waiting for a message to the client's
 // acknowledgement of it. Used by chan's recv and the subscription's recv.
 //
-//   WAITING   circuit_delivery_new() took the stream; no message yet.
+//   WAITING   circuit_stream_deliver() took the stream; no message yet.
 //   WRITING   circuit_delivery_start(): replied, the message is being written
 //             as the client's window allows (`writable` resumes).
 //   ACKWAIT   all of it written and the output finished: waiting for the
@@ -143,8 +143,8 @@ static const CircuitStreamFuncs delivery_funcs = {
 };
 
 CircuitDelivery *
-circuit_delivery_new(CircuitStream *stream, CircuitDeliveredFunc done, gpointer user_data,
-                     GDestroyNotify notify)
+circuit_stream_deliver(CircuitStream *stream, CircuitDeliveredFunc done, gpointer user_data,
+                       GDestroyNotify notify)
 {
 	g_return_val_if_fail(stream != NULL && done != NULL, NULL);
 	CircuitDelivery *d = g_new0(CircuitDelivery, 1);

@@ -23,6 +23,7 @@ struct CircuitOutlet {
 	char *name;
 	const CircuitOutletFuncs *funcs;
 	gpointer user_data;
+	GDestroyNotify notify; /* (nullable) frees user_data with the outlet */
 	GByteArray *held;      /* read from the source, not yet written to a reader */
 	CircuitStream *reader; /* at most one */
 };
@@ -32,6 +33,7 @@ struct CircuitInlet {
 	char *name;
 	const CircuitInletFuncs *funcs;
 	gpointer user_data;
+	GDestroyNotify notify; /* (nullable) frees user_data with the inlet */
 	GByteArray *buf;       /* from writers, not yet in the sink */
 	CircuitStream *writer; /* at most one */
 	gsize owed;            /* the tail of buf that is the writer's: its credit */
@@ -44,7 +46,7 @@ struct CircuitInlet {
 
 CircuitOutlet *
 circuit_outlet_new(CircuitElement *element, const char *name, const CircuitOutletFuncs *funcs,
-                   gpointer user_data)
+                   gpointer user_data, GDestroyNotify notify)
 {
 	g_return_val_if_fail(element && name && funcs && funcs->ended, NULL);
 	CircuitOutlet *o = g_new0(CircuitOutlet, 1);
@@ -52,6 +54,7 @@ circuit_outlet_new(CircuitElement *element, const char *name, const CircuitOutle
 	o->name = g_strdup(name);
 	o->funcs = funcs;
 	o->user_data = user_data;
+	o->notify = notify;
 	o->held = g_byte_array_new();
 	return o;
 }
@@ -66,6 +69,8 @@ circuit_outlet_free(CircuitOutlet *outlet)
 	if (outlet->reader)
 		circuit_stream_set_funcs(outlet->reader, NULL, NULL, NULL);
 	g_byte_array_unref(outlet->held);
+	if (outlet->notify)
+		outlet->notify(outlet->user_data);
 	g_free(outlet->name);
 	g_free(outlet);
 }
@@ -184,7 +189,7 @@ circuit_outlet_serve(CircuitOutlet *outlet, CircuitStream *stream)
 
 CircuitInlet *
 circuit_inlet_new(CircuitElement *element, const char *name, const CircuitInletFuncs *funcs,
-                  gpointer user_data)
+                  gpointer user_data, GDestroyNotify notify)
 {
 	g_return_val_if_fail(element && name && funcs && funcs->write && funcs->end, NULL);
 	CircuitInlet *in = g_new0(CircuitInlet, 1);
@@ -192,6 +197,7 @@ circuit_inlet_new(CircuitElement *element, const char *name, const CircuitInletF
 	in->name = g_strdup(name);
 	in->funcs = funcs;
 	in->user_data = user_data;
+	in->notify = notify;
 	in->buf = g_byte_array_new();
 	return in;
 }
@@ -204,6 +210,8 @@ circuit_inlet_free(CircuitInlet *inlet)
 	if (inlet->writer)
 		circuit_stream_set_funcs(inlet->writer, NULL, NULL, NULL);
 	g_byte_array_unref(inlet->buf);
+	if (inlet->notify)
+		inlet->notify(inlet->user_data);
 	g_free(inlet->name);
 	g_free(inlet->why);
 	g_free(inlet);

@@ -570,7 +570,7 @@ chan_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
 	recv->ctx = ctx;
 	recv->link.data = recv;
 	circuit_element_ref(element);
-	recv->delivery = circuit_delivery_new(stream, chan_recv_delivered, recv, chan_recv_free);
+	recv->delivery = circuit_stream_deliver(stream, chan_recv_delivered, recv, chan_recv_free);
 	g_queue_push_tail_link(&ctx->waiting, &recv->link);
 	chan_dispatch(ctx);
 }

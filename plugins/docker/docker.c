@@ -1366,9 +1366,9 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	d->plugin = plugin;
 	d->spec = spec;
 	d->name = docker_name_for(circuit_element_path(element), ++plugin->seq);
-	d->in = circuit_inlet_new(element, "stdin", &docker_in_funcs, d);
-	d->out = circuit_outlet_new(element, "stdout", &docker_out_funcs, d);
-	d->err = circuit_outlet_new(element, "stderr", &docker_out_funcs, d);
+	d->in = circuit_inlet_new(element, "stdin", &docker_in_funcs, d, NULL);
+	d->out = circuit_outlet_new(element, "stdout", &docker_out_funcs, d, NULL);
+	d->err = circuit_outlet_new(element, "stderr", &docker_out_funcs, d, NULL);
 	if (spec->lxc[0])
 		circuit_log(host, element, G_LOG_LEVEL_WARNING,
 		            "Lxc options are ignored: engines no longer run LXC (%u given)",

@@ -1010,9 +1010,9 @@ proc_create(CircuitElement *element, const char *const *args, GBytes *body, gpoi
 	p->out.proc = p->err.proc = p;
 	p->out.name = "stdout";
 	p->err.name = "stderr";
-	p->in = circuit_inlet_new(element, "stdin", &proc_in_funcs, p);
-	p->out.outlet = circuit_outlet_new(element, "stdout", &proc_out_funcs, &p->out);
-	p->err.outlet = circuit_outlet_new(element, "stderr", &proc_out_funcs, &p->err);
+	p->in = circuit_inlet_new(element, "stdin", &proc_in_funcs, p, NULL);
+	p->out.outlet = circuit_outlet_new(element, "stdout", &proc_out_funcs, &p->out, NULL);
+	p->err.outlet = circuit_outlet_new(element, "stderr", &proc_out_funcs, &p->err, NULL);
 	/* The server's environment (without CIRCUIT_*) unless the spec has one;
 	 * another account's job sees its own HOME, USER and LOGNAME. */
 	g_autofree char **inherited = spec->env ? NULL : proc_inherited_env();

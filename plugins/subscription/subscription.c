@@ -281,7 +281,7 @@ sub_op_recv(CircuitElement *element, gpointer element_ctx, CircuitStream *stream
 	recv->ctx = ctx;
 	recv->link.data = recv;
 	circuit_element_ref(element);
-	recv->delivery = circuit_delivery_new(stream, sub_recv_delivered, recv, sub_recv_free);
+	recv->delivery = circuit_stream_deliver(stream, sub_recv_delivered, recv, sub_recv_free);
 	g_queue_push_tail_link(&ctx->waiting, &recv->link);
 	sub_dispatch(ctx);
 }

@@ -15,8 +15,10 @@
 // ABI history (minor versions only append; a plugin built for an older minor
 // loads unchanged, one built for a newer minor is refused). Released: 1.0
 // and 1.1. 1.2 is under development (unreleased): until it is released its
-// additions may still change; circuit_inlet_is_closed() was one of them and
-// was removed again. Every symbol a plugin uses is bound when it loads, so a
+// additions may still change: circuit_inlet_is_closed() was removed again,
+// circuit_delivery_new() became circuit_stream_deliver() (the stream owns
+// the delivery), and circuit_outlet_new()/circuit_inlet_new() took a
+// GDestroyNotify. Every symbol a plugin uses is bound when it loads, so a
 // plugin needing a function its host lacks is refused at load, naming it;
 // a plugin that uses newer calls only when present declares them weak and
 // asks circuit_host_abi_minor() first.
@@ -26,7 +28,7 @@
 //        subscription plugin's "@join" and "@leave"), circuit_element_kind(),
 //        and the membership feed: circuit_host_members(),
 //        circuit_host_watch_members(), circuit_host_unwatch_members(),
-//        and acknowledged delivery: circuit_delivery_new(),
+//        and acknowledged delivery: circuit_stream_deliver(),
 //        circuit_delivery_start(), circuit_delivery_abort(),
 //        circuit_stream_write_bytes(), outlets and inlets (an element's
 //        byte outputs, one reader at a time, nothing lost between readers,
@@ -502,7 +504,7 @@ typedef struct CircuitDelivery CircuitDelivery;
  *   started): a started message is then the caller's to put back.
  * @error: (transfer none) (nullable): why the stream went away, if it did
  *   with an error.
- * @user_data: as given to circuit_delivery_new().
+ * @user_data: as given to circuit_stream_deliver().
  *
  * Runs exactly once per delivery, unless circuit_delivery_abort() ended it
  * first; it may run inside circuit_delivery_start() (the client may have
@@ -513,17 +515,18 @@ typedef void (*CircuitDeliveredFunc)(CircuitDelivery *delivery, gboolean acked, 
                                      gpointer user_data);
 
 /**
- * circuit_delivery_new: (ABI 1.2) (transfer none) takes over @stream (an
+ * circuit_stream_deliver: (ABI 1.2) (transfer none: owned by @stream)
+ * takes over @stream (an
  * operation with CIRCUIT_OP_OUTPUT that has not replied) to deliver one
  * message, once the caller has one: the stream waits until
  * circuit_delivery_start(). Installs the stream's callbacks (as
  * circuit_stream_set_funcs(), whose previous @notify runs); @done reports
  * the end, and @notify (nullable) frees @user_data when the stream is gone.
  */
-CIRCUIT_PLUGIN_EXPORT CircuitDelivery *circuit_delivery_new(CircuitStream *stream,
-                                                            CircuitDeliveredFunc done,
-                                                            gpointer user_data,
-                                                            GDestroyNotify notify);
+CIRCUIT_PLUGIN_EXPORT CircuitDelivery *circuit_stream_deliver(CircuitStream *stream,
+                                                              CircuitDeliveredFunc done,
+                                                              gpointer user_data,
+                                                              GDestroyNotify notify);
 
 /**
  * circuit_delivery_start: (ABI 1.2) replies ok with @result (transfer
@@ -578,11 +581,12 @@ typedef struct {
 
 /**
  * circuit_outlet_new: (ABI 1.2) (transfer full) an outlet named @name
- * ("stdout") of @element; @funcs (transfer none) must outlive it.
+ * ("stdout") of @element; @funcs (transfer none) must outlive it; @notify
+ * (nullable) frees @user_data when the outlet is freed.
  */
 CIRCUIT_PLUGIN_EXPORT CircuitOutlet *circuit_outlet_new(CircuitElement *element, const char *name,
                                                         const CircuitOutletFuncs *funcs,
-                                                        gpointer user_data);
+                                                        gpointer user_data, GDestroyNotify notify);
 /** circuit_outlet_free: (ABI 1.2) frees the outlet and what it holds. */
 CIRCUIT_PLUGIN_EXPORT void circuit_outlet_free(CircuitOutlet *outlet);
 /**
@@ -635,11 +639,12 @@ typedef struct {
 
 /**
  * circuit_inlet_new: (ABI 1.2) (transfer full) an inlet named @name
- * ("stdin") of @element; @funcs (transfer none) must outlive it.
+ * ("stdin") of @element; @funcs (transfer none) must outlive it; @notify
+ * (nullable) frees @user_data when the inlet is freed.
  */
 CIRCUIT_PLUGIN_EXPORT CircuitInlet *circuit_inlet_new(CircuitElement *element, const char *name,
                                                       const CircuitInletFuncs *funcs,
-                                                      gpointer user_data);
+                                                      gpointer user_data, GDestroyNotify notify);
 /** circuit_inlet_free: (ABI 1.2) frees the inlet and what it buffers. */
 CIRCUIT_PLUGIN_EXPORT void circuit_inlet_free(CircuitInlet *inlet);
 /**

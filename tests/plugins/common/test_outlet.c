@@ -47,7 +47,7 @@ static void
 test_outlet_held_until_read(void)
 {
 	Source src = {0};
-	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
 	g_assert_cmpuint(circuit_outlet_space(o), ==, 0);
 	circuit_outlet_write(o, "hello ", 6);
 	g_assert_cmpuint(circuit_outlet_held(o), ==, 6);
@@ -71,7 +71,7 @@ static void
 test_outlet_window(void)
 {
 	Source src = {0};
-	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
 	CircuitStream *s = fake_stream_new(4);
 	circuit_outlet_serve(o, s);
 	g_assert_cmpuint(src.resumed, ==, 1);
@@ -95,7 +95,7 @@ static void
 test_outlet_one_reader(void)
 {
 	Source src = {0};
-	CircuitOutlet *o = circuit_outlet_new(&test_element, "stderr", &source_funcs, &src);
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stderr", &source_funcs, &src, NULL);
 	CircuitStream *a = fake_stream_new(64);
 	CircuitStream *b = fake_stream_new(64);
 	circuit_outlet_serve(o, a);
@@ -111,7 +111,7 @@ static void
 test_outlet_reader_leaves(void)
 {
 	Source src = {0};
-	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
 	CircuitStream *a = fake_stream_new(5);
 	circuit_outlet_serve(o, a);
 	circuit_outlet_write(o, "abcdef", 6); /* "f" waits for the window */
@@ -135,7 +135,7 @@ test_outlet_ends_with_error(void)
 {
 	Source src = {.ended = TRUE};
 	src.why = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "engine gone");
-	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src);
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
 	circuit_outlet_write(o, "last", 4);
 	CircuitStream *s = fake_stream_new(64);
 	circuit_outlet_serve(o, s);
@@ -205,7 +205,7 @@ test_inlet_credit_and_end(void)
 {
 	Sink k;
 	sink_init(&k, 3);
-	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
 	CircuitStream *s = fake_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "hello");
@@ -236,7 +236,7 @@ test_inlet_end_waits_for_sink(void)
 	Sink k;
 	sink_init(&k, 100);
 	k.can_end = FALSE;
-	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
 	CircuitStream *s = fake_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "x");
@@ -256,7 +256,7 @@ test_inlet_writer_leaves(void)
 {
 	Sink k;
 	sink_init(&k, 0);
-	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
 	CircuitStream *a = fake_stream_new(0);
 	circuit_inlet_serve(in, a);
 	CircuitStream *busy = fake_stream_new(0);
@@ -292,7 +292,7 @@ test_inlet_sink_fails(void)
 	Sink k;
 	sink_init(&k, 0);
 	k.fail = TRUE;
-	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
 	CircuitStream *s = fake_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "data");
@@ -313,7 +313,7 @@ test_inlet_close(void)
 {
 	Sink k;
 	sink_init(&k, 0);
-	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k);
+	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
 	CircuitStream *s = fake_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "lost");
@@ -327,6 +327,28 @@ test_inlet_close(void)
 	fake_stream_free(s);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
+}
+
+static void
+count_notify(gpointer data)
+{
+	(*(int *)data)++;
+}
+
+/* The user data's notify runs once, when the outlet or inlet is freed. */
+static void
+test_notify(void)
+{
+	int freed = 0;
+	CircuitOutlet *o =
+	        circuit_outlet_new(&test_element, "stdout", &source_funcs, &freed, count_notify);
+	CircuitInlet *in =
+	        circuit_inlet_new(&test_element, "stdin", &sink_funcs, &freed, count_notify);
+	g_assert_cmpint(freed, ==, 0);
+	circuit_outlet_free(o);
+	g_assert_cmpint(freed, ==, 1);
+	circuit_inlet_free(in);
+	g_assert_cmpint(freed, ==, 2);
 }
 
 int
@@ -343,5 +365,6 @@ main(int argc, char **argv)
 	g_test_add_func("/inlet/writer-leaves", test_inlet_writer_leaves);
 	g_test_add_func("/inlet/sink-fails", test_inlet_sink_fails);
 	g_test_add_func("/inlet/close", test_inlet_close);
+	g_test_add_func("/outlet/notify", test_notify);
 	return g_test_run();
 }
