@@ -717,7 +717,8 @@ main(int argc, char **argv)
 	if (timeout && !cli_parse_duration(timeout, &timeout_ms))
 		return cli_usage_error(
 		        "--timeout %s: expected a duration like 30s, 500ms, 2m or 1h", timeout);
-	CircuitClient *client = circuit_client_dial_default_key(dial, hmac, &error);
+	CircuitDialOptions dial_options = {.address = dial, .key_file = hmac};
+	CircuitClient *client = circuit_client_open(&dial_options, &error);
 	if (!client)
 		return cli_report(NULL, error);
 	circuit_client_set_call_timeout(client, timeout_ms);

@@ -869,10 +869,23 @@ circuit_client_dial_default(const char *address, GError **error)
 CircuitClient *
 circuit_client_dial_default_key(const char *address, const char *key_file, GError **error)
 {
+	CircuitDialOptions o = {.address = address, .key_file = key_file};
+	return circuit_client_open(&o, error);
+}
+
+CircuitClient *
+circuit_client_open(const CircuitDialOptions *options, GError **error)
+{
+	static const CircuitDialOptions defaults = {0};
+	if (!options)
+		options = &defaults;
+	const char *address = options->address;
+	const char *key_file = options->key_file;
+	int timeout_ms = options->timeout_ms;
 	if (!key_file || !*key_file)
 		key_file = g_getenv("CIRCUIT_HMAC");
 	if (address && *address)
-		return circuit_client_dial_key(address, key_file, 0, error);
+		return circuit_client_dial_key(address, key_file, timeout_ms, error);
 	g_autofree char *file = NULL;
 	const char *env = g_getenv("CIRCUIT");
 	if (env && *env) {
@@ -893,7 +906,7 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 			g_error_free(local);
 			return NULL;
 		}
-		return circuit_client_dial_key(g_strstrip(text), key_file, 0, error);
+		return circuit_client_dial_key(g_strstrip(text), key_file, timeout_ms, error);
 	}
 	/* The local server's unix socket first: it knows who we are and needs
 	 * no key ($CIRCUIT_SOCKET, or the packaged path). */
@@ -906,8 +919,8 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 	 * true. */
 	struct stat st;
 	if (stat(sock, &st) == 0 || errno == EACCES)
-		return circuit_client_dial_key(sock, key_file, 0, error);
-	return circuit_client_dial_key("127.0.0.1:11022", key_file, 0, error);
+		return circuit_client_dial_key(sock, key_file, timeout_ms, error);
+	return circuit_client_dial_key("127.0.0.1:11022", key_file, timeout_ms, error);
 }
 
 void

@@ -89,7 +89,8 @@ main(int argc, char **argv)
 	}
 
 	g_autoptr(GError) error = NULL;
-	CircuitClient *client = circuit_client_dial_default(address, &error);
+	CircuitDialOptions options = {.address = address};
+	CircuitClient *client = circuit_client_open(&options, &error);
 	if (!client) {
 		fprintf(stderr, "circuit-tree: %s\n", error->message);
 		return CIRCUIT_EXIT_UNREACHABLE;

@@ -60,6 +60,37 @@ typedef struct CircuitClient CircuitClient;
 typedef struct CircuitCall CircuitCall;
 
 /**
+ * CircuitDialOptions: how circuit_client_open() finds and reaches a server.
+ * Zero-initialize it ({0}) and set what you need; later versions append
+ * fields in the reserved slots.
+ */
+typedef struct {
+	/** (nullable) a circuit URL, `HOST:PORT` or a unix socket path; NULL:
+	 *  found as the CLI does: the file named by $CIRCUIT (tilde expanded),
+	 *  else ~/.circuit, else the local socket ($CIRCUIT_SOCKET or
+	 *  /run/circuit/circuitd.sock) when it exists, else 127.0.0.1:11022. */
+	const char *address;
+	/** (nullable) a key file: the connection is keyed by its first key;
+	 *  NULL: the file named by $CIRCUIT_HMAC, if any, else unkeyed. */
+	const char *key_file;
+	/** connect timeout in milliseconds; <= 0 for the default (5 s). */
+	int timeout_ms;
+	int reserved_int;
+	gpointer reserved[6];
+} CircuitDialOptions;
+
+/**
+ * circuit_client_open: (transfer full) the one dial function: connects as
+ * @options (nullable: all defaults) say. Errors: CIRCUIT_CLIENT_ERROR
+ * (_ADDRESS for an address that cannot be read or parsed, _KEY for key
+ * problems: "server requires a key", "server is not keyed", "wrong key")
+ * or the connection's own. The circuit_client_dial*() functions below are
+ * thin wrappers of it, kept until the end of 1.x.
+ */
+CIRCUIT_CLIENT_EXPORT CircuitClient *circuit_client_open(const CircuitDialOptions *options,
+                                                         GError **error);
+
+/**
  * circuit_client_dial: (transfer full) connects to @address: a circuit URL
  * `circuit://HOST:PORT/PID/X<16 hex>` (the ID is checked; `Q` accepted) or
  * a bare `HOST:PORT`.
