@@ -38,6 +38,14 @@ cmake -S "$EX/counter" -B "$T_TMP/counter-build" >"$T_TMP/counter.log" 2>&1 &&
 }
 SO="$T_TMP/counter-build/counter.so"
 [ -f "$SO" ] || fail "no counter.so"
+# Its unit tests, on the SDK's fake host (circuit-plugin-test), no daemon.
+[ -x "$T_TMP/counter-build/test_counter" ] || fail "test_counter was not built: no circuit-plugin-test?"
+(cd "$T_TMP/counter-build" && ctest --output-on-failure) >"$T_TMP/counter-test.log" 2>&1 || {
+	cat "$T_TMP/counter-test.log" >&2
+	fail "the counter's unit tests failed against the installed harness"
+}
+grep -q "100% tests passed" "$T_TMP/counter-test.log" || fail "the counter's unit tests did not run"
+ok "the counter's unit tests ran out of tree on the installed fake host (circuit-plugin-test)"
 if command -v nm >/dev/null; then
 	# (ASan adds an __odr_asan.* marker per global; it is not ours.)
 	syms=$(nm -D --defined-only "$SO" | awk '$2 ~ /^[TDRB]$/ && $3 !~ /^__odr_asan/ {print $3}')

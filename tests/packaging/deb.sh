@@ -303,6 +303,12 @@ cp -r /usr/share/doc/circuit/examples "$EX"
 	cat "$T_TMP/examples.log" >&2
 	fail "the SDK examples do not build against the installed libcircuit-dev"
 }
+# Issue 20: the package's fake host runs the counter's unit tests.
+(cd "$EX/counter-build" && ctest --output-on-failure) >>"$T_TMP/examples.log" 2>&1 || {
+	cat "$T_TMP/examples.log" >&2
+	fail "the counter's unit tests fail against libcircuit-dev's circuit-plugin-test"
+}
+[ -x "$EX/counter-build/test_counter" ] || fail "libcircuit-dev has no circuit-plugin-test: test_counter was not built"
 ldd "$EX/circuit-tree/circuit-tree" | grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " ||
 	fail "circuit-tree does not use the installed libcircuit"
 "$EX/circuit-tree/circuit-tree" -d "$URL" >"$T_TMP/tree.out" || fail "circuit-tree failed"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // test_chan.c - the chan plugin linked statically against the fake host of
-// tests/plugins/common/fakehost.c, so every stream event (body bytes, EOF,
+// the SDK's fake host (circuit/plugin-test.h), so every stream event (body bytes, EOF,
 // acknowledgement, a client dying) is driven by the test in a chosen order. The integration tests
 // (*.sh) run the same rules through a real circuitd.
-#include "fakehost.h"
+#include <circuit/plugin-test.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@ chan_make(const char *cap)
 {
 	const char *args[] = {cap, NULL};
 	GError *error = NULL;
-	CircuitElement *element = fake_element_new(NULL, args, &error);
+	CircuitElement *element = circuit_test_element_new(NULL, args, &error);
 	g_assert_no_error(error);
 	return element;
 }
@@ -27,7 +27,7 @@ chan_make(const char *cap)
 static CircuitStream *
 run(CircuitElement *element, const char *name)
 {
-	return fake_run_on(element, name, fake_stream_new(1 << 20));
+	return circuit_test_run_on(element, name, circuit_test_stream_new(1 << 20));
 }
 
 /* A send with its whole body (not closed). */
@@ -73,12 +73,12 @@ test_args(void)
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		GError *error = NULL;
-		CircuitElement *e = fake_element_new(NULL, cases[i].args, &error);
+		CircuitElement *e = circuit_test_element_new(NULL, cases[i].args, &error);
 		if (!cases[i].error) {
 			g_assert_no_error(error);
-			g_assert_cmpint(fake_peek_int(e, "Cap"), ==, cases[i].cap);
-			g_assert_cmpint(fake_peek_int(e, "MaxSize"), ==, cases[i].max);
-			fake_element_scrub_and_free(e);
+			g_assert_cmpint(circuit_test_peek_int(e, "Cap"), ==, cases[i].cap);
+			g_assert_cmpint(circuit_test_peek_int(e, "MaxSize"), ==, cases[i].max);
+			circuit_test_element_scrub_and_free(e);
 			continue;
 		}
 		g_assert_null(e);
@@ -97,34 +97,34 @@ test_rendezvous(void)
 	CircuitElement *e = chan_make("0");
 	CircuitStream *s = send_msg(e, "hello");
 	g_assert_false(s->replied);
-	g_assert_cmpint(fake_peek_int(e, "WaitingSenders"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 0);
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingSenders"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 0);
 
 	CircuitStream *r = run(e, "recv");
-	fake_assert_output(r, "hello");
+	circuit_test_assert_output(r, "hello");
 	g_assert_false(s->replied); /* not acknowledged yet */
-	fake_ack(r, TRUE);
+	circuit_test_ack(r, TRUE);
 	g_assert_true(s->replied);
 	g_assert_null(s->error);
 	g_assert_true(s->finished);
-	fake_stream_close(s, NULL);
-	g_assert_cmpint(fake_peek_int(e, "NumSend"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 1);
+	circuit_test_stream_close(s, NULL);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumSend"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 1);
 
 	/* Receiver first: it waits, then the send goes straight to it. */
 	CircuitStream *r2 = run(e, "recv");
 	g_assert_false(r2->replied);
-	g_assert_cmpint(fake_peek_int(e, "WaitingReceivers"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingReceivers"), ==, 1);
 	CircuitStream *s2 = send_msg(e, "second");
-	fake_assert_output(r2, "second");
+	circuit_test_assert_output(r2, "second");
 	g_assert_false(s2->replied);
-	fake_ack(r2, FALSE);
+	circuit_test_ack(r2, FALSE);
 	g_assert_true(s2->replied);
-	fake_stream_free(s2);
-	fake_stream_free(r2);
-	fake_stream_free(r);
-	fake_stream_free(s);
-	fake_element_scrub_and_free(e);
+	circuit_test_stream_free(s2);
+	circuit_test_stream_free(r2);
+	circuit_test_stream_free(r);
+	circuit_test_stream_free(s);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* CAP n: n sends return at once; send n+1 waits for a slot. */
@@ -139,29 +139,29 @@ test_capacity(void)
 		s[i] = send_msg(e, text);
 		g_assert_cmpint(s[i]->replied, ==, i < 3);
 	}
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 3);
-	g_assert_cmpint(fake_peek_int(e, "WaitingSenders"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 3);
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingSenders"), ==, 1);
 	CircuitStream *r = run(e, "recv");
-	fake_assert_output(r, "m0");
+	circuit_test_assert_output(r, "m0");
 	g_assert_false(s[3]->replied); /* the slot frees on acknowledgement */
-	fake_ack(r, FALSE);
+	circuit_test_ack(r, FALSE);
 	g_assert_true(s[3]->replied);
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 3);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 3);
 	for (int i = 1; i < 4; i++) {
 		CircuitStream *ri = run(e, "recv");
 		char text[8];
 		g_snprintf(text, sizeof text, "m%d", i);
-		fake_assert_output(ri, text);
-		fake_ack(ri, FALSE);
-		fake_stream_free(ri);
+		circuit_test_assert_output(ri, text);
+		circuit_test_ack(ri, FALSE);
+		circuit_test_stream_free(ri);
 	}
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 0);
-	g_assert_cmpint(fake_peek_int(e, "NumSend"), ==, 4);
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 4);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 0);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumSend"), ==, 4);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 4);
 	for (int i = 0; i < 4; i++)
-		fake_stream_free(s[i]);
-	fake_stream_free(r);
-	fake_element_scrub_and_free(e);
+		circuit_test_stream_free(s[i]);
+	circuit_test_stream_free(r);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* Receivers that die before acknowledging put their message back in its
@@ -172,59 +172,59 @@ test_receiver_dies(void)
 	CircuitElement *e = chan_make("5");
 	CircuitStream *s[3] = {send_msg(e, "one"), send_msg(e, "two"), send_msg(e, "three")};
 	CircuitStream *r1 = run(e, "recv"), *r2 = run(e, "recv");
-	fake_assert_output(r1, "one");
-	fake_assert_output(r2, "two");
-	fake_stream_close(r2, "connection reset");
-	fake_stream_close(r1, "connection reset");
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 3);
+	circuit_test_assert_output(r1, "one");
+	circuit_test_assert_output(r2, "two");
+	circuit_test_stream_close(r2, "connection reset");
+	circuit_test_stream_close(r1, "connection reset");
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 3);
 	const char *want[] = {"one", "two", "three"};
 	for (int i = 0; i < 3; i++) {
 		CircuitStream *r = run(e, "recv");
-		fake_assert_output(r, want[i]);
-		fake_ack(r, FALSE);
-		fake_stream_free(r);
+		circuit_test_assert_output(r, want[i]);
+		circuit_test_ack(r, FALSE);
+		circuit_test_stream_free(r);
 	}
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 3);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 3);
 
 	/* CAP 0: the sender stays blocked while its message comes back. */
 	CircuitElement *z = chan_make("0");
 	CircuitStream *zs = send_msg(z, "rendezvous");
 	CircuitStream *zr = run(z, "recv");
-	fake_stream_close(zr, "killed");
+	circuit_test_stream_close(zr, "killed");
 	g_assert_false(zs->replied);
 	CircuitStream *zr2 = run(z, "recv");
-	fake_assert_output(zr2, "rendezvous");
-	fake_ack(zr2, FALSE);
+	circuit_test_assert_output(zr2, "rendezvous");
+	circuit_test_ack(zr2, FALSE);
 	g_assert_true(zs->replied);
-	fake_stream_free(zr2);
-	fake_stream_free(zr);
-	fake_stream_free(zs);
-	fake_element_scrub_and_free(z);
+	circuit_test_stream_free(zr2);
+	circuit_test_stream_free(zr);
+	circuit_test_stream_free(zs);
+	circuit_test_element_scrub_and_free(z);
 
 	/* An EOF before the whole message was written is no acknowledgement,
 	 * even if the stream then ends cleanly. */
 	CircuitStream *s4 = send_msg(e, "early");
-	CircuitStream *r4 = fake_stream_new(2);
-	fake_run_on(e, "recv", r4);
+	CircuitStream *r4 = circuit_test_stream_new(2);
+	circuit_test_run_on(e, "recv", r4);
 	g_assert_false(r4->finished);
 	r4->funcs->input_end(r4, r4->user_data);
 	r4->space = 100;
 	r4->funcs->writable(r4, r4->user_data);
 	g_assert_true(r4->finished);
-	fake_stream_close(r4, NULL);
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 1);
+	circuit_test_stream_close(r4, NULL);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 1);
 	CircuitStream *r5 = run(e, "recv");
-	fake_assert_output(r5, "early");
-	fake_ack(r5, FALSE);
-	fake_stream_free(r5);
-	fake_stream_free(r4);
-	fake_stream_free(s4);
+	circuit_test_assert_output(r5, "early");
+	circuit_test_ack(r5, FALSE);
+	circuit_test_stream_free(r5);
+	circuit_test_stream_free(r4);
+	circuit_test_stream_free(s4);
 
-	fake_stream_free(r1);
-	fake_stream_free(r2);
+	circuit_test_stream_free(r1);
+	circuit_test_stream_free(r2);
 	for (int i = 0; i < 3; i++)
-		fake_stream_free(s[i]);
-	fake_element_scrub_and_free(e);
+		circuit_test_stream_free(s[i]);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* A receiver whose window is small gets the message over several writable
@@ -238,20 +238,20 @@ test_flow_control(void)
 		g_string_append_printf(big, "%d,", i);
 	CircuitStream *s = send_msg(e, big->str);
 	g_assert_true(s->replied);
-	CircuitStream *r = fake_stream_new(1000);
-	fake_run_on(e, "recv", r);
+	CircuitStream *r = circuit_test_stream_new(1000);
+	circuit_test_run_on(e, "recv", r);
 	g_assert_cmpuint(r->out->len, ==, 1000);
 	g_assert_false(r->finished);
 	while (!r->finished) {
 		r->space = 4096;
 		r->funcs->writable(r, r->user_data);
 	}
-	fake_assert_output(r, big->str);
-	fake_ack(r, FALSE);
+	circuit_test_assert_output(r, big->str);
+	circuit_test_ack(r, FALSE);
 	g_string_free(big, TRUE);
-	fake_stream_free(r);
-	fake_stream_free(s);
-	fake_element_scrub_and_free(e);
+	circuit_test_stream_free(r);
+	circuit_test_stream_free(s);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* A sender gone before its message was accepted leaves nothing. */
@@ -269,22 +269,22 @@ test_sender_dies(void)
 	s1->funcs->input(s1, chunk, 40000, s1->user_data);
 	g_assert_cmpuint(s1->consumed, ==, 80004); /* 64 KiB reached: all of it */
 	g_free(chunk);
-	fake_stream_close(s1, "killed");
+	circuit_test_stream_close(s1, "killed");
 	/* Complete but blocked (CAP 0, no receiver). */
 	CircuitStream *s2 = send_msg(e, "blocked");
-	fake_stream_close(s2, "killed");
-	g_assert_cmpint(fake_peek_int(e, "WaitingSenders"), ==, 0);
+	circuit_test_stream_close(s2, "killed");
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingSenders"), ==, 0);
 	CircuitStream *r = run(e, "recv");
 	g_assert_false(r->replied);
 	CircuitStream *s3 = send_msg(e, "live");
-	fake_assert_output(r, "live");
-	fake_ack(r, FALSE);
+	circuit_test_assert_output(r, "live");
+	circuit_test_ack(r, FALSE);
 	g_assert_true(s3->replied);
-	fake_stream_free(s3);
-	fake_stream_free(r);
-	fake_stream_free(s2);
-	fake_stream_free(s1);
-	fake_element_scrub_and_free(e);
+	circuit_test_stream_free(s3);
+	circuit_test_stream_free(r);
+	circuit_test_stream_free(s2);
+	circuit_test_stream_free(s1);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* CAP 0: a sender that goes away while a receiver is reading its message
@@ -295,31 +295,31 @@ test_sender_dies_in_flight(void)
 {
 	CircuitElement *e = chan_make("0");
 	CircuitStream *s1 = send_msg(e, "0123456789");
-	CircuitStream *r1 = fake_stream_new(4);
-	fake_run_on(e, "recv", r1);
-	fake_stream_close(s1, "killed");
-	g_assert_cmpint(fake_peek_int(e, "WaitingSenders"), ==, 0);
+	CircuitStream *r1 = circuit_test_stream_new(4);
+	circuit_test_run_on(e, "recv", r1);
+	circuit_test_stream_close(s1, "killed");
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingSenders"), ==, 0);
 	r1->space = 100;
 	r1->funcs->writable(r1, r1->user_data);
-	fake_assert_output(r1, "0123456789");
-	fake_ack(r1, FALSE);
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "NumSend"), ==, 0);
+	circuit_test_assert_output(r1, "0123456789");
+	circuit_test_ack(r1, FALSE);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumSend"), ==, 0);
 
 	CircuitStream *s2 = send_msg(e, "doomed");
 	CircuitStream *r2 = run(e, "recv");
-	fake_stream_close(s2, "killed");
-	fake_stream_close(r2, "killed");
+	circuit_test_stream_close(s2, "killed");
+	circuit_test_stream_close(r2, "killed");
 	CircuitStream *r3 = run(e, "recv");
 	g_assert_false(r3->replied); /* nothing left to receive */
 	CircuitStream *s3 = send_msg(e, "next");
-	fake_assert_output(r3, "next");
-	fake_ack(r3, FALSE);
+	circuit_test_assert_output(r3, "next");
+	circuit_test_ack(r3, FALSE);
 	g_assert_true(s3->replied);
 	CircuitStream *all[] = {s1, r1, s2, r2, r3, s3};
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		fake_stream_free(all[i]);
-	fake_element_scrub_and_free(e);
+		circuit_test_stream_free(all[i]);
+	circuit_test_element_scrub_and_free(e);
 }
 
 static void
@@ -327,25 +327,25 @@ test_too_big(void)
 {
 	const char *args[] = {"-max", "10", "2", NULL};
 	GError *error = NULL;
-	CircuitElement *e = fake_element_new(NULL, args, &error);
+	CircuitElement *e = circuit_test_element_new(NULL, args, &error);
 	g_assert_no_error(error);
 	CircuitStream *ok = send_msg(e, "0123456789");
 	g_assert_true(ok->replied);
 	CircuitStream *big = send_msg(e, "0123456789A");
-	fake_assert_failed(big, CIRCUIT_ERROR_TOO_BIG, "limit of 10 bytes");
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "WaitingSenders"), ==, 0);
-	fake_stream_free(big);
-	fake_stream_free(ok);
-	fake_element_scrub_and_free(e);
+	circuit_test_assert_failed(big, CIRCUIT_ERROR_TOO_BIG, "limit of 10 bytes");
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "WaitingSenders"), ==, 0);
+	circuit_test_stream_free(big);
+	circuit_test_stream_free(ok);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* Every channel of a server together holds at most chan.max-held bytes. */
 static void
 test_max_held(void)
 {
-	fake_options = g_hash_table_new(g_str_hash, g_str_equal);
-	g_hash_table_insert(fake_options, (gpointer) "chan.max-held", (gpointer) "25");
+	circuit_test_options = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(circuit_test_options, (gpointer) "chan.max-held", (gpointer) "25");
 	gpointer plugin_ctx = NULL;
 	GError *error = NULL;
 	g_assert_true(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
@@ -355,25 +355,25 @@ test_max_held(void)
 	CircuitStream *s2 = send_msg(b, "0123456789");
 	g_assert_true(s1->replied && s2->replied);
 	CircuitStream *over = send_msg(b, "0123456789");
-	fake_assert_failed(over, CIRCUIT_ERROR_TOO_BIG, "chan.max-held");
+	circuit_test_assert_failed(over, CIRCUIT_ERROR_TOO_BIG, "chan.max-held");
 	/* A message received gives its room back. */
 	CircuitStream *r = run(a, "recv");
-	fake_ack(r, FALSE);
+	circuit_test_ack(r, FALSE);
 	CircuitStream *again = send_msg(b, "0123456789");
 	g_assert_true(again->replied);
 	g_assert_null(again->error);
 	CircuitStream *all[] = {s1, s2, over, r, again};
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		fake_stream_free(all[i]);
-	fake_element_scrub_and_free(a);
-	fake_element_scrub_and_free(b);
+		circuit_test_stream_free(all[i]);
+	circuit_test_element_scrub_and_free(a);
+	circuit_test_element_scrub_and_free(b);
 	/* A bad value is refused at start with one line. */
-	g_hash_table_insert(fake_options, (gpointer) "chan.max-held", (gpointer) "lots");
+	g_hash_table_insert(circuit_test_options, (gpointer) "chan.max-held", (gpointer) "lots");
 	g_assert_false(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
 	g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
 	g_assert_nonnull(strstr(error->message, "chan.max-held"));
 	g_clear_error(&error);
-	g_clear_pointer(&fake_options, g_hash_table_unref);
+	g_clear_pointer(&circuit_test_options, g_hash_table_unref);
 	g_assert_true(circuit_plugin_chan.init(NULL, &plugin_ctx, &error));
 }
 
@@ -388,39 +388,39 @@ test_close(void)
 	CircuitStream *c = run(e, "close");
 	g_assert_true(c->replied);
 	g_assert_null(c->error);
-	fake_assert_failed(s2, CIRCUIT_ERROR_CLOSED, "channel closed");
-	fake_assert_failed(s3, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_assert_failed(s2, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_assert_failed(s3, CIRCUIT_ERROR_CLOSED, "channel closed");
 	CircuitStream *s4 = run(e, "send");
-	fake_assert_failed(s4, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_assert_failed(s4, CIRCUIT_ERROR_CLOSED, "channel closed");
 	CircuitStream *c2 = run(e, "close");
-	fake_assert_failed(c2, CIRCUIT_ERROR_CLOSED, "already closed");
+	circuit_test_assert_failed(c2, CIRCUIT_ERROR_CLOSED, "already closed");
 
 	/* Drain: the accepted message, then end of channel. While it is in
 	 * flight, another receiver waits (it could come back). */
 	CircuitStream *r1 = run(e, "recv");
-	fake_assert_output(r1, "kept");
+	circuit_test_assert_output(r1, "kept");
 	CircuitStream *r2 = run(e, "recv");
 	g_assert_false(r2->finished);
-	fake_ack(r1, FALSE);
-	fake_assert_failed(r2, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_ack(r1, FALSE);
+	circuit_test_assert_failed(r2, CIRCUIT_ERROR_CLOSED, "channel closed");
 	CircuitStream *r3 = run(e, "recv");
-	fake_assert_failed(r3, CIRCUIT_ERROR_CLOSED, "channel closed");
-	g_assert_true(fake_peek_int(e, "Closed"));
+	circuit_test_assert_failed(r3, CIRCUIT_ERROR_CLOSED, "channel closed");
+	g_assert_true(circuit_test_peek_int(e, "Closed"));
 	CircuitStream *all[] = {s1, s2, s3, s4, c, c2, r1, r2, r3};
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		fake_stream_free(all[i]);
+		circuit_test_stream_free(all[i]);
 
 	/* Receivers blocked on an empty channel end when it is closed. */
 	CircuitElement *z = chan_make("0");
 	CircuitStream *w1 = run(z, "recv"), *w2 = run(z, "recv");
 	CircuitStream *zc = run(z, "close");
-	fake_assert_failed(w1, CIRCUIT_ERROR_CLOSED, "channel closed");
-	fake_assert_failed(w2, CIRCUIT_ERROR_CLOSED, "channel closed");
-	fake_stream_free(w1);
-	fake_stream_free(w2);
-	fake_stream_free(zc);
-	fake_element_scrub_and_free(z);
-	fake_element_scrub_and_free(e);
+	circuit_test_assert_failed(w1, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_assert_failed(w2, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_stream_free(w1);
+	circuit_test_stream_free(w2);
+	circuit_test_stream_free(zc);
+	circuit_test_element_scrub_and_free(z);
+	circuit_test_element_scrub_and_free(e);
 }
 
 /* CAP 0: a message in flight when the channel is closed still completes;
@@ -431,25 +431,25 @@ test_close_in_flight(void)
 	CircuitElement *e = chan_make("0");
 	CircuitStream *s1 = send_msg(e, "one"), *s2 = send_msg(e, "two");
 	CircuitStream *r1 = run(e, "recv"), *r2 = run(e, "recv");
-	fake_assert_output(r1, "one");
-	fake_assert_output(r2, "two");
+	circuit_test_assert_output(r1, "one");
+	circuit_test_assert_output(r2, "two");
 	CircuitStream *c = run(e, "close");
 	g_assert_null(c->error);
 	g_assert_false(s1->replied);
 	g_assert_false(s2->replied);
-	fake_ack(r1, FALSE);
+	circuit_test_ack(r1, FALSE);
 	g_assert_true(s1->replied);
 	g_assert_null(s1->error);
-	fake_stream_close(r2, "killed");
-	fake_assert_failed(s2, CIRCUIT_ERROR_CLOSED, "channel closed");
+	circuit_test_stream_close(r2, "killed");
+	circuit_test_assert_failed(s2, CIRCUIT_ERROR_CLOSED, "channel closed");
 	CircuitStream *r3 = run(e, "recv");
-	fake_assert_failed(r3, CIRCUIT_ERROR_CLOSED, "channel closed");
-	g_assert_cmpint(fake_peek_int(e, "NumSend"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 1);
+	circuit_test_assert_failed(r3, CIRCUIT_ERROR_CLOSED, "channel closed");
+	g_assert_cmpint(circuit_test_peek_int(e, "NumSend"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 1);
 	CircuitStream *all[] = {s1, s2, r1, r2, c, r3};
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		fake_stream_free(all[i]);
-	fake_element_scrub_and_free(e);
+		circuit_test_stream_free(all[i]);
+	circuit_test_element_scrub_and_free(e);
 }
 
 static void
@@ -460,38 +460,38 @@ test_scrub(void)
 	CircuitStream *s4 = send_msg(e, "d"); /* blocked: buffer full */
 	CircuitStream *s5 = run(e, "send");   /* mid-body */
 	CircuitStream *r1 = run(e, "recv");   /* has all of "a", no ack yet */
-	fake_assert_output(r1, "a");
-	CircuitStream *r2 = fake_stream_new(0); /* gets part of "b" only */
-	fake_run_on(e, "recv", r2);
+	circuit_test_assert_output(r1, "a");
+	CircuitStream *r2 = circuit_test_stream_new(0); /* gets part of "b" only */
+	circuit_test_run_on(e, "recv", r2);
 	g_assert_true(r2->replied);
 	g_assert_false(r2->finished);
-	fake_desc->scrub(e, e->ctx);
-	fake_assert_failed(s4, CIRCUIT_ERROR_ABORTED, "channel aborted");
-	fake_assert_failed(s5, CIRCUIT_ERROR_ABORTED, "channel aborted");
-	fake_assert_failed(r2, CIRCUIT_ERROR_ABORTED, "channel aborted"); /* reset */
+	circuit_test_desc->scrub(e, e->ctx);
+	circuit_test_assert_failed(s4, CIRCUIT_ERROR_ABORTED, "channel aborted");
+	circuit_test_assert_failed(s5, CIRCUIT_ERROR_ABORTED, "channel aborted");
+	circuit_test_assert_failed(r2, CIRCUIT_ERROR_ABORTED, "channel aborted"); /* reset */
 	g_assert_null(r1->error); /* it had everything: left to finish */
-	g_assert_true(fake_peek_int(e, "Aborted"));
+	g_assert_true(circuit_test_peek_int(e, "Aborted"));
 	/* "b" (half sent) and "c" (buffered) were dropped. */
 	g_assert_cmpuint(e->oplog->len, ==, 1);
 	g_assert_cmpstr(e->oplog->pdata[0], ==, "drop=2");
-	fake_ack(r1, FALSE);
-	g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, 1);
-	g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 0);
+	circuit_test_ack(r1, FALSE);
+	g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, 1);
+	g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 0);
 	CircuitStream *s6 = run(e, "send");
-	fake_assert_failed(s6, CIRCUIT_ERROR_ABORTED, "channel aborted");
+	circuit_test_assert_failed(s6, CIRCUIT_ERROR_ABORTED, "channel aborted");
 	CircuitStream *all[] = {s1, s2, s3, s4, s5, s6, r1, r2};
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		fake_stream_free(all[i]);
-	fake_element_release(e);
+		circuit_test_stream_free(all[i]);
+	circuit_test_element_release(e);
 
 	/* Receivers waiting on an empty channel; nothing to drop. */
 	CircuitElement *z = chan_make("0");
 	CircuitStream *w = run(z, "recv");
-	fake_desc->scrub(z, z->ctx);
-	fake_assert_failed(w, CIRCUIT_ERROR_ABORTED, "channel aborted");
+	circuit_test_desc->scrub(z, z->ctx);
+	circuit_test_assert_failed(w, CIRCUIT_ERROR_ABORTED, "channel aborted");
 	g_assert_cmpuint(z->oplog->len, ==, 0);
-	fake_stream_free(w);
-	fake_element_release(z);
+	circuit_test_stream_free(w);
+	circuit_test_element_release(z);
 }
 
 /* Many interleaved sends, receives, acknowledgements and receiver deaths:
@@ -524,15 +524,16 @@ test_fifo_random(void)
 					continue;
 				g_ptr_array_remove_index(receivers, i);
 				if (action == 2) {
-					fake_stream_close(r, "killed"); /* its message goes back */
+					circuit_test_stream_close(
+					        r, "killed"); /* its message goes back */
 					state[r->tag] = 0;
 					killed++;
 				} else {
-					fake_ack(r, FALSE);
+					circuit_test_ack(r, FALSE);
 					state[r->tag] = 2;
 					acked++;
 				}
-				fake_stream_free(r);
+				circuit_test_stream_free(r);
 			}
 			for (guint i = 0; i < receivers->len; i++) {
 				CircuitStream *r = receivers->pdata[i];
@@ -550,21 +551,21 @@ test_fifo_random(void)
 			}
 		}
 		g_assert_cmpint(killed, >, 0);
-		g_assert_cmpint(fake_peek_int(e, "NumRecv"), ==, total);
-		g_assert_cmpint(fake_peek_int(e, "NumSend"), ==, total);
-		g_assert_cmpint(fake_peek_int(e, "Pending"), ==, 0);
+		g_assert_cmpint(circuit_test_peek_int(e, "NumRecv"), ==, total);
+		g_assert_cmpint(circuit_test_peek_int(e, "NumSend"), ==, total);
+		g_assert_cmpint(circuit_test_peek_int(e, "Pending"), ==, 0);
 		for (guint i = 0; i < senders->len; i++) {
 			CircuitStream *s = senders->pdata[i];
 			g_assert_true(s->replied);
 			g_assert_null(s->error);
-			fake_stream_free(s);
+			circuit_test_stream_free(s);
 		}
 		for (guint i = 0; i < receivers->len; i++)
-			fake_stream_free(receivers->pdata[i]);
+			circuit_test_stream_free(receivers->pdata[i]);
 		g_ptr_array_unref(senders);
 		g_ptr_array_unref(receivers);
 		g_free(state);
-		fake_element_scrub_and_free(e);
+		circuit_test_element_scrub_and_free(e);
 	}
 	g_rand_free(rng);
 }
@@ -573,7 +574,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	fake_desc = &circuit_plugin_chan;
+	circuit_test_desc = &circuit_plugin_chan;
 	g_test_add_func("/plugins/chan/args", test_args);
 	g_test_add_func("/plugins/chan/rendezvous", test_rendezvous);
 	g_test_add_func("/plugins/chan/capacity", test_capacity);

@@ -3,7 +3,7 @@
 // test_outlet.c - the SDK's outlets and inlets (core/transport/outlet.c) on
 // the fake host's streams: one reader or writer at a time, nothing lost
 // between readers, credit only for bytes that entered the sink.
-#include "fakehost.h"
+#include <circuit/plugin-test.h>
 
 #include <string.h>
 
@@ -52,7 +52,7 @@ test_outlet_held_until_read(void)
 	circuit_outlet_write(o, "hello ", 6);
 	g_assert_cmpuint(circuit_outlet_held(o), ==, 6);
 
-	CircuitStream *s = fake_stream_new(1024);
+	CircuitStream *s = circuit_test_stream_new(1024);
 	circuit_outlet_serve(o, s);
 	g_assert_true(s->replied);
 	g_assert_cmpuint(circuit_outlet_held(o), ==, 0);
@@ -62,8 +62,8 @@ test_outlet_held_until_read(void)
 	g_assert_false(s->finished);
 	src.ended = TRUE;
 	circuit_outlet_pump(o);
-	fake_assert_output(s, "hello world");
-	fake_stream_free(s);
+	circuit_test_assert_output(s, "hello world");
+	circuit_test_stream_free(s);
 	circuit_outlet_free(o);
 }
 
@@ -72,7 +72,7 @@ test_outlet_window(void)
 {
 	Source src = {0};
 	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
-	CircuitStream *s = fake_stream_new(4);
+	CircuitStream *s = circuit_test_stream_new(4);
 	circuit_outlet_serve(o, s);
 	g_assert_cmpuint(src.resumed, ==, 1);
 	circuit_outlet_write(o, "0123456789", 10);
@@ -87,7 +87,7 @@ test_outlet_window(void)
 	g_assert_cmpuint(circuit_outlet_held(o), ==, 0);
 	g_assert_cmpuint(src.resumed, ==, 2);
 	g_assert_cmpmem(s->out->data, s->out->len, "0123456789", 10);
-	fake_stream_free(s);
+	circuit_test_stream_free(s);
 	circuit_outlet_free(o);
 }
 
@@ -96,14 +96,15 @@ test_outlet_one_reader(void)
 {
 	Source src = {0};
 	CircuitOutlet *o = circuit_outlet_new(&test_element, "stderr", &source_funcs, &src, NULL);
-	CircuitStream *a = fake_stream_new(64);
-	CircuitStream *b = fake_stream_new(64);
+	CircuitStream *a = circuit_test_stream_new(64);
+	CircuitStream *b = circuit_test_stream_new(64);
 	circuit_outlet_serve(o, a);
 	circuit_outlet_serve(o, b);
-	fake_assert_failed(b, CIRCUIT_ERROR_BUSY, "stderr of /X0000000000000001/e is being read");
+	circuit_test_assert_failed(b, CIRCUIT_ERROR_BUSY,
+	                           "stderr of /X0000000000000001/e is being read");
 	g_assert_false(a->finished);
-	fake_stream_free(b);
-	fake_stream_free(a);
+	circuit_test_stream_free(b);
+	circuit_test_stream_free(a);
 	circuit_outlet_free(o);
 }
 
@@ -112,21 +113,21 @@ test_outlet_reader_leaves(void)
 {
 	Source src = {0};
 	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
-	CircuitStream *a = fake_stream_new(5);
+	CircuitStream *a = circuit_test_stream_new(5);
 	circuit_outlet_serve(o, a);
 	circuit_outlet_write(o, "abcdef", 6); /* "f" waits for the window */
 	a->acked = 2;                         /* "ab" arrived; "cde" did not */
-	fake_stream_close(a, "connection reset");
+	circuit_test_stream_close(a, "connection reset");
 	circuit_outlet_write(o, "g", 1);
 	g_assert_cmpuint(circuit_outlet_held(o), ==, 5);
 
-	CircuitStream *b = fake_stream_new(64);
+	CircuitStream *b = circuit_test_stream_new(64);
 	circuit_outlet_serve(o, b);
 	src.ended = TRUE;
 	circuit_outlet_pump(o);
-	fake_assert_output(b, "cdefg");
-	fake_stream_free(b);
-	fake_stream_free(a);
+	circuit_test_assert_output(b, "cdefg");
+	circuit_test_stream_free(b);
+	circuit_test_stream_free(a);
 	circuit_outlet_free(o);
 }
 
@@ -137,13 +138,13 @@ test_outlet_ends_with_error(void)
 	src.why = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_UNAVAILABLE, "engine gone");
 	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
 	circuit_outlet_write(o, "last", 4);
-	CircuitStream *s = fake_stream_new(64);
+	CircuitStream *s = circuit_test_stream_new(64);
 	circuit_outlet_serve(o, s);
 	/* What was held is written first, then the reader learns why. */
 	g_assert_cmpmem(s->out->data, s->out->len, "last", 4);
-	fake_assert_failed(s, CIRCUIT_ERROR_UNAVAILABLE,
-	                   "stdout of /X0000000000000001/e: engine gone");
-	fake_stream_free(s);
+	circuit_test_assert_failed(s, CIRCUIT_ERROR_UNAVAILABLE,
+	                           "stdout of /X0000000000000001/e: engine gone");
+	circuit_test_stream_free(s);
 	circuit_outlet_free(o);
 	g_error_free(src.why);
 }
@@ -206,7 +207,7 @@ test_inlet_credit_and_end(void)
 	Sink k;
 	sink_init(&k, 3);
 	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
-	CircuitStream *s = fake_stream_new(0);
+	CircuitStream *s = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "hello");
 	g_assert_cmpuint(k.got->len, ==, 3);
@@ -218,14 +219,15 @@ test_inlet_credit_and_end(void)
 	circuit_inlet_flush(in);
 	g_assert_cmpuint(s->consumed, ==, 5);
 	g_assert_cmpuint(k.ends, ==, 1);
-	fake_assert_output(s, "");
+	circuit_test_assert_output(s, "");
 	g_assert_cmpmem(k.got->data, k.got->len, "hello", 5);
 
-	CircuitStream *late = fake_stream_new(0);
+	CircuitStream *late = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, late);
-	fake_assert_failed(late, CIRCUIT_ERROR_CLOSED, "stdin of /X0000000000000001/e is closed");
-	fake_stream_free(late);
-	fake_stream_free(s);
+	circuit_test_assert_failed(late, CIRCUIT_ERROR_CLOSED,
+	                           "stdin of /X0000000000000001/e is closed");
+	circuit_test_stream_free(late);
+	circuit_test_stream_free(s);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
 }
@@ -237,16 +239,16 @@ test_inlet_end_waits_for_sink(void)
 	sink_init(&k, 100);
 	k.can_end = FALSE;
 	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
-	CircuitStream *s = fake_stream_new(0);
+	CircuitStream *s = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "x");
 	s->funcs->input_end(s, s->user_data);
 	g_assert_false(s->replied);
 	k.can_end = TRUE;
 	circuit_inlet_flush(in);
-	fake_assert_output(s, "");
+	circuit_test_assert_output(s, "");
 	g_assert_cmpuint(k.ends, ==, 1);
-	fake_stream_free(s);
+	circuit_test_stream_free(s);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
 }
@@ -257,19 +259,19 @@ test_inlet_writer_leaves(void)
 	Sink k;
 	sink_init(&k, 0);
 	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
-	CircuitStream *a = fake_stream_new(0);
+	CircuitStream *a = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, a);
-	CircuitStream *busy = fake_stream_new(0);
+	CircuitStream *busy = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, busy);
-	fake_assert_failed(busy, CIRCUIT_ERROR_BUSY,
-	                   "stdin of /X0000000000000001/e is being written");
-	fake_stream_free(busy);
+	circuit_test_assert_failed(busy, CIRCUIT_ERROR_BUSY,
+	                           "stdin of /X0000000000000001/e is being written");
+	circuit_test_stream_free(busy);
 	send_input(a, "old");
-	fake_stream_close(a, "connection reset");
+	circuit_test_stream_close(a, "connection reset");
 
 	/* The next writer's input follows what the first one left, and its
 	 * credit counts its own bytes only. */
-	CircuitStream *b = fake_stream_new(0);
+	CircuitStream *b = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, b);
 	send_input(b, "new");
 	k.room = 4;
@@ -280,8 +282,8 @@ test_inlet_writer_leaves(void)
 	g_assert_cmpuint(b->consumed, ==, 3);
 	g_assert_cmpuint(a->consumed, ==, 0);
 	g_assert_cmpmem(k.got->data, k.got->len, "oldnew", 6);
-	fake_stream_free(b);
-	fake_stream_free(a);
+	circuit_test_stream_free(b);
+	circuit_test_stream_free(a);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
 }
@@ -293,17 +295,18 @@ test_inlet_sink_fails(void)
 	sink_init(&k, 0);
 	k.fail = TRUE;
 	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
-	CircuitStream *s = fake_stream_new(0);
+	CircuitStream *s = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "data");
-	fake_assert_failed(s, CIRCUIT_ERROR_FAILED,
-	                   "stdin of /X0000000000000001/e: the pipe broke");
+	circuit_test_assert_failed(s, CIRCUIT_ERROR_FAILED,
+	                           "stdin of /X0000000000000001/e: the pipe broke");
 	/* The inlet is closed: a later writer is refused. */
-	CircuitStream *late = fake_stream_new(0);
+	CircuitStream *late = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, late);
-	fake_assert_failed(late, CIRCUIT_ERROR_CLOSED, "stdin of /X0000000000000001/e is closed");
-	fake_stream_free(late);
-	fake_stream_free(s);
+	circuit_test_assert_failed(late, CIRCUIT_ERROR_CLOSED,
+	                           "stdin of /X0000000000000001/e is closed");
+	circuit_test_stream_free(late);
+	circuit_test_stream_free(s);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
 }
@@ -314,17 +317,17 @@ test_inlet_close(void)
 	Sink k;
 	sink_init(&k, 0);
 	CircuitInlet *in = circuit_inlet_new(&test_element, "stdin", &sink_funcs, &k, NULL);
-	CircuitStream *s = fake_stream_new(0);
+	CircuitStream *s = circuit_test_stream_new(0);
 	circuit_inlet_serve(in, s);
 	send_input(s, "lost");
 	g_autoptr(GError) e = g_error_new_literal(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
 	                                          "the element was scrubbed");
 	circuit_inlet_close(in, e);
-	fake_assert_failed(s, CIRCUIT_ERROR_ABORTED, "the element was scrubbed");
+	circuit_test_assert_failed(s, CIRCUIT_ERROR_ABORTED, "the element was scrubbed");
 	k.room = 100;
 	circuit_inlet_flush(in);
 	g_assert_cmpuint(k.got->len, ==, 0); /* dropped */
-	fake_stream_free(s);
+	circuit_test_stream_free(s);
 	circuit_inlet_free(in);
 	g_byte_array_unref(k.got);
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// fakehost.c - the fake circuitd of the plugins' unit tests (fakehost.h).
-#include "fakehost.h"
+// plugin-test.c - the fake circuitd of plugins' unit tests
+// (circuit/plugin-test.h, libcircuit-plugin-test.a).
+#include <circuit/plugin-test.h>
 
 #include <string.h>
 
-const CircuitPluginDescriptor *fake_desc;
-GHashTable *fake_options;
+const CircuitPluginDescriptor *circuit_test_desc;
+GHashTable *circuit_test_options;
 
 /* ------------------------------------------------------------------------ */
 /* The SDK, faked                                                            */
@@ -26,7 +27,7 @@ circuit_element_host(CircuitElement *element)
 const char *
 circuit_host_option(CircuitHost *host, const char *name)
 {
-	return fake_options ? g_hash_table_lookup(fake_options, name) : NULL;
+	return circuit_test_options ? g_hash_table_lookup(circuit_test_options, name) : NULL;
 }
 
 const char *
@@ -53,7 +54,7 @@ circuit_element_unref(CircuitElement *element)
 {
 	g_assert_cmpint(element->ref, >, 0);
 	if (--element->ref == 0) {
-		fake_desc->destroy(element->ctx);
+		circuit_test_desc->destroy(element->ctx);
 		element->destroyed = TRUE;
 	}
 }
@@ -82,8 +83,11 @@ circuit_stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_ou
 	g_assert_false(stream->replied);
 	g_assert_null(stream->error);
 	stream->replied = TRUE;
-	if (result)
+	if (result) {
+		g_free(stream->result);
+		stream->result = json_to_string(result, FALSE);
 		json_node_unref(result);
+	}
 }
 
 void
@@ -191,42 +195,42 @@ circuit_oplog_event(CircuitElement *element, const char *what, gint64 value)
 /* ------------------------------------------------------------------------ */
 /* Membership                                                                */
 
-const char *const *fake_members;
-gboolean fake_no_membership;
-static guint fake_next_watch;
+const char *const *circuit_test_members;
+gboolean circuit_test_no_membership;
+static guint circuit_test_next_watch;
 typedef struct {
 	guint id;
 	CircuitMemberFunc fn;
 	gpointer user_data;
 	GDestroyNotify destroy;
 } FakeWatch;
-static GPtrArray *fake_watches; /* FakeWatch*, live ones */
+static GPtrArray *circuit_test_watches; /* FakeWatch*, live ones */
 
 char **
 circuit_host_members(CircuitHost *host)
 {
-	return g_strdupv((char **)fake_members);
+	return g_strdupv((char **)circuit_test_members);
 }
 
 guint
 circuit_host_watch_members(CircuitHost *host, CircuitMemberFunc fn, gpointer user_data,
                            GDestroyNotify destroy)
 {
-	if (fake_no_membership)
+	if (circuit_test_no_membership)
 		return 0;
 	FakeWatch *w = g_new0(FakeWatch, 1);
-	w->id = ++fake_next_watch;
+	w->id = ++circuit_test_next_watch;
 	w->fn = fn;
 	w->user_data = user_data;
 	w->destroy = destroy;
-	g_ptr_array_add(fake_watches, w);
+	g_ptr_array_add(circuit_test_watches, w);
 	return w->id;
 }
 
 static void
-fake_watch_remove(guint index)
+circuit_test_watch_remove(guint index)
 {
-	FakeWatch *w = g_ptr_array_steal_index(fake_watches, index);
+	FakeWatch *w = g_ptr_array_steal_index(circuit_test_watches, index);
 	if (w->destroy)
 		w->destroy(w->user_data);
 	g_free(w);
@@ -235,62 +239,65 @@ fake_watch_remove(guint index)
 void
 circuit_host_unwatch_members(CircuitHost *host, guint id)
 {
-	for (guint i = 0; i < fake_watches->len; i++)
-		if (((FakeWatch *)fake_watches->pdata[i])->id == id) {
-			fake_watch_remove(i);
+	for (guint i = 0; i < circuit_test_watches->len; i++)
+		if (((FakeWatch *)circuit_test_watches->pdata[i])->id == id) {
+			circuit_test_watch_remove(i);
 			return;
 		}
 }
 
 void
-fake_membership_setup(const char *const *members)
+circuit_test_membership_setup(const char *const *members)
 {
-	fake_members = members;
-	fake_no_membership = FALSE;
-	fake_watches = g_ptr_array_new();
+	circuit_test_members = members;
+	circuit_test_no_membership = FALSE;
+	circuit_test_watches = g_ptr_array_new();
 }
 
 void
-fake_membership_teardown(void)
+circuit_test_membership_teardown(void)
 {
-	g_assert_cmpuint(fake_watches->len, ==, 0); /* every watch was removed */
-	g_ptr_array_unref(fake_watches);
-	fake_watches = NULL;
+	g_assert_cmpuint(circuit_test_watches->len, ==, 0); /* every watch was removed */
+	g_ptr_array_unref(circuit_test_watches);
+	circuit_test_watches = NULL;
 }
 
 guint
-fake_membership_watches(void)
+circuit_test_membership_watches(void)
 {
-	return fake_watches->len;
+	return circuit_test_watches->len;
 }
 
 void
-fake_event(CircuitMemberEvent event, const char *path)
+circuit_test_event(CircuitMemberEvent event, const char *path)
 {
-	for (guint i = 0; i < fake_watches->len; i++) {
-		FakeWatch *w = fake_watches->pdata[i];
+	for (guint i = 0; i < circuit_test_watches->len; i++) {
+		FakeWatch *w = circuit_test_watches->pdata[i];
 		w->fn(event, path, w->user_data);
 	}
 }
 
 void
-fake_membership_stop(void)
+circuit_test_membership_stop(void)
 {
-	while (fake_watches->len)
-		fake_watch_remove(0);
+	while (circuit_test_watches->len)
+		circuit_test_watch_remove(0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Elements                                                                  */
 
 CircuitElement *
-fake_element_new(const char *kind, const char *const *args, GError **error)
+circuit_test_element_new(const char *kind, const char *const *args, GError **error)
 {
+	static const char *const none[] = {NULL};
+	if (!args)
+		args = none; /* as the host: never NULL */
 	CircuitElement *element = g_new0(CircuitElement, 1);
 	element->ref = 1; /* the anchor's */
-	element->kind = kind ? kind : fake_desc->kind;
+	element->kind = kind ? kind : circuit_test_desc->kind;
 	element->oplog = g_ptr_array_new_with_free_func(g_free);
-	if (!fake_desc->create(element, args, NULL, &element->ctx, error)) {
+	if (!circuit_test_desc->create(element, args, NULL, &element->ctx, error)) {
 		g_ptr_array_unref(element->oplog);
 		g_free(element);
 		return NULL;
@@ -299,7 +306,7 @@ fake_element_new(const char *kind, const char *const *args, GError **error)
 }
 
 void
-fake_element_release(CircuitElement *element)
+circuit_test_element_release(CircuitElement *element)
 {
 	circuit_element_unref(element);
 	g_assert_true(element->destroyed);
@@ -308,16 +315,16 @@ fake_element_release(CircuitElement *element)
 }
 
 void
-fake_element_scrub_and_free(CircuitElement *element)
+circuit_test_element_scrub_and_free(CircuitElement *element)
 {
-	fake_desc->scrub(element, element->ctx);
-	fake_element_release(element);
+	circuit_test_desc->scrub(element, element->ctx);
+	circuit_test_element_release(element);
 }
 
 gint64
-fake_peek_int(CircuitElement *element, const char *field)
+circuit_test_peek_int(CircuitElement *element, const char *field)
 {
-	JsonNode *n = fake_desc->peek(element, element->ctx);
+	JsonNode *n = circuit_test_desc->peek(element, element->ctx);
 	JsonObject *o = json_node_get_object(n);
 	g_assert_true(json_object_has_member(o, field));
 	gint64 v = json_object_get_int_member(o, field);
@@ -329,7 +336,7 @@ fake_peek_int(CircuitElement *element, const char *field)
 /* Streams                                                                   */
 
 CircuitStream *
-fake_stream_new(gsize space)
+circuit_test_stream_new(gsize space)
 {
 	CircuitStream *s = g_new0(CircuitStream, 1);
 	s->out = g_byte_array_new();
@@ -339,20 +346,35 @@ fake_stream_new(gsize space)
 }
 
 CircuitStream *
-fake_run_on(CircuitElement *element, const char *name, CircuitStream *s)
+circuit_test_run_args(CircuitElement *element, const char *name, const char *const *args,
+                      CircuitStream *s)
 {
-	const char *args[] = {NULL};
-	for (guint i = 0; i < fake_desc->n_ops; i++)
-		if (strcmp(fake_desc->ops[i].name, name) == 0) {
-			fake_desc->ops[i].run(element, element->ctx, s, args);
-			return s;
-		}
-	g_assert_not_reached();
+	static const char *const none[] = {NULL};
+	if (!args)
+		args = none;
+	for (guint i = 0; i < circuit_test_desc->n_ops; i++) {
+		const CircuitOp *op = &circuit_test_desc->ops[i];
+		if (strcmp(op->name, name) != 0)
+			continue;
+		guint n = g_strv_length((char **)args);
+		if (n < op->min_args || n > op->max_args)
+			g_error("circuit_test_run_args: %s takes %u to %u arguments, not %u", name,
+			        op->min_args, op->max_args, n);
+		op->run(element, element->ctx, s, args);
+		return s;
+	}
+	g_error("circuit_test_run_args: the kind has no operation %s", name);
 	return s;
 }
 
+CircuitStream *
+circuit_test_run_on(CircuitElement *element, const char *name, CircuitStream *s)
+{
+	return circuit_test_run_args(element, name, NULL, s);
+}
+
 void
-fake_stream_close(CircuitStream *s, const char *error_message)
+circuit_test_stream_close(CircuitStream *s, const char *error_message)
 {
 	g_assert_false(s->closed);
 	s->closed = TRUE;
@@ -368,27 +390,28 @@ fake_stream_close(CircuitStream *s, const char *error_message)
 }
 
 void
-fake_stream_free(CircuitStream *s)
+circuit_test_stream_free(CircuitStream *s)
 {
 	if (!s->closed)
-		fake_stream_close(s, s->finished ? NULL : "test over");
+		circuit_test_stream_close(s, s->finished ? NULL : "test over");
 	g_byte_array_unref(s->out);
 	g_clear_error(&s->error);
+	g_free(s->result);
 	g_free(s);
 }
 
 void
-fake_ack(CircuitStream *s, gboolean input_end)
+circuit_test_ack(CircuitStream *s, gboolean input_end)
 {
 	g_assert_true(s->finished);
 	g_assert_no_error(s->error);
 	if (input_end)
 		s->funcs->input_end(s, s->user_data);
-	fake_stream_close(s, NULL);
+	circuit_test_stream_close(s, NULL);
 }
 
 void
-fake_assert_output(CircuitStream *s, const char *text)
+circuit_test_assert_output(CircuitStream *s, const char *text)
 {
 	g_assert_no_error(s->error);
 	g_assert_true(s->replied);
@@ -397,7 +420,7 @@ fake_assert_output(CircuitStream *s, const char *text)
 }
 
 void
-fake_assert_failed(CircuitStream *s, CircuitErrorCode code, const char *substring)
+circuit_test_assert_failed(CircuitStream *s, CircuitErrorCode code, const char *substring)
 {
 	g_assert_nonnull(s->error);
 	g_assert_cmpint(s->error->code, ==, code);
