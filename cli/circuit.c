@@ -222,6 +222,182 @@ cli_keygen_file(const char *file, const char *key)
 	return CIRCUIT_EXIT_OK;
 }
 
+/* ---- help from the server's kinds ----------------------------------------- */
+
+static void cli_help(const char *cmd);
+
+/* (transfer full) (nullable) the dialed server's "Kinds" (its plugins'
+ * descriptors), asked within a second; *@where says which server or why
+ * none answered. */
+static JsonObject *
+cli_server_kinds(const char *dial, const char *hmac, char **where)
+{
+	g_autoptr(GError) error = NULL;
+	CircuitDialOptions o = {.address = dial, .key_file = hmac, .timeout_ms = 1000};
+	CircuitClient *client = circuit_client_open(&o, &error);
+	if (!client) {
+		*where = g_strdup_printf("no server answered (%s)", error->message);
+		return NULL;
+	}
+	circuit_client_set_call_timeout(client, 2000);
+	g_autofree char *root = g_strconcat("/", circuit_client_server_id(client), NULL);
+	g_autoptr(JsonNode) peek = circuit_peek(client, root, &error);
+	*where = g_strdup(circuit_client_server_url(client));
+	circuit_client_free(client);
+	if (!peek || !JSON_NODE_HOLDS_OBJECT(peek))
+		return NULL;
+	JsonNode *kinds = json_object_get_member(json_node_get_object(peek), "Kinds");
+	if (!kinds || !JSON_NODE_HOLDS_OBJECT(kinds))
+		return NULL; /* an older server: its kinds are not described */
+	return json_object_ref(json_node_get_object(kinds));
+}
+
+static const char *
+cli_str(JsonObject *o, const char *key)
+{
+	return json_object_get_string_member_with_default(o, key, "");
+}
+
+/* "mkchan PATH [-max SIZE] CAP" and the like. */
+static char *
+cli_make_usage(const char *kind, JsonObject *k)
+{
+	const char *args = cli_str(k, "MakeArgs");
+	return g_strdup_printf(
+	        "mk%s PATH%s%s%s", kind, *args ? " " : "", args,
+	        json_object_get_boolean_member_with_default(k, "MakeBody", FALSE) ? " < SPEC" : "");
+}
+
+static char *
+cli_op_usage(JsonObject *op)
+{
+	const char *args = cli_str(op, "Args");
+	return g_strdup_printf("%s PATH%s%s", cli_str(op, "Name"), *args ? " " : "", args);
+}
+
+/* Every kind with its mk and verbs, one line each. */
+static void
+cli_help_kinds(JsonObject *kinds, const char *where)
+{
+	printf("\nElement kinds of %s (from its plugins):\n", where);
+	g_autoptr(GList) names = json_object_get_members(kinds);
+	names = g_list_sort(names, (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next) {
+		JsonObject *k = json_object_get_object_member(kinds, l->data);
+		printf("  %s %s: %s\n", (const char *)l->data, cli_str(k, "Version"),
+		       cli_str(k, "Summary"));
+		if (json_object_get_boolean_member_with_default(k, "MakesItself", TRUE)) {
+			g_autofree char *mk = cli_make_usage(l->data, k);
+			printf("    %-34s make one\n", mk);
+		}
+		JsonArray *aliases = json_object_get_array_member(k, "Aliases");
+		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++) {
+			const char *alias = json_array_get_string_element(aliases, i);
+			g_autofree char *mk = cli_make_usage(alias, k);
+			printf("    %-34s make one (%s)\n", mk, alias);
+		}
+		JsonArray *ops = json_object_get_array_member(k, "Operations");
+		for (guint i = 0; ops && i < json_array_get_length(ops); i++) {
+			JsonObject *op = json_array_get_object_element(ops, i);
+			g_autofree char *usage = cli_op_usage(op);
+			printf("    %-34s %s\n", usage, cli_str(op, "Summary"));
+		}
+	}
+}
+
+/* Help for a word that is no built-in: a kind's mk or a verb, from the
+ * server. Returns FALSE if no kind of it has @word. */
+static gboolean
+cli_help_plugin_word(JsonObject *kinds, const char *word, const char *where)
+{
+	gboolean found = FALSE;
+	g_autoptr(GList) names = json_object_get_members(kinds);
+	names = g_list_sort(names, (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next) {
+		const char *kind = l->data;
+		JsonObject *k = json_object_get_object_member(kinds, kind);
+		g_autofree char *mk = g_strconcat("mk", kind, NULL);
+		gboolean alias = FALSE;
+		JsonArray *aliases = json_object_get_array_member(k, "Aliases");
+		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++)
+			alias |= g_str_has_prefix(word, "mk") &&
+			         strcmp(word + 2, json_array_get_string_element(aliases, i)) == 0;
+		gboolean itself =
+		        json_object_get_boolean_member_with_default(k, "MakesItself", TRUE);
+		if ((strcmp(word, mk) == 0 && itself) || alias) {
+			g_autofree char *usage = cli_make_usage(alias ? word + 2 : kind, k);
+			printf("usage: circuit %s\n\nMake a %s element: %s (kind %s %s, on %s).\n",
+			       usage, kind, cli_str(k, "Summary"), kind, cli_str(k, "Version"),
+			       where);
+			found = TRUE;
+			continue;
+		}
+		JsonArray *ops = json_object_get_array_member(k, "Operations");
+		for (guint i = 0; ops && i < json_array_get_length(ops); i++) {
+			JsonObject *op = json_array_get_object_element(ops, i);
+			if (strcmp(cli_str(op, "Name"), word) != 0)
+				continue;
+			g_autofree char *usage = cli_op_usage(op);
+			printf("%susage: circuit %s\n\n%s (on %s elements; %s).\n",
+			       found ? "\n" : "", usage, cli_str(op, "Summary"), kind, where);
+			if (json_object_get_boolean_member_with_default(op, "Body", FALSE))
+				printf("Reads standard input.\n");
+			if (json_object_get_boolean_member_with_default(op, "Output", FALSE))
+				printf("Streams output to standard output.\n");
+			found = TRUE;
+		}
+	}
+	return found;
+}
+
+/*
+ * circuit help [WORD], circuit WORD -h. The built-ins come from the CLI's
+ * table; the kinds and their verbs from the dialed server (its plugins'
+ * descriptors), so a newcomer sees every kind a server offers. Returns the
+ * exit code: 2 for a word that is neither.
+ */
+static int
+cli_help_full(const char *cmd, const char *dial, const char *hmac)
+{
+	const CliCommand *builtin = cmd ? cli_command_find(cmd) : NULL;
+	if (cmd && builtin) {
+		printf("usage: circuit %s %s\n\n%s\n", builtin->name, builtin->usage,
+		       builtin->summary);
+		if (builtin->details)
+			printf("%s\n", builtin->details);
+		return CIRCUIT_EXIT_OK;
+	}
+	g_autofree char *where = NULL;
+	g_autoptr(JsonObject) kinds = cli_server_kinds(dial, hmac, &where);
+	if (!cmd) {
+		cli_help(NULL);
+		if (kinds)
+			cli_help_kinds(kinds, where);
+		else
+			printf("\nElement kinds: %s; the kinds a server offers and their verbs are "
+			       "listed\nhere when one answers (circuit -d URL help).\n",
+			       where);
+		return CIRCUIT_EXIT_OK;
+	}
+	if (kinds && cli_help_plugin_word(kinds, cmd, where))
+		return CIRCUIT_EXIT_OK;
+	if (!kinds) {
+		/* No server to ask: the generic forms. */
+		const CliCommand *c =
+		        cli_command_find(g_str_has_prefix(cmd, "mk") ? "mk<kind>" : "<verb>");
+		printf("usage: circuit %s %s\n\n%s\n", cmd, c->usage, c->summary);
+		if (c->details)
+			printf("%s\n", c->details);
+		printf("(%s: its kinds would say exactly what %s takes.)\n", where, cmd);
+		return CIRCUIT_EXIT_OK;
+	}
+	fprintf(stderr,
+	        "circuit: unknown command %s: neither a built-in nor a verb of a kind of %s (see "
+	        "circuit help)\n",
+	        cmd, where);
+	return CIRCUIT_EXIT_USAGE;
+}
+
 static void
 cli_help(const char *cmd)
 {
@@ -629,8 +805,7 @@ main(int argc, char **argv)
 			cli_verb = NULL;
 			return cli_unknown_command(argv[2], NULL);
 		}
-		cli_help(argc > 2 ? argv[2] : NULL);
-		return CIRCUIT_EXIT_OK;
+		return cli_help_full(argc > 2 ? argv[2] : NULL, dial, hmac);
 	}
 	if (strcmp(cli_verb, "--version") != 0 && cli_verb[0] == '-') {
 		const char *flag = cli_verb;
@@ -641,10 +816,8 @@ main(int argc, char **argv)
 	}
 	/* VERB -h: that command's help, before anything is dialed. */
 	for (int i = 2; i < argc; i++) {
-		if (cli_is_help_flag(argv[i])) {
-			cli_help(cli_verb);
-			return CIRCUIT_EXIT_OK;
-		}
+		if (cli_is_help_flag(argv[i]))
+			return cli_help_full(cli_verb, dial, hmac);
 	}
 	if (strcmp(cli_verb, "keygen") == 0) {
 		if (argc > 3)

@@ -496,6 +496,9 @@ router_kind_peek(const Plugin *p)
 	json_object_set_array_member(k, "Aliases", aliases);
 	json_object_set_string_member(k, "MakeArgs", d->make_args_usage ? d->make_args_usage : "");
 	json_object_set_boolean_member(k, "MakeBody", (d->make_flags & CIRCUIT_OP_BODY) != 0);
+	json_object_set_boolean_member(
+	        k, "MakesItself",
+	        !(d->abi_minor >= 2 && (d->make_flags & CIRCUIT_MAKE_ALIASES_ONLY)));
 	JsonArray *ops = json_array_new();
 	for (guint i = 0; i < d->n_ops; i++) {
 		const CircuitOp *op = &d->ops[i];
@@ -759,6 +762,14 @@ router_mk(CircuitStream *s, JsonObject *req, const char *path, char **args, GByt
 		            "unknown element kind \"%s\" (this server has: %s)", kind,
 		            have->len ? have->str : "none");
 		g_string_free(have, TRUE);
+		return FALSE;
+	}
+	if ((p->desc->make_flags & CIRCUIT_MAKE_ALIASES_ONLY) && p->desc->abi_minor >= 2 &&
+	    strcmp(kind, p->kind) == 0 && p->aliases && p->aliases[0]) {
+		g_autofree char *names = g_strjoinv(" or mk", (char **)p->aliases);
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "\"%s\" is a plugin, not a kind: make its elements with mk%s", kind,
+		            names);
 		return FALSE;
 	}
 	if (plugin_unavailable(p)) {

@@ -442,6 +442,7 @@ static const CircuitPluginOption sub_options[] = {{NULL}};
 CIRCUIT_PLUGIN_DEFINE(subscription, .version = "0.1.0",
                       .summary = "@join and @leave: feeds of servers joining and leaving",
                       .make_args_usage = "", .make_min_args = 0, .make_max_args = 0,
-                      .create = sub_create, .peek = sub_peek, .scrub = sub_scrub,
-                      .destroy = sub_destroy, .ops = sub_ops, .n_ops = G_N_ELEMENTS(sub_ops),
-                      .options = sub_options, .aliases = sub_aliases);
+                      .make_flags = CIRCUIT_MAKE_ALIASES_ONLY, .create = sub_create,
+                      .peek = sub_peek, .scrub = sub_scrub, .destroy = sub_destroy, .ops = sub_ops,
+                      .n_ops = G_N_ELEMENTS(sub_ops), .options = sub_options,
+                      .aliases = sub_aliases);

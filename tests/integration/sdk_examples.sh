@@ -160,3 +160,10 @@ c mkcounter "/$SERVER_ID/conf"
 "$CIRCUITD_BIN" --plugin-dir "$PLUGINS" --help-plugin counter | grep -q '^  counter.start=N  *the value of a counter' ||
 	fail "--help-plugin counter lists no counter.start"
 ok "the third-party kind's option is checked, used, and listed"
+
+# A third-party kind's verbs are in `circuit help`, from its descriptor.
+start_server --plugin-dir "$PLUGINS"
+c help | grep -qE '^    incr PATH \[N\]  *add N \(default 1\) and print the new value$' ||
+	fail "circuit help does not list the counter's incr"
+c incr -h | grep -qx 'usage: circuit incr PATH \[N\]' || fail "circuit incr -h"
+ok "the third-party kind's verbs are in circuit help"

@@ -91,6 +91,10 @@ typedef enum {
 	/** (make_flags only, ABI 1.1) create() only starts the element: the mk
 	 *  operation replies when the plugin calls circuit_element_created(). */
 	CIRCUIT_MAKE_ASYNC = 1 << 2,
+	/** (make_flags only, ABI 1.2) only the aliases make elements: mk<kind>
+	 *  of the plugin's own name is refused by the host, and help lists the
+	 *  aliases alone (the subscription plugin: mk@join, mk@leave). */
+	CIRCUIT_MAKE_ALIASES_ONLY = 1 << 3,
 } CircuitOpFlags;
 
 /**
