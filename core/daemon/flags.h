@@ -45,6 +45,7 @@ static struct {
 	int max_anchors;
 	char **plugin_option;
 	char *help_plugin;
+	char *plugin_options;
 	int liveness;
 	int log_fsync;
 	gboolean insecure;
@@ -157,6 +158,10 @@ static GOptionEntry daemon_entries[] = {
          "Set a plugin's option, e.g. chan.max-held=256M (repeatable; --help-plugin KIND "
          "lists a kind's)",
          "KIND.KEY=VALUE"},
+        {"plugin-options", 0, 0, G_OPTION_ARG_FILENAME, &opt.plugin_options,
+         "Plugin options from FILE, one KIND.KEY=VALUE a line (# comments); read again on "
+         "SIGHUP, where reloadable keys take new values (--plugin-option wins)",
+         "FILE"},
         {"help-plugin", 0, 0, G_OPTION_ARG_STRING, &opt.help_plugin,
          "Print what the installed plugin KIND makes, its operations and its options, and exit",
          "KIND"},

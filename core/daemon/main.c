@@ -315,6 +315,100 @@ daemon_transport_keys(const Keyfile *keys)
 	transport_set_keys(keyfile_get_keys(keys), n, (const char *const *)names);
 }
 
+/* "KIND.KEY=VALUE" -> (transfer full) key, value; FALSE if malformed. */
+static gboolean
+daemon_split_option(const char *text, char **key, char **value)
+{
+	const char *eq = strchr(text, '=');
+	const char *dot = strchr(text, '.');
+	if (!eq || !dot || dot > eq || dot == text || eq == dot + 1)
+		return FALSE;
+	*key = g_strndup(text, (gsize)(eq - text));
+	*value = g_strdup(eq + 1);
+	return TRUE;
+}
+
+/* --plugin-options FILE: KIND.KEY=VALUE lines, blank and # lines skipped. */
+static gboolean
+daemon_read_plugin_options(const char *file, GHashTable *into, GError **error)
+{
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(file, &text, NULL, error)) {
+		g_prefix_error(error, "--plugin-options: ");
+		return FALSE;
+	}
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		char *line = g_strstrip(lines[i]);
+		if (!*line || *line == '#')
+			continue;
+		char *key = NULL, *value = NULL;
+		if (!daemon_split_option(line, &key, &value)) {
+			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			            "--plugin-options %s line %u: \"%s\": expected KIND.KEY=VALUE",
+			            file, i + 1, line);
+			return FALSE;
+		}
+		g_hash_table_insert(into, key, value);
+	}
+	return TRUE;
+}
+
+static GHashTable *daemon_plugins;
+
+/* SIGHUP with --plugin-options: changed values of reloadable keys that pass
+ * their checks take effect (their plugins' reconfigure() runs); others are
+ * named in the log and keep their values. --plugin-option always wins. */
+static void
+daemon_reload_plugin_options(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) fresh =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (!daemon_read_plugin_options(opt.plugin_options, fresh, &error)) {
+		g_warning("SIGHUP: keeping the plugin options: %s", error->message);
+		return;
+	}
+	g_autoptr(GHashTable) changed = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, fresh);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const char *key = k, *value = v;
+		gboolean on_line = FALSE;
+		for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++)
+			on_line |= g_str_has_prefix(opt.plugin_option[i], key) &&
+			           opt.plugin_option[i][strlen(key)] == '=';
+		if (on_line || g_strcmp0(g_hash_table_lookup(host_config.options, key), value) == 0)
+			continue;
+		g_autofree char *kind = g_strndup(key, (gsize)(strchr(key, '.') - key));
+		Plugin *p = daemon_plugins ? g_hash_table_lookup(daemon_plugins, kind) : NULL;
+		const CircuitPluginOption *o =
+		        p ? plugin_option_find(p, strchr(key, '.') + 1) : NULL;
+		if (!o || !(o->flags & CIRCUIT_OPTION_RELOADABLE)) {
+			g_warning("SIGHUP: plugin option %s=%s takes effect only at a restart%s",
+			          key, value,
+			          o || !p ? "" : " (the plugin declares no such option)");
+			continue;
+		}
+		if (o->check && !o->check(value, &error)) {
+			g_warning("SIGHUP: keeping plugin option %s: %s=%s: %s", key, key, value,
+			          error->message);
+			g_clear_error(&error);
+			continue;
+		}
+		g_hash_table_insert(host_config.options, g_strdup(key), g_strdup(value));
+		g_hash_table_add(changed, p->kind);
+		g_message("SIGHUP: plugin option %s=%s applied", key, value);
+	}
+	g_hash_table_iter_init(&it, changed);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		Plugin *p = g_hash_table_lookup(daemon_plugins, k);
+		if (!p->init_error && p->desc->reconfigure)
+			p->desc->reconfigure(p->host, p->ctx);
+	}
+}
+
 /*
  * SIGHUP: reads the key file again (key rotation without a restart: add
  * the new key, then put it first, then drop the old one; docs/security.md).
@@ -323,6 +417,8 @@ daemon_transport_keys(const Keyfile *keys)
 static void
 daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	if (opt.plugin_options)
+		daemon_reload_plugin_options();
 	g_autoptr(GError) error = NULL;
 	Acl *acl = NULL;
 	if (opt.acl) {
@@ -336,9 +432,9 @@ daemon_on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 		if (opt.acl) {
 			g_message("SIGHUP: %u rule(s) loaded from %s", acl_n_rules(acl), opt.acl);
 			acl_set(acl);
-		} else {
-			g_message("SIGHUP: this server runs without a key or --acl; nothing to "
-			          "reload");
+		} else if (!opt.plugin_options) {
+			g_message("SIGHUP: this server runs without a key, --acl or "
+			          "--plugin-options; nothing to reload");
 		}
 		return;
 	}
@@ -682,30 +778,32 @@ main(int argc, char **argv)
 	host_config.server_id = id;
 	host_config.server_addr = url_host;
 	host_config.grace = opt.grace;
-	g_autoptr(GHashTable) options = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) options =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	host_config.options = options;
+	if (opt.plugin_options && !daemon_read_plugin_options(opt.plugin_options, options, &error))
+		return daemon_fail(error->message);
 	const char *docker_host = opt.docker_host ? opt.docker_host : g_getenv("DOCKER_HOST");
 	if (docker_host)
-		g_hash_table_insert(host_config.options, (gpointer) "docker.host",
-		                    (gpointer)docker_host);
+		g_hash_table_insert(host_config.options, g_strdup("docker.host"),
+		                    g_strdup(docker_host));
 	for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++) {
-		char *eq = strchr(opt.plugin_option[i], '=');
-		char *dot = strchr(opt.plugin_option[i], '.');
-		if (!eq || !dot || dot > eq || dot == opt.plugin_option[i] || eq == dot + 1) {
+		g_autofree char *key = NULL, *value = NULL;
+		if (!daemon_split_option(opt.plugin_option[i], &key, &value)) {
 			g_autofree char *msg =
 			        g_strdup_printf("--plugin-option \"%s\": expected KIND.KEY=VALUE",
 			                        opt.plugin_option[i]);
 			return daemon_fail(msg);
 		}
-		*eq = '\0';
-		g_hash_table_insert(host_config.options, opt.plugin_option[i], eq + 1);
+		g_hash_table_insert(host_config.options, g_steal_pointer(&key),
+		                    g_steal_pointer(&value));
 	}
 	/* --docker-allow-bind DIR...: the docker plugin reads them one per line. */
 	g_autofree char *docker_allow_bind =
 	        opt.docker_allow_bind ? g_strjoinv("\n", opt.docker_allow_bind) : NULL;
 	if (docker_allow_bind)
-		g_hash_table_insert(host_config.options, (gpointer) "docker.allow-bind",
-		                    docker_allow_bind);
+		g_hash_table_insert(host_config.options, g_strdup("docker.allow-bind"),
+		                    g_strdup(docker_allow_bind));
 
 	if (opt.log_fsync < 0)
 		return daemon_fail("--log-fsync must not be negative");
@@ -732,6 +830,7 @@ main(int argc, char **argv)
 		return daemon_fail(error->message);
 	if (!plugin_check_options(plugins, host_config.options, &error))
 		return daemon_fail(error->message);
+	daemon_plugins = plugins;
 	if (opt.docker && !g_hash_table_contains(plugins, "docker")) {
 		g_autofree char *m =
 		        g_strdup_printf("--docker: no docker plugin in %s", plugin_dir);

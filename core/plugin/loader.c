@@ -268,6 +268,16 @@ plugin_options(const Plugin *plugin)
 	return plugin->desc->abi_minor >= 2 ? plugin->desc->options : NULL;
 }
 
+const CircuitPluginOption *
+plugin_option_find(const Plugin *plugin, const char *key)
+{
+	const CircuitPluginOption *opts = plugin_options(plugin);
+	for (guint i = 0; opts && opts[i].key; i++)
+		if (strcmp(opts[i].key, key) == 0)
+			return &opts[i];
+	return NULL;
+}
+
 static gboolean
 plugin_check_option(const Plugin *p, const char *key, const char *value, GError **error)
 {

@@ -66,6 +66,8 @@ gboolean plugin_load_dir(const char *dir, const char *const *only, GHashTable *l
 Plugin *plugin_for_kind(GHashTable *plugins, const char *kind);
 /* (nullable) The option keys @plugin declares (ABI 1.2), NULL if none. */
 const CircuitPluginOption *plugin_options(const Plugin *plugin);
+/* (nullable) The declared option @key ("max-held" of chan.max-held). */
+const CircuitPluginOption *plugin_option_find(const Plugin *plugin, const char *key);
 /*
  * Checks every "KIND.KEY" of @options (name -> value) against the loaded
  * @plugins: a kind that declares its keys refuses the others and checks

@@ -905,11 +905,29 @@ chan_check_max_held(const char *value, GError **error)
 	return chan_parse_size(value, &size, error);
 }
 
+/* SIGHUP changed chan.max-held (checked already): messages held beyond a
+ * lower limit stay; sends are refused until receivers make room. */
+static void
+chan_reconfigure(CircuitHost *host, gpointer plugin_ctx)
+{
+	const char *held = circuit_host_option(host, "chan.max-held");
+	guint64 size = CHAN_DEFAULT_MAX_HELD;
+	if (held && !chan_parse_size(held, &size, NULL))
+		return;
+	chan_max_held = size;
+	circuit_log(host, NULL, G_LOG_LEVEL_MESSAGE,
+	            "channels now hold at most %" G_GUINT64_FORMAT " bytes (%" G_GUINT64_FORMAT
+	            " held)",
+	            chan_max_held, chan_held);
+}
+
 static const CircuitPluginOption chan_options[] = {
         {.key = "max-held",
          .value_usage = "SIZE",
-         .summary = "bytes of messages the server holds at most, over all channels (e.g. 256M)",
-         .check = chan_check_max_held},
+         .summary = "bytes of messages the server holds at most, over all channels (e.g. 256M; "
+                    "reloadable)",
+         .check = chan_check_max_held,
+         .flags = CIRCUIT_OPTION_RELOADABLE},
         {NULL},
 };
 
@@ -941,4 +959,5 @@ CIRCUIT_PLUGIN_DEFINE(chan, .version = "0.1.0",
                       .make_args_usage = "[-max SIZE] CAP", .make_min_args = 1, .make_max_args = 3,
                       .init = chan_init, .create = chan_create, .peek = chan_peek,
                       .scrub = chan_scrub, .destroy = chan_destroy, .ops = chan_ops,
-                      .n_ops = G_N_ELEMENTS(chan_ops), .options = chan_options);
+                      .n_ops = G_N_ELEMENTS(chan_ops), .options = chan_options,
+                      .reconfigure = chan_reconfigure);

@@ -31,11 +31,12 @@ test_descriptor(void)
 	PIN_OFFSET(CircuitPluginDescriptor, destroy, 96);
 	PIN_OFFSET(CircuitPluginDescriptor, ops, 104);
 	PIN_OFFSET(CircuitPluginDescriptor, n_ops, 112);
-	/* ABI 1.2 took the first three reserved slots of 1.1. */
+	/* ABI 1.2 took the first four reserved slots of 1.1. */
 	PIN_OFFSET(CircuitPluginDescriptor, aliases, 120);
 	PIN_OFFSET(CircuitPluginDescriptor, peek_plugin, 128);
 	PIN_OFFSET(CircuitPluginDescriptor, options, 136);
-	PIN_OFFSET(CircuitPluginDescriptor, reserved, 144);
+	PIN_OFFSET(CircuitPluginDescriptor, reconfigure, 144);
+	PIN_OFFSET(CircuitPluginDescriptor, reserved, 152);
 	g_assert_cmpuint(sizeof(CircuitPluginDescriptor), ==, 184);
 }
 
@@ -60,6 +61,7 @@ test_option(void)
 	PIN_OFFSET(CircuitPluginOption, value_usage, 8);
 	PIN_OFFSET(CircuitPluginOption, summary, 16);
 	PIN_OFFSET(CircuitPluginOption, check, 24);
+	PIN_OFFSET(CircuitPluginOption, flags, 32);
 	g_assert_cmpuint(sizeof(CircuitPluginOption), ==, 48);
 }
 

@@ -50,3 +50,27 @@ grep -q "the engine at $T_TMP/none.sock did not answer" "$SERVER_LOG" || fail "-
 start_server --plugins=docker --plugin-option "docker.host=unix://$T_TMP/other.sock"
 grep -q "the engine at $T_TMP/other.sock did not answer" "$SERVER_LOG" || fail "docker.host should be read"
 ok "--docker-host and --plugin-option docker.host name the same engine"
+
+# --plugin-options FILE, read again on SIGHUP: a reloadable key (chan.max-held)
+# takes its new value; a bad new value and a key that is not reloadable
+# (proc.user) are named in the log and keep theirs.
+OPTS="$T_TMP/plugin-options"
+printf '# test options\nchan.max-held=1K\nproc.user=%s\n' "$(id -un)" >"$OPTS"
+start_server --plugins=proc,chan --plugin-options "$OPTS"
+c mkchan "/$SERVER_ID/r" 4
+big() { head -c 2000 /dev/zero | "$CIRCUIT_BIN" -d "$SERVER_URL" send "/$SERVER_ID/r"; }
+expect_fail 1 "limit (plugin option chan.max-held)" big
+printf 'chan.max-held=lots\n' >"$OPTS"
+kill -HUP "$SERVER_PID"
+wait_until 10 grep -q "SIGHUP: keeping plugin option chan.max-held: chan.max-held=lots" "$SERVER_LOG"
+expect_fail 1 "limit (plugin option chan.max-held)" big
+printf 'chan.max-held=1M\nproc.user=nobody\n' >"$OPTS"
+kill -HUP "$SERVER_PID"
+wait_until 10 grep -q "SIGHUP: plugin option chan.max-held=1M applied" "$SERVER_LOG"
+grep -q "SIGHUP: plugin option proc.user=nobody takes effect only at a restart" "$SERVER_LOG" ||
+	fail "a non-reloadable change should be named"
+big || fail "a 2000-byte send should fit under the reloaded limit"
+printf 'chan.max-held\n' >"$OPTS"
+expect_fail 2 "line 1: \"chan.max-held\": expected KIND.KEY=VALUE" \
+	timeout 20 "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugins=chan --plugin-options "$OPTS"
+ok "--plugin-options FILE: checked at start, reloadable keys applied on SIGHUP, others named"

@@ -134,7 +134,9 @@ typedef struct {
  * circuit_host_option(), set with `circuitd --plugin-option KIND.KEY=VALUE`.
  * A plugin that declares its keys gets every other KIND.KEY refused at
  * start, and each value checked, with one line naming the flag; `circuitd
- * --help-plugin KIND` lists them.
+ * --help-plugin KIND` lists them. Keys may also come from `--plugin-options
+ * FILE` (KIND.KEY=VALUE lines), which SIGHUP reads again: a changed value of
+ * a RELOADABLE key that passes its check takes effect then.
  */
 typedef struct {
 	const char *key;         /**< e.g. "user" for proc.user; NULL ends the array */
@@ -142,8 +144,16 @@ typedef struct {
 	const char *summary;     /**< one line for --help-plugin */
 	/** check: (nullable) FALSE with one line why when @value will not do. */
 	gboolean (*check)(const char *value, GError **error);
-	gpointer reserved[2];
+	/** CIRCUIT_OPTION_RELOADABLE: a new value in --plugin-options FILE
+	 *  takes effect on SIGHUP (the descriptor's reconfigure() is called). */
+	guint flags;
+	gpointer reserved[1];
 } CircuitPluginOption;
+
+/** CircuitOptionFlags: CircuitPluginOption.flags. */
+typedef enum {
+	CIRCUIT_OPTION_RELOADABLE = 1 << 0,
+} CircuitOptionFlags;
 
 /* ------------------------------------------------------------------------ */
 /* The descriptor                                                            */
@@ -232,7 +242,14 @@ typedef struct {
 	 */
 	const CircuitPluginOption *options;
 
-	gpointer reserved[5];
+	/**
+	 * reconfigure: (ABI 1.2) (nullable) a reloadable option changed (SIGHUP):
+	 * circuit_host_option() answers the new values now; read them again.
+	 * Runs only after init() succeeded.
+	 */
+	void (*reconfigure)(CircuitHost *host, gpointer plugin_ctx);
+
+	gpointer reserved[4];
 } CircuitPluginDescriptor;
 
 /**
