@@ -8,20 +8,51 @@
 
 #include <circuit/plugin.h>
 
+/** DockerPort: one entry of "Ports", "[IP:][HOSTPORT:]PORT[/PROTO]". */
+typedef struct {
+	char *host_ip;     /* "": every address of the host; IPv6 without brackets */
+	guint host_port;   /* 0: the engine picks one */
+	guint port;        /* in the container, 1-65535 */
+	const char *proto; /* "tcp", "udp" or "sctp" (static) */
+} DockerPort;
+
+/** DockerTmpfs: one entry of "Tmpfs". */
+typedef struct {
+	char *path;    /* absolute, cleaned, never "/" */
+	char *options; /* "" for the engine's defaults */
+} DockerTmpfs;
+
+/** DockerUlimit: one entry of "Ulimits"; -1 is unlimited. */
+typedef struct {
+	const char *name; /* lower case, as Docker names it (static) */
+	gint64 soft;
+	gint64 hard;
+} DockerUlimit;
+
 /** DockerSpec: the original's container spec, checked. */
 typedef struct {
 	char *image;   /* never NULL */
 	gint64 memory; /* bytes; 0: no limit */
 	gint64 cpu_shares;
-	char **lxc;     /* accepted for compatibility, ignored; never NULL */
-	char **volumes; /* "/path", "host:/path" or "host:/path:ro"; never NULL */
-	char *dir;      /* NULL: the image's */
-	char *entry;    /* NULL or "": the image's entrypoint */
-	char **env;     /* never NULL */
-	char *path;     /* NULL or "": the image's command (unless Args) */
-	char **args;    /* never NULL */
-	gboolean scrub; /* remove the element (and container) once it exits */
-	gboolean pull;  /* pull the image when the engine lacks it */
+	char **lxc;          /* accepted for compatibility, ignored; never NULL */
+	char **volumes;      /* "/path", "host:/path" or "host:/path:ro"; never NULL */
+	char *dir;           /* NULL: the image's */
+	char *entry;         /* NULL or "": the image's entrypoint */
+	char **env;          /* never NULL */
+	char *path;          /* NULL or "": the image's command (unless Args) */
+	char **args;         /* never NULL */
+	gboolean scrub;      /* remove the element (and container) once it exits */
+	gboolean pull;       /* pull the image when the engine lacks it */
+	GArray *ports;       /* DockerPort, in the spec's order; never NULL */
+	char *network;       /* NULL: the engine's default (HostConfig.NetworkMode) */
+	char *user;          /* NULL: the image's */
+	char *hostname;      /* NULL: the engine's (the container ID's start) */
+	char **label_keys;   /* user labels, never NULL, none under io.circuit. */
+	char **label_values; /* as many as label_keys */
+	int init;            /* -1: the engine's default; 0 or 1: HostConfig.Init */
+	int read_only;       /* -1: the engine's default; 0 or 1: ReadonlyRootfs */
+	GArray *tmpfs;       /* DockerTmpfs; never NULL */
+	GArray *ulimits;     /* DockerUlimit, sorted by name; never NULL */
 } DockerSpec;
 
 /**
@@ -68,8 +99,9 @@ gboolean docker_binds_check(const DockerBinds *binds, DockerSpec *spec, GError *
 
 /**
  * docker_spec_to_create: (transfer full) the body of POST /containers/create
- * for @spec: stdin open (once), no TTY, @labels (transfer none, string ->
- * string) attached.
+ * for @spec: stdin open (once), no TTY, the spec's labels and @labels
+ * (transfer none, string -> string: the element's io.circuit.* labels,
+ * which win) attached.
  */
 JsonNode *docker_spec_to_create(const DockerSpec *spec, GHashTable *labels);
 

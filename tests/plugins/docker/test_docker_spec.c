@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // test_docker_spec.c - the docker element's pure parts: the spec of mkdkr
-// (the README example, every key, bad keys and types), the create body,
+// (the README example, every key, bad keys and types; the service options:
+// Ports, Network, User, Hostname, Labels, Init, ReadOnly, Tmpfs, Ulimits,
+// each in the create body and each bad value refused), the create body,
 // image names, signal names, container names, the stream demultiplexer and
 // the check of the host paths a spec binds (--docker-allow-bind).
 #include "docker_spec.h"
@@ -123,6 +125,350 @@ test_invalid(void)
 	g_assert_no_error(error);
 	g_assert_cmpstr(spec->args[0], ==, "a,]");
 	g_assert_cmpstr(spec->args[1], ==, "b,}");
+}
+
+/* The create body of @text (which must parse), compact. */
+static char *
+create_json(const char *text, GHashTable *labels)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DockerSpec) spec = parse(text, &error);
+	g_assert_no_error(error);
+	g_autoptr(JsonNode) body = docker_spec_to_create(spec, labels);
+	return json_to_string(body, FALSE);
+}
+
+static void
+expect_in(const char *json, const char *needle)
+{
+	if (!strstr(json, needle))
+		g_error("%s lacks %s", json, needle);
+}
+
+static void
+test_options_absent(void)
+{
+	/* Without the options, the create body is what it was. */
+	g_autofree char *json = create_json("{\"Image\":\"x\"}", NULL);
+	static const char *const absent[] = {"\"User\"",       "\"Hostname\"", "ExposedPorts",
+	                                     "PortBindings",   "NetworkMode",  "\"Init\"",
+	                                     "ReadonlyRootfs", "\"Tmpfs\"",    "Ulimits"};
+	for (guint i = 0; i < G_N_ELEMENTS(absent); i++)
+		if (strstr(json, absent[i]))
+			g_error("%s has %s", json, absent[i]);
+	expect_in(json, "\"Labels\":{}");
+	/* null is absent, and so is "" for the strings. */
+	g_autofree char *nulls =
+	        create_json("{\"Image\":\"x\",\"Ports\":null,\"Network\":\"\",\"User\":null,"
+	                    "\"Hostname\":\"\",\"Labels\":null,\"Init\":null,\"ReadOnly\":null,"
+	                    "\"Tmpfs\":null,\"Ulimits\":null}",
+	                    NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(absent); i++)
+		if (strstr(nulls, absent[i]))
+			g_error("%s has %s", nulls, absent[i]);
+}
+
+static void
+test_options_all(void)
+{
+	const char *text =
+	        "{\"Image\":\"x\",\n"
+	        " \"Ports\": [\"127.0.0.1:8080:80/tcp\", \"9090:90\", \"53/udp\"],\n"
+	        " \"Network\": \"bridge\",\n"
+	        " \"User\": \"1000:100\",\n"
+	        " \"Hostname\": \"web-1.example\",\n"
+	        " \"Labels\": {\"com.example.tier\": \"web\", \"empty\": \"\"},\n"
+	        " \"Init\": true,\n"
+	        " \"ReadOnly\": true,\n"
+	        " \"Tmpfs\": {\"/run\": \"size=64k\", \"/tmp/\": \"\"},\n"
+	        " \"Ulimits\": {\"nofile\": {\"Soft\": 1024, \"Hard\": 4096}, \"NPROC\": 50,\n"
+	        "             \"memlock\": -1, \"core\": {\"soft\": 0, \"hard\": -1}},\n"
+	        "}";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DockerSpec) spec = parse(text, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(spec->ports->len, ==, 3);
+	g_assert_cmpstr(spec->network, ==, "bridge");
+	g_assert_cmpstr(spec->user, ==, "1000:100");
+	g_assert_cmpstr(spec->hostname, ==, "web-1.example");
+	g_assert_cmpuint(g_strv_length(spec->label_keys), ==, 2);
+	g_assert_cmpint(spec->init, ==, 1);
+	g_assert_cmpint(spec->read_only, ==, 1);
+	g_assert_cmpuint(spec->tmpfs->len, ==, 2);
+	g_assert_cmpuint(spec->ulimits->len, ==, 4);
+
+	g_autoptr(GHashTable) labels = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(labels, (gpointer) "io.circuit.anchor", (gpointer) "/X1/web");
+	g_autoptr(JsonNode) body = docker_spec_to_create(spec, labels);
+	g_autofree char *json = json_to_string(body, FALSE);
+	expect_in(json, "\"User\":\"1000:100\"");
+	expect_in(json, "\"Hostname\":\"web-1.example\"");
+	expect_in(json, "\"ExposedPorts\":{\"80/tcp\":{},\"90/tcp\":{},\"53/udp\":{}}");
+	expect_in(json, "\"PortBindings\":{"
+	                "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}],"
+	                "\"90/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"9090\"}],"
+	                "\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}");
+	expect_in(json, "\"NetworkMode\":\"bridge\"");
+	/* The user's labels and the element's, together. */
+	expect_in(json, "\"com.example.tier\":\"web\"");
+	expect_in(json, "\"empty\":\"\"");
+	expect_in(json, "\"io.circuit.anchor\":\"/X1/web\"");
+	expect_in(json, "\"Init\":true");
+	expect_in(json, "\"ReadonlyRootfs\":true");
+	/* Paths cleaned. */
+	expect_in(json, "\"Tmpfs\":{\"/run\":\"size=64k\",\"/tmp\":\"\"}");
+	/* Sorted by name, lower case; a number is both limits; -1 unlimited. */
+	expect_in(json, "\"Ulimits\":["
+	                "{\"Name\":\"core\",\"Soft\":0,\"Hard\":-1},"
+	                "{\"Name\":\"memlock\",\"Soft\":-1,\"Hard\":-1},"
+	                "{\"Name\":\"nofile\",\"Soft\":1024,\"Hard\":4096},"
+	                "{\"Name\":\"nproc\",\"Soft\":50,\"Hard\":50}]");
+	/* The options are HostConfig's, User and Hostname Config's. */
+	JsonObject *o = json_node_get_object(body);
+	JsonObject *host = json_object_get_object_member(o, "HostConfig");
+	g_assert_true(json_object_has_member(o, "User"));
+	g_assert_true(json_object_has_member(o, "ExposedPorts"));
+	g_assert_false(json_object_has_member(host, "User"));
+	static const char *const in_host[] = {"PortBindings",   "NetworkMode", "Init",
+	                                      "ReadonlyRootfs", "Tmpfs",       "Ulimits"};
+	for (guint i = 0; i < G_N_ELEMENTS(in_host); i++) {
+		g_assert_true(json_object_has_member(host, in_host[i]));
+		g_assert_false(json_object_has_member(o, in_host[i]));
+	}
+}
+
+static void
+test_options_forms(void)
+{
+	/* false is sent (it overrides an engine's default), unlike absent. */
+	g_autofree char *f =
+	        create_json("{\"Image\":\"x\",\"Init\":false,\"ReadOnly\":false}", NULL);
+	expect_in(f, "\"Init\":false");
+	expect_in(f, "\"ReadonlyRootfs\":false");
+	/* Ports: every spelling; one container port published twice. */
+	g_autofree char *p = create_json(
+	        "{\"Image\":\"x\",\"Ports\":[\"80\",\"127.0.0.1::81\",\"[::1]:8082:82/udp\","
+	        "\"[::1]::83/sctp\",\"8080:80\",\"127.0.0.1:8081:80\"]}",
+	        NULL);
+	expect_in(p, "\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"},"
+	             "{\"HostIp\":\"\",\"HostPort\":\"8080\"},"
+	             "{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8081\"}]");
+	expect_in(p, "\"81/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]");
+	expect_in(p, "\"82/udp\":[{\"HostIp\":\"::1\",\"HostPort\":\"8082\"}]");
+	expect_in(p, "\"83/sctp\":[{\"HostIp\":\"::1\",\"HostPort\":\"\"}]");
+	expect_in(p, "\"ExposedPorts\":{\"80/tcp\":{},\"81/tcp\":{},\"82/udp\":{},\"83/sctp\":{}}");
+	/* The same host port over tcp and udp is two bindings. */
+	g_autofree char *tu =
+	        create_json("{\"Image\":\"x\",\"Ports\":[\"5353:53\",\"5353:53/udp\"]}", NULL);
+	expect_in(tu, "\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"5353\"}]");
+	/* Network: the modes and names. */
+	static const char *const networks[] = {
+	        "none",      "host", "bridge", "container:circuit-X1.a-1", "container:0123abcd",
+	        "my_net.1-x"};
+	for (guint i = 0; i < G_N_ELEMENTS(networks); i++) {
+		g_autofree char *text =
+		        g_strdup_printf("{\"Image\":\"x\",\"Network\":\"%s\"}", networks[i]);
+		g_autofree char *json = create_json(text, NULL);
+		g_autofree char *want = g_strdup_printf("\"NetworkMode\":\"%s\"", networks[i]);
+		expect_in(json, want);
+	}
+	/* User: uid, uid:gid, names. */
+	static const char *const users[] = {
+	        "0", "1000", "1000:1000", "nobody", "www-data:www-data", "app:0", "4294967294"};
+	for (guint i = 0; i < G_N_ELEMENTS(users); i++) {
+		g_autofree char *text =
+		        g_strdup_printf("{\"Image\":\"x\",\"User\":\"%s\"}", users[i]);
+		g_autofree char *json = create_json(text, NULL);
+		g_autofree char *want = g_strdup_printf("\"User\":\"%s\"", users[i]);
+		expect_in(json, want);
+	}
+	/* Hostname: a label, a dotted name, 64 characters. */
+	g_autofree char *h63 = g_strnfill(63, 'a');
+	g_autofree char *c62 = g_strnfill(62, 'c');
+	g_autofree char *h64 = g_strdup_printf("b.%s", c62);
+	const char *hosts[] = {"a", "web-1", "x.y.example", "1abc", h63, h64};
+	for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+		g_autofree char *text =
+		        g_strdup_printf("{\"Image\":\"x\",\"Hostname\":\"%s\"}", hosts[i]);
+		g_autofree char *json = create_json(text, NULL);
+		g_autofree char *want = g_strdup_printf("\"Hostname\":\"%s\"", hosts[i]);
+		expect_in(json, want);
+	}
+	/* Tmpfs: an array of paths, with options as docker run --tmpfs. */
+	g_autofree char *t = create_json(
+	        "{\"Image\":\"x\",\"Tmpfs\":[\"/run\",\"/data:size=1m,mode=1777\"]}", NULL);
+	expect_in(t, "\"Tmpfs\":{\"/run\":\"\",\"/data\":\"size=1m,mode=1777\"}");
+	g_autofree char *tn = create_json("{\"Image\":\"x\",\"Tmpfs\":{\"/run\":null}}", NULL);
+	expect_in(tn, "\"Tmpfs\":{\"/run\":\"\"}");
+	/* Labels: the element's win over nothing (io.circuit.* is refused). */
+	g_autoptr(GHashTable) labels = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(labels, (gpointer) "io.circuit.server", (gpointer) "X1");
+	g_autofree char *l = create_json(
+	        "{\"Image\":\"x\",\"Labels\":{\"io.circuitx\":\"a\",\"circuit\":\"b\"}}", labels);
+	expect_in(l, "\"Labels\":{\"io.circuitx\":\"a\",\"circuit\":\"b\",\"io.circuit.server\":"
+	             "\"X1\"}");
+}
+
+static void
+test_options_invalid(void)
+{
+	/* Ports */
+	expect_invalid("{\"Image\":\"x\",\"Ports\":\"80\"}",
+	               "\"Ports\" must be an array of strings");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[80]}", "\"Ports\"[0] is not a string");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80\",\"\"]}",
+	               "\"Ports\"[1] \"\": the container port must be a number from 1 to 65535");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"0\"]}",
+	               "\"Ports\"[0] \"0\": the container port");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"65536\"]}", "\"Ports\"[0] \"65536\": the "
+	                                                          "container port");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"http\"]}", "\"Ports\"[0] \"http\": the "
+	                                                         "container port");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"+80\"]}", "\"Ports\"[0] \"+80\"");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80/icmp\"]}",
+	               "\"Ports\"[0] \"80/icmp\": the protocol must be tcp, udp or sctp");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80/\"]}", "the protocol must be");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80/TCP/udp\"]}",
+	               "\"Ports\"[0] \"80/TCP/udp\"");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\":80\"]}",
+	               "\"Ports\"[0] \":80\": the host port must be a number");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"99999:80\"]}", "the host port must be");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"8000-8010:80\"]}",
+	               "\"Ports\"[0] \"8000-8010:80\": port ranges are not supported");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"localhost:8080:80\"]}",
+	               "\"Ports\"[0] \"localhost:8080:80\": the host address must be an IPv4 "
+	               "address");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"1.2.3.4:5:6:7\"]}", "the host address");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"::1:8080:80\"]}", "the host address");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"[nope]:8080:80\"]}", "not an IPv6 address");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"[::1]:80\"]}", "needs a host port");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"8080:80\",\"8080:81\"]}",
+	               "\"Ports\"[1] \"8080:81\": host port 8080/tcp is already published by "
+	               "\"Ports\"[0] \"8080:80\"");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"127.0.0.1:8080:80\",\"8080:81\"]}",
+	               "already published");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80\"],\"Network\":\"none\"}",
+	               "\"Ports\" cannot be published with \"Network\" \"none\"");
+	expect_invalid("{\"Image\":\"x\",\"Network\":\"host\",\"Ports\":[\"80\"]}",
+	               "\"Network\" \"host\"");
+	expect_invalid("{\"Image\":\"x\",\"Ports\":[\"80\"],\"Network\":\"container:abc\"}",
+	               "\"Network\" \"container:abc\"");
+	/* Network */
+	expect_invalid("{\"Image\":\"x\",\"Network\":1}", "\"Network\" must be a string");
+	expect_invalid("{\"Image\":\"x\",\"Network\":\"my net\"}",
+	               "\"Network\" \"my net\": expected none, host, bridge, container:NAME-OR-ID");
+	expect_invalid("{\"Image\":\"x\",\"Network\":\"container:\"}",
+	               "\"Network\" \"container:\"");
+	expect_invalid("{\"Image\":\"x\",\"Network\":\"ns:/proc/1/ns/net\"}",
+	               "\"Network\" \"ns:/proc/1/ns/net\"");
+	expect_invalid("{\"Image\":\"x\",\"Network\":\"-x\"}", "\"Network\" \"-x\"");
+	/* User */
+	expect_invalid("{\"Image\":\"x\",\"User\":1000}", "\"User\" must be a string");
+	expect_invalid("{\"Image\":\"x\",\"User\":\"a b\"}",
+	               "\"User\" \"a b\": expected uid, uid:gid, name or name:group");
+	expect_invalid("{\"Image\":\"x\",\"User\":\"1000:\"}", "\"User\" \"1000:\"");
+	expect_invalid("{\"Image\":\"x\",\"User\":\":100\"}", "\"User\" \":100\"");
+	expect_invalid("{\"Image\":\"x\",\"User\":\"1:2:3\"}", "\"User\" \"1:2:3\"");
+	expect_invalid("{\"Image\":\"x\",\"User\":\"4294967295\"}", "\"User\" \"4294967295\"");
+	expect_invalid("{\"Image\":\"x\",\"User\":\"root;id\"}", "\"User\" \"root;id\"");
+	/* Hostname */
+	expect_invalid("{\"Image\":\"x\",\"Hostname\":true}", "\"Hostname\" must be a string");
+	static const char *const bad_hosts[] = {"-web", "web-", "a..b", "a.",
+	                                        ".a",   "a_b",  "a b",  "ü"};
+	for (guint i = 0; i < G_N_ELEMENTS(bad_hosts); i++) {
+		g_autofree char *text =
+		        g_strdup_printf("{\"Image\":\"x\",\"Hostname\":\"%s\"}", bad_hosts[i]);
+		g_autofree char *needle =
+		        g_strdup_printf("\"Hostname\" \"%s\": not a valid host name", bad_hosts[i]);
+		expect_invalid(text, needle);
+	}
+	g_autofree char *h64 = g_strnfill(64, 'a');
+	g_autofree char *c63 = g_strnfill(63, 'c');
+	g_autofree char *h65 = g_strdup_printf("b.%s", c63);
+	g_autofree char *t64 = g_strdup_printf("{\"Image\":\"x\",\"Hostname\":\"%s\"}", h64);
+	expect_invalid(t64, "not a valid host name");
+	g_autofree char *t65 = g_strdup_printf("{\"Image\":\"x\",\"Hostname\":\"%s\"}", h65);
+	expect_invalid(t65, "not a valid host name");
+	/* Labels */
+	expect_invalid("{\"Image\":\"x\",\"Labels\":[\"a=b\"]}", "\"Labels\" must be an object");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"a\":1}}",
+	               "\"Labels\" \"a\" is not a string");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"a\":null}}", "\"Labels\" \"a\" is not a "
+	                                                            "string");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"\":\"v\"}}", "a label name cannot be empty");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"io.circuit.owner\":\"me\"}}",
+	               "\"Labels\" \"io.circuit.owner\": names under \"io.circuit.\" are the "
+	               "element's own");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"IO.Circuit.anchor\":\"/X/y\"}}",
+	               "\"Labels\" \"IO.Circuit.anchor\": names under");
+	expect_invalid("{\"Image\":\"x\",\"Labels\":{\"io.circuit.new\":\"\"}}",
+	               "\"Labels\" \"io.circuit.new\"");
+	/* Init, ReadOnly */
+	expect_invalid("{\"Image\":\"x\",\"Init\":\"yes\"}", "\"Init\" must be true or false");
+	expect_invalid("{\"Image\":\"x\",\"Init\":1}", "\"Init\" must be true or false");
+	expect_invalid("{\"Image\":\"x\",\"ReadOnly\":\"true\"}", "\"ReadOnly\" must be true or "
+	                                                          "false");
+	/* Tmpfs */
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":\"/run\"}", "\"Tmpfs\" must be an object");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[1]}", "\"Tmpfs\"[0] is not a string");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"run\":\"\"}}",
+	               "\"Tmpfs\" \"run\": the path must be absolute");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"run\"]}",
+	               "\"Tmpfs\"[0] \"run\": the path must be absolute");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"\"]}", "\"Tmpfs\"[0] \"\": the path must be");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"/\":\"\"}}",
+	               "\"Tmpfs\" \"/\": the root file system cannot be a tmpfs");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"/a/..\"]}",
+	               "\"Tmpfs\"[0] \"/a/..\": the root");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"/a:b\":\"\"}}", "\"Tmpfs\" \"/a:b\": a path "
+	                                                              "cannot hold ':'");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"/run\":5}}",
+	               "\"Tmpfs\" \"/run\": the options must be a string");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"/run\":\"size=1k,,mode=1777\"}}",
+	               "\"Tmpfs\" \"/run\": the options must be a comma-separated list");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":{\"/run\":\"size=1k mode=1777\"}}",
+	               "the options must be a comma-separated list");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"/run:size=1k,\"]}",
+	               "\"Tmpfs\"[0] \"/run:size=1k,\": the options");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"/run\",\"/run/\"]}",
+	               "\"Tmpfs\"[1] \"/run/\": that path is given twice");
+	expect_invalid("{\"Image\":\"x\",\"Volume\":[\"/data\"],\"Tmpfs\":[\"/data\"]}",
+	               "\"Tmpfs\" \"/data\": \"Volume\"[0] \"/data\" mounts there too");
+	expect_invalid("{\"Image\":\"x\",\"Tmpfs\":[\"/d\"],\"Volume\":[\"v:/d/:ro\"]}",
+	               "\"Volume\"[0] \"v:/d/:ro\" mounts there too");
+	/* Ulimits */
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":[{\"Name\":\"nofile\"}]}",
+	               "\"Ulimits\" must be an object");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofiles\":1}}",
+	               "\"Ulimits\" \"nofiles\": unknown limit (known: core, cpu");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"as\":1}}", "\"Ulimits\" \"as\": unknown");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":1,\"NOFILE\":2}}",
+	               "\"Ulimits\" \"NOFILE\": nofile is given twice");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":\"1024\"}}",
+	               "\"Ulimits\" \"nofile\" must be an integer");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":-2}}",
+	               "\"Ulimits\" \"nofile\" must");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":1.5}}",
+	               "\"Ulimits\" \"nofile\" must");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":null}}", "\"Ulimits\" \"nofile\" "
+	                                                                  "must");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":{\"Soft\":1}}}",
+	               "\"Ulimits\" \"nofile\" must be an integer (-1 for unlimited) or {\"Soft\"");
+	expect_invalid(
+	        "{\"Image\":\"x\",\"Ulimits\":{\"nofile\":{\"Soft\":1,\"Hard\":2,\"Max\":3}}}",
+	        "\"Ulimits\" \"nofile\" must");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":{\"Soft\":1,\"Hard\":\"2\"}}}",
+	               "\"Ulimits\" \"nofile\" must");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"nofile\":{\"Soft\":4096,\"Hard\":1024}}}",
+	               "\"Ulimits\" \"nofile\": \"Soft\" 4096 is above \"Hard\" 1024");
+	expect_invalid("{\"Image\":\"x\",\"Ulimits\":{\"core\":{\"Soft\":-1,\"Hard\":0}}}",
+	               "\"Ulimits\" \"core\": \"Soft\" -1 is above \"Hard\" 0");
+	/* The unknown key names the new keys too. */
+	expect_invalid(
+	        "{\"Image\":\"x\",\"Port\":[\"80\"]}",
+	        "unknown key \"Port\" (known: Image, Memory, CpuShares, Lxc, Volume, Dir, "
+	        "Entry, Env, Path, Args, Scrub, Pull, Ports, Network, User, Hostname, Labels, "
+	        "Init, ReadOnly, Tmpfs, Ulimits)");
 }
 
 static void
@@ -463,6 +809,10 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/docker/spec/readme", test_readme);
 	g_test_add_func("/plugins/docker/spec/minimal", test_minimal);
 	g_test_add_func("/plugins/docker/spec/invalid", test_invalid);
+	g_test_add_func("/plugins/docker/spec/options/absent", test_options_absent);
+	g_test_add_func("/plugins/docker/spec/options/all", test_options_all);
+	g_test_add_func("/plugins/docker/spec/options/forms", test_options_forms);
+	g_test_add_func("/plugins/docker/spec/options/invalid", test_options_invalid);
 	g_test_add_func("/plugins/docker/image-split", test_image_split);
 	g_test_add_func("/plugins/docker/signals", test_signals);
 	g_test_add_func("/plugins/docker/names", test_names);
