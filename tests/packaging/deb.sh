@@ -149,7 +149,10 @@ for f in /usr/sbin/circuitd /usr/bin/circuit /usr/libexec/circuit/circuit-guard;
 	[ -x "$f" ] || fail "$f is not installed"
 done
 [ "$(ls "$PLUGIN_DIR")" = proc.so ] || fail "$PLUGIN_DIR holds: $(ls "$PLUGIN_DIR")"
-ldd /usr/bin/circuit | grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " ||
+# (ldd's output is taken whole first: grep -q stops reading at the match,
+# and the SIGPIPE ldd may get then fails the pipeline under pipefail.)
+libs=$(ldd /usr/bin/circuit)
+grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " <<<"$libs" ||
 	fail "the installed circuit does not use the installed libcircuit: $(ldd /usr/bin/circuit)"
 ! readelf -d /usr/bin/circuit /usr/sbin/circuitd | grep -qE 'R(UN)?PATH' ||
 	fail "installed programs carry an rpath"
@@ -309,7 +312,8 @@ cp -r /usr/share/doc/circuit/examples "$EX"
 	fail "the counter's unit tests fail against libcircuit-dev's circuit-plugin-test"
 }
 [ -x "$EX/counter-build/test_counter" ] || fail "libcircuit-dev has no circuit-plugin-test: test_counter was not built"
-ldd "$EX/circuit-tree/circuit-tree" | grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " ||
+libs=$(ldd "$EX/circuit-tree/circuit-tree")
+grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " <<<"$libs" ||
 	fail "circuit-tree does not use the installed libcircuit"
 "$EX/circuit-tree/circuit-tree" -d "$URL" >"$T_TMP/tree.out" || fail "circuit-tree failed"
 printf '/\n└── %s (server)\n' "$ID" | cmp -s - "$T_TMP/tree.out" ||
