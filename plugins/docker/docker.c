@@ -57,7 +57,11 @@ typedef struct {
 	CircuitHost *host;
 	DockerEngine *engine;
 	DockerBinds *binds; /* the host paths specs may bind (--docker-allow-bind) */
-	char *owner;        /* "<boot id>/<pid>/<start time>" of this circuitd */
+	/* docker.allow-network: the modes that leave the container's own
+	 * network namespace ("Network": "host", "container:..."). */
+	gboolean allow_host_network;
+	gboolean allow_container_network;
+	char *owner; /* "<boot id>/<pid>/<start time>" of this circuitd */
 	char *hostname;
 	char *boot_id;
 	guint64 seq;
@@ -1340,6 +1344,33 @@ docker_destroy(gpointer ctx)
 	g_free(d);
 }
 
+/* "Network" "host" shares this host's network, circuitd's loopback services
+ * included, and "container:X" another container's: each only where the
+ * operator allowed it (docker.allow-network). */
+static gboolean
+docker_network_check(DockerPlugin *plugin, const DockerSpec *spec, GError **error)
+{
+	const char *net = spec->network;
+	if (!net)
+		return TRUE;
+	if (strcmp(net, "host") == 0 && !plugin->allow_host_network) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+		            "\"Network\" \"host\": the container would share this host's network, "
+		            "loopback services included; allowed only with --plugin-option "
+		            "docker.allow-network=host");
+		return FALSE;
+	}
+	if (g_str_has_prefix(net, "container:") && !plugin->allow_container_network) {
+		g_set_error(
+		        error, CIRCUIT_ERROR, CIRCUIT_ERROR_PERMISSION,
+		        "\"Network\" \"%s\": the container would join another container's "
+		        "network; allowed only with --plugin-option docker.allow-network=container",
+		        net);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 docker_create(CircuitElement *element, const char *const *args, GBytes *body, gpointer *ctx,
               GError **error)
@@ -1351,7 +1382,8 @@ docker_create(CircuitElement *element, const char *const *args, GBytes *body, gp
 	DockerSpec *spec = docker_spec_parse(text, len, error);
 	if (!spec)
 		return FALSE;
-	if (!docker_binds_check(plugin->binds, spec, error)) {
+	if (!docker_binds_check(plugin->binds, spec, error) ||
+	    !docker_network_check(plugin, spec, error)) {
 		docker_spec_free(spec);
 		return FALSE;
 	}
@@ -1784,6 +1816,12 @@ docker_init(CircuitHost *host, gpointer *plugin_ctx, GError **error)
 	                                 &warnings);
 	for (guint i = 0; warnings[i]; i++)
 		circuit_log(host, NULL, G_LOG_LEVEL_WARNING, "%s", warnings[i]);
+	const char *nets = circuit_host_option(host, "docker.allow-network");
+	g_auto(GStrv) modes = g_strsplit(nets ? nets : "", ",", -1);
+	for (guint i = 0; modes[i]; i++) {
+		plugin->allow_host_network |= strcmp(g_strstrip(modes[i]), "host") == 0;
+		plugin->allow_container_network |= strcmp(modes[i], "container") == 0;
+	}
 	plugin->hostname = g_strdup(g_get_host_name());
 	plugin->boot_id = docker_read_line("/proc/sys/kernel/random/boot_id");
 	g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());
@@ -1852,12 +1890,32 @@ docker_check_bind(const char *value, GError **error)
 	return TRUE;
 }
 
+static gboolean
+docker_check_network(const char *value, GError **error)
+{
+	g_auto(GStrv) modes = g_strsplit(value, ",", -1);
+	for (guint i = 0; modes[i]; i++)
+		if (strcmp(g_strstrip(modes[i]), "host") != 0 &&
+		    strcmp(modes[i], "container") != 0) {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "\"%s\" is not a network mode to allow (host, container)",
+			            modes[i]);
+			return FALSE;
+		}
+	return TRUE;
+}
+
 static const CircuitPluginOption docker_options[] = {
         {.key = "host",
          .value_usage = "unix:///PATH",
          .summary = "the engine's socket (also --docker-host, $DOCKER_HOST; default "
                     "unix:///var/run/docker.sock)",
          .check = docker_check_host},
+        {.key = "allow-network",
+         .value_usage = "host,container",
+         .summary = "let specs use \"Network\" \"host\" and/or \"container:...\" (refused "
+                    "without)",
+         .check = docker_check_network},
         {.key = "allow-bind",
          .value_usage = "DIR",
          .summary = "host directory specs may bind from (also --docker-allow-bind, repeatable)",

@@ -16,7 +16,23 @@
 # networking. Every other connection is to the host's 127.0.0.1.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/engine.sh"
+
+# "Network" "host" and "container:..." leave the container's own network
+# namespace: refused unless the operator allows them (docker.allow-network).
 start_docker_server
+for net in host container:other; do
+	echo "{\"Image\":\"$IMAGE\",\"Path\":\"true\",\"Network\":\"$net\"}" >"$T_TMP/net.json"
+	expect_fail 1 "\"Network\" \"$net\": the container would" \
+		bash -c "'$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$SERVER_ID/net <'$T_TMP/net.json'"
+done
+grep -q 'allowed only with --plugin-option docker.allow-network=container' "$T_TMP/ef.err" ||
+	fail "the refusal should name the option that allows it"
+engine_lacks "$SERVER_ID.net" || fail "a refused Network reached the engine"
+expect_fail 2 '--plugin-option docker.allow-network=bridge: "bridge" is not a network mode to allow' \
+	timeout 20 "$CIRCUITD_BIN" -a 127.0.0.1:0 --docker --docker-host "$DOCKER_URL" --plugin-option docker.allow-network=bridge
+ok "Network host and container: refused without docker.allow-network, in one line"
+
+start_docker_server --plugin-option docker.allow-network=host,container
 X=$SERVER_ID
 
 # mk NAME DICT: makes /$X/NAME from IMAGE and the spec DICT (a Python
