@@ -252,10 +252,59 @@ cli_server_kinds(const char *dial, const char *hmac, char **where)
 	return json_object_ref(json_node_get_object(kinds));
 }
 
+/* Readers of a server's Kinds that take whatever it sent: a member of the
+ * wrong type reads as absent (an older or broken server prints less, not
+ * GLib's criticals). */
+static JsonNode *
+cli_member(JsonObject *o, const char *key)
+{
+	return o ? json_object_get_member(o, key) : NULL;
+}
+
 static const char *
 cli_str(JsonObject *o, const char *key)
 {
-	return json_object_get_string_member_with_default(o, key, "");
+	JsonNode *n = cli_member(o, key);
+	const char *v = n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_string(n) : NULL;
+	return v ? v : "";
+}
+
+static JsonObject *
+cli_obj(JsonObject *o, const char *key)
+{
+	JsonNode *n = cli_member(o, key);
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *
+cli_arr(JsonObject *o, const char *key)
+{
+	JsonNode *n = cli_member(o, key);
+	return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static gboolean
+cli_bool(JsonObject *o, const char *key, gboolean absent)
+{
+	JsonNode *n = cli_member(o, key);
+	return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN
+	               ? json_node_get_boolean(n)
+	               : absent;
+}
+
+static JsonObject *
+cli_elem_obj(JsonArray *a, guint i)
+{
+	JsonNode *n = json_array_get_element(a, i);
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *
+cli_elem_str(JsonArray *a, guint i)
+{
+	JsonNode *n = json_array_get_element(a, i);
+	const char *v = n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_string(n) : NULL;
+	return v ? v : "";
 }
 
 /* "mkchan PATH [-max SIZE] CAP" and the like. */
@@ -263,9 +312,8 @@ static char *
 cli_make_usage(const char *kind, JsonObject *k)
 {
 	const char *args = cli_str(k, "MakeArgs");
-	return g_strdup_printf(
-	        "mk%s PATH%s%s%s", kind, *args ? " " : "", args,
-	        json_object_get_boolean_member_with_default(k, "MakeBody", FALSE) ? " < SPEC" : "");
+	return g_strdup_printf("mk%s PATH%s%s%s", kind, *args ? " " : "", args,
+	                       cli_bool(k, "MakeBody", FALSE) ? " < SPEC" : "");
 }
 
 static char *
@@ -283,22 +331,26 @@ cli_help_kinds(JsonObject *kinds, const char *where)
 	g_autoptr(GList) names = json_object_get_members(kinds);
 	names = g_list_sort(names, (GCompareFunc)strcmp);
 	for (GList *l = names; l; l = l->next) {
-		JsonObject *k = json_object_get_object_member(kinds, l->data);
+		JsonObject *k = cli_obj(kinds, l->data);
+		if (!k)
+			continue;
 		printf("  %s %s: %s\n", (const char *)l->data, cli_str(k, "Version"),
 		       cli_str(k, "Summary"));
-		if (json_object_get_boolean_member_with_default(k, "MakesItself", TRUE)) {
+		if (cli_bool(k, "MakesItself", TRUE)) {
 			g_autofree char *mk = cli_make_usage(l->data, k);
 			printf("    %-34s make one\n", mk);
 		}
-		JsonArray *aliases = json_object_get_array_member(k, "Aliases");
+		JsonArray *aliases = cli_arr(k, "Aliases");
 		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++) {
-			const char *alias = json_array_get_string_element(aliases, i);
+			const char *alias = cli_elem_str(aliases, i);
 			g_autofree char *mk = cli_make_usage(alias, k);
 			printf("    %-34s make one (%s)\n", mk, alias);
 		}
-		JsonArray *ops = json_object_get_array_member(k, "Operations");
+		JsonArray *ops = cli_arr(k, "Operations");
 		for (guint i = 0; ops && i < json_array_get_length(ops); i++) {
-			JsonObject *op = json_array_get_object_element(ops, i);
+			JsonObject *op = cli_elem_obj(ops, i);
+			if (!op)
+				continue;
 			g_autofree char *usage = cli_op_usage(op);
 			printf("    %-34s %s\n", usage, cli_str(op, "Summary"));
 		}
@@ -315,15 +367,16 @@ cli_help_plugin_word(JsonObject *kinds, const char *word, const char *where)
 	names = g_list_sort(names, (GCompareFunc)strcmp);
 	for (GList *l = names; l; l = l->next) {
 		const char *kind = l->data;
-		JsonObject *k = json_object_get_object_member(kinds, kind);
+		JsonObject *k = cli_obj(kinds, kind);
+		if (!k)
+			continue;
 		g_autofree char *mk = g_strconcat("mk", kind, NULL);
 		gboolean alias = FALSE;
-		JsonArray *aliases = json_object_get_array_member(k, "Aliases");
+		JsonArray *aliases = cli_arr(k, "Aliases");
 		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++)
 			alias |= g_str_has_prefix(word, "mk") &&
-			         strcmp(word + 2, json_array_get_string_element(aliases, i)) == 0;
-		gboolean itself =
-		        json_object_get_boolean_member_with_default(k, "MakesItself", TRUE);
+			         strcmp(word + 2, cli_elem_str(aliases, i)) == 0;
+		gboolean itself = cli_bool(k, "MakesItself", TRUE);
 		if ((strcmp(word, mk) == 0 && itself) || alias) {
 			g_autofree char *usage = cli_make_usage(alias ? word + 2 : kind, k);
 			printf("usage: circuit %s\n\nMake a %s element: %s (kind %s %s, on %s).\n",
@@ -332,17 +385,19 @@ cli_help_plugin_word(JsonObject *kinds, const char *word, const char *where)
 			found = TRUE;
 			continue;
 		}
-		JsonArray *ops = json_object_get_array_member(k, "Operations");
+		JsonArray *ops = cli_arr(k, "Operations");
 		for (guint i = 0; ops && i < json_array_get_length(ops); i++) {
-			JsonObject *op = json_array_get_object_element(ops, i);
+			JsonObject *op = cli_elem_obj(ops, i);
+			if (!op)
+				continue;
 			if (strcmp(cli_str(op, "Name"), word) != 0)
 				continue;
 			g_autofree char *usage = cli_op_usage(op);
 			printf("%susage: circuit %s\n\n%s (on %s elements; %s).\n",
 			       found ? "\n" : "", usage, cli_str(op, "Summary"), kind, where);
-			if (json_object_get_boolean_member_with_default(op, "Body", FALSE))
+			if (cli_bool(op, "Body", FALSE))
 				printf("Reads standard input.\n");
-			if (json_object_get_boolean_member_with_default(op, "Output", FALSE))
+			if (cli_bool(op, "Output", FALSE))
 				printf("Streams output to standard output.\n");
 			found = TRUE;
 		}

@@ -356,6 +356,31 @@ daemon_read_plugin_options(const char *file, GHashTable *into, GError **error)
 
 static GHashTable *daemon_plugins;
 
+/* A KIND.KEY the user gave for a kind not loaded here is ignored, and said
+ * (a typo of the kind, or an options file shared with other hosts). */
+static void
+daemon_warn_unloaded(GHashTable *plugins)
+{
+	g_autoptr(GHashTable) given =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (opt.plugin_options)
+		daemon_read_plugin_options(opt.plugin_options, given, NULL);
+	for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++) {
+		char *key = NULL, *value = NULL;
+		if (daemon_split_option(opt.plugin_option[i], &key, &value))
+			g_hash_table_insert(given, key, value);
+	}
+	g_autoptr(GList) keys = g_hash_table_get_keys(given);
+	keys = g_list_sort(keys, (GCompareFunc)strcmp);
+	for (GList *l = keys; l; l = l->next) {
+		const char *key = l->data;
+		g_autofree char *kind = g_strndup(key, (gsize)(strchr(key, '.') - key));
+		if (!g_hash_table_contains(plugins, kind))
+			g_warning("plugin option %s: no plugin %s is loaded here; ignored", key,
+			          kind);
+	}
+}
+
 /* SIGHUP with --plugin-options: changed values of reloadable keys that pass
  * their checks take effect (their plugins' reconfigure() runs); others are
  * named in the log and keep their values. --plugin-option always wins. */
@@ -830,6 +855,7 @@ main(int argc, char **argv)
 		return daemon_fail(error->message);
 	if (!plugin_check_options(plugins, host_config.options, &error))
 		return daemon_fail(error->message);
+	daemon_warn_unloaded(plugins);
 	daemon_plugins = plugins;
 	if (opt.docker && !g_hash_table_contains(plugins, "docker")) {
 		g_autofree char *m =

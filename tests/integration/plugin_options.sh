@@ -74,3 +74,9 @@ printf 'chan.max-held\n' >"$OPTS"
 expect_fail 2 "line 1: \"chan.max-held\": expected KIND.KEY=VALUE" \
 	timeout 20 "$CIRCUITD_BIN" -a 127.0.0.1:0 --plugins=chan --plugin-options "$OPTS"
 ok "--plugin-options FILE: checked at start, reloadable keys applied on SIGHUP, others named"
+
+# An option for a kind that is not loaded here is ignored, and said.
+start_server --plugins=proc --plugin-option chn.max-held=1M
+grep -q "plugin option chn.max-held: no plugin chn is loaded here; ignored" "$SERVER_LOG" ||
+	fail "an option of a kind not loaded should be named in the log"
+ok "an option of a kind that is not loaded: ignored, with a warning naming it"
