@@ -226,7 +226,21 @@ engine_kill() { e_end KILL; }
 
 # engine_pause / engine_resume: SIGSTOP / SIGCONT of the engine's API
 # process (its containers, and dockerd's containerd, run on).
-engine_pause() { kill -STOP "${ENGINE_PID:?engine_pause: no engine runs}"; }
+# (kill returns before every thread of the engine has stopped: wait until
+# the kernel shows it stopped, state T, so that nothing answers after.)
+engine_pause() {
+	kill -STOP "${ENGINE_PID:?engine_pause: no engine runs}"
+	local t stopped
+	for _ in $(seq 1 100); do
+		stopped=1
+		for t in /proc/"$ENGINE_PID"/task/*/stat; do
+			[ "$(cut -d' ' -f3 "$t" 2>/dev/null)" = T ] || stopped=0
+		done
+		[ "$stopped" = 1 ] && return 0
+		sleep 0.05
+	done
+	fail "engine_pause: the engine ($ENGINE_PID) did not stop"
+}
 engine_resume() { kill -CONT "${ENGINE_PID:?engine_resume: no engine runs}"; }
 
 # e_remove_all: removes every container through the API (3 rounds at most).
