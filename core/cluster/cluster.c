@@ -16,7 +16,7 @@
 #include "member/member_wire.h"
 #include "peer/peer.h"
 #include "security/seal.h"
-#include "transport/url.h"
+#include "wire/url.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,21 +3,21 @@
 // circuitd - the circuit server: parses flags, binds, loads plugins, starts
 // the process-group guard, prints its URL and runs the loop until SIGTERM or
 // SIGINT, then scrubs every element (terminating the processes it started).
-#include "../cluster/cluster.h"
-#include "../peer/peer.h"
-#include "../plugin/plugin_host.h"
-#include "../oplog/oplog.h"
-#include "../router/router.h"
-#include "../transport/transport.h"
-#include "../transport/url.h"
+#include "cluster/cluster.h"
+#include "peer/peer.h"
+#include "plugin/plugin_host.h"
+#include "oplog/oplog.h"
+#include "router/router.h"
+#include "transport/transport.h"
+#include "wire/url.h"
 #include "flags.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ev.h>
-#include "../security/keyfile.h"
-#include "../security/security.h"
+#include "security/keyfile.h"
+#include "security/security.h"
 
 #include <gcrypt.h>
 #include <sys/resource.h>
@@ -81,6 +81,12 @@ daemon_exe_dir(void)
 	return exe ? g_path_get_dirname(exe) : g_strdup(".");
 }
 
+/*
+ * The plugin folder and circuit-guard are found relative to circuitd itself
+ * (CIRCUIT_PLUGIN_REL, CIRCUIT_GUARD_REL: from the sbin folder to where they
+ * install), so an install under any prefix finds its own, and the build
+ * tree, which lays them out the same way, finds the ones just built.
+ */
 static char *
 daemon_plugin_dir(void)
 {
@@ -90,10 +96,7 @@ daemon_plugin_dir(void)
 	if (env && *env)
 		return g_strdup(env);
 	g_autofree char *dir = daemon_exe_dir();
-	g_autofree char *marker = g_build_filename(dir, "..", "CIRCUIT_BUILD_TREE", NULL);
-	if (g_file_test(marker, G_FILE_TEST_EXISTS))
-		return g_build_filename(dir, "..", "plugins", NULL);
-	return g_strdup(CIRCUIT_PLUGIN_PATH);
+	return g_build_filename(dir, CIRCUIT_PLUGIN_REL, NULL);
 }
 
 /* Whether @host (an address or "localhost") is this host's loopback. */
@@ -236,11 +239,7 @@ static int
 daemon_start_guard(void)
 {
 	g_autofree char *dir = daemon_exe_dir();
-	g_autofree char *path = g_build_filename(dir, "circuit-guard", NULL);
-	if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
-		g_free(path);
-		path = g_strdup(CIRCUIT_GUARD_PATH);
-	}
+	g_autofree char *path = g_build_filename(dir, CIRCUIT_GUARD_REL, NULL);
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return -1;

@@ -5,7 +5,7 @@
 // turn, after that turn's replies and before the loop waits, and at close.
 #include "oplog.h"
 
-#include "../common/wire_json.h"
+#include "wire/json.h"
 
 #include <errno.h>
 #include <fcntl.h>

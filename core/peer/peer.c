@@ -5,10 +5,10 @@
 // of clients' streams (forwarding). See peer.h and docs/protocol.md.
 #include "peer.h"
 
-#include "../common/wire_error.h"
-#include "../common/wire_json.h"
-#include "../transport/transport.h"
-#include "../transport/url.h"
+#include "wire/error.h"
+#include "wire/json.h"
+#include "transport/transport.h"
+#include "wire/url.h"
 
 #include <string.h>
 
@@ -491,7 +491,7 @@ peer_relay_fail(PeerStream *s, int code, const char *format, ...)
 	peer_stream_detach(s);
 	s->up_local_done = s->up_remote_done = TRUE;
 	CircuitStream *client = stream_ref(s->client);
-	circuit_stream_fail_printf(client, code, "%s", message);
+	stream_fail_message(client, code, message);
 	stream_unref(client);
 }
 
@@ -521,11 +521,10 @@ peer_relay_new(CircuitStream *client, const char *server_id, JsonObject *req, GB
 {
 	/* One client may not take the whole shared link to a server. */
 	if (stream_conn_relayed(client) >= PEER_MAX_RELAYED_PER_CLIENT) {
-		circuit_stream_fail_printf(
-		        client, CIRCUIT_ERROR_BUSY,
-		        "too many streams relayed for this connection (%u): let some finish "
-		        "first",
+		g_autofree char *why = g_strdup_printf(
+		        "too many streams relayed for this connection (%u): let some finish first",
 		        PEER_MAX_RELAYED_PER_CLIENT);
+		stream_fail_message(client, CIRCUIT_ERROR_BUSY, why);
 		return NULL;
 	}
 	PeerStream *s = g_new0(PeerStream, 1);
@@ -538,7 +537,7 @@ peer_relay_new(CircuitStream *client, const char *server_id, JsonObject *req, GB
 		s->inline_body = g_bytes_ref(inline_body);
 		s->up_local_done = TRUE;
 	}
-	circuit_stream_set_funcs(client, &peer_relay_funcs, s, peer_relay_free);
+	stream_set_funcs(client, &peer_relay_funcs, s, peer_relay_free);
 	stream_set_relay(client, peer_relay_from_client, s);
 	return s;
 }
@@ -551,9 +550,9 @@ peer_relay_attach(PeerStream *s, const char *addr)
 	PeerLink *link = peer_link_get(addr, &error);
 	if (!link) {
 		s->up_local_done = s->up_remote_done = TRUE;
-		circuit_stream_fail_printf(s->client, CIRCUIT_ERROR_DISCONNECTED,
-		                           "server %s at %s: %s", s->server_id, addr,
-		                           error->message);
+		g_autofree char *why =
+		        g_strdup_printf("server %s at %s: %s", s->server_id, addr, error->message);
+		stream_fail_message(s->client, CIRCUIT_ERROR_DISCONNECTED, why);
 		return;
 	}
 	s->link = link;

@@ -4,9 +4,9 @@
 // (over libev), logging and the process-group guard.
 #include "plugin_host.h"
 
-#include "../cluster/cluster.h"
-#include "../oplog/oplog.h"
-#include "../transport/transport.h"
+#include "cluster/cluster.h"
+#include "oplog/oplog.h"
+#include "transport/transport.h"
 
 #include <errno.h>
 #include <ev.h>

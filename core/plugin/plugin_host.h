@@ -4,8 +4,8 @@
 // (host.c: hosts, elements, watches, logging).
 #pragma once
 
-#include "../acl/acl.h"
-#include "../anchor/anchor.h"
+#include "acl/acl.h"
+#include "anchor/anchor.h"
 
 #include <circuit/plugin.h>
 #include <gmodule.h>

@@ -6,12 +6,12 @@
 // `ls /` lists the members this server sees and `ls /...` walks them all.
 #include "router.h"
 
-#include "../anchor/name.h"
-#include "../cluster/cluster.h"
-#include "../common/wire_json.h"
-#include "../peer/peer.h"
-#include "../oplog/oplog.h"
-#include "../transport/transport.h"
+#include "wire/name.h"
+#include "cluster/cluster.h"
+#include "wire/json.h"
+#include "peer/peer.h"
+#include "oplog/oplog.h"
+#include "transport/transport.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
 // router.h - executes operations: the core's own and the plugins'.
 #pragma once
 
-#include "../plugin/plugin_host.h"
+#include "plugin/plugin_host.h"
 
 #include <json-glib/json-glib.h>
 

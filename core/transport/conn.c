@@ -4,8 +4,8 @@
 // dispatch to streams, buffered non-blocking writes.
 #include "transport_private.h"
 
-#include "common/wire_json.h"
-#include "common/wire_socket.h"
+#include "wire/json.h"
+#include "wire/socket.h"
 #include "security/channel.h"
 
 #include <arpa/inet.h>

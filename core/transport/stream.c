@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // stream.c - one operation's stream on a connection: reply, output with
-// credit, input with granted credit, and the SDK's circuit_stream_* calls.
+// credit, input with granted credit (core/plugin/stream.c offers it to
+// plugins as plugin.h's circuit_stream_* calls).
 #include "transport_private.h"
 
-#include "../common/wire_error.h"
-#include "../common/wire_json.h"
+#include "wire/error.h"
+#include "wire/json.h"
 
 #include <string.h>
 
@@ -157,7 +158,7 @@ stream_send_json(CircuitStream *s, FrameType type, JsonNode *node)
 }
 
 void
-circuit_stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
+stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
 {
 	g_return_if_fail(stream != NULL);
 	if (stream->closed && !stream->reply_sent) {
@@ -206,7 +207,7 @@ stream_error_node(int code, const char *message)
 	return root;
 }
 
-static void
+void
 stream_fail_message(CircuitStream *s, int code, const char *message)
 {
 	if (s->local_done || s->closed)
@@ -236,31 +237,6 @@ stream_fail_message(CircuitStream *s, int code, const char *message)
 	stream_unref(s);
 }
 
-void
-circuit_stream_fail(CircuitStream *stream, const GError *error)
-{
-	g_return_if_fail(stream != NULL && error != NULL);
-	int code = error->domain == CIRCUIT_ERROR ? error->code : CIRCUIT_ERROR_FAILED;
-	stream_fail_message(stream, code, error->message);
-}
-
-void
-circuit_stream_fail_printf(CircuitStream *stream, int code, const char *format, ...)
-{
-	va_list ap;
-	va_start(ap, format);
-	g_autofree char *message = g_strdup_vprintf(format, ap);
-	va_end(ap);
-	stream_fail_message(stream, code, message);
-}
-
-void
-circuit_stream_done(CircuitStream *stream, JsonNode *result, gboolean failed_outcome)
-{
-	circuit_stream_reply(stream, result, failed_outcome);
-	circuit_stream_finish(stream);
-}
-
 gboolean
 stream_replied(CircuitStream *stream)
 {
@@ -277,8 +253,8 @@ stream_set_reply_hook(CircuitStream *stream, StreamReplyHook hook, gpointer user
 }
 
 void
-circuit_stream_set_funcs(CircuitStream *stream, const CircuitStreamFuncs *funcs, gpointer user_data,
-                         GDestroyNotify notify)
+stream_set_funcs(CircuitStream *stream, const CircuitStreamFuncs *funcs, gpointer user_data,
+                 GDestroyNotify notify)
 {
 	g_return_if_fail(stream != NULL);
 	if (stream->notify && stream->user_data)
@@ -289,13 +265,13 @@ circuit_stream_set_funcs(CircuitStream *stream, const CircuitStreamFuncs *funcs,
 }
 
 const char *
-circuit_stream_peer(CircuitStream *stream)
+stream_peer(CircuitStream *stream)
 {
 	return stream->conn ? conn_peer(stream->conn) : "(gone)";
 }
 
 gsize
-circuit_stream_write_space(CircuitStream *stream)
+stream_write_space(CircuitStream *stream)
 {
 	if (!stream->conn || stream->local_done || stream->eof_queued ||
 	    conn_output_full(stream->conn))
@@ -306,7 +282,7 @@ circuit_stream_write_space(CircuitStream *stream)
 }
 
 void
-circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
+stream_write(CircuitStream *stream, const void *data, gsize len)
 {
 	g_return_if_fail(stream != NULL);
 	g_return_if_fail(stream->reply_sent);
@@ -326,7 +302,7 @@ circuit_stream_write(CircuitStream *stream, const void *data, gsize len)
 }
 
 void
-circuit_stream_write_bytes(CircuitStream *stream, GBytes *bytes)
+stream_write_bytes(CircuitStream *stream, GBytes *bytes)
 {
 	g_return_if_fail(stream != NULL && bytes != NULL);
 	g_return_if_fail(stream->reply_sent);
@@ -349,7 +325,7 @@ circuit_stream_write_bytes(CircuitStream *stream, GBytes *bytes)
 }
 
 GBytes *
-circuit_stream_take_unacked(CircuitStream *stream)
+stream_take_unacked(CircuitStream *stream)
 {
 	gsize total = stream->unacked_bytes + stream->pending_bytes;
 	if (total == 0)
@@ -375,13 +351,13 @@ circuit_stream_take_unacked(CircuitStream *stream)
 }
 
 void
-circuit_stream_finish(CircuitStream *stream)
+stream_finish(CircuitStream *stream)
 {
 	g_return_if_fail(stream != NULL);
 	if (stream->local_done || stream->eof_queued)
 		return;
 	if (!stream->reply_sent)
-		circuit_stream_reply(stream, NULL, FALSE);
+		stream_reply(stream, NULL, FALSE);
 	stream->eof_queued = TRUE;
 	stream_ref(stream);
 	stream_flush(stream);
@@ -389,7 +365,7 @@ circuit_stream_finish(CircuitStream *stream)
 }
 
 void
-circuit_stream_consumed(CircuitStream *stream, gsize len)
+stream_consumed(CircuitStream *stream, gsize len)
 {
 	g_return_if_fail(stream != NULL);
 	if (!stream->conn || stream->remote_done || len == 0)
@@ -403,7 +379,7 @@ circuit_stream_consumed(CircuitStream *stream, gsize len)
 void
 stream_grant_body(CircuitStream *stream, gsize window)
 {
-	circuit_stream_consumed(stream, window);
+	stream_consumed(stream, window);
 }
 
 guint64
@@ -444,7 +420,7 @@ stream_on_credit(CircuitStream *s, guint32 credit)
 	}
 	stream_ref(s);
 	stream_flush(s);
-	if (!s->closed && circuit_stream_write_space(s) > 0 && s->funcs && s->funcs->writable)
+	if (!s->closed && stream_write_space(s) > 0 && s->funcs && s->funcs->writable)
 		s->funcs->writable(s, s->user_data);
 	stream_unref(s);
 }
@@ -456,7 +432,7 @@ stream_resume(CircuitStream *s)
 		return;
 	stream_ref(s);
 	stream_flush(s);
-	if (!s->closed && circuit_stream_write_space(s) > 0 && s->funcs && s->funcs->writable)
+	if (!s->closed && stream_write_space(s) > 0 && s->funcs && s->funcs->writable)
 		s->funcs->writable(s, s->user_data);
 	stream_unref(s);
 }

@@ -5,8 +5,8 @@
 // streams; each stream direction has its own credit. See docs/protocol.md.
 #pragma once
 
-#include "../acl/acl.h"
-#include "frame.h"
+#include "acl/acl.h"
+#include "wire/frame.h"
 
 #include <circuit/plugin.h>
 #include <ev.h>
@@ -80,6 +80,22 @@ void transport_peek(JsonObject *o);
 guint transport_conn_count(void);
 
 /* Stream internals used by the router and the core's own operations. */
+/*
+ * The stream calls plugin.h offers (core/plugin/stream.c wraps each as its
+ * circuit_stream_* function); documented there.
+ */
+void stream_reply(CircuitStream *stream, JsonNode *result, gboolean failed_outcome);
+/* Fails the stream with @code and @message (no reply sent yet: an error reply). */
+void stream_fail_message(CircuitStream *stream, int code, const char *message);
+void stream_set_funcs(CircuitStream *stream, const CircuitStreamFuncs *funcs, gpointer user_data,
+                      GDestroyNotify notify);
+const char *stream_peer(CircuitStream *stream);
+gsize stream_write_space(CircuitStream *stream);
+void stream_write(CircuitStream *stream, const void *data, gsize len);
+void stream_write_bytes(CircuitStream *stream, GBytes *bytes);
+GBytes *stream_take_unacked(CircuitStream *stream);
+void stream_finish(CircuitStream *stream);
+void stream_consumed(CircuitStream *stream, gsize len);
 CircuitStream *stream_ref(CircuitStream *stream);
 void stream_unref(CircuitStream *stream);
 /*

@@ -8,14 +8,14 @@
 #include <circuit/client.h>
 #include <circuit/error.h>
 
-#include "common/wire_error.h"
-#include "common/wire_json.h"
-#include "common/wire_socket.h"
+#include "wire/error.h"
+#include "wire/json.h"
+#include "wire/socket.h"
 #include "security/channel.h"
 #include "security/keyfile.h"
 #include "security/security.h"
-#include "transport/frame.h"
-#include "transport/url.h"
+#include "wire/frame.h"
+#include "wire/url.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,7 +15,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
 export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$CIRCUIT_BUILD_DIR/plugins}
 source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$CIRCUIT_BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
 

@@ -10,7 +10,6 @@ bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$bench_dir/../.." && pwd)}
 export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
 export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$CIRCUIT_BUILD_DIR/plugins}
 SIM_BASELINE=${CIRCUIT_SIM_BASELINE:-$CIRCUIT_BUILD_DIR/tests/bench/cluster_sim_baseline}
 PYLIB="$bench_dir/cluster_lib.py"
 PY=$(python3 -c 'import sys; print(sys.executable)') || { echo "FAIL: no python3" >&2; exit 1; }

@@ -14,7 +14,6 @@ export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 build=${CIRCUIT_BUILD_DIR:-$CIRCUIT_SOURCE_DIR/build}
 export CIRCUIT_BIN=${CIRCUIT_BIN:-$build/bin/circuit}
 export CIRCUITD_BIN=${CIRCUITD_BIN:-$build/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$build/plugins}
 source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
 
 for tool in dnsperf dnsmasq dig; do

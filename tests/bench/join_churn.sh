@@ -18,7 +18,6 @@ build=${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR}
 export CIRCUIT_SOURCE_DIR=$src
 export CIRCUIT_BIN=${CIRCUIT_BIN:-$build/bin/circuit}
 export CIRCUITD_BIN=${CIRCUITD_BIN:-$build/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$build/plugins}
 export CIRCUIT_TESTLIB=${CIRCUIT_TESTLIB:-$src/tests/integration/lib.sh}
 rounds=${CIRCUIT_BENCH_JOIN_ROUNDS:-30}
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 2 ] && [ "$rounds" -le 200 ] ||

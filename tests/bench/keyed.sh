@@ -13,7 +13,6 @@
 : "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
 export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
 export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$CIRCUIT_BUILD_DIR/plugins}
 export CIRCUIT_TESTLIB=${CIRCUIT_TESTLIB:-$(dirname "$0")/../integration/lib.sh}
 source "$CIRCUIT_TESTLIB"
 src=${CIRCUIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -19,7 +19,6 @@ if [ "${1:-}" = --spawn-driver ]; then
 	export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 	export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
 	export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-	export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$CIRCUIT_BUILD_DIR/plugins}
 	source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
 	bench=$CIRCUIT_BUILD_DIR/tests/bench/spawn_bench
 	[ -x "$bench" ] || fail "$bench is not built"

@@ -4,7 +4,7 @@
 // on any bytes, deep and wide. It must never crash or recurse past its
 // limit; whatever it accepts json-glib reads the same; whatever json-glib
 // reads within the limits it accepts too.
-#include "common/wire_json.h"
+#include "wire/json.h"
 
 #include <json-glib/json-glib.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 // json-glib. Whatever wire_json_parse_flat() accepts, json-glib must accept
 // too and read as an equal object (when it gives up, the server asks
 // json-glib itself, so only acceptance needs checking).
-#include "common/wire_json.h"
+#include "wire/json.h"
 
 #include <json-glib/json-glib.h>
 #include <stdint.h>

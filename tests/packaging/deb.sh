@@ -98,7 +98,7 @@ cd "$BUILD"
 deb() { ls "$BUILD/$1"_*.deb; }
 [ -f "$(deb circuit)" ] && [ -f "$(deb libcircuit-dev)" ] || fail "no circuit or libcircuit-dev package"
 # One plugin package per plugin the build made, named for its kind.
-(cd "$BUILD/plugins" && ls ./*.so | sed 's|^\./||; s|\.so$||' | sort) >"$T_TMP/kinds.built"
+(cd "$(find "$BUILD" -type d -path "*/circuit/plugins" -not -path "*/_CPack_Packages/*" | head -1)" && ls ./*.so | sed 's|^\./||; s|\.so$||' | sort) >"$T_TMP/kinds.built"
 ls "$BUILD"/circuit-plugin-*.deb | sed 's|.*/circuit-plugin-||; s|_.*||' | sort >"$T_TMP/kinds.deb"
 diff "$T_TMP/kinds.built" "$T_TMP/kinds.deb" || fail "plugin packages differ from the plugins built"
 grep -qx proc "$T_TMP/kinds.deb" || fail "no circuit-plugin-proc"

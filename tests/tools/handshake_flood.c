@@ -19,7 +19,7 @@
 #include "security/channel.h"
 #include "security/keyfile.h"
 #include "security/security.h"
-#include "transport/frame.h"
+#include "wire/frame.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// spec.c - reading the JSON object a mk<kind> takes on standard input (plugin
+// SDK ABI 1.2): the object itself and its typed members, each error one line
+// naming the spec and the key (proc's and docker's specs use it).
+#include "wire/json.h"
+
+#include <circuit/plugin.h>
+
+JsonNode *
+circuit_spec_load(const char *text, gsize len, const char *what, const char *example,
+                  GError **error)
+{
+	if (!text || len == 0) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "no %s on standard input (expected JSON like %s)", what, example);
+		return NULL;
+	}
+	GError *local = NULL;
+	JsonNode *root = wire_json_read(text, len, &local);
+	if (!root) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s is not valid JSON: %s",
+		            what, local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s must be a JSON object",
+		            what);
+		json_node_unref(root);
+		return NULL;
+	}
+	return root;
+}
+
+JsonNode *
+circuit_json_load(const char *text, gsize len, GError **error)
+{
+	GError *local = NULL;
+	JsonNode *root = wire_json_read(text ? text : "", text ? len : 0, &local);
+	if (!root) {
+		g_set_error_literal(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, local->message);
+		g_error_free(local);
+	}
+	return root;
+}
+
+static gboolean
+spec_is_string(JsonNode *node)
+{
+	return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING;
+}
+
+gboolean
+circuit_spec_string(JsonNode *value, const char *what, const char *key, gboolean nullable,
+                    char **out, GError **error)
+{
+	if (nullable && JSON_NODE_HOLDS_NULL(value)) {
+		g_clear_pointer(out, g_free);
+		return TRUE;
+	}
+	if (!spec_is_string(value)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s: \"%s\" must be a string", what, key);
+		return FALSE;
+	}
+	g_free(*out);
+	*out = g_strdup(json_node_get_string(value));
+	return TRUE;
+}
+
+gboolean
+circuit_spec_strv(JsonNode *value, const char *what, const char *key, char ***out, GError **error)
+{
+	if (JSON_NODE_HOLDS_NULL(value)) {
+		g_strfreev(*out);
+		*out = g_new0(char *, 1);
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_ARRAY(value)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s: \"%s\" must be an array of strings", what, key);
+		return FALSE;
+	}
+	JsonArray *a = json_node_get_array(value);
+	guint n = json_array_get_length(a);
+	char **v = g_new0(char *, n + 1);
+	for (guint i = 0; i < n; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		if (!spec_is_string(e)) {
+			g_strfreev(v);
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+			            "%s: \"%s\"[%u] is not a string", what, key, i);
+			return FALSE;
+		}
+		v[i] = g_strdup(json_node_get_string(e));
+	}
+	g_strfreev(*out);
+	*out = v;
+	return TRUE;
+}
+
+gboolean
+circuit_spec_bool(JsonNode *value, const char *what, const char *key, gboolean *out, GError **error)
+{
+	if (!JSON_NODE_HOLDS_VALUE(value) || json_node_get_value_type(value) != G_TYPE_BOOLEAN) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s: \"%s\" must be true or false", what, key);
+		return FALSE;
+	}
+	*out = json_node_get_boolean(value);
+	return TRUE;
+}
