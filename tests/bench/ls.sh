@@ -10,14 +10,7 @@
 # timings. Run through ctest (CIRCUIT_BENCH=ON) or by hand:
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/ls.sh
 # CIRCUIT_BENCH_LS_COUNT (default 100000), CIRCUIT_BENCH_LS_RUNS (default 9).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$CIRCUIT_BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+source "$(dirname "$0")/bench_lib.sh"
 build_type=${build_type:-RelWithDebInfo (the default)}
 
 count=${CIRCUIT_BENCH_LS_COUNT:-100000}

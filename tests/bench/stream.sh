@@ -13,14 +13,7 @@
 # Run through ctest (CIRCUIT_BENCH=ON) or by hand:
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/stream.sh
 # CIRCUIT_BENCH_STREAM_MIB (default 1024; record 1024), CIRCUIT_BENCH_STREAM_RUNS (3).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$CIRCUIT_BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+source "$(dirname "$0")/bench_lib.sh"
 
 mib=${CIRCUIT_BENCH_STREAM_MIB:-1024}
 runs=${CIRCUIT_BENCH_STREAM_RUNS:-3}

@@ -87,7 +87,7 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 	grep -q "127.0.0.1 only" "$T_TMP/def.log" || fail "the default bind should be announced"
 	ok "default: 127.0.0.1:11022, announced"
 else
-	echo "skip - default address check needs root for a private network namespace"
+	t_skip "default address check needs root for a private network namespace"
 fi
 
 "$CIRCUIT_BIN" help | grep -q mkproc || fail "help lists commands"
