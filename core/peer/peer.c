@@ -278,17 +278,11 @@ peer_call_send_body(PeerStream *s)
 		peer_stream_send(s, FRAME_EOF, NULL, 0);
 }
 
-static JsonObject *
-peer_parse_object(const guint8 *p, gsize len)
-{
-	return wire_json_read_object((const char *)p, len, NULL);
-}
-
 /* The error of a REPLY or RESET payload, in the CIRCUIT_ERROR domain. */
 static GError *
 peer_payload_error(const guint8 *p, gsize len, const char *fallback)
 {
-	g_autoptr(JsonObject) o = len ? peer_parse_object(p, len) : NULL;
+	g_autoptr(JsonObject) o = len ? wire_json_frame_object(p, len) : NULL;
 	const char *message =
 	        o ? json_object_get_string_member_with_default(o, "error", fallback) : fallback;
 	const char *code = o ? json_object_get_string_member_with_default(o, "code", NULL) : NULL;
@@ -303,7 +297,7 @@ peer_call_frame(PeerStream *s, const FrameHeader *h, const guint8 *p)
 		ev_timer_again(EV_DEFAULT, &s->timer);
 	switch (h->type) {
 	case FRAME_REPLY: {
-		g_autoptr(JsonObject) o = peer_parse_object(p, h->len);
+		g_autoptr(JsonObject) o = wire_json_frame_object(p, h->len);
 		if (!o || !json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
 			g_autoptr(GError) e = peer_payload_error(p, h->len, "malformed reply");
 			peer_call_complete(s, NULL, e);

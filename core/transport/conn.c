@@ -446,12 +446,6 @@ conn_protocol_error(Conn *conn, const char *what)
 	conn_close(conn, NULL);
 }
 
-static JsonObject *
-conn_parse_object(const guint8 *p, gsize len)
-{
-	return wire_json_read_object((const char *)p, len, NULL);
-}
-
 static void
 conn_send_hello(Conn *conn)
 {
@@ -488,7 +482,7 @@ conn_on_open(Conn *conn, guint32 id, const guint8 *p, gsize len)
 	/* The request, then optionally a NUL and the operation's whole input. */
 	const guint8 *nul = len ? memchr(p, 0, len) : NULL;
 	gsize json_len = nul ? (gsize)(nul - p) : len;
-	JsonObject *req = conn_parse_object(p, json_len);
+	JsonObject *req = wire_json_frame_object(p, json_len);
 	if (!req) {
 		conn_protocol_error(conn, "OPEN is not a JSON object");
 		return;
@@ -521,7 +515,7 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 			conn_protocol_error(conn, "expected HELLO");
 			return FALSE;
 		}
-		JsonObject *o = conn_parse_object(p, h->len);
+		JsonObject *o = wire_json_frame_object(p, h->len);
 		if (!o) {
 			conn_protocol_error(conn, "HELLO is not a JSON object");
 			return FALSE;
@@ -580,7 +574,7 @@ conn_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 		break;
 	case FRAME_RESET: {
 		g_autofree char *why = NULL;
-		JsonObject *o = h->len ? conn_parse_object(p, h->len) : NULL;
+		JsonObject *o = h->len ? wire_json_frame_object(p, h->len) : NULL;
 		if (o) {
 			why = g_strdup(json_object_get_string_member_with_default(o, "error", ""));
 			json_object_unref(o);
@@ -1297,7 +1291,7 @@ static gboolean
 conn_dial_on_frame(Conn *conn, const FrameHeader *h, const guint8 *p)
 {
 	if (conn->state == CONN_DIAL_SETUP) {
-		JsonObject *o = h->type == FRAME_HELLO ? conn_parse_object(p, h->len) : NULL;
+		JsonObject *o = h->type == FRAME_HELLO ? wire_json_frame_object(p, h->len) : NULL;
 		if (!o) {
 			conn_dial_fail(conn, G_IO_ERROR_INVALID_DATA, "%s: no HELLO reply",
 			               conn->peer);

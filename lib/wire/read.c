@@ -82,3 +82,9 @@ wire_json_read_object(const char *text, gsize len, GError **error)
 	}
 	return json_object_ref(json_node_get_object(root));
 }
+
+JsonObject *
+wire_json_frame_object(const guint8 *payload, gsize len)
+{
+	return wire_json_read_object((const char *)payload, len, NULL);
+}

@@ -212,12 +212,6 @@ client_send_frame(CircuitClient *c, FrameType type, guint32 id, const void *payl
 	return client_write_two(c, hdr, FRAME_HEADER_SIZE, payload, len, error);
 }
 
-static JsonObject *
-client_parse_object(const guint8 *p, gsize len)
-{
-	return wire_json_read_object((const char *)p, len, NULL);
-}
-
 static void
 client_protocol_error(CircuitClient *c, const char *what)
 {
@@ -233,7 +227,7 @@ client_on_reply(CircuitCall *call, const guint8 *p, gsize len)
 		call->reply_ok = TRUE;
 		return;
 	}
-	JsonObject *o = client_parse_object(p, len);
+	JsonObject *o = wire_json_frame_object(p, len);
 	if (!o) {
 		client_protocol_error(call->client, "REPLY is not JSON");
 		return;
@@ -283,7 +277,7 @@ client_on_frame(CircuitClient *c, const FrameHeader *h, const guint8 *p)
 	case FRAME_RESET: {
 		call->remote_reset = TRUE;
 		call->remote_eof = TRUE;
-		JsonObject *o = h->len ? client_parse_object(p, h->len) : NULL;
+		JsonObject *o = h->len ? wire_json_frame_object(p, h->len) : NULL;
 		g_free(call->error_message);
 		call->error_message = g_strdup(
 		        o ? json_object_get_string_member_with_default(o, "error", "stream reset")
@@ -565,7 +559,8 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 			return FALSE;
 		}
 		if (rc == 1 && c->in->len >= FRAME_HEADER_SIZE + h.len) {
-			JsonObject *o = client_parse_object(c->in->data + FRAME_HEADER_SIZE, h.len);
+			JsonObject *o =
+			        wire_json_frame_object(c->in->data + FRAME_HEADER_SIZE, h.len);
 			g_byte_array_remove_range(c->in, 0, FRAME_HEADER_SIZE + h.len);
 			if (!o) {
 				g_set_error(error, CIRCUIT_CLIENT_ERROR,

@@ -38,3 +38,7 @@ JsonNode *wire_json_read(const char *text, gsize len, GError **error);
 /* The same for a document that must be an object (flat ones are read by
  * wire_json_parse_flat, the rest by json-glib). */
 JsonObject *wire_json_read_object(const char *text, gsize len, GError **error);
+/* (nullable) A frame's JSON payload (HELLO, OPEN, REPLY, RESET) as an
+ * object; NULL when it is not one. Both ends of every connection read
+ * frames with this. */
+JsonObject *wire_json_frame_object(const guint8 *payload, gsize len);
