@@ -505,8 +505,10 @@ conn_run(ConnObject *self, PyObject *args, PyObject *kwds)
 			py_raise_gerror(error);
 		else {
 			PyObject *text = py_json_text(s.result);
+			/* (An empty GByteArray's data is NULL, which y# makes None.) */
 			ret = text ? Py_BuildValue("(NOy#)", text, s.failed ? Py_True : Py_False,
-			                           (const char *)data->data, (Py_ssize_t)data->len)
+			                           data->len ? (const char *)data->data : "",
+			                           (Py_ssize_t)data->len)
 			           : NULL;
 		}
 	} else {
