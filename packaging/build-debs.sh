@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # packaging/build-debs.sh [BUILD_DIR] - builds the Debian packages (circuit,
-# libcircuit-dev, circuit-plugin-KIND) into BUILD_DIR (default build-deb/):
+# libcircuit-dev, python3-circuit, circuit-plugin-KIND) into BUILD_DIR (default build-deb/):
 # configured for /usr with Debian's hardening flags, tests not built, then
 # cpack -G DEB. Needs dpkg-dev (dpkg-buildflags, dpkg-shlibdeps).
 # Extra cmake arguments may follow BUILD_DIR.
@@ -20,7 +20,7 @@ eval "$(dpkg-buildflags --export=sh)"
 export CFLAGS="$CFLAGS $CPPFLAGS" LDFLAGS
 
 # The test directories of tests/CMakeLists.txt: nothing of them is packaged.
-skip="core;fixtures;integration;plugins;sim;netns;fuzz;bench;packaging"
+skip="core;fixtures;integration;plugins;sim;netns;fuzz;bench;packaging;python"
 cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	"-DCIRCUIT_SKIP=$skip" "$@"
 cmake --build "$build" -j"${CIRCUIT_JOBS:-2}"
