@@ -108,6 +108,14 @@ if("python" IN_LIST CIRCUIT_EXTRA_COMPONENTS)
   math(EXPR circuit_py_next "${CIRCUIT_PYTHON_VERSION_MINOR} + 1")
   set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
     "python3 (>= 3.${CIRCUIT_PYTHON_VERSION_MINOR}~), python3 (<< 3.${circuit_py_next})")
+  # The extension links libcircuit, which is in circuit (not installed while
+  # packaging): dpkg-shlibdeps finds it in the build tree; the dependency is
+  # circuit (= version), from the component's.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
+  # Byte-compiled at install, cleaned before removal (as dh_python3 does).
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/python3-circuit/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/python3-circuit/prerm)
   set(CPACK_COMPONENT_PYTHON_DESCRIPTION
     "Python binding of circuit's client library
 import circuit: dial a circuit server, list and peek its tree, run processes
