@@ -330,7 +330,7 @@ class Client:
 
         @env: a mapping or ``"NAME=value"`` strings (None: the server's
         environment); @dir: the working directory; @scrub: the element goes
-        away by itself when the process exits and has been waited for.
+        away by itself when the process exits (a wait after that finds none).
         """
         if isinstance(args, str):
             raise TypeError("args must be a sequence of str, not one str")
