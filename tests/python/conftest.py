@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -143,3 +144,30 @@ def handoff(ch: circuit.Chan, message: bytes) -> List[bytes]:
     ch.send(message, timeout=10)
     t.join()
     return got
+
+
+def interrupted(url: str, statement: str) -> str:
+    """Runs @statement on a Client ``c`` dialed to @url in a fresh
+    interpreter, sends it SIGINT once it is blocked, and returns what it
+    printed: "interrupted" when KeyboardInterrupt came out of the call."""
+    script = (
+        "import circuit\n"
+        f"c = circuit.dial({url!r})\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        f"    {statement}\n"
+        "    print('returned', flush=True)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(0.5)  # the call is open and blocked on the server
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        return out.strip()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import circuit
-from conftest import COUNTER_SO, Server
+from conftest import COUNTER_SO, Server, handoff
 
 
 def test_dial_and_tree(server: Server, client: circuit.Client) -> None:
@@ -129,15 +129,11 @@ def test_keyed_server(start_server, tmp_root: str) -> None:
         p = c.mkproc(s.anchor + "/echo", "/bin/echo", ["keyed"])
         assert p.stdout.read() == b"keyed\n"
         assert p.wait()["ExitCode"] == 0
-        # More connections of the pool are keyed too (a second thread's).
-        import threading
-        out = []
-        t = threading.Thread(target=lambda: out.append(c.peek(s.anchor + "/echo")))
-        hold = c.proc(s.anchor + "/echo").stdout  # holds one connection open
-        hold.read(0)
-        t.start()
-        t.join()
-        assert out and out[0]["Phase"] == "exited"
+        # A second connection of the pool is keyed too: a thread blocked in
+        # recv holds one while this one sends on another.
+        ch = c.mkchan(s.anchor + "/sync", 0)
+        assert handoff(ch, b"keyed") == [b"keyed"]
+        ch.scrub()
         p.scrub()
     with pytest.raises(circuit.Unreachable) as e:
         circuit.dial(s.url)
@@ -153,6 +149,19 @@ def test_keyed_server(start_server, tmp_root: str) -> None:
     finally:
         del os.environ["CIRCUIT_HMAC"]
     assert s.alive()
+
+
+def test_unix_socket(start_server, tmp_root: str) -> None:
+    sock = os.path.join(tmp_root, "circuitd.sock")
+    s = start_server("--socket", sock)
+    with circuit.dial(sock) as c:
+        assert c.server_id == s.id
+        ch = c.mkchan(s.anchor + "/sync", 0)
+        assert handoff(ch, b"local") == [b"local"]  # a second connection, same socket
+        ch.scrub()
+    # $CIRCUIT_SOCKET is the local socket of the lookup order.
+    code = "import circuit; print(circuit.dial().server_id)"
+    assert _lookup({"HOME": tmp_root, "CIRCUIT_SOCKET": sock}, code) == s.id
 
 
 def test_third_party_kind_through_call(start_server) -> None:
