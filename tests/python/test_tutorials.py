@@ -82,3 +82,26 @@ def test_waitall(cluster: List[Server]) -> None:
     lines = r.stdout.decode().splitlines()
     assert len(lines) == 1 and lines[0].split()[0].endswith("/sleep1")
     _nothing_left(cluster)
+
+
+def _free_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_twotier(cluster: List[Server]) -> None:
+    for tool in ("redis-server", "redis-cli", "dig"):
+        if not any(os.access(os.path.join(d, tool), os.X_OK) for d in ("/usr/bin", "/bin")):
+            pytest.skip(f"{tool} is not installed (see .ci/deps)")
+    r = _run("twotier.py", "-d", cluster[0].url, "--port", str(_free_port()))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().startswith("hello from ")
+    err = r.stderr.decode()
+    for tier in ("redis on ", "dns on ", "client on "):
+        assert tier in err
+    _nothing_left(cluster)
