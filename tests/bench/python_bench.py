@@ -69,7 +69,7 @@ def main() -> int:
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--spawn", type=int, default=500)
     ap.add_argument("--chan", type=int, default=10000)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=20)
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     sys.path.insert(0, os.path.join(build, "python"))
