@@ -105,3 +105,56 @@ def test_twotier(cluster: List[Server]) -> None:
     for tier in ("redis on ", "dns on ", "client on "):
         assert tier in err
     _nothing_left(cluster)
+
+
+def _bot(c: circuit.Client, name: str) -> List[str]:
+    """The watchbot's processes, on every server this client sees."""
+    out: List[str] = []
+    for s in c.servers():
+        try:
+            out += [e.path for e in c.ls(f"{s}/{name}", recursive=True) if e.kind == "proc"]
+        except circuit.Error:
+            pass
+    return out
+
+
+def _epoch(paths: List[str]) -> int:
+    return max((int(p.split("/")[3]) for p in paths), default=-1)
+
+
+def _until(what, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def _stop_server_of(role: str, alive: List[Server]) -> List[Server]:
+    """Stops the server a watchbot's @role ("nucleus" or "payload") is on and
+    checks the bot goes on elsewhere; returns the servers left."""
+    with circuit.dial(alive[0].url) as c:
+        _until(lambda: c.servers() == sorted(s.anchor for s in alive))
+        path = _until(lambda: [p for p in _bot(c, "bot") if p.endswith("/" + role)])[0]
+    victim = next(s for s in alive if s.anchor == "/" + path.split("/")[1])
+    victim.stop()
+    left = [s for s in alive if s is not victim]
+    with circuit.dial(left[0].url) as c:
+        _until(lambda: c.servers() == sorted(s.anchor for s in left))
+        _until(lambda: _epoch(_bot(c, "bot")) > int(path.split("/")[3]) + 1)
+    return left
+
+
+def test_watchbot_survives_its_servers(cluster: List[Server]) -> None:
+    r = _run("watchbot.py", "-d", cluster[0].url, "start", "--name", "bot", "--seconds", "1")
+    assert r.returncode == 0, r.stderr
+    with circuit.dial(cluster[0].url) as c:
+        _until(lambda: _epoch(_bot(c, "bot")) >= 2)  # it hops
+    # The server of the nucleus (the payload starts the next one), then
+    # that of a payload (the nucleus goes on).
+    left = _stop_server_of("payload", _stop_server_of("nucleus", cluster))
+    r = _run("watchbot.py", "-d", left[0].url, "stop", "--name", "bot")
+    assert r.returncode == 0, r.stderr
+    _nothing_left(left)
