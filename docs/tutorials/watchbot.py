@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """watchbot.py: a self-perpetuating watchdog that hops around a circuit.
 
-    watchbot.py [-d URL] start [--name NAME] [--seconds S]
-    watchbot.py [-d URL] stop [--name NAME]
+    watchbot.py [-d URL] start [--name NAME] [--seconds S] [--report CHAN]
+    watchbot.py [-d URL] stop [--name NAME] [--report CHAN]
 
 A watchbot is a pair of processes. The nucleus, on one server, starts the
 payload (here `sleep S`) on another and waits for it; when the payload ends
@@ -13,6 +13,14 @@ cluster for ever. The payload process runs the work (a child `sleep`) and
 watches the nucleus in turn: when the nucleus's server dies, it starts the next
 nucleus itself. Anchors are numbered by epoch, /X.../NAME/EPOCH/nucleus
 and /X.../NAME/EPOCH/payload, so each generation has names of its own.
+
+With `--report CHAN` (the watchbot with a back channel) every nucleus
+reports its payload's end on the channel CHAN (made unbuffered if it is
+not there) before it hops, blocking until someone receives the report
+(`circuit recv CHAN`, or iterating over the channel from Python): the bot
+moves on only as fast as its reports are read. (While a nucleus waits
+there, its payload has ended: the death of the nucleus's own server then
+ends the bot.)
 
 `stop` puts a stop mark (/X.../NAME/stop, an empty channel) on every
 server, ends the current payloads, waits until no nucleus or payload is
@@ -34,6 +42,8 @@ from typing import List, Optional
 import circuit
 
 SCRIPT = os.path.abspath(__file__)
+#: The back channel (--report), passed on to every process of the bot.
+REPORT: Optional[str] = None
 
 
 def env() -> dict:
@@ -65,7 +75,8 @@ def spawn_on(c: circuit.Client, avoid: List[str], name: str, epoch: int, role: s
         try:
             url = c.peek(where)["URL"]
             c.mkproc(path, sys.executable,
-                     [SCRIPT, "-d", url, role, "--name", name, "--epoch", str(epoch), *args],
+                     [SCRIPT, "-d", url, role, "--name", name, "--epoch", str(epoch), *args,
+                      *(["--report", REPORT] if REPORT else [])],
                      env=env(), scrub=True)
             return path
         except circuit.Error as e:
@@ -110,16 +121,33 @@ def nucleus(c: circuit.Client, name: str, epoch: int, seconds: float) -> int:
     if payload is None:
         return 0
     try:
-        c.proc(payload).wait()
-    except circuit.Error:
-        pass  # its server died or it was scrubbed: hop all the same
+        status = c.proc(payload).wait()
+        outcome = f"exited {status.get('ExitCode')}"
+    except circuit.Error as e:
+        outcome = f"lost ({e})"  # its server died or it was scrubbed: hop all the same
     try:
         c.scrub(payload)
     except circuit.Error:
         pass
+    # The report first: the bot goes on only once someone has taken it.
+    if REPORT:
+        report(c, name, f"epoch {epoch}: payload {payload} {outcome}")
     if not stopped(c, name):
         spawn_nucleus(c, name, epoch + 1, seconds, [c.anchor, "/" + payload.split("/")[1]])
     return 0
+
+
+def report(c: circuit.Client, name: str, text: str) -> None:
+    """Sends @text on the back channel, waiting until someone receives it
+    (or the bot is stopped, or the channel is gone)."""
+    while not stopped(c, name):
+        try:
+            c.chan(REPORT).send(text, timeout=1)
+            return
+        except circuit.Timeout:
+            continue
+        except circuit.Error:
+            return
 
 
 def payload(c: circuit.Client, name: str, epoch: int, seconds: float, nucleus_path: str) -> int:
@@ -159,6 +187,8 @@ def bot_elements(c: circuit.Client, name: str) -> List[str]:
 
 
 def stop(c: circuit.Client, name: str, timeout: float = 60) -> int:
+    """Marks the bot stopped on every server, ends its payloads, waits until
+    nothing of it is left, and removes the marks (and the back channel)."""
     marks = []
     for s in c.servers():
         marks.append(c.mkchan(f"{s}/{name}/stop", 0))
@@ -175,6 +205,11 @@ def stop(c: circuit.Client, name: str, timeout: float = 60) -> int:
         left = bot_elements(c, name)
     for m in marks:
         m.scrub()
+    if REPORT:
+        try:
+            c.scrub(REPORT)
+        except circuit.Error:
+            pass
     if left:
         print(f"still running: {' '.join(left)}", file=sys.stderr)
         return 1
@@ -191,9 +226,18 @@ def main() -> int:
         p.add_argument("--seconds", type=float, default=5.0)
         p.add_argument("--epoch", type=int, default=0)
         p.add_argument("--nucleus")
+        p.add_argument("--report", help="the back channel's path")
     a = ap.parse_args()
+    global REPORT
+    REPORT = a.report
     with circuit.dial(a.dial) as c:
         if a.command == "start":
+            if REPORT:
+                try:
+                    c.mkchan(REPORT, 0)
+                except circuit.Error as e:
+                    if e.code != "exists":
+                        raise
             path = spawn_nucleus(c, a.name, a.epoch, a.seconds, [])
             print(path or "started already")
             return 0

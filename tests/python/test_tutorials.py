@@ -158,3 +158,24 @@ def test_watchbot_survives_its_servers(cluster: List[Server]) -> None:
     r = _run("watchbot.py", "-d", left[0].url, "stop", "--name", "bot")
     assert r.returncode == 0, r.stderr
     _nothing_left(left)
+
+
+def test_watchbot_back_channel(cluster: List[Server]) -> None:
+    chan = cluster[0].anchor + "/reports"
+    r = _run("watchbot.py", "-d", cluster[0].url, "start", "--name", "rbot", "--seconds", "0.3",
+             "--report", chan)
+    assert r.returncode == 0, r.stderr
+    with circuit.dial(cluster[1].url) as c:
+        reports = c.chan(chan)
+        got = [reports.recv(timeout=30).decode() for _ in range(4)]
+        time.sleep(1)
+        # Nobody receives now: the bot waits for that, it does not run ahead.
+        assert _epoch(_bot(c, "rbot")) <= 4
+    # One report a hop, in order.
+    epochs = [int(t.split()[1].rstrip(":")) for t in got]
+    assert epochs == [0, 1, 2, 3]
+    for e, text in zip(epochs, got):
+        assert text.endswith(f"/rbot/{e}/payload exited 0"), text
+    r = _run("watchbot.py", "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
+    assert r.returncode == 0, r.stderr
+    _nothing_left(cluster)
