@@ -179,3 +179,28 @@ def test_watchbot_back_channel(cluster: List[Server]) -> None:
     r = _run("watchbot.py", "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
     assert r.returncode == 0, r.stderr
     _nothing_left(cluster)
+
+
+def _run_sh(name: str, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    if not os.environ.get("CIRCUIT_BIN"):
+        pytest.skip("CIRCUIT_BIN is not set: run through ctest")
+    return subprocess.run(["bash", os.path.join(TUTORIALS, name), *args], input=stdin,
+                          capture_output=True, timeout=120)
+
+
+def test_shell_versions(cluster: List[Server]) -> None:
+    r = _run_sh("pipeline.sh", "-d", cluster[0].url, stdin=b"b\na\nb\nc\nb\nc\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [b"1", b"a", b"2", b"c", b"3", b"b"]
+    where = {line.split()[-1] for line in r.stderr.decode().splitlines() if " on /X" in line}
+    assert where == {s.anchor for s in cluster}
+    _nothing_left(cluster)
+    r = _run_sh("waitall.sh", "-d", cluster[0].url, "0.9", "0.2", "0.5")
+    assert r.returncode == 0, r.stderr
+    order = [line.split()[0].rsplit("/", 1)[1] for line in r.stdout.decode().splitlines()]
+    assert order == ["sleep1", "sleep2", "sleep0"]
+    r = _run_sh("waitall.sh", "-d", cluster[0].url, "-first", "30", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert [line.split()[0].rsplit("/", 1)[1] for line in r.stdout.decode().splitlines()] == \
+        ["sleep1"]
+    _nothing_left(cluster)
