@@ -49,7 +49,12 @@ REPORT: Optional[str] = None
 def env() -> dict:
     """The environment of the bot's processes: where circuit is found."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(circuit.__file__)))
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": here}
+    out = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": here}
+    # A sanitizer build's binding needs its runtime preloaded, here as there.
+    for var in ("LD_PRELOAD", "ASAN_OPTIONS"):
+        if var in os.environ:
+            out[var] = os.environ[var]
+    return out
 
 
 def stopped(c: circuit.Client, name: str) -> bool:
