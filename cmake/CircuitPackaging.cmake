@@ -7,6 +7,7 @@
 #                                        systemd unit, /etc/default/circuitd
 #   plugin-KIND  -> circuit-plugin-KIND  one per plugin this build has
 #   dev          -> libcircuit-dev       headers, .pc files, libcircuit.so, examples
+#   python       -> python3-circuit      the circuit Python package (sdk/python)
 # Included last from the top CMakeLists.txt, so every install() has run and
 # the plugin components are known. See docs/packaging.md.
 
@@ -16,6 +17,8 @@ function(circuit_package_name component out)
     set(${out} circuit PARENT_SCOPE)
   elseif(component STREQUAL "dev")
     set(${out} libcircuit-dev PARENT_SCOPE)
+  elseif(component STREQUAL "python")
+    set(${out} python3-circuit PARENT_SCOPE)
   else()
     set(${out} circuit-${component} PARENT_SCOPE)
   endif()
@@ -29,6 +32,11 @@ get_cmake_property(CIRCUIT_COMPONENTS COMPONENTS)
 set(CIRCUIT_PLUGIN_COMPONENTS ${CIRCUIT_COMPONENTS})
 list(FILTER CIRCUIT_PLUGIN_COMPONENTS INCLUDE REGEX "^plugin-")
 list(SORT CIRCUIT_PLUGIN_COMPONENTS)
+# The Python binding, when this build has it (python3-dev found).
+set(CIRCUIT_EXTRA_COMPONENTS)
+if("python" IN_LIST CIRCUIT_COMPONENTS)
+  list(APPEND CIRCUIT_EXTRA_COMPONENTS python)
+endif()
 
 # Man pages, completion, the unit, /etc/default/circuitd, copyright files.
 add_subdirectory(${PROJECT_SOURCE_DIR}/packaging ${PROJECT_BINARY_DIR}/packaging)
@@ -57,7 +65,7 @@ set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/packaging/cpack-project.cmake)
-set(CPACK_COMPONENTS_ALL core dev ${CIRCUIT_PLUGIN_COMPONENTS})
+set(CPACK_COMPONENTS_ALL core dev ${CIRCUIT_EXTRA_COMPONENTS} ${CIRCUIT_PLUGIN_COMPONENTS})
 
 # circuit
 set(CPACK_DEBIAN_CORE_PACKAGE_NAME circuit)
@@ -90,6 +98,33 @@ The headers circuit/plugin.h (the plugin SDK, pkg-config circuit-plugin) and
 circuit/client.h (libcircuit, pkg-config circuit), the libcircuit.so link
 and two examples built out of tree with pkg-config: a new element kind and a
 client program.")
+
+# python3-circuit: the extension is built for one python3 (its ABI tag in the
+# file name), and needs the libcircuit of the same version.
+if("python" IN_LIST CIRCUIT_EXTRA_COMPONENTS)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-circuit)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+  set(CPACK_COMPONENT_PYTHON_DEPENDS core)
+  math(EXPR circuit_py_next "${CIRCUIT_PYTHON_VERSION_MINOR} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+    "python3 (>= 3.${CIRCUIT_PYTHON_VERSION_MINOR}~), python3 (<< 3.${circuit_py_next})")
+  # The extension links libcircuit, which is in circuit (not installed while
+  # packaging): dpkg-shlibdeps finds it in the build tree; the dependency is
+  # circuit (= version), from the component's.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
+  # Byte-compiled at install, cleaned before removal (as dh_python3 does).
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/python3-circuit/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/python3-circuit/prerm)
+  set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+    "Python binding of circuit's client library
+import circuit: dial a circuit server, list and peek its tree, run processes
+on any host with their standard streams as Python files, wait for them,
+signal them; channels, DNS elements, containers, membership feeds, and any
+third-party element kind through one generic call. A CPython extension over
+libcircuit (no second implementation of the protocol); calls release the
+GIL and can be interrupted. See /usr/share/doc/python3-circuit/python.md.")
+endif()
 
 # circuit-plugin-KIND, each needing the circuitd of the same version (the
 # plugin ABI is checked at load time; same version keeps it simple).

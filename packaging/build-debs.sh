@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # packaging/build-debs.sh [BUILD_DIR] - builds the Debian packages (circuit,
-# libcircuit-dev, circuit-plugin-KIND) into BUILD_DIR (default build-deb/):
+# libcircuit-dev, python3-circuit, circuit-plugin-KIND) into BUILD_DIR (default build-deb/):
 # configured for /usr with Debian's hardening flags, tests not built, then
 # cpack -G DEB. Needs dpkg-dev (dpkg-buildflags, dpkg-shlibdeps).
 # Extra cmake arguments may follow BUILD_DIR.

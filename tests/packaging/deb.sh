@@ -40,7 +40,7 @@ PLUGIN_DIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/circuit/plugins
 # --- a clean machine, or refuse ---------------------------------------------
 installed_pkgs() {
 	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'circuit' 'circuit-plugin-*' \
-		'libcircuit*' 2>/dev/null | awk '$1 != "un" {print $NF}'
+		'libcircuit*' 'python3-circuit' 2>/dev/null | awk '$1 != "un" {print $NF}'
 }
 [ -z "$(installed_pkgs)" ] ||
 	fail "circuit packages are on this machine already ($(installed_pkgs | tr '\n' ' '));" \
@@ -103,7 +103,8 @@ ls "$BUILD"/circuit-plugin-*.deb | sed 's|.*/circuit-plugin-||; s|_.*||' | sort 
 diff "$T_TMP/kinds.built" "$T_TMP/kinds.deb" || fail "plugin packages differ from the plugins built"
 grep -qx proc "$T_TMP/kinds.deb" || fail "no circuit-plugin-proc"
 VERSION=$(dpkg-deb -f "$(deb circuit)" Version)
-for d in "$BUILD"/circuit-plugin-*.deb "$(deb libcircuit-dev)"; do
+[ -f "$(deb python3-circuit)" ] || fail "no python3-circuit package"
+for d in "$BUILD"/circuit-plugin-*.deb "$(deb libcircuit-dev)" "$(deb python3-circuit)"; do
 	dpkg-deb -f "$d" Depends | grep -qF "circuit (= $VERSION)" ||
 		fail "$(basename "$d") does not depend on circuit (= $VERSION)"
 done
@@ -116,11 +117,13 @@ for d in "$BUILD"/*.deb; do
 	if dpkg-deb -c "$d" | awk '{print $6}' | grep -q '^\./etc/' && [ "$(basename "$d")" != "$(basename "$(deb circuit)")" ]; then
 		fail "$(basename "$d") ships files in /etc"
 	fi
-	# Only circuit has maintainer scripts.
+	# Only circuit has maintainer scripts, and python3-circuit dh_python3's.
 	scripts=$(dpkg-deb --ctrl-tarfile "$d" | tar -t | grep -E 'inst$|rm$' | sort | tr '\n' ' ' || true)
 	case "$(basename "$d")" in
 	circuit_*) [ "$scripts" = "./postinst ./postrm ./prerm " ] ||
 		fail "circuit's maintainer scripts: $scripts" ;;
+	python3-circuit_*) [ "$scripts" = "./postinst ./prerm " ] ||
+		fail "python3-circuit's maintainer scripts (py3compile, py3clean): $scripts" ;;
 	*) [ -z "$scripts" ] || fail "$(basename "$d") has maintainer scripts: $scripts" ;;
 	esac
 done
@@ -289,6 +292,20 @@ start_installed
 [ "$(kinds)" = "$(cat "$T_TMP/kinds.deb")" ] ||
 	fail "with every plugin package installed the server loaded: $(kinds | tr '\n' ' ')"
 ok "with every plugin package installed, circuitd loads exactly those: $(kinds | tr '\n' ' ')"
+
+# --- python3-circuit: import circuit, found as the CLI finds the server --------
+dpkg -i "$(deb python3-circuit)" >"$T_TMP/dpkg.log" 2>&1 || {
+	cat "$T_TMP/dpkg.log" >&2
+	fail "dpkg -i python3-circuit failed"
+}
+dpkg -L python3-circuit | grep -qE '^/usr/lib/python3/dist-packages/circuit/_circuit\.cpython-[^/]*\.so$' ||
+	fail "python3-circuit has no extension module in /usr/lib/python3/dist-packages/circuit"
+libs=$(ldd /usr/lib/python3/dist-packages/circuit/_circuit.cpython-*.so)
+grep -qE "libcircuit.so.0 => (/usr)?/lib/[^ ]*/libcircuit.so.0 " <<<"$libs" ||
+	fail "the installed binding does not use the installed libcircuit: $libs"
+[ "$(cd / && /usr/bin/python3 -c 'import circuit; print(circuit.dial().servers())')" = "['/$ID']" ] ||
+	fail "import circuit; circuit.dial().servers() did not list the installed server"
+ok "python3-circuit: import circuit; circuit.dial().servers() lists the installed server (its socket)"
 
 # --- libcircuit-dev: the SDK examples, out of tree, pkg-config only ----------
 dpkg -i "$(deb libcircuit-dev)" >"$T_TMP/dpkg.log" 2>&1 || {

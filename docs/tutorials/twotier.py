@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""twotier.py [-d URL] [--port PORT]: a two-tier service over a circuit: a
+redis-server on one server, a DNS element on another that names it
+(redis.svc.), and a client workload on a third that finds redis through
+that DNS element, stores a value and reads it back. Prints what the client
+read, then tears everything down."""
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+
+import circuit
+
+# The client workload: resolve redis.svc. at the DNS element, wait until
+# redis answers, then SET and GET through it.
+CLIENT = r"""
+set -e
+ip=$(dig +short +time=1 +tries=3 -p "$DNS_PORT" @"$DNS_HOST" redis.svc. A)
+[ -n "$ip" ] || { echo "redis.svc. does not resolve" >&2; exit 1; }
+for _ in $(seq 1 100); do
+	redis-cli -h "$ip" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break
+	sleep 0.05
+done
+redis-cli -h "$ip" -p "$REDIS_PORT" SET greeting "hello from $(hostname)" >/dev/null
+redis-cli -h "$ip" -p "$REDIS_PORT" GET greeting
+"""
+
+
+def host_of(c: circuit.Client, anchor: str) -> str:
+    """The address a server listens on (its peek's Addr, without the port)."""
+    return c.peek(anchor)["Addr"].rsplit(":", 1)[0].strip("[]")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-d", "--dial", help="a server's URL (default: found as the CLI does)")
+    ap.add_argument("--port", type=int, default=6379, help="redis's port (default 6379)")
+    a = ap.parse_args()
+    run = uuid.uuid4().hex[:8]
+    with circuit.dial(a.dial) as c:
+        servers = c.servers()
+        tier = [servers[i % len(servers)] for i in range(3)]  # redis, dns, client
+        made = []
+        try:
+            redis_host = host_of(c, tier[0])
+            redis = c.mkproc(f"{tier[0]}/twotier-{run}/redis", "/usr/bin/redis-server",
+                             ["--bind", redis_host, "--port", str(a.port), "--save", "",
+                              "--appendonly", "no"])
+            made.append(redis)
+            print(f"redis on {tier[0]} at {redis_host}:{a.port}", file=sys.stderr)
+            dns = c.mkdns(f"{tier[1]}/twotier-{run}/dns")
+            made.append(dns)
+            dns.set(f"redis.svc. 60 IN A {redis_host}")
+            dns_host, dns_port = dns.peek()["Address"].rsplit(":", 1)
+            print(f"dns on {tier[1]} at {dns_host}:{dns_port}", file=sys.stderr)
+            client = c.mkproc(f"{tier[2]}/twotier-{run}/client", "/bin/sh", ["-c", CLIENT],
+                              env={"PATH": "/usr/bin:/bin", "DNS_HOST": dns_host,
+                                   "DNS_PORT": dns_port, "REDIS_PORT": str(a.port)})
+            made.append(client)
+            print(f"client on {tier[2]}", file=sys.stderr)
+            sys.stdout.buffer.write(client.stdout.read())
+            sys.stderr.buffer.write(client.stderr.read())
+            status = client.wait()
+            ok = status.get("ExitCode") == 0
+        finally:
+            # Client first, then the name, then the service.
+            for element in reversed(made):
+                element.scrub()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
