@@ -614,16 +614,65 @@ daemon_help_plugin(const char *kind)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* What start-up learns, step by step, and main() hands to the next step. */
+typedef struct {
+	const char *key_path; /* --hmac or $CIRCUIT_HMAC; NULL: unkeyed */
+	const char *discover; /* --discover or $CIRCUIT_DISCOVER; NULL: none */
+	MemberConfig member_cfg;
+	Keyfile *keys; /* kept for the cluster's datagram keys, freed after start */
+	GByteArray *server_keys;
+	Url where; /* the address to listen on */
+	char *iface_addr;
+	guint16 port;
+	int lfd, unix_fd;
+	gboolean open_door; /* unkeyed off loopback (--insecure) */
+	char *url_host, *id, *url, *hostport;
+	ClusterOptions cluster_options;
+	GHashTable *options; /* plugin options, KIND.KEY -> VALUE */
+	char *docker_allow_bind;
+	char *plugin_dir;
+	GHashTable *plugins;
+} DaemonStart;
+
+static void
+daemon_start_clear(DaemonStart *d)
 {
-	signal(SIGPIPE, SIG_IGN);
-	/* Frames of up to 1 MiB come and go at a high rate while streaming: keep
-	 * a few MiB of heap rather than trimming and faulting it in per frame.
-	 * Idle memory is unaffected (nothing is retained before a burst). */
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	g_log_set_writer_func(daemon_log_writer, NULL, NULL);
+	keyfile_free(d->keys);
+	if (d->server_keys)
+		daemon_server_keys_free(d->server_keys);
+	url_clear(&d->where);
+	g_free(d->iface_addr);
+	g_free(d->url_host);
+	g_free(d->id);
+	g_free(d->url);
+	g_free(d->hostport);
+	g_free(d->docker_allow_bind);
+	g_free(d->plugin_dir);
+	/* Plugins go after the router released every element. */
+	if (d->plugins)
+		g_hash_table_unref(d->plugins);
+	if (d->options)
+		g_hash_table_unref(d->options);
+}
+
+static gboolean daemon_refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Sets @error to a usage error (circuitd exits 2 with it); returns FALSE. */
+static gboolean
+daemon_refuse(GError **error, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	g_autofree char *message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_set_error_literal(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE, message);
+	return FALSE;
+}
+
+/* Step 1: flags. Returns -1 to go on, or the exit code (--version, --help-plugin, a bad flag). */
+static int
+daemon_parse_flags(int argc, char **argv)
+{
 	g_auto(GStrv) args = daemon_normalize_args(argc, argv);
 	g_autoptr(GOptionContext) ctx = g_option_context_new(DAEMON_PARAMETER_STRING);
 	g_option_context_add_main_entries(ctx, daemon_entries, NULL);
@@ -643,48 +692,57 @@ main(int argc, char **argv)
 		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", args[1]);
 		return daemon_fail(m);
 	}
-	const char *key_path = opt.hmac ? opt.hmac : g_getenv("CIRCUIT_HMAC");
-	if (key_path && !*key_path)
-		key_path = NULL;
-	const char *discover = opt.discover ? opt.discover : g_getenv("CIRCUIT_DISCOVER");
-	if (discover && !*discover)
-		discover = NULL;
-	MemberConfig member_cfg;
-	member_config_init(&member_cfg);
+	return -1;
+}
+
+/* Step 2: the numeric flags, checked, into the membership configuration and
+ * the transport's and router's limits. */
+static gboolean
+daemon_apply_limits(DaemonStart *d, GError **error)
+{
+	d->key_path = opt.hmac ? opt.hmac : g_getenv("CIRCUIT_HMAC");
+	if (d->key_path && !*d->key_path)
+		d->key_path = NULL;
+	d->discover = opt.discover ? opt.discover : g_getenv("CIRCUIT_DISCOVER");
+	if (d->discover && !*d->discover)
+		d->discover = NULL;
+	MemberConfig *m = &d->member_cfg;
+	member_config_init(m);
 	if (opt.probe_interval != G_MININT)
-		member_cfg.probe_interval_ms = opt.probe_interval;
+		m->probe_interval_ms = opt.probe_interval;
 	if (opt.probe_timeout != G_MININT)
-		member_cfg.probe_timeout_ms = opt.probe_timeout;
+		m->probe_timeout_ms = opt.probe_timeout;
 	if (opt.suspicion_mult != G_MININT) {
 		if (opt.suspicion_mult < 1)
-			return daemon_fail("--suspicion-mult must be at least 1");
-		member_cfg.suspicion_mult = (guint)opt.suspicion_mult;
+			return daemon_refuse(error, "--suspicion-mult must be at least 1");
+		m->suspicion_mult = (guint)opt.suspicion_mult;
 	}
 	if (opt.gossip_interval != G_MININT)
-		member_cfg.gossip_interval_ms = opt.gossip_interval;
+		m->gossip_interval_ms = opt.gossip_interval;
 	if (opt.push_pull_interval != G_MININT)
-		member_cfg.push_pull_interval_ms = opt.push_pull_interval;
+		m->push_pull_interval_ms = opt.push_pull_interval;
 	if (opt.reconnect_interval != G_MININT)
-		member_cfg.reconnect_interval_ms = opt.reconnect_interval;
+		m->reconnect_interval_ms = opt.reconnect_interval;
 	if (opt.max_members != G_MININT) {
 		if (opt.max_members < 2)
-			return daemon_fail("--max-members must be at least 2");
-		member_cfg.max_members = (guint)opt.max_members;
+			return daemon_refuse(error, "--max-members must be at least 2");
+		m->max_members = (guint)opt.max_members;
 	}
 	if (opt.grace < 0 || opt.grace > 3600)
-		return daemon_fail("--grace must be between 0 and 3600 seconds");
+		return daemon_refuse(error, "--grace must be between 0 and 3600 seconds");
 	if (opt.max_conn_output < 65536)
-		return daemon_fail("--max-conn-output must be at least 65536 bytes");
+		return daemon_refuse(error, "--max-conn-output must be at least 65536 bytes");
 	if (opt.max_conns < 1 || opt.max_conns_per_source < 1)
-		return daemon_fail("--max-conns and --max-conns-per-source must be at least 1");
+		return daemon_refuse(error,
+		                     "--max-conns and --max-conns-per-source must be at least 1");
 	if (opt.handshake_rate < 1)
-		return daemon_fail("--handshake-rate must be at least 1");
+		return daemon_refuse(error, "--handshake-rate must be at least 1");
 	if (opt.idle_timeout < 0)
-		return daemon_fail("--idle-timeout must not be negative");
+		return daemon_refuse(error, "--idle-timeout must not be negative");
 	if (opt.liveness < 0 || opt.liveness > 3600)
-		return daemon_fail("--liveness must be between 0 and 3600 seconds");
+		return daemon_refuse(error, "--liveness must be between 0 and 3600 seconds");
 	if (opt.max_anchors < 1)
-		return daemon_fail("--max-anchors must be at least 1");
+		return daemon_refuse(error, "--max-anchors must be at least 1");
 	TransportLimits limits = {.conn_output_max = (gsize)opt.max_conn_output,
 	                          .max_conns = (guint)opt.max_conns,
 	                          .max_conns_per_source = (guint)opt.max_conns_per_source,
@@ -693,152 +751,167 @@ main(int argc, char **argv)
 	                          .liveness = (guint)opt.liveness};
 	transport_set_limits(&limits);
 	router_set_max_anchors((guint)opt.max_anchors);
+	return TRUE;
+}
 
-	if (!security_init(&error))
-		return daemon_fail(error->message);
+/* Step 3: crypto, the access rules, the cluster key. */
+static gboolean
+daemon_load_security(DaemonStart *d, GError **error)
+{
+	if (!security_init(error))
+		return FALSE;
 	acl_set_local_group(opt.local_group ? opt.local_group : "circuit");
 	if (opt.acl) {
-		Acl *acl = acl_load(opt.acl, &error);
+		Acl *acl = acl_load(opt.acl, error);
 		if (!acl)
-			return daemon_fail(error->message);
+			return FALSE;
 		acl_set(acl);
 	}
-	Keyfile *keys = NULL; /* kept for the cluster's datagram keys, freed after start */
-	GByteArray *server_keys = NULL;
-	if (key_path) {
-		keys = keyfile_load(key_path, &error);
-		if (!keys)
-			return daemon_fail(error->message);
-		server_keys = daemon_server_keys(keys, key_path, &error);
-		if (!server_keys)
-			return daemon_fail(error->message);
-		daemon_transport_keys(keys);
+	if (d->key_path) {
+		d->keys = keyfile_load(d->key_path, error);
+		if (!d->keys)
+			return FALSE;
+		d->server_keys = daemon_server_keys(d->keys, d->key_path, error);
+		if (!d->server_keys)
+			return FALSE;
+		daemon_transport_keys(d->keys);
 	}
 	daemon_raise_nofile();
+	return TRUE;
+}
 
-	/* Where to listen. */
-	g_auto(Url) where = {0};
-	g_autofree char *iface_addr = NULL;
+/* Which address -a / -if / the defaults name. */
+static gboolean
+daemon_pick_address(DaemonStart *d, GError **error)
+{
 	if (opt.iface) {
-		iface_addr = daemon_iface_addr(opt.iface);
-		if (!iface_addr) {
-			g_autofree char *m = g_strdup_printf(
-			        "-if %s: no such interface with an IPv4 address that is up",
+		d->iface_addr = daemon_iface_addr(opt.iface);
+		if (!d->iface_addr)
+			return daemon_refuse(
+			        error, "-if %s: no such interface with an IPv4 address that is up",
 			        opt.iface);
-			return daemon_fail(m);
-		}
 	}
 	if (opt.addr) {
-		if (!url_parse(opt.addr, TRUE, &where, &error))
-			return daemon_fail(error->message);
+		if (!url_parse(opt.addr, TRUE, &d->where, error))
+			return FALSE;
 	} else {
 		/* Open access must be asked for; a keyed server admits only key holders. */
-		where.host = g_strdup(iface_addr ? iface_addr : key_path ? "0.0.0.0" : "127.0.0.1");
-		where.port = URL_DEFAULT_PORT;
-		if (!iface_addr && !key_path)
+		d->where.host = g_strdup(d->iface_addr ? d->iface_addr
+		                         : d->key_path ? "0.0.0.0"
+		                                       : "127.0.0.1");
+		d->where.port = URL_DEFAULT_PORT;
+		if (!d->iface_addr && !d->key_path)
 			g_message("listening on 127.0.0.1 only; use -a ADDR or -if IFACE to serve "
 			          "other hosts");
 	}
-	if (opt.iface && opt.addr && strcmp(where.host, iface_addr) != 0) {
-		g_free(where.host);
-		where.host = g_strdup(iface_addr);
+	if (opt.iface && opt.addr && strcmp(d->where.host, d->iface_addr) != 0) {
+		g_free(d->where.host);
+		d->where.host = g_strdup(d->iface_addr);
 	}
-	guint16 port = 0;
-	int lfd = daemon_bind(where.host, where.port, &port, &error);
-	if (lfd < 0)
-		return daemon_fail(error->message);
+	return TRUE;
+}
+
+/* Step 4: the listening sockets, this server's ID and URL, and the
+ * membership options (checked now, before plugins say anything). */
+static gboolean
+daemon_listen(DaemonStart *d, GError **error)
+{
+	if (!daemon_pick_address(d, error))
+		return FALSE;
+	d->lfd = daemon_bind(d->where.host, d->where.port, &d->port, error);
+	if (d->lfd < 0)
+		return FALSE;
 	/* No open door by default: unkeyed off loopback must be asked for (checked
 	 * after the address itself, so a bad one is named as such). */
-	gboolean open_door = !key_path && !daemon_is_loopback(where.host);
-	if (open_door && !opt.insecure) {
-		g_autofree char *m = g_strdup_printf(
+	d->open_door = !d->key_path && !daemon_is_loopback(d->where.host);
+	if (d->open_door && !opt.insecure)
+		return daemon_refuse(
+		        error,
 		        "refusing to listen on %s without a key: anyone who can reach it could run "
 		        "programs as %s here; give the cluster a key (circuit keygen FILE; --hmac "
 		        "FILE), or --insecure to serve it unkeyed anyway",
-		        where.host, g_get_user_name());
-		close(lfd);
-		return daemon_fail(m);
-	}
-	int unix_fd = -1;
+		        d->where.host, g_get_user_name());
 	if (opt.socket_path) {
-		unix_fd = daemon_bind_unix(opt.socket_path,
-		                           opt.local_group ? opt.local_group : "circuit", &error);
-		if (unix_fd < 0) {
-			close(lfd);
-			return daemon_fail(error->message);
-		}
+		d->unix_fd = daemon_bind_unix(opt.socket_path,
+		                              opt.local_group ? opt.local_group : "circuit", error);
+		if (d->unix_fd < 0)
+			return FALSE;
 	}
 	/* The URL never names an unspecified address. */
-	g_autofree char *url_host = NULL;
-	if (strcmp(where.host, "0.0.0.0") == 0 || strcmp(where.host, "::") == 0) {
-		url_host = daemon_iface_addr(NULL);
-		if (!url_host)
-			url_host = g_strdup("127.0.0.1");
+	if (strcmp(d->where.host, "0.0.0.0") == 0 || strcmp(d->where.host, "::") == 0) {
+		d->url_host = daemon_iface_addr(NULL);
+		if (!d->url_host)
+			d->url_host = g_strdup("127.0.0.1");
 	} else {
-		url_host = g_strdup(where.host);
+		d->url_host = g_strdup(d->where.host);
 	}
-
-	g_autofree char *id = daemon_new_id();
-	g_autofree char *url = url_format(url_host, port, (long)getpid(), id);
-	g_autofree char *hostport = strchr(url_host, ':')
-	                                    ? g_strdup_printf("[%s]:%u", url_host, port)
-	                                    : g_strdup_printf("%s:%u", url_host, port);
-	const ClusterOptions cluster_options = {
-	        .server_id = id,
-	        .addr = hostport,
-	        .url = url,
-	        .bind_host = where.host,
-	        .port = port,
+	d->id = daemon_new_id();
+	d->url = url_format(d->url_host, d->port, (long)getpid(), d->id);
+	d->hostport = strchr(d->url_host, ':') ? g_strdup_printf("[%s]:%u", d->url_host, d->port)
+	                                       : g_strdup_printf("%s:%u", d->url_host, d->port);
+	d->cluster_options = (ClusterOptions){
+	        .server_id = d->id,
+	        .addr = d->hostport,
+	        .url = d->url,
+	        .bind_host = d->where.host,
+	        .port = d->port,
 	        .join = (const char *const *)opt.join,
-	        .discover = discover,
+	        .discover = d->discover,
 	        .iface = opt.iface,
-	        .keys = server_keys ? server_keys->data : NULL,
-	        .n_keys = server_keys ? server_keys->len / KEYFILE_KEY_LEN : 0,
-	        .config = &member_cfg,
+	        .keys = d->server_keys ? d->server_keys->data : NULL,
+	        .n_keys = d->server_keys ? d->server_keys->len / KEYFILE_KEY_LEN : 0,
+	        .config = &d->member_cfg,
 	};
-	/* Bad membership flags are refused now, before plugins say anything. */
-	if (!cluster_options_check(&cluster_options, &error))
-		return daemon_fail(error->message);
-	host_config.server_id = id;
-	host_config.server_addr = url_host;
+	return cluster_options_check(&d->cluster_options, error);
+}
+
+/* Step 5: the host's configuration for plugins (their options from
+ * --plugin-options, --plugin-option and the docker flags) and the op log. */
+static gboolean
+daemon_configure_host(DaemonStart *d, GError **error)
+{
+	host_config.server_id = d->id;
+	host_config.server_addr = d->url_host;
 	host_config.grace = opt.grace;
-	g_autoptr(GHashTable) options =
-	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	host_config.options = options;
-	if (opt.plugin_options && !daemon_read_plugin_options(opt.plugin_options, options, &error))
-		return daemon_fail(error->message);
+	d->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	host_config.options = d->options;
+	if (opt.plugin_options &&
+	    !daemon_read_plugin_options(opt.plugin_options, d->options, error))
+		return FALSE;
 	const char *docker_host = opt.docker_host ? opt.docker_host : g_getenv("DOCKER_HOST");
 	if (docker_host)
-		g_hash_table_insert(host_config.options, g_strdup("docker.host"),
-		                    g_strdup(docker_host));
+		g_hash_table_insert(d->options, g_strdup("docker.host"), g_strdup(docker_host));
 	for (guint i = 0; opt.plugin_option && opt.plugin_option[i]; i++) {
 		g_autofree char *key = NULL, *value = NULL;
-		if (!daemon_split_option(opt.plugin_option[i], &key, &value)) {
-			g_autofree char *msg =
-			        g_strdup_printf("--plugin-option \"%s\": expected KIND.KEY=VALUE",
-			                        opt.plugin_option[i]);
-			return daemon_fail(msg);
-		}
-		g_hash_table_insert(host_config.options, g_steal_pointer(&key),
-		                    g_steal_pointer(&value));
+		if (!daemon_split_option(opt.plugin_option[i], &key, &value))
+			return daemon_refuse(error,
+			                     "--plugin-option \"%s\": expected KIND.KEY=VALUE",
+			                     opt.plugin_option[i]);
+		g_hash_table_insert(d->options, g_steal_pointer(&key), g_steal_pointer(&value));
 	}
 	/* --docker-allow-bind DIR...: the docker plugin reads them one per line. */
-	g_autofree char *docker_allow_bind =
+	d->docker_allow_bind =
 	        opt.docker_allow_bind ? g_strjoinv("\n", opt.docker_allow_bind) : NULL;
-	if (docker_allow_bind)
-		g_hash_table_insert(host_config.options, g_strdup("docker.allow-bind"),
-		                    g_strdup(docker_allow_bind));
+	if (d->docker_allow_bind)
+		g_hash_table_insert(d->options, g_strdup("docker.allow-bind"),
+		                    g_strdup(d->docker_allow_bind));
 
 	if (opt.log_fsync < 0)
-		return daemon_fail("--log-fsync must not be negative");
-	if (!oplog_open(opt.log, &error))
-		return daemon_fail(error->message);
-	oplog_start(id, url);
+		return daemon_refuse(error, "--log-fsync must not be negative");
+	if (!oplog_open(opt.log, error))
+		return FALSE;
+	oplog_start(d->id, d->url);
 	oplog_set_fsync((guint)opt.log_fsync);
+	return TRUE;
+}
 
-	/* Plugins: load (all checks), then init. */
-	g_autofree char *plugin_dir = daemon_plugin_dir();
-	g_autoptr(GHashTable) plugins =
+/* Step 6: plugins: load (all checks), then init; one that fails to init is
+ * left out with a warning. */
+static gboolean
+daemon_load_plugins(DaemonStart *d, GError **error)
+{
+	d->plugin_dir = daemon_plugin_dir();
+	d->plugins =
 	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)plugin_free);
 	g_auto(GStrv) only = NULL;
 	if (opt.plugins) {
@@ -850,20 +923,17 @@ main(int argc, char **argv)
 			only[n + 1] = NULL;
 		}
 	}
-	if (!plugin_load_dir(plugin_dir, (const char *const *)only, plugins, &error))
-		return daemon_fail(error->message);
-	if (!plugin_check_options(plugins, host_config.options, &error))
-		return daemon_fail(error->message);
-	daemon_warn_unloaded(plugins);
-	daemon_plugins = plugins;
-	if (opt.docker && !g_hash_table_contains(plugins, "docker")) {
-		g_autofree char *m =
-		        g_strdup_printf("--docker: no docker plugin in %s", plugin_dir);
-		return daemon_fail(m);
-	}
+	if (!plugin_load_dir(d->plugin_dir, (const char *const *)only, d->plugins, error))
+		return FALSE;
+	if (!plugin_check_options(d->plugins, d->options, error))
+		return FALSE;
+	daemon_warn_unloaded(d->plugins);
+	daemon_plugins = d->plugins;
+	if (opt.docker && !g_hash_table_contains(d->plugins, "docker"))
+		return daemon_refuse(error, "--docker: no docker plugin in %s", d->plugin_dir);
 	GHashTableIter it;
 	gpointer key, value;
-	g_hash_table_iter_init(&it, plugins);
+	g_hash_table_iter_init(&it, d->plugins);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		GError *e = NULL;
 		if (!plugin_init(value, &e)) {
@@ -871,75 +941,121 @@ main(int argc, char **argv)
 			g_error_free(e);
 		}
 	}
+	return TRUE;
+}
 
+/* Step 7: serve: the guard, the router on the transport, peers, membership. */
+static gboolean
+daemon_serve(DaemonStart *d, GError **error)
+{
 	host_config.guard_fd = daemon_start_guard();
-	router_init(id, url, hostport, CIRCUIT_VERSION, plugins);
+	router_init(d->id, d->url, d->hostport, CIRCUIT_VERSION, d->plugins);
 	static const TransportHandlers handlers = {
 	        .open = router_open,
 	        .hello = router_hello,
 	};
-	transport_listen(lfd, &handlers);
-	if (unix_fd >= 0)
-		transport_listen_unix(unix_fd);
-
+	transport_listen(d->lfd, &handlers);
+	d->lfd = -1;
+	if (d->unix_fd >= 0)
+		transport_listen_unix(d->unix_fd);
+	d->unix_fd = -1;
 	/* Membership on UDP at the same host and port, push-pull over peers. */
-	peer_init(keys ? keyfile_get_key(keys, 0) : NULL);
-	gboolean started = cluster_start(&cluster_options, &error);
-	keyfile_free(keys);
-	if (server_keys)
-		daemon_server_keys_free(server_keys);
-	if (!started)
-		return daemon_fail(error->message);
+	peer_init(d->keys ? keyfile_get_key(d->keys, 0) : NULL);
+	gboolean started = cluster_start(&d->cluster_options, error);
+	keyfile_free(g_steal_pointer(&d->keys));
+	if (d->server_keys)
+		daemon_server_keys_free(g_steal_pointer(&d->server_keys));
+	return started;
+}
 
-	struct ev_loop *loop = EV_DEFAULT;
+/* Step 8: signals, timers, and the warnings an open server gives. */
+static void
+daemon_watch(DaemonStart *d, struct ev_loop *loop)
+{
 	ev_signal_init(&daemon_sigterm, daemon_on_signal, SIGTERM);
 	ev_signal_init(&daemon_sigint, daemon_on_signal, SIGINT);
 	ev_signal_start(loop, &daemon_sigterm);
 	ev_signal_start(loop, &daemon_sigint);
-	daemon_key_path = key_path;
+	daemon_key_path = d->key_path;
 	ev_signal_init(&daemon_sighup, daemon_on_sighup, SIGHUP);
 	ev_signal_start(loop, &daemon_sighup);
 
 	ev_timer_init(&daemon_trim, daemon_on_trim, DAEMON_TRIM_INTERVAL, DAEMON_TRIM_INTERVAL);
 	ev_timer_start(loop, &daemon_trim);
 
-	if (open_door) {
+	if (d->open_door) {
 		daemon_insecure_msg = g_strdup_printf(
 		        "serving %s:%u without a key (--insecure): anyone who can reach it may run "
 		        "programs as %s here",
-		        where.host, port, g_get_user_name());
+		        d->where.host, d->port, g_get_user_name());
 		g_warning("%s", daemon_insecure_msg);
 		ev_timer_init(&daemon_insecure, daemon_on_insecure, DAEMON_INSECURE_INTERVAL,
 		              DAEMON_INSECURE_INTERVAL);
 		ev_timer_start(loop, &daemon_insecure);
 	}
-	if (!key_path && discover && *discover)
+	if (!d->key_path && d->discover)
 		g_warning("multicast discovery on %s without a key: any host on that network can "
 		          "join this circuit and be joined by it",
-		          discover);
-	for (guint i = 0; !key_path && opt.join && opt.join[i]; i++) {
+		          d->discover);
+	for (guint i = 0; !d->key_path && opt.join && opt.join[i]; i++) {
 		g_auto(Url) j = {0};
 		if (url_parse(opt.join[i], FALSE, &j, NULL) && !daemon_is_loopback(j.host))
 			g_warning("joining %s without a key: the cluster's traffic is neither "
 			          "authenticated nor private",
 			          opt.join[i]);
 	}
+}
 
-	printf("%s\n", url);
-	fflush(stdout);
-
-	ev_run(loop, 0);
+/* Step 9, after the loop: everything stops, in the order it started backwards. */
+static void
+daemon_stop(void)
+{
 	element_report_live();
-
 	cluster_stop();
 	peer_shutdown();
 	transport_shutdown();
 	router_free();
 	if (opt.socket_path)
 		unlink(opt.socket_path);
-	/* Plugins go (g_autoptr) after the router released every element. */
 	oplog_close();
 	if (host_config.guard_fd >= 0)
 		close(host_config.guard_fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	/* Frames of up to 1 MiB come and go at a high rate while streaming: keep
+	 * a few MiB of heap rather than trimming and faulting it in per frame.
+	 * Idle memory is unaffected (nothing is retained before a burst). */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	g_log_set_writer_func(daemon_log_writer, NULL, NULL);
+	int rc = daemon_parse_flags(argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	DaemonStart d = {.lfd = -1, .unix_fd = -1};
+	g_autoptr(GError) error = NULL;
+	if (!daemon_apply_limits(&d, &error) || !daemon_load_security(&d, &error) ||
+	    !daemon_listen(&d, &error) || !daemon_configure_host(&d, &error) ||
+	    !daemon_load_plugins(&d, &error) || !daemon_serve(&d, &error)) {
+		if (d.lfd >= 0)
+			close(d.lfd);
+		if (d.unix_fd >= 0)
+			close(d.unix_fd);
+		rc = daemon_fail(error->message);
+		daemon_start_clear(&d);
+		return rc;
+	}
+	struct ev_loop *loop = EV_DEFAULT;
+	daemon_watch(&d, loop);
+	printf("%s\n", d.url);
+	fflush(stdout);
+
+	ev_run(loop, 0);
+	daemon_stop();
+	daemon_start_clear(&d);
 	return 0;
 }
