@@ -3,7 +3,8 @@
 // cluster.c - the membership engine wired into circuitd: a UDP socket on the
 // server's own host and port (sealed datagrams when keyed), one-shot libev
 // timers as the engine's clock, push-pull over peer connections (core/peer),
-// seeds from -j, and multicast discovery (beacons and client queries).
+// seeds from -j; multicast discovery (beacons and client queries) is in
+// discover.c.
 //
 // Every datagram, plaintext or opened, starts with 'C' and a type letter:
 // 'M' membership (core/member's wire format), 'B' a discovery beacon, 'Q' a
@@ -11,12 +12,7 @@
 // all of them, whichever socket they arrived on.
 #define G_LOG_DOMAIN "cluster"
 
-#include "cluster.h"
-
-#include "member/member_wire.h"
-#include "peer/peer.h"
-#include "security/seal.h"
-#include "wire/url.h"
+#include "cluster_private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,82 +26,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Discovery datagrams (inside the seal when keyed), big-endian:
- *   beacon: 'C' 'B' version flags(0) id(u64) addr_len(u8) addr
- *   query:  'C' 'Q' version flags(0) nonce(u64) padding (>= CLUSTER_QUERY_MIN bytes in all)
- *   answer: 'C' 'A' version flags(0) nonce(u64) url_len(u16) url
- * A query must be at least as long as any answer, so that answering never
- * amplifies traffic toward a forged source address. */
-#define CLUSTER_DISCOVERY_VERSION 1u
-#define CLUSTER_QUERY_MIN         512u
-#define CLUSTER_BEACON_FIRST_S    0.2
-#define CLUSTER_BEACON_SLOW_S     30.0
-/* Push-pull replies carry the whole view: the engine's cap plus slack. */
-#define CLUSTER_SYNC_MAX    (MEMBER_WIRE_STATE_MAX_BYTES + 4096u)
-#define CLUSTER_SYNC_TIME_S 5.0
-/* Datagrams read per wakeup before other watchers get a turn. */
-#define CLUSTER_READ_BURST 64
-
-typedef enum {
-	CLUSTER_REJECT_TRUNCATED,   /* sealed: shorter than header and tag */
-	CLUSTER_REJECT_VERSION,     /* sealed: unknown version (a plaintext datagram, say) */
-	CLUSTER_REJECT_AUTH,        /* sealed: no key opens it */
-	CLUSTER_REJECT_STALE,       /* sealed: timestamp too far off */
-	CLUSTER_REJECT_REPLAY,      /* sealed: counter seen before */
-	CLUSTER_REJECT_MISDIRECTED, /* sealed: for another server (captured and replayed here) */
-	CLUSTER_REJECT_OVERSIZE,    /* over 65,507 bytes */
-	CLUSTER_REJECT_MALFORMED,   /* not a datagram of ours, or a bad beacon/query */
-	CLUSTER_REJECT_N
-} ClusterReject;
-
-static const char *const cluster_reject_names[CLUSTER_REJECT_N] = {
-        "truncated", "version", "auth", "stale", "replay", "misdirected", "oversize", "malformed",
-};
-
-typedef struct {
-	guint64 id;
-	bool verified;
-} ClusterSeed;
-
-typedef struct {
-	Member *m;
-	guint64 self_id;
-	char *addr;
-	char *url;
-	int fd; /* membership UDP on the server's host:port */
-	ev_io io;
-	/* Discovery. */
-	char *group_text;
-	struct sockaddr_in group;
-	int mfd; /* bound to the group's address and port */
-	ev_io mio;
-	ev_timer beacon;
-	double beacon_interval;
-	/* Keys: the first seals, all open. */
-	SealKey **keys;
-	gsize n_keys;
-	SealSender sender;
-	SealReplay *replay;
-	GHashTable *seeds;   /* "host:port" -> ClusterSeed, for -j URLs with an ID */
-	GHashTable *reasons; /* "addr id" of wrong-ID seeds already logged */
-	/* Who listens where, as far as we know: "host:port" -> the server ID
-	 * (guint64 *) sealed into datagrams sent there as their receiver, and
-	 * back (guint64 * -> "host:port") to forget a member's old address. */
-	GHashTable *addr_ids;
-	GHashTable *id_addrs;
-	/* Counters. */
-	guint64 rejected[CLUSTER_REJECT_N];
-	guint64 beacons_in, beacons_out, queries_in, answers_out, icmp_refused, send_errors;
-	bool left;
-} Cluster;
-
-static Cluster *cl;
+Cluster *cluster_self;
 static guint8 cluster_buf[SEAL_MAX_DATAGRAM + 1];
 
 /* ---- Addresses ------------------------------------------------------------ */
 
 /* Parses a numeric "a.b.c.d:port" or "[v6]:port". */
-static bool
+bool
 cluster_addr_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
 {
 	const char *colon = strrchr(addr, ':');
@@ -207,7 +134,7 @@ cluster_timer_cancel(gpointer ctx, gpointer timer)
 	g_free(t);
 }
 
-static guint32
+guint32
 cluster_random(gpointer ctx)
 {
 	guint32 r;
@@ -220,12 +147,12 @@ cluster_random(gpointer ctx)
 static bool
 cluster_keyed(void)
 {
-	return cl->n_keys > 0;
+	return cluster_self->n_keys > 0;
 }
 
 /* Sends @len bytes to @sa from @fd, sealed for @receiver (a server ID, or 0
  * for whoever listens there) when keyed. */
-static void
+void
 cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa, socklen_t sl,
                guint64 receiver)
 {
@@ -233,10 +160,10 @@ cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa
 	if (cluster_keyed()) {
 		g_autoptr(GError) error = NULL;
 		sealed = g_byte_array_sized_new((guint)(len + SEAL_OVERHEAD));
-		if (!seal_datagram(cl->keys[0], &cl->sender, receiver,
+		if (!seal_datagram(cluster_self->keys[0], &cluster_self->sender, receiver,
 		                   g_get_real_time() / G_USEC_PER_SEC, bytes, len, sealed,
 		                   &error)) {
-			cl->send_errors++;
+			cluster_self->send_errors++;
 			g_debug("not sent: %s", error->message);
 			return;
 		}
@@ -259,7 +186,7 @@ cluster_sendto(int fd, const guint8 *bytes, gsize len, const struct sockaddr *sa
 	if (n < 0) {
 		/* With IP_RECVERR an earlier datagram's ICMP error can surface
 		 * here; the error queue (read when the socket polls) says whose. */
-		cl->send_errors++;
+		cluster_self->send_errors++;
 		if (g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN) == FALSE) {
 			char to[INET6_ADDRSTRLEN + 9];
 			cluster_addr_format(sa, to);
@@ -274,46 +201,46 @@ cluster_send(gpointer ctx, const char *to_addr, const guint8 *bytes, gsize len)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (!cluster_addr_parse(to_addr, &ss, &sl)) {
-		cl->send_errors++;
+		cluster_self->send_errors++;
 		g_debug("not sent: %s is not a numeric address", to_addr);
 		return;
 	}
 	/* The engine names members by address only; the ID of the member
 	 * there binds the datagram to it. Unknown (a seed -j gave without an
 	 * ID, a stranger): 0, which any receiver accepts. */
-	const guint64 *id = g_hash_table_lookup(cl->addr_ids, to_addr);
-	cluster_sendto(cl->fd, bytes, len, (struct sockaddr *)&ss, sl, id ? *id : 0);
+	const guint64 *id = g_hash_table_lookup(cluster_self->addr_ids, to_addr);
+	cluster_sendto(cluster_self->fd, bytes, len, (struct sockaddr *)&ss, sl, id ? *id : 0);
 }
 
 /* Records that server @id listens at @addr, forgetting its previous address. */
 static void
 cluster_peer_id_set(const char *addr, guint64 id)
 {
-	const char *old = g_hash_table_lookup(cl->id_addrs, &id);
+	const char *old = g_hash_table_lookup(cluster_self->id_addrs, &id);
 	if (old && strcmp(old, addr) != 0) {
-		const guint64 *there = g_hash_table_lookup(cl->addr_ids, old);
+		const guint64 *there = g_hash_table_lookup(cluster_self->addr_ids, old);
 		if (there && *there == id)
-			g_hash_table_remove(cl->addr_ids, old);
+			g_hash_table_remove(cluster_self->addr_ids, old);
 	}
 	guint64 *v = g_new(guint64, 1);
 	*v = id;
-	g_hash_table_replace(cl->addr_ids, g_strdup(addr), v);
+	g_hash_table_replace(cluster_self->addr_ids, g_strdup(addr), v);
 	guint64 *k = g_new(guint64, 1);
 	*k = id;
-	g_hash_table_replace(cl->id_addrs, k, g_strdup(addr));
+	g_hash_table_replace(cluster_self->id_addrs, k, g_strdup(addr));
 }
 
 /* Forgets server @id, and its address unless another server took it since. */
 static void
 cluster_peer_id_forget(guint64 id)
 {
-	const char *addr = g_hash_table_lookup(cl->id_addrs, &id);
+	const char *addr = g_hash_table_lookup(cluster_self->id_addrs, &id);
 	if (!addr)
 		return;
-	const guint64 *there = g_hash_table_lookup(cl->addr_ids, addr);
+	const guint64 *there = g_hash_table_lookup(cluster_self->addr_ids, addr);
 	if (there && *there == id)
-		g_hash_table_remove(cl->addr_ids, addr);
-	g_hash_table_remove(cl->id_addrs, &id);
+		g_hash_table_remove(cluster_self->addr_ids, addr);
+	g_hash_table_remove(cluster_self->id_addrs, &id);
 }
 
 /* ---- Push-pull over peer connections -------------------------------------- */
@@ -338,7 +265,7 @@ cluster_sync_free(ClusterSync *s)
 	g_free(s);
 }
 
-static guint64
+guint64
 cluster_be64(const guint8 *p)
 {
 	guint64 v = 0;
@@ -347,7 +274,7 @@ cluster_be64(const guint8 *p)
 	return v;
 }
 
-static void
+void
 cluster_put_be64(guint8 *p, guint64 v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -365,8 +292,8 @@ cluster_sync_done(GBytes *output, const GError *error, gpointer data)
 		char *addr = g_steal_pointer(&s->addr);
 		cluster_sync_free(s);
 		done(NULL, 0, error, d);
-		if (cl && cl->m)
-			member_peer_refused(cl->m, addr);
+		if (cluster_self && cluster_self->m)
+			member_peer_refused(cluster_self->m, addr);
 		g_free(addr);
 		return;
 	}
@@ -380,12 +307,12 @@ cluster_sync_done(GBytes *output, const GError *error, gpointer data)
 			member_id_format(s->verify->id, want_s);
 			member_id_format(got, got_s);
 			g_autofree char *key = g_strdup_printf("%s %s", s->addr, got_s);
-			if (!g_hash_table_contains(cl->reasons, key)) {
+			if (!g_hash_table_contains(cluster_self->reasons, key)) {
 				g_warning("join URL circuit://%s/.../%s names %s but the server at "
 				          "%s "
 				          "is %s: not joining it (retrying with back-off)",
 				          s->addr, want_s, want_s, s->addr, got_s);
-				g_hash_table_add(cl->reasons, g_steal_pointer(&key));
+				g_hash_table_add(cluster_self->reasons, g_steal_pointer(&key));
 			}
 			g_autoptr(GError) e = g_error_new(G_IO_ERROR, G_IO_ERROR_FAILED,
 			                                  "the server at %s is %s, not %s", s->addr,
@@ -429,13 +356,13 @@ cluster_sync_request(gpointer ctx, const char *to_addr, const guint8 *bytes, gsi
 	s->done = done;
 	s->data = data;
 	s->addr = g_strdup(to_addr);
-	ClusterSeed *seed = g_hash_table_lookup(cl->seeds, to_addr);
+	ClusterSeed *seed = g_hash_table_lookup(cluster_self->seeds, to_addr);
 	bool joining = len >= MEMBER_WIRE_STATE_HEADER && (bytes[3] & MEMBER_WIRE_STATE_JOIN);
 	if (seed && !seed->verified && joining) {
 		/* Ask who is there with an empty document (it merges nothing on
 		 * the other side) before handing it our view. */
 		guint8 probe[MEMBER_WIRE_STATE_HEADER] = {'C', 'P', MEMBER_WIRE_VERSION, 0};
-		cluster_put_be64(probe + 4, cl->self_id);
+		cluster_put_be64(probe + 4, cluster_self->self_id);
 		s->verify = seed;
 		s->doc = g_bytes_new(bytes, len);
 		g_autoptr(GBytes) first = g_bytes_new(probe, sizeof probe);
@@ -459,86 +386,32 @@ cluster_sync_cancel(gpointer ctx, gpointer handle)
 static void
 cluster_on_peer_lost(const char *addr, gpointer user_data)
 {
-	if (cl && cl->m)
-		member_peer_suspicious(cl->m, addr);
+	if (cluster_self && cluster_self->m)
+		member_peer_suspicious(cluster_self->m, addr);
 }
 
 GBytes *
 cluster_serve_sync(const guint8 *bytes, gsize len, const char *from, GError **error)
 {
-	if (!cl || !cl->m) {
+	if (!cluster_self || !cluster_self->m) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
 		            "this server is not in a cluster");
 		return NULL;
 	}
-	return member_exchange_serve(cl->m, bytes, len, from, error);
+	return member_exchange_serve(cluster_self->m, bytes, len, from, error);
 }
 
 /* ---- Receiving ------------------------------------------------------------ */
 
-static void
+void
 cluster_reject(ClusterReject why, const char *from)
 {
-	if (cl->rejected[why]++ == 0)
+	if (cluster_self->rejected[why]++ == 0)
 		g_message("dropped a datagram from %s (%s); further ones are only counted "
 		          "(peek the server anchor)",
 		          from, cluster_reject_names[why]);
 	else
 		g_debug("datagram from %s rejected: %s", from, cluster_reject_names[why]);
-}
-
-static void
-cluster_on_beacon(const guint8 *p, gsize len, const char *from)
-{
-	if (len < 13 || p[2] != CLUSTER_DISCOVERY_VERSION || p[3] != 0 || len != 13u + p[12] ||
-	    !member_wire_addr_valid((const char *)p + 13, p[12])) {
-		cluster_reject(CLUSTER_REJECT_MALFORMED, from);
-		return;
-	}
-	guint64 id = cluster_be64(p + 4);
-	g_autofree char *addr = g_strndup((const char *)p + 13, p[12]);
-	if (id == cl->self_id || strcmp(addr, cl->addr) == 0 || cl->left)
-		return; /* our own, looped back */
-	cl->beacons_in++;
-	MemberInfo info;
-	if (member_lookup(cl->m, id, &info) &&
-	    (info.state == MEMBER_ALIVE || info.state == MEMBER_SUSPECT))
-		return;
-	char ids[18];
-	member_id_format(id, ids);
-	g_info("beacon from %s at %s: joining it", ids, addr);
-	g_autoptr(GError) error = NULL;
-	if (!member_join(cl->m, addr, &error))
-		g_debug("beacon from %s: %s", from, error->message);
-}
-
-static void
-cluster_on_query(int fd, const guint8 *p, gsize len, const struct sockaddr *sa, socklen_t sl,
-                 const char *from)
-{
-	gsize url_len = strlen(cl->url);
-	if (len < CLUSTER_QUERY_MIN || p[2] != CLUSTER_DISCOVERY_VERSION || p[3] != 0) {
-		cluster_reject(CLUSTER_REJECT_MALFORMED, from);
-		return;
-	}
-	cl->queries_in++;
-	if (cl->left || 14 + url_len > len)
-		return;
-	guint8 answer[14 + 1024];
-	if (url_len > 1024)
-		return;
-	answer[0] = 'C';
-	answer[1] = 'A';
-	answer[2] = CLUSTER_DISCOVERY_VERSION;
-	answer[3] = 0;
-	memcpy(answer + 4, p + 4, 8);
-	answer[12] = (guint8)(url_len >> 8);
-	answer[13] = (guint8)url_len;
-	memcpy(answer + 14, cl->url, url_len);
-	g_debug("discovery query from %s: answering", from);
-	cl->answers_out++;
-	/* A client has no server ID: receiver 0. */
-	cluster_sendto(fd, answer, 14 + url_len, sa, sl, 0);
 }
 
 static void
@@ -558,10 +431,10 @@ cluster_datagram(int fd, const guint8 *buf, gsize n, const struct sockaddr *sa, 
 		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 		g_autoptr(GError) error = NULL;
 		bool ok = false;
-		for (gsize i = 0; i < cl->n_keys && !ok; i++) {
+		for (gsize i = 0; i < cluster_self->n_keys && !ok; i++) {
 			g_clear_error(&error);
-			ok = seal_open(cl->keys[i], cl->replay, cl->self_id, now, buf, n, plain,
-			               NULL, &error);
+			ok = seal_open(cluster_self->keys[i], cluster_self->replay,
+			               cluster_self->self_id, now, buf, n, plain, NULL, &error);
 			if (!ok && !g_error_matches(error, SEAL_ERROR, SEAL_ERROR_AUTH))
 				break;
 		}
@@ -601,13 +474,13 @@ cluster_datagram(int fd, const guint8 *buf, gsize n, const struct sockaddr *sa, 
 	}
 	switch (p[1]) {
 	case 'M':
-		member_receive(cl->m, p, len, from);
+		member_receive(cluster_self->m, p, len, from);
 		break;
 	case 'B':
-		cluster_on_beacon(p, len, from);
+		discover_on_beacon(p, len, from);
 		break;
 	case 'Q':
-		cluster_on_query(fd, p, len, sa, sl, from);
+		discover_on_query(fd, p, len, sa, sl, from);
 		break;
 	default:
 		cluster_reject(CLUSTER_REJECT_MALFORMED, from);
@@ -653,19 +526,19 @@ cluster_read_errors(int fd)
 				continue;
 			char to[INET6_ADDRSTRLEN + 9];
 			cluster_addr_format((struct sockaddr *)&ss, to);
-			cl->icmp_refused++;
+			cluster_self->icmp_refused++;
 			g_debug("port unreachable: %s", to);
-			if (cl->m)
-				member_peer_refused(cl->m, to);
+			if (cluster_self->m)
+				member_peer_refused(cluster_self->m, to);
 		}
 	}
 }
 
-static void
+void
 cluster_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	cluster_read_errors(w->fd);
-	for (int i = 0; i < CLUSTER_READ_BURST && cl; i++) {
+	for (int i = 0; i < CLUSTER_READ_BURST && cluster_self; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		ssize_t n = recvfrom(w->fd, cluster_buf, sizeof cluster_buf, MSG_TRUNC,
@@ -681,118 +554,6 @@ cluster_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		cluster_datagram(w->fd, cluster_buf, (gsize)n, (struct sockaddr *)&ss, sl);
 	}
-}
-
-/* ---- Discovery beacons ---------------------------------------------------- */
-
-static void
-cluster_send_beacon(void)
-{
-	gsize alen = strlen(cl->addr);
-	guint8 b[13 + MEMBER_ADDR_MAX];
-	b[0] = 'C';
-	b[1] = 'B';
-	b[2] = CLUSTER_DISCOVERY_VERSION;
-	b[3] = 0;
-	cluster_put_be64(b + 4, cl->self_id);
-	b[12] = (guint8)alen;
-	memcpy(b + 13, cl->addr, alen);
-	cl->beacons_out++;
-	/* For every server on the group: receiver 0. */
-	cluster_sendto(cl->fd, b, 13 + alen, (struct sockaddr *)&cl->group, sizeof cl->group, 0);
-}
-
-static void
-cluster_on_beacon_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	cluster_send_beacon();
-	/* Fast at start (0.2 s doubling), then every 30 s with 0-25% jitter,
-	 * forever: a partition that heals merges through them too. */
-	double next;
-	if (cl->beacon_interval < CLUSTER_BEACON_SLOW_S) {
-		next = cl->beacon_interval;
-		cl->beacon_interval *= 2;
-	} else {
-		next = CLUSTER_BEACON_SLOW_S * (1.0 + (cluster_random(NULL) % 250) / 1000.0);
-	}
-	ev_timer_set(w, next, 0.0);
-	ev_timer_start(loop, w);
-}
-
-/* Parses "MCAST:PORT" (an IPv4 multicast group). */
-static bool
-cluster_group_parse(const char *text, struct sockaddr_in *out, GError **error)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	if (!cluster_addr_parse(text, &ss, &sl) || ss.ss_family != AF_INET ||
-	    !IN_MULTICAST(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr))) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		            "--discover %s: want an IPv4 multicast group and a port, as in "
-		            "228.8.8.8:7711",
-		            text);
-		return false;
-	}
-	memcpy(out, &ss, sizeof *out);
-	return true;
-}
-
-static bool
-cluster_discovery_start(const ClusterOptions *o, GError **error)
-{
-	if (!cluster_group_parse(o->discover, &cl->group, error))
-		return false;
-	cl->group_text = g_strdup(o->discover);
-	struct ip_mreqn mreq = {.imr_multiaddr = cl->group.sin_addr};
-	if (o->iface) {
-		mreq.imr_ifindex = (int)if_nametoindex(o->iface);
-		if (mreq.imr_ifindex == 0) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			            "--discover: no interface %s", o->iface);
-			return false;
-		}
-	} else if (o->bind_host) {
-		inet_pton(AF_INET, o->bind_host, &mreq.imr_address);
-	}
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, zero = 0, ttl = 1;
-	if (fd < 0) {
-		int e = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "--discover: socket: %s",
-		            g_strerror(e));
-		return false;
-	}
-	cl->mfd = fd;
-	/* Every server of this host hears the group (SO_REUSEADDR shares it). */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero);
-	if (bind(fd, (struct sockaddr *)&cl->group, sizeof cl->group) != 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
-		int e = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "--discover %s: %s",
-		            o->discover, g_strerror(e));
-		return false;
-	}
-	/* Beacons and answers leave from the membership socket, so their source
-	 * is this server's address. */
-	struct ip_mreqn mif = {.imr_address = mreq.imr_address, .imr_ifindex = mreq.imr_ifindex};
-	if (setsockopt(cl->fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) != 0 ||
-	    setsockopt(cl->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
-	    setsockopt(cl->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one, sizeof one) != 0) {
-		int e = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-		            "--discover %s: the server's UDP socket cannot send multicast: %s",
-		            o->discover, g_strerror(e));
-		return false;
-	}
-	ev_io_init(&cl->mio, cluster_on_readable, fd, EV_READ);
-	ev_io_start(EV_DEFAULT, &cl->mio);
-	cl->beacon_interval = CLUSTER_BEACON_FIRST_S;
-	ev_timer_init(&cl->beacon, cluster_on_beacon_timer, 0.0, 0.0);
-	ev_timer_start(EV_DEFAULT, &cl->beacon);
-	g_info("discovery on %s%s%s", o->discover, o->iface ? " via " : "",
-	       o->iface ? o->iface : "");
-	return true;
 }
 
 /* ---- Seeds ------------------------------------------------------------------ */
@@ -841,13 +602,13 @@ cluster_add_seeds(const char *const *join, GError **error)
 				            "-j %s: bad server ID", join[i]);
 				return false;
 			}
-			g_hash_table_replace(cl->seeds, g_strdup(addr), seed);
+			g_hash_table_replace(cluster_self->seeds, g_strdup(addr), seed);
 			/* The URL names who listens there: datagrams to it say so.
 			 * A wrong ID only makes them misdirected, as the join's own
 			 * ID check refuses that seed anyway. */
 			cluster_peer_id_set(addr, seed->id);
 		}
-		if (!member_join(cl->m, addr, error)) {
+		if (!member_join(cluster_self->m, addr, error)) {
 			g_prefix_error(error, "-j %s: ", join[i]);
 			return false;
 		}
@@ -924,13 +685,13 @@ cluster_options_check(const ClusterOptions *o, GError **error)
 		}
 	}
 	struct sockaddr_in group;
-	return !o->discover || cluster_group_parse(o->discover, &group, error);
+	return !o->discover || discover_group_parse(o->discover, &group, error);
 }
 
 static void
 cluster_on_event(Member *m, MemberEventType type, const MemberInfo *info, gpointer user_data)
 {
-	if (info->id != cl->self_id) {
+	if (info->id != cluster_self->self_id) {
 		if (type == MEMBER_EVENT_LEAVE)
 			cluster_peer_id_forget(info->id);
 		else
@@ -986,35 +747,35 @@ bool
 cluster_start(const ClusterOptions *o, GError **error)
 {
 	g_return_val_if_fail(o && o->server_id && o->addr && o->bind_host, false);
-	g_return_val_if_fail(cl == NULL, false);
+	g_return_val_if_fail(cluster_self == NULL, false);
 	if (!cluster_options_check(o, error))
 		return false;
-	cl = g_new0(Cluster, 1);
-	cl->fd = cl->mfd = -1;
-	cl->seeds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	cl->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	cl->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	cl->id_addrs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-	cl->addr = g_strdup(o->addr);
-	cl->url = g_strdup(o->url ? o->url : o->addr);
-	if (!member_id_parse(o->server_id, &cl->self_id)) {
+	cluster_self = g_new0(Cluster, 1);
+	cluster_self->fd = cluster_self->mfd = -1;
+	cluster_self->seeds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cluster_self->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cluster_self->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cluster_self->id_addrs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	cluster_self->addr = g_strdup(o->addr);
+	cluster_self->url = g_strdup(o->url ? o->url : o->addr);
+	if (!member_id_parse(o->server_id, &cluster_self->self_id)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad server ID %s",
 		            o->server_id);
 		goto fail;
 	}
 	if (o->n_keys > 0) {
-		cl->keys = g_new0(SealKey *, o->n_keys);
+		cluster_self->keys = g_new0(SealKey *, o->n_keys);
 		for (gsize i = 0; i < o->n_keys; i++) {
-			cl->keys[i] = seal_key_derive(o->keys + 32 * i, error);
-			if (!cl->keys[i])
+			cluster_self->keys[i] = seal_key_derive(o->keys + 32 * i, error);
+			if (!cluster_self->keys[i])
 				goto fail;
-			cl->n_keys = i + 1;
+			cluster_self->n_keys = i + 1;
 		}
-		seal_sender_init(&cl->sender);
-		cl->replay = seal_replay_new(0);
+		seal_sender_init(&cluster_self->sender);
+		cluster_self->replay = seal_replay_new(0);
 	}
-	cl->fd = cluster_udp_socket(o, error);
-	if (cl->fd < 0)
+	cluster_self->fd = cluster_udp_socket(o, error);
+	if (cluster_self->fd < 0)
 		goto fail;
 	ev_now_update(EV_DEFAULT);
 	MemberIO io = {
@@ -1023,16 +784,16 @@ cluster_start(const ClusterOptions *o, GError **error)
 	        .exchange = {cluster_sync_request, cluster_sync_cancel, NULL},
 	        .random = {cluster_random, NULL},
 	};
-	cl->m = member_new(o->config, &io, cl->self_id, o->addr, error);
-	if (!cl->m)
+	cluster_self->m = member_new(o->config, &io, cluster_self->self_id, o->addr, error);
+	if (!cluster_self->m)
 		goto fail;
-	member_watch(cl->m, cluster_on_event, NULL, NULL);
+	member_watch(cluster_self->m, cluster_on_event, NULL, NULL);
 	peer_set_lost_hook(cluster_on_peer_lost, NULL);
-	ev_io_init(&cl->io, cluster_on_readable, cl->fd, EV_READ);
-	ev_io_start(EV_DEFAULT, &cl->io);
+	ev_io_init(&cluster_self->io, cluster_on_readable, cluster_self->fd, EV_READ);
+	ev_io_start(EV_DEFAULT, &cluster_self->io);
 	if (!cluster_add_seeds(o->join, error))
 		goto fail;
-	if (o->discover && !cluster_discovery_start(o, error))
+	if (o->discover && !discover_start(o, error))
 		goto fail;
 	g_info("membership on udp %s%s", o->addr, cluster_keyed() ? " (sealed)" : "");
 	return true;
@@ -1044,9 +805,9 @@ fail:
 bool
 cluster_set_keys(const guint8 *keys, gsize n_keys, GError **error)
 {
-	if (!cl)
+	if (!cluster_self)
 		return true;
-	if ((n_keys > 0) != (cl->n_keys > 0)) {
+	if ((n_keys > 0) != (cluster_self->n_keys > 0)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "a running server cannot switch between keyed and unkeyed datagrams");
 		return false;
@@ -1061,84 +822,86 @@ cluster_set_keys(const guint8 *keys, gsize n_keys, GError **error)
 			return false;
 		}
 	}
-	for (gsize i = 0; i < cl->n_keys; i++)
-		seal_key_free(cl->keys[i]);
-	g_free(cl->keys);
-	cl->keys = fresh;
-	cl->n_keys = n_keys;
+	for (gsize i = 0; i < cluster_self->n_keys; i++)
+		seal_key_free(cluster_self->keys[i]);
+	g_free(cluster_self->keys);
+	cluster_self->keys = fresh;
+	cluster_self->n_keys = n_keys;
 	return true;
 }
 
 void
 cluster_leave(void)
 {
-	if (!cl || !cl->m || cl->left)
+	if (!cluster_self || !cluster_self->m || cluster_self->left)
 		return;
-	cl->left = true;
-	ev_timer_stop(EV_DEFAULT, &cl->beacon);
-	member_leave(cl->m);
+	cluster_self->left = true;
+	ev_timer_stop(EV_DEFAULT, &cluster_self->beacon);
+	member_leave(cluster_self->m);
 	g_info("leaving the cluster");
 }
 
 void
 cluster_stop(void)
 {
-	if (!cl)
+	if (!cluster_self)
 		return;
 	peer_set_lost_hook(NULL, NULL);
 	/* member_free cancels every timer and exchange it started. */
-	member_free(cl->m);
-	cl->m = NULL;
-	ev_timer_stop(EV_DEFAULT, &cl->beacon);
-	if (cl->fd >= 0) {
-		ev_io_stop(EV_DEFAULT, &cl->io);
-		close(cl->fd);
+	member_free(cluster_self->m);
+	cluster_self->m = NULL;
+	ev_timer_stop(EV_DEFAULT, &cluster_self->beacon);
+	if (cluster_self->fd >= 0) {
+		ev_io_stop(EV_DEFAULT, &cluster_self->io);
+		close(cluster_self->fd);
 	}
-	if (cl->mfd >= 0) {
-		ev_io_stop(EV_DEFAULT, &cl->mio);
-		close(cl->mfd);
+	if (cluster_self->mfd >= 0) {
+		ev_io_stop(EV_DEFAULT, &cluster_self->mio);
+		close(cluster_self->mfd);
 	}
-	for (gsize i = 0; i < cl->n_keys; i++)
-		seal_key_free(cl->keys[i]);
-	g_free(cl->keys);
-	seal_replay_free(cl->replay);
-	g_hash_table_destroy(cl->seeds);
-	g_hash_table_destroy(cl->reasons);
-	g_hash_table_destroy(cl->addr_ids);
-	g_hash_table_destroy(cl->id_addrs);
-	g_free(cl->group_text);
-	g_free(cl->addr);
-	g_free(cl->url);
-	g_clear_pointer(&cl, g_free);
+	for (gsize i = 0; i < cluster_self->n_keys; i++)
+		seal_key_free(cluster_self->keys[i]);
+	g_free(cluster_self->keys);
+	seal_replay_free(cluster_self->replay);
+	g_hash_table_destroy(cluster_self->seeds);
+	g_hash_table_destroy(cluster_self->reasons);
+	g_hash_table_destroy(cluster_self->addr_ids);
+	g_hash_table_destroy(cluster_self->id_addrs);
+	g_free(cluster_self->group_text);
+	g_free(cluster_self->addr);
+	g_free(cluster_self->url);
+	g_clear_pointer(&cluster_self, g_free);
 }
 
 Member *
 cluster_member(void)
 {
-	return cl ? cl->m : NULL;
+	return cluster_self ? cluster_self->m : NULL;
 }
 
 void
 cluster_peek(JsonObject *peek)
 {
-	if (!cl || !cl->m)
+	if (!cluster_self || !cluster_self->m)
 		return;
 	MemberStats st;
-	member_get_stats(cl->m, &st);
-	guint alive = member_count(cl->m, MEMBER_ALIVE);
-	guint suspect = member_count(cl->m, MEMBER_SUSPECT);
+	member_get_stats(cluster_self->m, &st);
+	guint alive = member_count(cluster_self->m, MEMBER_ALIVE);
+	guint suspect = member_count(cluster_self->m, MEMBER_SUSPECT);
 	json_object_set_int_member(peek, "Members", alive + suspect);
 	json_object_set_int_member(peek, "Suspects", suspect);
-	json_object_set_int_member(peek, "Health", member_health(cl->m));
-	json_object_set_int_member(peek, "Incarnation", (gint64)member_incarnation(cl->m));
-	json_object_set_boolean_member(peek, "JoinedCluster", member_joined(cl->m));
-	if (cl->group_text)
-		json_object_set_string_member(peek, "Discover", cl->group_text);
+	json_object_set_int_member(peek, "Health", member_health(cluster_self->m));
+	json_object_set_int_member(peek, "Incarnation",
+	                           (gint64)member_incarnation(cluster_self->m));
+	json_object_set_boolean_member(peek, "JoinedCluster", member_joined(cluster_self->m));
+	if (cluster_self->group_text)
+		json_object_set_string_member(peek, "Discover", cluster_self->group_text);
 	JsonObject *by = json_object_new();
 	guint64 total = 0;
 	for (int i = 0; i < CLUSTER_REJECT_N; i++) {
-		json_object_set_int_member(by, cluster_reject_names[i], (gint64)cl->rejected[i]);
-		total += cl->rejected[i];
+		json_object_set_int_member(by, cluster_reject_names[i],
+		                           (gint64)cluster_self->rejected[i]);
+		total += cluster_self->rejected[i];
 	}
 	/* What passed the seal but not the engine's decoder. */
 	for (int i = 1; i < MEMBER_WIRE_N_ERRORS; i++) {
@@ -1151,13 +914,13 @@ cluster_peek(JsonObject *peek)
 	json_object_set_int_member(peek, "DatagramsOut", (gint64)st.datagrams_out);
 	json_object_set_int_member(peek, "DatagramsRejected", (gint64)total);
 	json_object_set_object_member(peek, "DatagramsRejectedBy", by);
-	json_object_set_int_member(peek, "BeaconsIn", (gint64)cl->beacons_in);
-	json_object_set_int_member(peek, "BeaconsOut", (gint64)cl->beacons_out);
-	json_object_set_int_member(peek, "DiscoveryQueries", (gint64)cl->queries_in);
+	json_object_set_int_member(peek, "BeaconsIn", (gint64)cluster_self->beacons_in);
+	json_object_set_int_member(peek, "BeaconsOut", (gint64)cluster_self->beacons_out);
+	json_object_set_int_member(peek, "DiscoveryQueries", (gint64)cluster_self->queries_in);
 	json_object_set_int_member(peek, "PushPulls", (gint64)st.push_pulls);
 	json_object_set_int_member(peek, "PushPullFailures", (gint64)st.push_pull_failures);
 	json_object_set_int_member(peek, "Refusals", (gint64)st.refusals);
-	json_object_set_int_member(peek, "IcmpUnreachable", (gint64)cl->icmp_refused);
+	json_object_set_int_member(peek, "IcmpUnreachable", (gint64)cluster_self->icmp_refused);
 	/* Claims that decoded (and opened) but that the engine would not believe. */
 	JsonObject *claims = json_object_new();
 	json_object_set_int_member(claims, "stale-incarnation", (gint64)st.stale_claims);
