@@ -47,8 +47,12 @@ enum {
 	DNS_RCODE_NXDOMAIN = 3,
 	DNS_RCODE_NOTIMP = 4,
 	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_NOTAUTH = 9,
 	DNS_RCODE_BADVERS = 16,
 };
+
+/** DNS_TSIG_BADKEY: the TSIG error of a key the server does not know. */
+#define DNS_TSIG_BADKEY 17
 
 /** DnsQuery: what the decoder extracted. Pointers point into the packet. */
 typedef struct {
@@ -62,6 +66,13 @@ typedef struct {
 	guint16 edns_size;
 	guint8 edns_version;
 	gboolean edns_do;
+	/* A TSIG record (the last of the message): what the unsigned BADKEY
+	 * error answer echoes (RFC 8945 5.3.2). */
+	gboolean tsig;
+	guint8 tsig_key[DNS_NAME_BUF]; /**< length byte + key name, uncompressed */
+	const guint8 *tsig_alg;        /**< algorithm name in the packet */
+	gsize tsig_alg_len;
+	const guint8 *tsig_time; /**< time signed (6) and fudge (2) */
 } DnsQuery;
 
 typedef enum {
@@ -127,36 +138,88 @@ dns_parse_qname(const guint8 *pkt, gsize len, gsize *pos, guint8 key[DNS_NAME_BU
 	return TRUE;
 }
 
-/* Skips a name anywhere after the question (compression allowed). Sets
- * *root when the name is the root. */
+/* Reads a name anywhere after the question into @out (length byte + wire
+ * form, letter case kept), following compression pointers. A pointer must
+ * point before the label it replaces, so that reading always ends; *pos
+ * moves past the name as it appears at *pos. */
 static gboolean
-dns_skip_name(const guint8 *pkt, gsize len, gsize *pos, gboolean *root)
+dns_read_name(const guint8 *pkt, gsize len, gsize *pos, guint8 out[DNS_NAME_BUF])
 {
-	gsize p = *pos;
-	*root = p < len && pkt[p] == 0;
-	for (guint total = 0;;) {
+	gsize p = *pos, after = 0;
+	guint n = 0;
+	for (;;) {
 		if (p >= len)
 			return FALSE;
 		guint label = pkt[p];
-		if (label == 0) {
-			p++;
-			break;
-		}
 		if ((label & 0xC0) == 0xC0) {
 			if (p + 2 > len)
 				return FALSE;
-			p += 2;
-			break;
+			gsize target = ((label & 0x3F) << 8) | pkt[p + 1];
+			if (target >= p)
+				return FALSE;
+			if (!after)
+				after = p + 2;
+			p = target;
+			continue;
 		}
 		if (label & 0xC0)
 			return FALSE;
-		total += label + 1;
-		if (total > 255 || p + 1 + label > len)
+		if (n + 1 + label > 255 || p + 1 + label > len)
 			return FALSE;
+		memcpy(out + 1 + n, pkt + p, 1 + label);
+		n += 1 + label;
 		p += 1 + label;
+		if (label == 0)
+			break;
 	}
-	*pos = p;
+	out[0] = (guint8)n;
+	*pos = after ? after : p;
 	return TRUE;
+}
+
+/* TRUE if the EDNS options in opt[0..len) fill it exactly (RFC 6891 6.1.2:
+ * code, length, data, repeated). */
+static gboolean
+dns_options_valid(const guint8 *opt, gsize len)
+{
+	gsize p = 0;
+	while (p < len) {
+		if (p + 4 > len)
+			return FALSE;
+		p += 4 + dns_get16(opt + p + 2);
+	}
+	return p == len;
+}
+
+/* Reads the RDATA of a TSIG record, rdata[0..len) (RFC 8945 4.2):
+ * algorithm name (never compressed), time signed, fudge, MAC, original
+ * ID, error, other data. FALSE if it does not fill @len exactly. */
+static gboolean
+dns_parse_tsig(const guint8 *rdata, gsize len, DnsQuery *q)
+{
+	gsize p = 0;
+	for (;;) {
+		if (p >= len || (rdata[p] & 0xC0) || p + 1 + rdata[p] > len)
+			return FALSE;
+		guint label = rdata[p];
+		p += 1 + label;
+		if (label == 0)
+			break;
+	}
+	if (p > 255)
+		return FALSE;
+	q->tsig_alg = rdata;
+	q->tsig_alg_len = p;
+	if (p + 10 > len)
+		return FALSE;
+	q->tsig_time = rdata + p;
+	p += 8;
+	p += 2 + dns_get16(rdata + p); /* MAC */
+	if (p + 6 > len)
+		return FALSE;
+	p += 4; /* original ID, error */
+	p += 2 + dns_get16(rdata + p);
+	return p == len;
 }
 
 static DnsParse
@@ -169,6 +232,7 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 	q->flags_lo = pkt[3];
 	q->question = NULL;
 	q->edns = FALSE;
+	q->tsig = FALSE;
 	if (q->flags_hi & 0x80)
 		return DNS_PARSE_DROP; /* a response: answering could loop */
 	guint qd = dns_get16(pkt + 4), an = dns_get16(pkt + 6), ns = dns_get16(pkt + 8),
@@ -189,9 +253,10 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 	if (an != 0 || ns != 0)
 		return DNS_PARSE_FORMERR;
 	for (guint i = 0; i < ar; i++) {
-		gboolean root = FALSE;
-		if (!dns_skip_name(pkt, len, &pos, &root) || pos + 10 > len)
+		guint8 owner[DNS_NAME_BUF];
+		if (!dns_read_name(pkt, len, &pos, owner) || pos + 10 > len)
 			return DNS_PARSE_FORMERR;
+		gboolean root = owner[0] == 1;
 		guint16 type = dns_get16(pkt + pos);
 		guint16 cls = dns_get16(pkt + pos + 2);
 		const guint8 *ttl = pkt + pos + 4;
@@ -199,10 +264,19 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 		pos += 10;
 		if (pos + rdlen > len)
 			return DNS_PARSE_FORMERR;
+		const guint8 *rdata = pkt + pos;
 		pos += rdlen;
+		if (type == LDNS_RR_TYPE_TSIG) {
+			/* RFC 8945 5.1: a TSIG is the last record, or FORMERR. */
+			if (i + 1 != ar || !dns_parse_tsig(rdata, rdlen, q))
+				return DNS_PARSE_FORMERR;
+			q->tsig = TRUE;
+			memcpy(q->tsig_key, owner, (gsize)owner[0] + 1);
+		}
 		if (type == LDNS_RR_TYPE_OPT) {
-			/* RFC 6891 6.1.1: one OPT, owned by the root. */
-			if (q->edns || !root)
+			/* RFC 6891 6.1.1: one OPT, owned by the root, with
+			 * options that fill its RDATA exactly. */
+			if (q->edns || !root || !dns_options_valid(rdata, rdlen))
 				return DNS_PARSE_FORMERR;
 			q->edns = TRUE;
 			q->edns_size = cls;
@@ -261,6 +335,39 @@ dns_reply_empty(const DnsQuery *q, guint rcode, guint8 flags_hi, guint8 *out, gs
 	if (q->edns)
 		pos = dns_put_opt(out, pos, q, rcode >> 4);
 	return pos;
+}
+
+/*
+ * The answer to a query signed with a key the element does not know (it
+ * knows none): NOTAUTH, and an unsigned TSIG with error BADKEY, MAC size 0
+ * and the query's key, algorithm, time and fudge (RFC 8945 5.2.2, 5.3.2).
+ */
+static gsize
+dns_reply_badkey(const DnsQuery *q, guint8 flags_hi, guint8 *out, gsize cap)
+{
+	gsize pos = dns_reply_empty(q, DNS_RCODE_NOTAUTH, flags_hi, out, cap);
+	gsize key_len = q->tsig_key[0];
+	gsize rdlen = q->tsig_alg_len + 8 + 2 + 6;
+	if (pos == 0 || pos + key_len + 10 + rdlen > cap)
+		return 0;
+	guint8 *o = out + pos;
+	memcpy(o, q->tsig_key + 1, key_len);
+	o += key_len;
+	dns_put16(o, LDNS_RR_TYPE_TSIG);
+	dns_put16(o + 2, LDNS_RR_CLASS_ANY);
+	memset(o + 4, 0, 4); /* TTL */
+	dns_put16(o + 8, (guint16)rdlen);
+	o += 10;
+	memcpy(o, q->tsig_alg, q->tsig_alg_len);
+	o += q->tsig_alg_len;
+	memcpy(o, q->tsig_time, 8);
+	o += 8;
+	dns_put16(o, 0); /* MAC size */
+	dns_put16(o + 2, q->id);
+	dns_put16(o + 4, DNS_TSIG_BADKEY);
+	dns_put16(o + 6, 0); /* other len */
+	dns_put16(out + 10, (guint16)(dns_get16(out + 10) + 1));
+	return pos + key_len + 10 + rdlen;
 }
 
 /* Header byte 2 of an error reply: QR, the query's opcode and RD. */
@@ -445,12 +552,15 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 		if (!node) {
 			if (dns_store_is_ancestor(store, name)) {
 				negative = nodata = TRUE; /* an empty non-terminal */
-			} else if (hop == 0) {
+			} else if (hop == 0 || dns_find_soa(store, name)) {
+				/* The question's name, or a CNAME target under an
+				 * SOA the element holds: authoritatively absent
+				 * (RFC 6604 2.1: the rcode of the last name). */
 				negative = TRUE;
 				rcode = DNS_RCODE_NXDOMAIN;
 			}
-			/* A CNAME target outside the data ends the chain: the
-			 * resolver follows it elsewhere. */
+			/* A CNAME target under no SOA of the data ends the chain:
+			 * the resolver follows it elsewhere. */
 			break;
 		}
 		gboolean found = FALSE;
@@ -540,6 +650,8 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 	case DNS_PARSE_OK:
 		break;
 	}
+	if (q.tsig)
+		return dns_reply_badkey(&q, dns_error_flags(&q), out, out_cap);
 	if (q.edns && q.edns_version != 0)
 		return dns_reply_empty(&q, DNS_RCODE_BADVERS, dns_error_flags(&q), out, out_cap);
 	if (q.qclass != LDNS_RR_CLASS_IN && q.qclass != LDNS_RR_CLASS_ANY)
@@ -567,8 +679,11 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 		e = dns_build(store, q.qname, q.qtype, minimal);
 	if (!e)
 		return 0;
-	/* Header byte 2 of an answer: QR, AA, and the query's RD. */
-	guint8 flags_hi = (guint8)(0x84 | (q.flags_hi & 0x01));
+	/* Header byte 2 of an answer: QR, AA, and the query's RD. AA only for
+	 * class IN: for QCLASS ANY the element cannot speak for every class
+	 * (NSD clears it too). */
+	guint8 flags_hi =
+	        (guint8)(0x80 | (q.qclass == LDNS_RR_CLASS_IN ? 0x04 : 0) | (q.flags_hi & 0x01));
 
 	gsize limit = DNS_MAX_MESSAGE;
 	if (!tcp)

@@ -77,6 +77,13 @@ ask(DnsStore *store, const char *name, ldns_rr_type type, guint16 edns_size, gbo
 	return pkt;
 }
 
+/* ANCOUNT of an encoded message. */
+static guint
+dns_get_ancount(const guint8 *msg)
+{
+	return (guint)((msg[6] << 8) | msg[7]);
+}
+
 static guint
 count_type(ldns_rr_list *list, ldns_rr_type type)
 {
@@ -712,6 +719,206 @@ test_answer_errors(void)
 	dns_store_free(store);
 }
 
+/* Priority-1 rcode and flag rules (issue 22). */
+
+/* A CNAME whose target is missing under an SOA the element holds: the
+ * element is authoritative for the target, so NXDOMAIN with that SOA
+ * (RFC 6604 2.1: the rcode is that of the last name of the chain). */
+static void
+test_answer_cname_nxdomain(void)
+{
+	static const char *const recs[] = {
+	        "ex.test. 3600 IN SOA ns.ex.test. me.ex.test. 1 2 3 4 120",
+	        "c.ex.test. 60 IN CNAME missing.ex.test.",
+	        "c2.ex.test. 60 IN CNAME c.ex.test.",
+	        "out.ex.test. 60 IN CNAME elsewhere.example.",
+	        NULL,
+	};
+	DnsStore *store = store_with(recs);
+	ldns_pkt *pkt = ask(store, "c.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NXDOMAIN);
+	g_assert_true(ldns_pkt_aa(pkt));
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(count_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_SOA), ==, 1);
+	char *t = rr_text(ldns_pkt_authority(pkt), 0);
+	g_assert_cmpstr(t, ==, "ex.test.\t120\tIN\tSOA\tns.ex.test. me.ex.test. 1 2 3 4 120");
+	g_free(t);
+	ldns_pkt_free(pkt);
+	/* Two links, the last one dangling. */
+	pkt = ask(store, "c2.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NXDOMAIN);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 2);
+	g_assert_cmpuint(count_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_SOA), ==, 1);
+	ldns_pkt_free(pkt);
+	/* A target under no SOA the element holds is not ours: NOERROR. */
+	pkt = ask(store, "out.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOERROR);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(ldns_pkt_nscount(pkt), ==, 0);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
+/* Appends @extra to the RDATA of the OPT record that ends @query. */
+static guint8 *
+with_opt_rdata(const guint8 *query, gsize len, const guint8 *extra, gsize n, gsize *out_len)
+{
+	guint8 *copy = g_malloc(len + n);
+	memcpy(copy, query, len);
+	memcpy(copy + len, extra, n);
+	copy[len - 2] = (guint8)(n >> 8);
+	copy[len - 1] = (guint8)n;
+	*out_len = len + n;
+	return copy;
+}
+
+/* An OPT whose options do not fill its RDATA exactly: FORMERR (RFC 6891
+ * 6.1.2), as NSD answers; a well-formed option is answered normally. */
+static void
+test_answer_edns_options(void)
+{
+	DnsStore *store = store_with(zone);
+	gsize len = 0, bad_len = 0;
+	guint8 *query = make_query("mx.miek.nl.", LDNS_RR_TYPE_A, 1232, FALSE, &len);
+	guint8 out[512];
+	/* A cookie option (code 10) with its 8 bytes: fine. */
+	static const guint8 cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+	guint8 *q = with_opt_rdata(query, len, cookie, sizeof cookie, &bad_len);
+	gsize n = dns_store_answer(store, q, bad_len, FALSE, out, sizeof out);
+	g_assert_cmpuint(n, >, 12);
+	g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_NOERROR);
+	g_assert_cmpuint(dns_get_ancount(out), ==, 1);
+	g_free(q);
+	/* A length longer than what is left, a cut-off option header, and
+	 * a short option after a good one. */
+	static const guint8 long_len[] = {0, 10, 0, 8, 1, 2, 3, 4};
+	static const guint8 cut_head[] = {0, 10, 0};
+	static const guint8 tail[] = {0, 10, 0, 2, 1, 2, 0, 8, 0};
+	const guint8 *bad[] = {long_len, cut_head, tail};
+	const gsize sizes[] = {sizeof long_len, sizeof cut_head, sizeof tail};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		q = with_opt_rdata(query, len, bad[i], sizes[i], &bad_len);
+		n = dns_store_answer(store, q, bad_len, FALSE, out, sizeof out);
+		g_assert_cmpuint(n, >=, 12);
+		g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_FORMERR);
+		g_free(q);
+	}
+	g_free(query);
+	dns_store_free(store);
+}
+
+/* Appends a TSIG record signed with key "unknown-key." to @query. */
+static guint8 *
+with_tsig(const guint8 *query, gsize len, gsize *out_len)
+{
+	GByteArray *b = g_byte_array_new();
+	g_byte_array_append(b, query, (guint)len);
+	static const guint8 owner[] = {7, 'u', 'n', 'k', 'n', 'o', 'w', 'n', 3, 'k', 'e', 'y', 0};
+	static const guint8 head[] = {0, 250, 0, 255, 0, 0, 0, 0};
+	static const guint8 alg[] = {11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0};
+	static const guint8 time_fudge[] = {0, 0, 0x60, 0, 0, 1, 1, 44};
+	guint8 mac[2 + 32] = {0, 32};
+	memset(mac + 2, 0x5A, 32);
+	static const guint8 rest[] = {0x12, 0x34, 0, 0, 0, 0};
+	guint16 rdlen = sizeof alg + sizeof time_fudge + sizeof mac + sizeof rest;
+	g_byte_array_append(b, owner, sizeof owner);
+	g_byte_array_append(b, head, sizeof head);
+	guint8 rl[2] = {(guint8)(rdlen >> 8), (guint8)rdlen};
+	g_byte_array_append(b, rl, 2);
+	g_byte_array_append(b, alg, sizeof alg);
+	g_byte_array_append(b, time_fudge, sizeof time_fudge);
+	g_byte_array_append(b, mac, sizeof mac);
+	g_byte_array_append(b, rest, sizeof rest);
+	b->data[11]++; /* ARCOUNT */
+	*out_len = b->len;
+	return g_byte_array_free(b, FALSE);
+}
+
+/* A query signed with a key the element does not know: NOTAUTH with an
+ * unsigned TSIG whose error is BADKEY (RFC 8945 5.2.2 and 5.3.2). */
+static void
+test_answer_tsig_badkey(void)
+{
+	DnsStore *store = store_with(zone);
+	for (guint edns = 0; edns <= 1; edns++) {
+		gsize len = 0, tlen = 0;
+		guint8 *query =
+		        make_query("mx.miek.nl.", LDNS_RR_TYPE_A, edns ? 1232 : 0, FALSE, &len);
+		guint8 *signed_q = with_tsig(query, len, &tlen);
+		ldns_pkt *pkt = answer_bytes(store, signed_q, tlen, FALSE, NULL);
+		g_assert_nonnull(pkt);
+		g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOTAUTH);
+		g_assert_cmpint(ldns_pkt_id(pkt), ==, 0x1234);
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 0);
+		g_assert_cmpint(ldns_pkt_edns(pkt), ==, edns ? 1 : 0);
+		ldns_rr *tsig = ldns_pkt_tsig(pkt);
+		g_assert_nonnull(tsig);
+		char *owner = ldns_rdf2str(ldns_rr_owner(tsig));
+		g_assert_cmpstr(owner, ==, "unknown.key.");
+		free(owner);
+		char *alg = ldns_rdf2str(ldns_rr_rdf(tsig, 0));
+		g_assert_cmpstr(alg, ==, "hmac-sha256.");
+		free(alg);
+		/* MAC size 0, original ID, error 17 (BADKEY). */
+		g_assert_cmpuint(ldns_rdf_size(ldns_rr_rdf(tsig, 3)), ==, 2);
+		g_assert_cmpuint(ldns_rdf2native_int16(ldns_rr_rdf(tsig, 4)), ==, 0x1234);
+		g_assert_cmpuint(ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5)), ==, 17);
+		ldns_pkt_free(pkt);
+		/* A TSIG that is not the last record: FORMERR (RFC 8945 5.1). */
+		if (!edns) {
+			guint8 *opt_after = NULL;
+			gsize olen = 0;
+			guint8 *e = make_query("mx.miek.nl.", LDNS_RR_TYPE_A, 1232, FALSE, &olen);
+			opt_after = g_malloc(tlen + 11);
+			memcpy(opt_after, signed_q, tlen);
+			memcpy(opt_after + tlen, e + olen - 11, 11);
+			opt_after[11]++;
+			guint8 out[512];
+			gsize n = dns_store_answer(store, opt_after, tlen + 11, FALSE, out,
+			                           sizeof out);
+			g_assert_cmpuint(n, >=, 12);
+			g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_FORMERR);
+			g_free(opt_after);
+			g_free(e);
+		}
+		g_free(signed_q);
+		g_free(query);
+	}
+	dns_store_free(store);
+}
+
+/* QCLASS ANY: answered from the IN data, never with AA (the element is
+ * not authoritative for every class), as NSD answers. */
+static void
+test_answer_class_any(void)
+{
+	DnsStore *store = store_with(zone);
+	const char *names[] = {"mx.miek.nl.", "nope.miek.nl."};
+	const ldns_pkt_rcode rcodes[] = {LDNS_RCODE_NOERROR, LDNS_RCODE_NXDOMAIN};
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		ldns_pkt *query = NULL;
+		g_assert_cmpint(ldns_pkt_query_new_frm_str(&query, names[i], LDNS_RR_TYPE_A,
+		                                           LDNS_RR_CLASS_ANY, LDNS_RD),
+		                ==, LDNS_STATUS_OK);
+		guint8 *wire = NULL;
+		size_t size = 0;
+		g_assert_cmpint(ldns_pkt2wire(&wire, query, &size), ==, LDNS_STATUS_OK);
+		ldns_pkt_free(query);
+		ldns_pkt *pkt = answer_bytes(store, wire, size, FALSE, NULL);
+		free(wire);
+		g_assert_nonnull(pkt);
+		g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, rcodes[i]);
+		g_assert_false(ldns_pkt_aa(pkt));
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, i == 0 ? 1 : 0);
+		ldns_pkt_free(pkt);
+		/* The IN answer, cached meanwhile, keeps AA. */
+		pkt = ask(store, names[i], LDNS_RR_TYPE_A, 0, FALSE, NULL);
+		g_assert_true(ldns_pkt_aa(pkt));
+		ldns_pkt_free(pkt);
+	}
+	dns_store_free(store);
+}
+
 /* 100,000 records, added one at a time as `set` does, then queried. */
 static void
 test_large(void)
@@ -801,5 +1008,9 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
+	g_test_add_func("/plugins/dns/answer/cname-nxdomain", test_answer_cname_nxdomain);
+	g_test_add_func("/plugins/dns/answer/edns-options", test_answer_edns_options);
+	g_test_add_func("/plugins/dns/answer/tsig-badkey", test_answer_tsig_badkey);
+	g_test_add_func("/plugins/dns/answer/class-any", test_answer_class_any);
 	return g_test_run();
 }
