@@ -47,6 +47,7 @@ enum {
 	DNS_RCODE_NXDOMAIN = 3,
 	DNS_RCODE_NOTIMP = 4,
 	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_YXDOMAIN = 6,
 	DNS_RCODE_NOTAUTH = 9,
 	DNS_RCODE_BADVERS = 16,
 };
@@ -87,6 +88,7 @@ typedef struct {
 	guint hash;
 	guint16 qtype;
 	guint8 rcode;
+	gboolean aa;      /**< authoritative (FALSE for a referral) */
 	gboolean minimal; /**< the one-RRset answer to ANY (over UDP) */
 	gsize len;        /**< bytes of answer */
 	guint8 *answer;   /**< points into the same allocation */
@@ -525,6 +527,159 @@ dns_rr_matches(const ldns_rr *rr, guint16 qtype, gboolean minimal, ldns_rr_type 
 	return t == LDNS_RR_TYPE_RRSIG && dns_rrsig_covered(rr) == chosen;
 }
 
+/* (transfer none) (nullable) The first record of @type at @node. */
+static const ldns_rr *
+dns_node_find(const DnsNode *node, ldns_rr_type type)
+{
+	for (guint i = 0; node && i < node->rrs->len; i++) {
+		const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+		if (ldns_rr_get_type(rr) == type)
+			return rr;
+	}
+	return NULL;
+}
+
+/* What lies above a name: a zone cut or a DNAME that takes it over. */
+typedef struct {
+	DnsNode *cut;         /**< (nullable) a delegation (NS, no SOA) at or above the name */
+	const ldns_rr *dname; /**< (nullable) a DNAME strictly above the name */
+	guint suffix;         /**< where the DNAME's owner starts in the name's wire form */
+} DnsAbove;
+
+/*
+ * Looks from the root down to @name for the highest zone cut or DNAME
+ * (RFC 1034 4.3.2 step 3b, RFC 6672 2.2). A cut is a name with NS and
+ * no SOA below an SOA the data holds: NS records under no SOA are taken
+ * as the data's own (the element needs no SOA to answer), so existing
+ * records keep their meaning. A question for DS at the cut itself is
+ * answered from above it (RFC 4035 3.1.4.1), so that cut does not count.
+ */
+static void
+dns_find_above(DnsStore *store, const guint8 *name, guint16 qtype, DnsAbove *above)
+{
+	const guint8 *wire = name + 1;
+	guint len = name[0];
+	guint starts[128], n = 0;
+	for (guint p = 0;; p += wire[p] + 1u) {
+		starts[n++] = p;
+		if (wire[p] == 0)
+			break;
+	}
+	memset(above, 0, sizeof *above);
+	gboolean soa_above = FALSE;
+	guint8 key[DNS_NAME_BUF];
+	for (guint i = n; i-- > 0;) {
+		guint p = starts[i];
+		key[0] = (guint8)(len - p);
+		memcpy(key + 1, wire + p, len - p);
+		DnsNode *node = dns_store_lookup(store, key);
+		if (!node)
+			continue;
+		gboolean soa = dns_node_find(node, LDNS_RR_TYPE_SOA) != NULL;
+		if (soa_above && !soa && dns_node_find(node, LDNS_RR_TYPE_NS) &&
+		    !(i == 0 && qtype == LDNS_RR_TYPE_DS)) {
+			above->cut = node;
+			return;
+		}
+		const ldns_rr *dname = i > 0 ? dns_node_find(node, LDNS_RR_TYPE_DNAME) : NULL;
+		if (dname) {
+			above->dname = dname;
+			above->suffix = p;
+			return;
+		}
+		soa_above = soa_above || soa;
+	}
+}
+
+/*
+ * The wildcard that synthesizes answers for @name, which does not exist
+ * (RFC 4592 3.3.1): "*" under the closest encloser, if the data has it.
+ */
+static DnsNode *
+dns_find_wildcard(DnsStore *store, const guint8 *name)
+{
+	guint8 ce[DNS_NAME_BUF];
+	dns_closest_encloser(store, name, FALSE, ce);
+	if (ce[0] + 2u > 255)
+		return NULL;
+	guint8 key[DNS_NAME_BUF];
+	key[0] = (guint8)(ce[0] + 2);
+	key[1] = 1;
+	key[2] = '*';
+	memcpy(key + 3, ce + 1, ce[0]);
+	return dns_store_lookup(store, key);
+}
+
+/* (transfer full) @rr as found at @owner (a wildcard's record given the
+ * name it answers for), or a plain copy when @owner is NULL. */
+static ldns_rr *
+dns_rr_at(const ldns_rr *rr, const guint8 *owner)
+{
+	ldns_rr *copy = ldns_rr_clone(rr);
+	if (owner) {
+		ldns_rdf_deep_free(ldns_rr_owner(copy));
+		ldns_rr_set_owner(copy, ldns_dname_new_frm_data(owner[0], owner + 1));
+	}
+	return copy;
+}
+
+/* A referral to the delegation at @cut: its NS records in authority and
+ * the addresses of their targets the data holds (glue) in additional. */
+static void
+dns_push_referral(DnsStore *store, ldns_pkt *pkt, const DnsNode *cut)
+{
+	for (guint i = 0; i < cut->rrs->len; i++) {
+		const ldns_rr *ns = g_ptr_array_index(cut->rrs, i);
+		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS)
+			continue;
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ns));
+		guint8 target[DNS_NAME_BUF];
+		dns_name_from_rdf(ldns_rr_rdf(ns, 0), target);
+		DnsNode *glue = dns_store_lookup(store, target);
+		for (guint j = 0; glue && j < glue->rrs->len; j++) {
+			const ldns_rr *rr = g_ptr_array_index(glue->rrs, j);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
+			    !ldns_rr_list_contains_rr(ldns_pkt_additional(pkt), (ldns_rr *)rr))
+				ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, ldns_rr_clone(rr));
+		}
+	}
+}
+
+/*
+ * The CNAME that a DNAME synthesizes for @name (RFC 6672 2.2): the part
+ * of @name before the DNAME's owner (at @suffix) joined to the DNAME's
+ * target, written to @next. FALSE if the new name is longer than 255
+ * bytes (then the answer is YXDOMAIN).
+ */
+static gboolean
+dns_dname_substitute(const ldns_rr *dname, const guint8 *name, guint suffix,
+                     guint8 next[DNS_NAME_BUF])
+{
+	guint8 target[DNS_NAME_BUF];
+	dns_name_from_rdf(ldns_rr_rdf(dname, 0), target);
+	if (suffix + target[0] > 255)
+		return FALSE;
+	next[0] = (guint8)(suffix + target[0]);
+	memcpy(next + 1, name + 1, suffix);
+	memcpy(next + 1 + suffix, target + 1, target[0]);
+	return TRUE;
+}
+
+/* (transfer full) The CNAME from @owner to @target a DNAME answer carries,
+ * with the DNAME's TTL. */
+static ldns_rr *
+dns_synth_cname(const ldns_rr *dname, const guint8 *owner, const guint8 *target)
+{
+	ldns_rr *rr = ldns_rr_new();
+	ldns_rr_set_owner(rr, ldns_dname_new_frm_data(owner[0], owner + 1));
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_CNAME);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, ldns_rr_ttl(dname));
+	ldns_rr_push_rdf(rr, ldns_dname_new_frm_data(target[0], target + 1));
+	return rr;
+}
+
 /* Builds the answer to (@qname, @qtype) with ldns and caches it; @minimal
  * asks for the one-RRset answer to ANY. */
 static DnsCacheEntry *
@@ -546,13 +701,44 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 	guint8 names[DNS_MAX_CHAIN + 1][DNS_NAME_BUF];
 	memcpy(names[0], qname, (gsize)qname[0] + 1);
 	guint hop = 0;
+	gboolean aa = TRUE;
 	for (;; hop++) {
 		const guint8 *name = names[hop];
-		DnsNode *node = dns_store_lookup(store, name);
-		if (!node) {
+		DnsAbove above;
+		dns_find_above(store, name, qtype, &above);
+		if (above.cut) {
+			/* At or under a delegation (glue included): a referral,
+			 * not authoritative unless a CNAME of ours led here. */
+			dns_push_referral(store, pkt, above.cut);
+			aa = hop > 0;
+			break;
+		}
+		gboolean chain = FALSE;
+		if (above.dname) {
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(above.dname));
+			if (hop == DNS_MAX_CHAIN)
+				break;
+			if (!dns_dname_substitute(above.dname, name, above.suffix,
+			                          names[hop + 1])) {
+				rcode = DNS_RCODE_YXDOMAIN;
+				break;
+			}
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
+			                 dns_synth_cname(above.dname, name, names[hop + 1]));
+			chain = TRUE;
+		}
+		DnsNode *node = chain ? NULL : dns_store_lookup(store, name);
+		const guint8 *synth = NULL;
+		if (!chain && !node) {
 			if (dns_store_is_ancestor(store, name)) {
 				negative = nodata = TRUE; /* an empty non-terminal */
-			} else if (hop == 0 || dns_find_soa(store, name)) {
+				break;
+			}
+			node = dns_find_wildcard(store, name);
+			synth = name;
+		}
+		if (!chain && !node) {
+			if (hop == 0 || dns_find_soa(store, name)) {
 				/* The question's name, or a CNAME target under an
 				 * SOA the element holds: authoritatively absent
 				 * (RFC 6604 2.1: the rcode of the last name). */
@@ -563,35 +749,39 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 			 * the resolver follows it elsewhere. */
 			break;
 		}
-		gboolean found = FALSE;
-		const ldns_rr *cname = NULL;
-		ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
-		for (guint i = 0; i < node->rrs->len; i++) {
-			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if (dns_rr_matches(rr, qtype, minimal, chosen)) {
-				ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
-				found = TRUE;
-			} else if (t == LDNS_RR_TYPE_CNAME) {
-				cname = rr;
+		if (!chain) {
+			gboolean found = FALSE;
+			const ldns_rr *cname = NULL;
+			ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
+			for (guint i = 0; i < node->rrs->len; i++) {
+				const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+				ldns_rr_type t = ldns_rr_get_type(rr);
+				if (dns_rr_matches(rr, qtype, minimal, chosen)) {
+					ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
+					                 dns_rr_at(rr, synth));
+					found = TRUE;
+				} else if (t == LDNS_RR_TYPE_CNAME) {
+					cname = rr;
+				}
 			}
+			if (found)
+				break;
+			if (!cname) {
+				negative = nodata = TRUE;
+				break;
+			}
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, dns_rr_at(cname, synth));
+			if (hop == DNS_MAX_CHAIN)
+				break;
+			dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
 		}
-		if (found)
-			break;
-		if (!cname) {
-			negative = nodata = TRUE;
-			break;
-		}
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(cname));
-		if (hop == DNS_MAX_CHAIN)
-			break;
-		dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
 		gboolean loop = FALSE;
 		for (guint i = 0; i <= hop && !loop; i++)
 			loop = dns_name_equal(names[i], names[hop + 1]);
 		if (loop)
 			break;
 	}
+	ldns_pkt_set_aa(pkt, aa);
 	if (negative) {
 		ldns_rr *soa = dns_negative_soa(store, names[hop], nodata);
 		if (soa)
@@ -617,6 +807,7 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 	e->len = size;
 	e->qtype = qtype;
 	e->rcode = (guint8)rcode;
+	e->aa = aa;
 	e->minimal = minimal;
 	e->hash = dns_cache_key_hash(qname, qtype, minimal);
 
@@ -682,8 +873,8 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 	/* Header byte 2 of an answer: QR, AA, and the query's RD. AA only for
 	 * class IN: for QCLASS ANY the element cannot speak for every class
 	 * (NSD clears it too). */
-	guint8 flags_hi =
-	        (guint8)(0x80 | (q.qclass == LDNS_RR_CLASS_IN ? 0x04 : 0) | (q.flags_hi & 0x01));
+	guint8 flags_hi = (guint8)(0x80 | (q.qclass == LDNS_RR_CLASS_IN && e->aa ? 0x04 : 0) |
+	                           (q.flags_hi & 0x01));
 
 	gsize limit = DNS_MAX_MESSAGE;
 	if (!tcp)

@@ -919,6 +919,168 @@ test_answer_class_any(void)
 	dns_store_free(store);
 }
 
+/* A zone with wildcards, a delegation with glue, and a DNAME. */
+static const char *const authority_zone[] = {
+        "ex.test. 3600 IN SOA ns.ex.test. me.ex.test. 1 2 3 4 120",
+        "ex.test. 3600 IN NS ns.ex.test.",
+        "ns.ex.test. 3600 IN A 192.0.2.53",
+        "*.w.ex.test. 60 IN A 192.0.2.10",
+        "*.w.ex.test. 60 IN TXT \"wild\"",
+        "real.w.ex.test. 60 IN TXT \"real\"",
+        "deep.ent.w.ex.test. 60 IN A 192.0.2.11",
+        "*.c.ex.test. 60 IN CNAME www.ex.test.",
+        "www.ex.test. 60 IN A 192.0.2.1",
+        "sub.ex.test. 3600 IN NS ns1.sub.ex.test.",
+        "sub.ex.test. 3600 IN NS ns.other.example.",
+        "sub.ex.test. 3600 IN DS 12345 8 2 "
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "ns1.sub.ex.test. 3600 IN A 192.0.2.54",
+        "ns1.sub.ex.test. 3600 IN AAAA 2001:db8::54",
+        "old.ex.test. 300 IN DNAME new.ex.test.",
+        "old.ex.test. 300 IN A 192.0.2.99",
+        "x.new.ex.test. 60 IN A 192.0.2.12",
+        NULL,
+};
+
+/* The owner names of a section, as text, joined with spaces. */
+static char *
+owners(ldns_rr_list *list)
+{
+	GString *s = g_string_new(NULL);
+	for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
+		char *o = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(list, i)));
+		char *t = ldns_rr_type2str(ldns_rr_get_type(ldns_rr_list_rr(list, i)));
+		g_string_append_printf(s, "%s%s/%s", i ? " " : "", o, t);
+		free(o);
+		free(t);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Asks and checks rcode, AA and the three sections (owner/type lists). */
+static void
+check(DnsStore *store, const char *name, ldns_rr_type type, ldns_pkt_rcode rcode, gboolean aa,
+      const char *answer, const char *authority, const char *additional)
+{
+	ldns_pkt *pkt = ask(store, name, type, 0, TRUE, NULL);
+	g_test_message("%s %d", name, type);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, rcode);
+	g_assert_cmpint(ldns_pkt_aa(pkt), ==, aa);
+	char *an = owners(ldns_pkt_answer(pkt)), *ns = owners(ldns_pkt_authority(pkt)),
+	     *ar = owners(ldns_pkt_additional(pkt));
+	g_assert_cmpstr(an, ==, answer);
+	g_assert_cmpstr(ns, ==, authority);
+	g_assert_cmpstr(ar, ==, additional);
+	g_free(an);
+	g_free(ns);
+	g_free(ar);
+	ldns_pkt_free(pkt);
+}
+
+/* RFC 4592: synthesis from "*" under the closest encloser only. */
+static void
+test_answer_wildcard(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "foo.w.ex.test./A",
+	      "", "");
+	check(store, "a.b.w.ex.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, TRUE,
+	      "a.b.w.ex.test./TXT", "", "");
+	/* The wildcard has no MX: NODATA with the SOA. */
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, TRUE, "",
+	      "ex.test./SOA", "");
+	/* A name that exists is not synthesized, not even for other types. */
+	check(store, "real.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "",
+	      "ex.test./SOA", "");
+	/* An empty non-terminal is not synthesized; below it, the closest
+	 * encloser is the ENT, which has no "*": NXDOMAIN. */
+	check(store, "ent.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "", "ex.test./SOA",
+	      "");
+	check(store, "x.ent.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE, "",
+	      "ex.test./SOA", "");
+	/* The closest encloser of x.real.w is real.w: no "*" there. */
+	check(store, "x.real.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE, "",
+	      "ex.test./SOA", "");
+	/* "*" itself is an ordinary name when asked for. */
+	check(store, "*.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "*.w.ex.test./A", "",
+	      "");
+	/* A wildcard CNAME is synthesized and followed. */
+	check(store, "any.c.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "any.c.ex.test./CNAME www.ex.test./A", "", "");
+	/* The cache keeps synthesized answers per name. */
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "foo.w.ex.test./A",
+	      "", "");
+	dns_store_free(store);
+}
+
+/* Referrals: NS in authority, glue in additional, AA clear; glue and
+ * anything at or under the cut is referred, never answered. */
+static void
+test_answer_delegation(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	const char *ns = "sub.ex.test./NS sub.ex.test./NS";
+	const char *glue = "ns1.sub.ex.test./A ns1.sub.ex.test./AAAA";
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "www.sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "ns1.sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	/* DS lives on the parent's side: answered authoritatively. */
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, TRUE, "sub.ex.test./DS",
+	      "", "");
+	/* NS at the apex (with the SOA) is authoritative data. */
+	check(store, "ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, TRUE, "ex.test./NS", "", "");
+	/* NS under no SOA is the data's own, as before. */
+	g_assert_true(dns_store_add(store, "plain.example. NS ns.plain.example.", NULL, NULL));
+	g_assert_true(dns_store_add(store, "www.plain.example. A 192.0.2.7", NULL, NULL));
+	check(store, "www.plain.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "www.plain.example./A", "", "");
+	dns_store_free(store);
+}
+
+/* RFC 6672: the DNAME and a synthesized CNAME, then the new name. */
+static void
+test_answer_dname(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	check(store, "x.old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME x.old.ex.test./CNAME x.new.ex.test./A", "", "");
+	ldns_pkt *pkt = ask(store, "x.old.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	char *t = rr_text(ldns_pkt_answer(pkt), 1);
+	g_assert_cmpstr(t, ==, "x.old.ex.test.\t300\tIN\tCNAME\tx.new.ex.test.");
+	g_free(t);
+	ldns_pkt_free(pkt);
+	/* The new name is missing under our SOA: NXDOMAIN. */
+	check(store, "y.old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE,
+	      "old.ex.test./DNAME y.old.ex.test./CNAME", "ex.test./SOA", "");
+	/* The DNAME's own name is not substituted. */
+	check(store, "old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "old.ex.test./A", "",
+	      "");
+	check(store, "old.ex.test.", LDNS_RR_TYPE_DNAME, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME", "", "");
+	/* A substitution longer than 255 bytes: YXDOMAIN. */
+	GString *longname = g_string_new("");
+	for (guint i = 0; i < 3; i++)
+		g_string_append_printf(
+		        longname, "%s.",
+		        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	g_string_append(longname, "short.ex.test.");
+	GString *target = g_string_new("");
+	for (guint i = 0; i < 3; i++)
+		g_string_append(target, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.");
+	g_string_append(target, "ex.test.");
+	char *rec = g_strdup_printf("short.ex.test. 60 IN DNAME %s", target->str);
+	g_assert_true(dns_store_add(store, rec, NULL, NULL));
+	g_free(rec);
+	pkt = ask(store, longname->str, LDNS_RR_TYPE_A, 0, TRUE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_YXDOMAIN);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	ldns_pkt_free(pkt);
+	g_string_free(longname, TRUE);
+	g_string_free(target, TRUE);
+	dns_store_free(store);
+}
+
 /* 100,000 records, added one at a time as `set` does, then queried. */
 static void
 test_large(void)
@@ -1012,5 +1174,8 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/edns-options", test_answer_edns_options);
 	g_test_add_func("/plugins/dns/answer/tsig-badkey", test_answer_tsig_badkey);
 	g_test_add_func("/plugins/dns/answer/class-any", test_answer_class_any);
+	g_test_add_func("/plugins/dns/answer/wildcard", test_answer_wildcard);
+	g_test_add_func("/plugins/dns/answer/delegation", test_answer_delegation);
+	g_test_add_func("/plugins/dns/answer/dname", test_answer_dname);
 	return g_test_run();
 }
