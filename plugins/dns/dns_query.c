@@ -8,7 +8,9 @@
 // a cache of encoded answers and copied out with the query's ID, RD/CD
 // bits, question bytes (so the client sees its own name spelling) and OPT
 // patched in. Only on a cache miss is the answer built with ldns from the
-// store. Any change to the records clears the cache.
+// store. Any change to the records clears the cache; when the cache is
+// full, a clock (second chance) evicts one entry not used since the hand
+// last passed, so the hot answers stay.
 //
 // ANY over UDP is answered minimally (RFC 8482 4.1): one RRset of the name
 // instead of all of them, so the element cannot be used to amplify
@@ -27,8 +29,9 @@
 #define DNS_OPT_SIZE 11
 /** DNS_MAX_CHAIN: CNAMEs followed for one answer (loops stop earlier). */
 #define DNS_MAX_CHAIN 8
-/* The cache is emptied when it reaches either bound, so queries for many
- * distinct (say, random) names cannot make it grow without limit. */
+/* The cache's bounds: at either, each new answer evicts old ones (clock),
+ * so queries for many distinct (say, random) names cannot make it grow
+ * without limit, and never empty it at once. */
 #define DNS_CACHE_MAX_ENTRIES 65536
 #define DNS_CACHE_MAX_BYTES   (64u << 20)
 
@@ -90,6 +93,7 @@ typedef struct {
 	guint8 rcode;
 	gboolean aa;      /**< authoritative (FALSE for a referral) */
 	gboolean minimal; /**< the one-RRset answer to ANY (over UDP) */
+	gboolean used;    /**< hit since the clock's hand last passed */
 	gsize len;        /**< bytes of answer */
 	guint8 *answer;   /**< points into the same allocation */
 	guint8 *name;     /**< name key, likewise */
@@ -412,7 +416,46 @@ dns_cache_clear(DnsStore *store)
 {
 	if (g_hash_table_size(store->cache) > 0)
 		g_hash_table_remove_all(store->cache);
+	g_ptr_array_set_size(store->cache_ring, 0);
+	store->cache_hand = 0;
 	store->cache_bytes = 0;
+}
+
+/* Evicts one entry: the first at or after the hand not used since the
+ * hand last passed it, clearing the marks it passes (CLOCK). The last
+ * entry of the ring takes the evicted one's place. */
+static void
+dns_cache_evict_one(DnsStore *store)
+{
+	GPtrArray *ring = store->cache_ring;
+	if (ring->len == 0)
+		return;
+	for (;;) {
+		if (store->cache_hand >= ring->len)
+			store->cache_hand = 0;
+		DnsCacheEntry *e = g_ptr_array_index(ring, store->cache_hand);
+		if (!e->used) {
+			g_ptr_array_remove_index_fast(ring, store->cache_hand);
+			store->cache_bytes -= e->len;
+			g_hash_table_remove(store->cache, e);
+			return;
+		}
+		e->used = FALSE;
+		store->cache_hand++;
+	}
+}
+
+/* Adds @e (transfer full) to the cache, evicting what the bounds need. */
+static void
+dns_cache_add(DnsStore *store, DnsCacheEntry *e)
+{
+	while (store->cache_ring->len > 0 && (store->cache_ring->len >= DNS_CACHE_MAX_ENTRIES ||
+	                                      store->cache_bytes + e->len > DNS_CACHE_MAX_BYTES))
+		dns_cache_evict_one(store);
+	e->used = FALSE;
+	g_hash_table_add(store->cache, e);
+	g_ptr_array_add(store->cache_ring, e);
+	store->cache_bytes += e->len;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -811,11 +854,7 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 	e->minimal = minimal;
 	e->hash = dns_cache_key_hash(qname, qtype, minimal);
 
-	if (g_hash_table_size(store->cache) >= DNS_CACHE_MAX_ENTRIES ||
-	    store->cache_bytes + size > DNS_CACHE_MAX_BYTES)
-		dns_cache_clear(store);
-	g_hash_table_add(store->cache, e);
-	store->cache_bytes += size;
+	dns_cache_add(store, e);
 	return e;
 }
 
@@ -866,7 +905,9 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 	                       .minimal = minimal,
 	                       .name = q.qname};
 	DnsCacheEntry *e = g_hash_table_lookup(store->cache, &probe);
-	if (!e)
+	if (e)
+		e->used = TRUE;
+	else
 		e = dns_build(store, q.qname, q.qtype, minimal);
 	if (!e)
 		return 0;

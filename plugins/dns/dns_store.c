@@ -87,6 +87,7 @@ dns_store_new(void)
 	store->identity = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 	                                        (GDestroyNotify)g_bytes_unref, NULL);
 	store->cache = dns_cache_table_new();
+	store->cache_ring = g_ptr_array_new();
 	store->serial = 1;
 	store->sentinel = ldns_dname_new_frm_str(DNS_RELATIVE_SENTINEL);
 	return store;
@@ -97,6 +98,7 @@ dns_store_free(DnsStore *store)
 {
 	if (!store)
 		return;
+	g_ptr_array_free(store->cache_ring, TRUE);
 	g_hash_table_destroy(store->cache);
 	g_hash_table_destroy(store->identity);
 	g_hash_table_destroy(store->nodes);

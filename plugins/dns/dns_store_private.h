@@ -29,6 +29,8 @@ struct DnsStore {
 	GHashTable *ancestors; /**< name key -> gint *: stored names strictly below it */
 	GHashTable *identity;  /**< GBytes (canonical wire, TTL 0) -> ldns_rr (not owned) */
 	GHashTable *cache;     /**< DnsCacheEntry -> itself (owned): encoded answers */
+	GPtrArray *cache_ring; /**< the cached entries (not owned), swept by the clock */
+	guint cache_hand;      /**< the clock's hand: the next entry it looks at */
 	gsize cache_bytes;     /**< memory held by the cache's answers */
 	guint count;           /**< records held */
 	guint32 serial;        /**< bumped on every change; the synthesized SOA's serial */

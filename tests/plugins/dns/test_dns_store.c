@@ -1081,6 +1081,43 @@ test_answer_dname(void)
 	dns_store_free(store);
 }
 
+/* A full answer cache evicts gradually (clock): past its bound of 65,536
+ * answers it stays full instead of being emptied at once. */
+static void
+test_answer_cache_eviction(void)
+{
+	const guint n = 70000, bound = 65536;
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(text, "n%u.ev.test. 60 IN A 192.0.2.%u\n", i, i % 250);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	gsize len = 0;
+	guint8 *hot = make_query("n0.ev.test.", LDNS_RR_TYPE_A, 0, FALSE, &len);
+	static guint8 out[512];
+	guint low = G_MAXUINT;
+	for (guint i = 0; i < n; i++) {
+		char name[32];
+		g_snprintf(name, sizeof name, "n%u.ev.test.", i);
+		gsize qlen = 0;
+		guint8 *query = make_query(name, LDNS_RR_TYPE_A, 0, FALSE, &qlen);
+		g_assert_cmpuint(dns_store_answer(store, query, qlen, FALSE, out, sizeof out), >,
+		                 12);
+		g_free(query);
+		g_assert_cmpuint(dns_store_answer(store, hot, len, FALSE, out, sizeof out), >, 12);
+		if (i >= bound)
+			low = MIN(low, dns_store_cache_size(store));
+	}
+	g_assert_cmpuint(low, ==, bound);
+	g_assert_cmpuint(dns_store_cache_size(store), ==, bound);
+	/* A change of the data still drops every answer. */
+	g_assert_true(dns_store_add(store, "extra.ev.test. A 192.0.2.1", NULL, NULL));
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 0);
+	g_free(hot);
+	dns_store_free(store);
+}
+
 /* 100,000 records, added one at a time as `set` does, then queried. */
 static void
 test_large(void)
@@ -1177,5 +1214,6 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/wildcard", test_answer_wildcard);
 	g_test_add_func("/plugins/dns/answer/delegation", test_answer_delegation);
 	g_test_add_func("/plugins/dns/answer/dname", test_answer_dname);
+	g_test_add_func("/plugins/dns/answer/cache-eviction", test_answer_cache_eviction);
 	return g_test_run();
 }
