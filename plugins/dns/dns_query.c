@@ -666,16 +666,19 @@ dns_rr_at(const ldns_rr *rr, const guint8 *owner)
 	return copy;
 }
 
-/* A referral to the delegation at @cut: its NS records in authority and
- * the addresses of their targets the data holds (glue) in additional. */
+/* The addresses the data holds for the targets of @node's NS records
+ * (glue), pushed to the additional section; with @refer, the NS records
+ * too, to the authority section (a referral). Without, for an answer to
+ * NS, as NSD gives even with minimal-responses. */
 static void
-dns_push_referral(DnsStore *store, ldns_pkt *pkt, const DnsNode *cut)
+dns_push_ns(DnsStore *store, ldns_pkt *pkt, const DnsNode *node, gboolean refer)
 {
-	for (guint i = 0; i < cut->rrs->len; i++) {
-		const ldns_rr *ns = g_ptr_array_index(cut->rrs, i);
+	for (guint i = 0; i < node->rrs->len; i++) {
+		const ldns_rr *ns = g_ptr_array_index(node->rrs, i);
 		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS)
 			continue;
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ns));
+		if (refer)
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ns));
 		guint8 target[DNS_NAME_BUF];
 		dns_name_from_rdf(ldns_rr_rdf(ns, 0), target);
 		DnsNode *glue = dns_store_lookup(store, target);
@@ -752,7 +755,7 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 		if (above.cut) {
 			/* At or under a delegation (glue included): a referral,
 			 * not authoritative unless a CNAME of ours led here. */
-			dns_push_referral(store, pkt, above.cut);
+			dns_push_ns(store, pkt, above.cut, TRUE);
 			aa = hop > 0;
 			break;
 		}
@@ -768,6 +771,9 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 			}
 			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
 			                 dns_synth_cname(above.dname, name, names[hop + 1]));
+			/* The synthesized CNAME answers a question for CNAME. */
+			if (qtype == LDNS_RR_TYPE_CNAME)
+				break;
 			chain = TRUE;
 		}
 		DnsNode *node = chain ? NULL : dns_store_lookup(store, name);
@@ -807,6 +813,8 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 					cname = rr;
 				}
 			}
+			if (found && qtype == LDNS_RR_TYPE_NS && !synth)
+				dns_push_ns(store, pkt, node, FALSE);
 			if (found)
 				break;
 			if (!cname) {

@@ -1029,7 +1029,8 @@ test_answer_delegation(void)
 	check(store, "sub.ex.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, TRUE, "sub.ex.test./DS",
 	      "", "");
 	/* NS at the apex (with the SOA) is authoritative data. */
-	check(store, "ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, TRUE, "ex.test./NS", "", "");
+	check(store, "ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, TRUE, "ex.test./NS", "",
+	      "ns.ex.test./A");
 	/* NS under no SOA is the data's own, as before. */
 	g_assert_true(dns_store_add(store, "plain.example. NS ns.plain.example.", NULL, NULL));
 	g_assert_true(dns_store_add(store, "www.plain.example. A 192.0.2.7", NULL, NULL));
@@ -1050,6 +1051,9 @@ test_answer_dname(void)
 	g_assert_cmpstr(t, ==, "x.old.ex.test.\t300\tIN\tCNAME\tx.new.ex.test.");
 	g_free(t);
 	ldns_pkt_free(pkt);
+	/* A question for CNAME is answered by the synthesized CNAME. */
+	check(store, "y.old.ex.test.", LDNS_RR_TYPE_CNAME, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME y.old.ex.test./CNAME", "", "");
 	/* The new name is missing under our SOA: NXDOMAIN. */
 	check(store, "y.old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE,
 	      "old.ex.test./DNAME y.old.ex.test./CNAME", "ex.test./SOA", "");
