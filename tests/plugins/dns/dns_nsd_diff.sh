@@ -12,42 +12,8 @@ source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/dns_lib.sh"
 HERE=$(dirname "$0")
 
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
-[ -x "$NSD" ] || fail "nsd is missing (apt-get install nsd)"
-
 python3 "$HERE/dns_nsd_zone.py" 60 >"$T_TMP/zone.txt"
-mkdir -p "$T_TMP/nsd"
-NSD_PORT=$(free_port)
-cat >"$T_TMP/nsd/nsd.conf" <<CONF
-server:
-	ip-address: 127.0.0.1
-	port: $NSD_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$T_TMP/nsd"
-	database: ""
-	zonelistfile: "$T_TMP/nsd/zone.list"
-	xfrdfile: "$T_TMP/nsd/xfrd.state"
-	xfrdir: "$T_TMP/nsd"
-	pidfile: "$T_TMP/nsd/nsd.pid"
-	logfile: "$T_TMP/nsd/nsd.log"
-	server-count: 1
-	minimal-responses: yes
-	refuse-any: no
-	verbosity: 1
-	rrl-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: ex.test.
-	zonefile: "$T_TMP/zone.txt"
-CONF
-"$NSD" -d -c "$T_TMP/nsd/nsd.conf" >"$T_TMP/nsd/stdout" 2>&1 &
-t_track $!
-if ! wait_true 30 "dig @127.0.0.1 -p $NSD_PORT +time=1 +tries=1 +short ex.test SOA | grep -q ns.ex.test"; then
-	cat "$T_TMP/nsd/stdout" "$T_TMP/nsd/nsd.log" 2>/dev/null
-	fail "nsd did not start"
-fi
+nsd_start "$T_TMP/zone.txt" ex.test
 
 start_server
 P=/$SERVER_ID/dns
