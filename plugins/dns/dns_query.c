@@ -8,7 +8,9 @@
 // a cache of encoded answers and copied out with the query's ID, RD/CD
 // bits, question bytes (so the client sees its own name spelling) and OPT
 // patched in. Only on a cache miss is the answer built with ldns from the
-// store. Any change to the records clears the cache.
+// store. Any change to the records clears the cache; when the cache is
+// full, a clock (second chance) evicts one entry not used since the hand
+// last passed, so the hot answers stay.
 //
 // ANY over UDP is answered minimally (RFC 8482 4.1): one RRset of the name
 // instead of all of them, so the element cannot be used to amplify
@@ -27,8 +29,9 @@
 #define DNS_OPT_SIZE 11
 /** DNS_MAX_CHAIN: CNAMEs followed for one answer (loops stop earlier). */
 #define DNS_MAX_CHAIN 8
-/* The cache is emptied when it reaches either bound, so queries for many
- * distinct (say, random) names cannot make it grow without limit. */
+/* The cache's bounds: at either, each new answer evicts old ones (clock),
+ * so queries for many distinct (say, random) names cannot make it grow
+ * without limit, and never empty it at once. */
 #define DNS_CACHE_MAX_ENTRIES 65536
 #define DNS_CACHE_MAX_BYTES   (64u << 20)
 
@@ -47,8 +50,13 @@ enum {
 	DNS_RCODE_NXDOMAIN = 3,
 	DNS_RCODE_NOTIMP = 4,
 	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_YXDOMAIN = 6,
+	DNS_RCODE_NOTAUTH = 9,
 	DNS_RCODE_BADVERS = 16,
 };
+
+/** DNS_TSIG_BADKEY: the TSIG error of a key the server does not know. */
+#define DNS_TSIG_BADKEY 17
 
 /** DnsQuery: what the decoder extracted. Pointers point into the packet. */
 typedef struct {
@@ -62,6 +70,13 @@ typedef struct {
 	guint16 edns_size;
 	guint8 edns_version;
 	gboolean edns_do;
+	/* A TSIG record (the last of the message): what the unsigned BADKEY
+	 * error answer echoes (RFC 8945 5.3.2). */
+	gboolean tsig;
+	guint8 tsig_key[DNS_NAME_BUF]; /**< length byte + key name, uncompressed */
+	const guint8 *tsig_alg;        /**< algorithm name in the packet */
+	gsize tsig_alg_len;
+	const guint8 *tsig_time; /**< time signed (6) and fudge (2) */
 } DnsQuery;
 
 typedef enum {
@@ -76,7 +91,9 @@ typedef struct {
 	guint hash;
 	guint16 qtype;
 	guint8 rcode;
+	gboolean aa;      /**< authoritative (FALSE for a referral) */
 	gboolean minimal; /**< the one-RRset answer to ANY (over UDP) */
+	gboolean used;    /**< hit since the clock's hand last passed */
 	gsize len;        /**< bytes of answer */
 	guint8 *answer;   /**< points into the same allocation */
 	guint8 *name;     /**< name key, likewise */
@@ -127,36 +144,88 @@ dns_parse_qname(const guint8 *pkt, gsize len, gsize *pos, guint8 key[DNS_NAME_BU
 	return TRUE;
 }
 
-/* Skips a name anywhere after the question (compression allowed). Sets
- * *root when the name is the root. */
+/* Reads a name anywhere after the question into @out (length byte + wire
+ * form, letter case kept), following compression pointers. A pointer must
+ * point before the label it replaces, so that reading always ends; *pos
+ * moves past the name as it appears at *pos. */
 static gboolean
-dns_skip_name(const guint8 *pkt, gsize len, gsize *pos, gboolean *root)
+dns_read_name(const guint8 *pkt, gsize len, gsize *pos, guint8 out[DNS_NAME_BUF])
 {
-	gsize p = *pos;
-	*root = p < len && pkt[p] == 0;
-	for (guint total = 0;;) {
+	gsize p = *pos, after = 0;
+	guint n = 0;
+	for (;;) {
 		if (p >= len)
 			return FALSE;
 		guint label = pkt[p];
-		if (label == 0) {
-			p++;
-			break;
-		}
 		if ((label & 0xC0) == 0xC0) {
 			if (p + 2 > len)
 				return FALSE;
-			p += 2;
-			break;
+			gsize target = ((label & 0x3F) << 8) | pkt[p + 1];
+			if (target >= p)
+				return FALSE;
+			if (!after)
+				after = p + 2;
+			p = target;
+			continue;
 		}
 		if (label & 0xC0)
 			return FALSE;
-		total += label + 1;
-		if (total > 255 || p + 1 + label > len)
+		if (n + 1 + label > 255 || p + 1 + label > len)
 			return FALSE;
+		memcpy(out + 1 + n, pkt + p, 1 + label);
+		n += 1 + label;
 		p += 1 + label;
+		if (label == 0)
+			break;
 	}
-	*pos = p;
+	out[0] = (guint8)n;
+	*pos = after ? after : p;
 	return TRUE;
+}
+
+/* TRUE if the EDNS options in opt[0..len) fill it exactly (RFC 6891 6.1.2:
+ * code, length, data, repeated). */
+static gboolean
+dns_options_valid(const guint8 *opt, gsize len)
+{
+	gsize p = 0;
+	while (p < len) {
+		if (p + 4 > len)
+			return FALSE;
+		p += 4 + dns_get16(opt + p + 2);
+	}
+	return p == len;
+}
+
+/* Reads the RDATA of a TSIG record, rdata[0..len) (RFC 8945 4.2):
+ * algorithm name (never compressed), time signed, fudge, MAC, original
+ * ID, error, other data. FALSE if it does not fill @len exactly. */
+static gboolean
+dns_parse_tsig(const guint8 *rdata, gsize len, DnsQuery *q)
+{
+	gsize p = 0;
+	for (;;) {
+		if (p >= len || (rdata[p] & 0xC0) || p + 1 + rdata[p] > len)
+			return FALSE;
+		guint label = rdata[p];
+		p += 1 + label;
+		if (label == 0)
+			break;
+	}
+	if (p > 255)
+		return FALSE;
+	q->tsig_alg = rdata;
+	q->tsig_alg_len = p;
+	if (p + 10 > len)
+		return FALSE;
+	q->tsig_time = rdata + p;
+	p += 8;
+	p += 2 + dns_get16(rdata + p); /* MAC */
+	if (p + 6 > len)
+		return FALSE;
+	p += 4; /* original ID, error */
+	p += 2 + dns_get16(rdata + p);
+	return p == len;
 }
 
 static DnsParse
@@ -169,6 +238,7 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 	q->flags_lo = pkt[3];
 	q->question = NULL;
 	q->edns = FALSE;
+	q->tsig = FALSE;
 	if (q->flags_hi & 0x80)
 		return DNS_PARSE_DROP; /* a response: answering could loop */
 	guint qd = dns_get16(pkt + 4), an = dns_get16(pkt + 6), ns = dns_get16(pkt + 8),
@@ -189,9 +259,10 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 	if (an != 0 || ns != 0)
 		return DNS_PARSE_FORMERR;
 	for (guint i = 0; i < ar; i++) {
-		gboolean root = FALSE;
-		if (!dns_skip_name(pkt, len, &pos, &root) || pos + 10 > len)
+		guint8 owner[DNS_NAME_BUF];
+		if (!dns_read_name(pkt, len, &pos, owner) || pos + 10 > len)
 			return DNS_PARSE_FORMERR;
+		gboolean root = owner[0] == 1;
 		guint16 type = dns_get16(pkt + pos);
 		guint16 cls = dns_get16(pkt + pos + 2);
 		const guint8 *ttl = pkt + pos + 4;
@@ -199,10 +270,19 @@ dns_parse(const guint8 *pkt, gsize len, DnsQuery *q)
 		pos += 10;
 		if (pos + rdlen > len)
 			return DNS_PARSE_FORMERR;
+		const guint8 *rdata = pkt + pos;
 		pos += rdlen;
+		if (type == LDNS_RR_TYPE_TSIG) {
+			/* RFC 8945 5.1: a TSIG is the last record, or FORMERR. */
+			if (i + 1 != ar || !dns_parse_tsig(rdata, rdlen, q))
+				return DNS_PARSE_FORMERR;
+			q->tsig = TRUE;
+			memcpy(q->tsig_key, owner, (gsize)owner[0] + 1);
+		}
 		if (type == LDNS_RR_TYPE_OPT) {
-			/* RFC 6891 6.1.1: one OPT, owned by the root. */
-			if (q->edns || !root)
+			/* RFC 6891 6.1.1: one OPT, owned by the root, with
+			 * options that fill its RDATA exactly. */
+			if (q->edns || !root || !dns_options_valid(rdata, rdlen))
 				return DNS_PARSE_FORMERR;
 			q->edns = TRUE;
 			q->edns_size = cls;
@@ -263,6 +343,39 @@ dns_reply_empty(const DnsQuery *q, guint rcode, guint8 flags_hi, guint8 *out, gs
 	return pos;
 }
 
+/*
+ * The answer to a query signed with a key the element does not know (it
+ * knows none): NOTAUTH, and an unsigned TSIG with error BADKEY, MAC size 0
+ * and the query's key, algorithm, time and fudge (RFC 8945 5.2.2, 5.3.2).
+ */
+static gsize
+dns_reply_badkey(const DnsQuery *q, guint8 flags_hi, guint8 *out, gsize cap)
+{
+	gsize pos = dns_reply_empty(q, DNS_RCODE_NOTAUTH, flags_hi, out, cap);
+	gsize key_len = q->tsig_key[0];
+	gsize rdlen = q->tsig_alg_len + 8 + 2 + 6;
+	if (pos == 0 || pos + key_len + 10 + rdlen > cap)
+		return 0;
+	guint8 *o = out + pos;
+	memcpy(o, q->tsig_key + 1, key_len);
+	o += key_len;
+	dns_put16(o, LDNS_RR_TYPE_TSIG);
+	dns_put16(o + 2, LDNS_RR_CLASS_ANY);
+	memset(o + 4, 0, 4); /* TTL */
+	dns_put16(o + 8, (guint16)rdlen);
+	o += 10;
+	memcpy(o, q->tsig_alg, q->tsig_alg_len);
+	o += q->tsig_alg_len;
+	memcpy(o, q->tsig_time, 8);
+	o += 8;
+	dns_put16(o, 0); /* MAC size */
+	dns_put16(o + 2, q->id);
+	dns_put16(o + 4, DNS_TSIG_BADKEY);
+	dns_put16(o + 6, 0); /* other len */
+	dns_put16(out + 10, (guint16)(dns_get16(out + 10) + 1));
+	return pos + key_len + 10 + rdlen;
+}
+
 /* Header byte 2 of an error reply: QR, the query's opcode and RD. */
 static guint8
 dns_error_flags(const DnsQuery *q)
@@ -303,7 +416,46 @@ dns_cache_clear(DnsStore *store)
 {
 	if (g_hash_table_size(store->cache) > 0)
 		g_hash_table_remove_all(store->cache);
+	g_ptr_array_set_size(store->cache_ring, 0);
+	store->cache_hand = 0;
 	store->cache_bytes = 0;
+}
+
+/* Evicts one entry: the first at or after the hand not used since the
+ * hand last passed it, clearing the marks it passes (CLOCK). The last
+ * entry of the ring takes the evicted one's place. */
+static void
+dns_cache_evict_one(DnsStore *store)
+{
+	GPtrArray *ring = store->cache_ring;
+	if (ring->len == 0)
+		return;
+	for (;;) {
+		if (store->cache_hand >= ring->len)
+			store->cache_hand = 0;
+		DnsCacheEntry *e = g_ptr_array_index(ring, store->cache_hand);
+		if (!e->used) {
+			g_ptr_array_remove_index_fast(ring, store->cache_hand);
+			store->cache_bytes -= e->len;
+			g_hash_table_remove(store->cache, e);
+			return;
+		}
+		e->used = FALSE;
+		store->cache_hand++;
+	}
+}
+
+/* Adds @e (transfer full) to the cache, evicting what the bounds need. */
+static void
+dns_cache_add(DnsStore *store, DnsCacheEntry *e)
+{
+	while (store->cache_ring->len > 0 && (store->cache_ring->len >= DNS_CACHE_MAX_ENTRIES ||
+	                                      store->cache_bytes + e->len > DNS_CACHE_MAX_BYTES))
+		dns_cache_evict_one(store);
+	e->used = FALSE;
+	g_hash_table_add(store->cache, e);
+	g_ptr_array_add(store->cache_ring, e);
+	store->cache_bytes += e->len;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -418,6 +570,162 @@ dns_rr_matches(const ldns_rr *rr, guint16 qtype, gboolean minimal, ldns_rr_type 
 	return t == LDNS_RR_TYPE_RRSIG && dns_rrsig_covered(rr) == chosen;
 }
 
+/* (transfer none) (nullable) The first record of @type at @node. */
+static const ldns_rr *
+dns_node_find(const DnsNode *node, ldns_rr_type type)
+{
+	for (guint i = 0; node && i < node->rrs->len; i++) {
+		const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+		if (ldns_rr_get_type(rr) == type)
+			return rr;
+	}
+	return NULL;
+}
+
+/* What lies above a name: a zone cut or a DNAME that takes it over. */
+typedef struct {
+	DnsNode *cut;         /**< (nullable) a delegation (NS, no SOA) at or above the name */
+	const ldns_rr *dname; /**< (nullable) a DNAME strictly above the name */
+	guint suffix;         /**< where the DNAME's owner starts in the name's wire form */
+} DnsAbove;
+
+/*
+ * Looks from the root down to @name for the highest zone cut or DNAME
+ * (RFC 1034 4.3.2 step 3b, RFC 6672 2.2). A cut is a name with NS and
+ * no SOA below an SOA the data holds: NS records under no SOA are taken
+ * as the data's own (the element needs no SOA to answer), so existing
+ * records keep their meaning. A question for DS at the cut itself is
+ * answered from above it (RFC 4035 3.1.4.1), so that cut does not count.
+ */
+static void
+dns_find_above(DnsStore *store, const guint8 *name, guint16 qtype, DnsAbove *above)
+{
+	const guint8 *wire = name + 1;
+	guint len = name[0];
+	guint starts[128], n = 0;
+	for (guint p = 0;; p += wire[p] + 1u) {
+		starts[n++] = p;
+		if (wire[p] == 0)
+			break;
+	}
+	memset(above, 0, sizeof *above);
+	gboolean soa_above = FALSE;
+	guint8 key[DNS_NAME_BUF];
+	for (guint i = n; i-- > 0;) {
+		guint p = starts[i];
+		key[0] = (guint8)(len - p);
+		memcpy(key + 1, wire + p, len - p);
+		DnsNode *node = dns_store_lookup(store, key);
+		if (!node)
+			continue;
+		gboolean soa = dns_node_find(node, LDNS_RR_TYPE_SOA) != NULL;
+		if (soa_above && !soa && dns_node_find(node, LDNS_RR_TYPE_NS) &&
+		    !(i == 0 && qtype == LDNS_RR_TYPE_DS)) {
+			above->cut = node;
+			return;
+		}
+		const ldns_rr *dname = i > 0 ? dns_node_find(node, LDNS_RR_TYPE_DNAME) : NULL;
+		if (dname) {
+			above->dname = dname;
+			above->suffix = p;
+			return;
+		}
+		soa_above = soa_above || soa;
+	}
+}
+
+/*
+ * The wildcard that synthesizes answers for @name, which does not exist
+ * (RFC 4592 3.3.1): "*" under the closest encloser, if the data has it.
+ */
+static DnsNode *
+dns_find_wildcard(DnsStore *store, const guint8 *name)
+{
+	guint8 ce[DNS_NAME_BUF];
+	dns_closest_encloser(store, name, FALSE, ce);
+	if (ce[0] + 2u > 255)
+		return NULL;
+	guint8 key[DNS_NAME_BUF];
+	key[0] = (guint8)(ce[0] + 2);
+	key[1] = 1;
+	key[2] = '*';
+	memcpy(key + 3, ce + 1, ce[0]);
+	return dns_store_lookup(store, key);
+}
+
+/* (transfer full) @rr as found at @owner (a wildcard's record given the
+ * name it answers for), or a plain copy when @owner is NULL. */
+static ldns_rr *
+dns_rr_at(const ldns_rr *rr, const guint8 *owner)
+{
+	ldns_rr *copy = ldns_rr_clone(rr);
+	if (owner) {
+		ldns_rdf_deep_free(ldns_rr_owner(copy));
+		ldns_rr_set_owner(copy, ldns_dname_new_frm_data(owner[0], owner + 1));
+	}
+	return copy;
+}
+
+/* The addresses the data holds for the targets of @node's NS records
+ * (glue), pushed to the additional section; with @refer, the NS records
+ * too, to the authority section (a referral). Without, for an answer to
+ * NS, as NSD gives even with minimal-responses. */
+static void
+dns_push_ns(DnsStore *store, ldns_pkt *pkt, const DnsNode *node, gboolean refer)
+{
+	for (guint i = 0; i < node->rrs->len; i++) {
+		const ldns_rr *ns = g_ptr_array_index(node->rrs, i);
+		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS)
+			continue;
+		if (refer)
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ns));
+		guint8 target[DNS_NAME_BUF];
+		dns_name_from_rdf(ldns_rr_rdf(ns, 0), target);
+		DnsNode *glue = dns_store_lookup(store, target);
+		for (guint j = 0; glue && j < glue->rrs->len; j++) {
+			const ldns_rr *rr = g_ptr_array_index(glue->rrs, j);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
+			    !ldns_rr_list_contains_rr(ldns_pkt_additional(pkt), (ldns_rr *)rr))
+				ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, ldns_rr_clone(rr));
+		}
+	}
+}
+
+/*
+ * The CNAME that a DNAME synthesizes for @name (RFC 6672 2.2): the part
+ * of @name before the DNAME's owner (at @suffix) joined to the DNAME's
+ * target, written to @next. FALSE if the new name is longer than 255
+ * bytes (then the answer is YXDOMAIN).
+ */
+static gboolean
+dns_dname_substitute(const ldns_rr *dname, const guint8 *name, guint suffix,
+                     guint8 next[DNS_NAME_BUF])
+{
+	guint8 target[DNS_NAME_BUF];
+	dns_name_from_rdf(ldns_rr_rdf(dname, 0), target);
+	if (suffix + target[0] > 255)
+		return FALSE;
+	next[0] = (guint8)(suffix + target[0]);
+	memcpy(next + 1, name + 1, suffix);
+	memcpy(next + 1 + suffix, target + 1, target[0]);
+	return TRUE;
+}
+
+/* (transfer full) The CNAME from @owner to @target a DNAME answer carries,
+ * with the DNAME's TTL. */
+static ldns_rr *
+dns_synth_cname(const ldns_rr *dname, const guint8 *owner, const guint8 *target)
+{
+	ldns_rr *rr = ldns_rr_new();
+	ldns_rr_set_owner(rr, ldns_dname_new_frm_data(owner[0], owner + 1));
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_CNAME);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, ldns_rr_ttl(dname));
+	ldns_rr_push_rdf(rr, ldns_dname_new_frm_data(target[0], target + 1));
+	return rr;
+}
+
 /* Builds the answer to (@qname, @qtype) with ldns and caches it; @minimal
  * asks for the one-RRset answer to ANY. */
 static DnsCacheEntry *
@@ -439,49 +747,92 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 	guint8 names[DNS_MAX_CHAIN + 1][DNS_NAME_BUF];
 	memcpy(names[0], qname, (gsize)qname[0] + 1);
 	guint hop = 0;
+	gboolean aa = TRUE;
 	for (;; hop++) {
 		const guint8 *name = names[hop];
-		DnsNode *node = dns_store_lookup(store, name);
-		if (!node) {
+		DnsAbove above;
+		dns_find_above(store, name, qtype, &above);
+		if (above.cut) {
+			/* At or under a delegation (glue included): a referral,
+			 * not authoritative unless a CNAME of ours led here. */
+			dns_push_ns(store, pkt, above.cut, TRUE);
+			aa = hop > 0;
+			break;
+		}
+		gboolean chain = FALSE;
+		if (above.dname) {
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(above.dname));
+			if (hop == DNS_MAX_CHAIN)
+				break;
+			if (!dns_dname_substitute(above.dname, name, above.suffix,
+			                          names[hop + 1])) {
+				rcode = DNS_RCODE_YXDOMAIN;
+				break;
+			}
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
+			                 dns_synth_cname(above.dname, name, names[hop + 1]));
+			/* The synthesized CNAME answers a question for CNAME. */
+			if (qtype == LDNS_RR_TYPE_CNAME)
+				break;
+			chain = TRUE;
+		}
+		DnsNode *node = chain ? NULL : dns_store_lookup(store, name);
+		const guint8 *synth = NULL;
+		if (!chain && !node) {
 			if (dns_store_is_ancestor(store, name)) {
 				negative = nodata = TRUE; /* an empty non-terminal */
-			} else if (hop == 0) {
+				break;
+			}
+			node = dns_find_wildcard(store, name);
+			synth = name;
+		}
+		if (!chain && !node) {
+			if (hop == 0 || dns_find_soa(store, name)) {
+				/* The question's name, or a CNAME target under an
+				 * SOA the element holds: authoritatively absent
+				 * (RFC 6604 2.1: the rcode of the last name). */
 				negative = TRUE;
 				rcode = DNS_RCODE_NXDOMAIN;
 			}
-			/* A CNAME target outside the data ends the chain: the
-			 * resolver follows it elsewhere. */
+			/* A CNAME target under no SOA of the data ends the chain:
+			 * the resolver follows it elsewhere. */
 			break;
 		}
-		gboolean found = FALSE;
-		const ldns_rr *cname = NULL;
-		ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
-		for (guint i = 0; i < node->rrs->len; i++) {
-			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if (dns_rr_matches(rr, qtype, minimal, chosen)) {
-				ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
-				found = TRUE;
-			} else if (t == LDNS_RR_TYPE_CNAME) {
-				cname = rr;
+		if (!chain) {
+			gboolean found = FALSE;
+			const ldns_rr *cname = NULL;
+			ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
+			for (guint i = 0; i < node->rrs->len; i++) {
+				const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
+				ldns_rr_type t = ldns_rr_get_type(rr);
+				if (dns_rr_matches(rr, qtype, minimal, chosen)) {
+					ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
+					                 dns_rr_at(rr, synth));
+					found = TRUE;
+				} else if (t == LDNS_RR_TYPE_CNAME) {
+					cname = rr;
+				}
 			}
+			if (found && qtype == LDNS_RR_TYPE_NS && !synth)
+				dns_push_ns(store, pkt, node, FALSE);
+			if (found)
+				break;
+			if (!cname) {
+				negative = nodata = TRUE;
+				break;
+			}
+			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, dns_rr_at(cname, synth));
+			if (hop == DNS_MAX_CHAIN)
+				break;
+			dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
 		}
-		if (found)
-			break;
-		if (!cname) {
-			negative = nodata = TRUE;
-			break;
-		}
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(cname));
-		if (hop == DNS_MAX_CHAIN)
-			break;
-		dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
 		gboolean loop = FALSE;
 		for (guint i = 0; i <= hop && !loop; i++)
 			loop = dns_name_equal(names[i], names[hop + 1]);
 		if (loop)
 			break;
 	}
+	ldns_pkt_set_aa(pkt, aa);
 	if (negative) {
 		ldns_rr *soa = dns_negative_soa(store, names[hop], nodata);
 		if (soa)
@@ -507,14 +858,11 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 	e->len = size;
 	e->qtype = qtype;
 	e->rcode = (guint8)rcode;
+	e->aa = aa;
 	e->minimal = minimal;
 	e->hash = dns_cache_key_hash(qname, qtype, minimal);
 
-	if (g_hash_table_size(store->cache) >= DNS_CACHE_MAX_ENTRIES ||
-	    store->cache_bytes + size > DNS_CACHE_MAX_BYTES)
-		dns_cache_clear(store);
-	g_hash_table_add(store->cache, e);
-	store->cache_bytes += size;
+	dns_cache_add(store, e);
 	return e;
 }
 
@@ -540,6 +888,8 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 	case DNS_PARSE_OK:
 		break;
 	}
+	if (q.tsig)
+		return dns_reply_badkey(&q, dns_error_flags(&q), out, out_cap);
 	if (q.edns && q.edns_version != 0)
 		return dns_reply_empty(&q, DNS_RCODE_BADVERS, dns_error_flags(&q), out, out_cap);
 	if (q.qclass != LDNS_RR_CLASS_IN && q.qclass != LDNS_RR_CLASS_ANY)
@@ -563,12 +913,17 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 	                       .minimal = minimal,
 	                       .name = q.qname};
 	DnsCacheEntry *e = g_hash_table_lookup(store->cache, &probe);
-	if (!e)
+	if (e)
+		e->used = TRUE;
+	else
 		e = dns_build(store, q.qname, q.qtype, minimal);
 	if (!e)
 		return 0;
-	/* Header byte 2 of an answer: QR, AA, and the query's RD. */
-	guint8 flags_hi = (guint8)(0x84 | (q.flags_hi & 0x01));
+	/* Header byte 2 of an answer: QR, AA, and the query's RD. AA only for
+	 * class IN: for QCLASS ANY the element cannot speak for every class
+	 * (NSD clears it too). */
+	guint8 flags_hi = (guint8)(0x80 | (q.qclass == LDNS_RR_CLASS_IN && e->aa ? 0x04 : 0) |
+	                           (q.flags_hi & 0x01));
 
 	gsize limit = DNS_MAX_MESSAGE;
 	if (!tcp)

@@ -8,9 +8,9 @@
 // number of records. A second table counts, for every proper ancestor of
 // a stored name, how many stored names lie below it: that is how an empty
 // non-terminal ("example." when only "www.example." has records) answers
-// NODATA instead of NXDOMAIN. A third table maps each record's identity
-// (its canonical wire form without TTL) to the stored record, so adding an
-// identical record keeps one copy in O(1).
+// NODATA instead of NXDOMAIN. A third table is the set of stored records
+// hashed and compared by identity (canonical form without TTL), so adding
+// an identical record keeps one copy in O(1) with no key stored apart.
 #include "dns_store_private.h"
 
 #include <string.h>
@@ -62,6 +62,18 @@ dns_name_dup(const guint8 *name)
 	return g_memdup2(name, (gsize)name[0] + 1);
 }
 
+/** dns_node_text: (transfer full) the node's name in presentation form. */
+static char *
+dns_node_text(const DnsNode *node)
+{
+	ldns_rdf *rdf = ldns_dname_new_frm_data(node->name[0], node->name + 1);
+	char *s = ldns_rdf2str(rdf);
+	char *g = g_strdup(s ? s : "?");
+	free(s);
+	ldns_rdf_deep_free(rdf);
+	return g;
+}
+
 /** dns_node_free: frees a node and the records it holds. */
 static void
 dns_node_free(gpointer data)
@@ -72,10 +84,60 @@ dns_node_free(gpointer data)
 	for (guint i = 0; i < node->rrs->len; i++)
 		ldns_rr_free(g_ptr_array_index(node->rrs, i));
 	g_ptr_array_free(node->rrs, TRUE);
-	ldns_rdf_deep_free(node->owner);
-	g_free(node->text);
-	g_free(node->name);
 	g_free(node);
+}
+
+/* Hashes a record's identity: owner, type, class and data, every name
+ * lowercased, the TTL left out. Names inside the data are lowercased
+ * whatever the type, so records equal by dns_rr_identity_equal always
+ * hash alike. */
+static guint
+dns_rr_identity_hash(gconstpointer key)
+{
+	const ldns_rr *rr = key;
+	guint32 h = 2166136261u;
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	for (gsize i = 0; i < ldns_rdf_size(owner); i++)
+		h = (h ^ (guint8)g_ascii_tolower(ldns_rdf_data(owner)[i])) * 16777619u;
+	h = (h ^ ldns_rr_get_type(rr)) * 16777619u;
+	h = (h ^ ldns_rr_get_class(rr)) * 16777619u;
+	for (size_t f = 0; f < ldns_rr_rd_count(rr); f++) {
+		const ldns_rdf *rdf = ldns_rr_rdf(rr, f);
+		gboolean name = ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME;
+		const guint8 *d = ldns_rdf_data(rdf);
+		for (gsize i = 0; i < ldns_rdf_size(rdf); i++)
+			h = (h ^ (guint8)(name ? g_ascii_tolower(d[i]) : d[i])) * 16777619u;
+		h = (h ^ 0xFFu) * 16777619u; /* field boundary */
+	}
+	return h;
+}
+
+/* TRUE if two records are the same record (RFC 4034 6.2 canonical form,
+ * the TTL left out): the cheap fields first, then the data in canonical
+ * form (names lowercased where RFC 4034 says so), as ldns makes it. */
+static gboolean
+dns_rr_identity_equal(gconstpointer a, gconstpointer b)
+{
+	const ldns_rr *x = a, *y = b;
+	if (x == y)
+		return TRUE;
+	if (ldns_rr_get_type(x) != ldns_rr_get_type(y) ||
+	    ldns_rr_get_class(x) != ldns_rr_get_class(y) ||
+	    ldns_rr_rd_count(x) != ldns_rr_rd_count(y) ||
+	    ldns_dname_compare(ldns_rr_owner(x), ldns_rr_owner(y)) != 0)
+		return FALSE;
+	for (size_t f = 0; f < ldns_rr_rd_count(x); f++)
+		if (ldns_rdf_size(ldns_rr_rdf(x, f)) != ldns_rdf_size(ldns_rr_rdf(y, f)))
+			return FALSE;
+	ldns_rr *cx = ldns_rr_clone(x), *cy = ldns_rr_clone(y);
+	ldns_rr2canonical(cx);
+	ldns_rr2canonical(cy);
+	gboolean same = TRUE;
+	for (size_t f = 0; same && f < ldns_rr_rd_count(cx); f++)
+		same = ldns_rdf_compare(ldns_rr_rdf(cx, f), ldns_rr_rdf(cy, f)) == 0;
+	ldns_rr_free(cx);
+	ldns_rr_free(cy);
+	return same;
 }
 
 DnsStore *
@@ -84,9 +146,9 @@ dns_store_new(void)
 	DnsStore *store = g_new0(DnsStore, 1);
 	store->nodes = g_hash_table_new_full(dns_name_hash, dns_name_equal, NULL, dns_node_free);
 	store->ancestors = g_hash_table_new_full(dns_name_hash, dns_name_equal, g_free, g_free);
-	store->identity = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-	                                        (GDestroyNotify)g_bytes_unref, NULL);
+	store->identity = g_hash_table_new(dns_rr_identity_hash, dns_rr_identity_equal);
 	store->cache = dns_cache_table_new();
+	store->cache_ring = g_ptr_array_new();
 	store->serial = 1;
 	store->sentinel = ldns_dname_new_frm_str(DNS_RELATIVE_SENTINEL);
 	return store;
@@ -97,6 +159,7 @@ dns_store_free(DnsStore *store)
 {
 	if (!store)
 		return;
+	g_ptr_array_free(store->cache_ring, TRUE);
 	g_hash_table_destroy(store->cache);
 	g_hash_table_destroy(store->identity);
 	g_hash_table_destroy(store->nodes);
@@ -166,33 +229,6 @@ dns_store_adjust_ancestors(DnsStore *store, const guint8 *name, int delta)
 			g_hash_table_insert(store->ancestors, dns_name_dup(key), count);
 		}
 	}
-}
-
-/** dns_store_identity: (transfer full) what makes two records the same
- *  record: owner, type, class and data in canonical form (RFC 4034 6.2:
- *  names lowercased), without the TTL. Built from the fields directly:
- *  ldns_rr2wire() would allocate a 64 KiB buffer per call. */
-static GBytes *
-dns_store_identity(const ldns_rr *rr)
-{
-	ldns_rr *copy = ldns_rr_clone(rr);
-	ldns_rr2canonical(copy);
-	GByteArray *b = g_byte_array_sized_new(64);
-	const ldns_rdf *owner = ldns_rr_owner(copy);
-	g_byte_array_append(b, ldns_rdf_data(owner), (guint)ldns_rdf_size(owner));
-	guint8 head[4] = {(guint8)(ldns_rr_get_type(copy) >> 8), (guint8)ldns_rr_get_type(copy),
-	                  (guint8)(ldns_rr_get_class(copy) >> 8), (guint8)ldns_rr_get_class(copy)};
-	g_byte_array_append(b, head, sizeof head);
-	for (size_t i = 0; i < ldns_rr_rd_count(copy); i++) {
-		const ldns_rdf *rdf = ldns_rr_rdf(copy, i);
-		gsize size = ldns_rdf_size(rdf);
-		/* Each field's length keeps field boundaries unambiguous. */
-		guint8 len[2] = {(guint8)(size >> 8), (guint8)size};
-		g_byte_array_append(b, len, sizeof len);
-		g_byte_array_append(b, ldns_rdf_data(rdf), (guint)size);
-	}
-	ldns_rr_free(copy);
-	return g_byte_array_free_to_bytes(b);
 }
 
 /* Meta types and pseudo-records a zone cannot hold. */
@@ -308,28 +344,19 @@ dns_store_check_cname(DnsNode *node, const ldns_rr *rr, GError **error)
 		return TRUE;
 	ldns_rr_type type = ldns_rr_get_type(rr);
 	for (guint i = 0; i < node->rrs->len; i++) {
-		const ldns_rr *have = g_ptr_array_index(node->rrs, i);
-		ldns_rr_type htype = ldns_rr_get_type(have);
-		if (type == LDNS_RR_TYPE_CNAME && htype == LDNS_RR_TYPE_CNAME) {
-			g_set_error(
-			        error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
-			        "invalid record: %s already has a CNAME (a name has at most one)",
-			        node->text);
-			return FALSE;
-		}
-		if (type == LDNS_RR_TYPE_CNAME && !dns_type_coexists_with_cname(htype)) {
-			g_set_error(
-			        error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
-			        "invalid record: %s has other records; a CNAME must be alone at "
-			        "its name",
-			        node->text);
-			return FALSE;
-		}
-		if (htype == LDNS_RR_TYPE_CNAME && !dns_type_coexists_with_cname(type)) {
+		ldns_rr_type htype = ldns_rr_get_type(g_ptr_array_index(node->rrs, i));
+		const char *why = NULL;
+		if (type == LDNS_RR_TYPE_CNAME && htype == LDNS_RR_TYPE_CNAME)
+			why = "already has a CNAME (a name has at most one)";
+		else if (type == LDNS_RR_TYPE_CNAME && !dns_type_coexists_with_cname(htype))
+			why = "has other records; a CNAME must be alone at its name";
+		else if (htype == LDNS_RR_TYPE_CNAME && !dns_type_coexists_with_cname(type))
+			why = "is a CNAME; other records cannot share its name";
+		if (why) {
+			char *text = dns_node_text(node);
 			g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
-			            "invalid record: %s is a CNAME; other records cannot share its "
-			            "name",
-			            node->text);
+			            "invalid record: %s %s", text, why);
+			g_free(text);
 			return FALSE;
 		}
 	}
@@ -345,10 +372,8 @@ static gboolean
 dns_store_insert(DnsStore *store, ldns_rr *rr, ldns_rr **stored, gboolean *added, guint32 *old_ttl,
                  GError **error)
 {
-	GBytes *id = dns_store_identity(rr);
-	ldns_rr *same = g_hash_table_lookup(store->identity, id);
+	ldns_rr *same = g_hash_table_lookup(store->identity, rr);
 	if (same) {
-		g_bytes_unref(id);
 		*old_ttl = ldns_rr_ttl(same);
 		ldns_rr_set_ttl(same, ldns_rr_ttl(rr));
 		ldns_rr_free(rr);
@@ -360,25 +385,18 @@ dns_store_insert(DnsStore *store, ldns_rr *rr, ldns_rr **stored, gboolean *added
 	dns_name_from_rdf(ldns_rr_owner(rr), key);
 	DnsNode *node = dns_store_lookup(store, key);
 	if (!dns_store_check_cname(node, rr, error)) {
-		g_bytes_unref(id);
 		ldns_rr_free(rr);
 		return FALSE;
 	}
 	if (!node) {
-		node = g_new0(DnsNode, 1);
-		node->name = dns_name_dup(key);
-		node->owner = ldns_dname_new_frm_data(key[0], key + 1);
-		node->text = ldns_rdf2str(node->owner);
-		/* ldns allocates with malloc; keep one allocator per field. */
-		char *t = g_strdup(node->text);
-		free(node->text);
-		node->text = t;
+		node = g_malloc(sizeof *node + (gsize)key[0] + 1);
+		memcpy(node->name, key, (gsize)key[0] + 1);
 		node->rrs = g_ptr_array_new();
 		g_hash_table_insert(store->nodes, node->name, node);
 		dns_store_adjust_ancestors(store, node->name, +1);
 	}
 	g_ptr_array_add(node->rrs, rr);
-	g_hash_table_insert(store->identity, id, rr);
+	g_hash_table_add(store->identity, rr);
 	store->count++;
 	*stored = rr;
 	*added = TRUE;
@@ -390,9 +408,7 @@ static void
 dns_store_remove_at(DnsStore *store, DnsNode *node, guint index)
 {
 	ldns_rr *rr = g_ptr_array_index(node->rrs, index);
-	GBytes *id = dns_store_identity(rr);
-	g_hash_table_remove(store->identity, id);
-	g_bytes_unref(id);
+	g_hash_table_remove(store->identity, rr);
 	g_ptr_array_remove_index(node->rrs, index);
 	ldns_rr_free(rr);
 	store->count--;
@@ -567,11 +583,16 @@ dns_store_remove(DnsStore *store, const char *name, const char *type, guint *n_r
 	return TRUE;
 }
 
+/* A node with its name's text, for peek's sorted listing. */
+typedef struct {
+	char *text;
+	const DnsNode *node;
+} DnsNamed;
+
 static gint
-dns_node_cmp(gconstpointer a, gconstpointer b)
+dns_named_cmp(gconstpointer a, gconstpointer b)
 {
-	const DnsNode *x = *(const DnsNode *const *)a, *y = *(const DnsNode *const *)b;
-	return strcmp(x->text, y->text);
+	return strcmp(((const DnsNamed *)a)->text, ((const DnsNamed *)b)->text);
 }
 
 char *
@@ -588,25 +609,29 @@ dns_rr_text(const ldns_rr *rr)
 JsonNode *
 dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 {
-	GPtrArray *nodes = g_ptr_array_sized_new(g_hash_table_size(store->nodes));
+	GArray *nodes =
+	        g_array_sized_new(FALSE, FALSE, sizeof(DnsNamed), g_hash_table_size(store->nodes));
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, store->nodes);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		g_ptr_array_add(nodes, value);
-	g_ptr_array_sort(nodes, dns_node_cmp);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		DnsNamed named = {dns_node_text(value), value};
+		g_array_append_val(nodes, named);
+	}
+	g_array_sort(nodes, dns_named_cmp);
 	JsonObject *obj = json_object_new();
 	gsize used = 2;
 	guint left_out = 0;
 	for (guint i = 0; i < nodes->len; i++) {
-		const DnsNode *node = g_ptr_array_index(nodes, i);
+		const DnsNamed *named = &g_array_index(nodes, DnsNamed, i);
+		const DnsNode *node = named->node;
 		if (budget && used > budget) {
 			left_out += node->rrs->len;
 			continue;
 		}
 		JsonArray *arr = json_array_sized_new(node->rrs->len);
 		/* Quotes, colon, commas, brackets and indentation. */
-		used += strlen(node->text) + 16;
+		used += strlen(named->text) + 16;
 		for (guint j = 0; j < node->rrs->len; j++) {
 			char *line = dns_rr_text(g_ptr_array_index(node->rrs, j));
 			/* Tabs and quotes are escaped in JSON: count them twice. */
@@ -614,9 +639,11 @@ dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 			json_array_add_string_element(arr, line);
 			g_free(line);
 		}
-		json_object_set_array_member(obj, node->text, arr);
+		json_object_set_array_member(obj, named->text, arr);
 	}
-	g_ptr_array_unref(nodes);
+	for (guint i = 0; i < nodes->len; i++)
+		g_free(g_array_index(nodes, DnsNamed, i).text);
+	g_array_free(nodes, TRUE);
 	if (omitted)
 		*omitted = left_out;
 	JsonNode *root = json_node_new(JSON_NODE_OBJECT);

@@ -16,19 +16,20 @@ G_BEGIN_DECLS
  */
 #define DNS_NAME_BUF 256
 
-/** DnsNode: one owner name and its records. */
+/** DnsNode: one owner name and its records, in one allocation with the
+ *  name key (its text form is made when needed: peek, error messages). */
 typedef struct {
-	guint8 *name;    /**< (owned) the name key (length byte + lowercased wire) */
-	char *text;      /**< (owned) the lowercased presentation form ("miek.nl.") */
-	ldns_rdf *owner; /**< (owned) the lowercased name as an ldns dname */
-	GPtrArray *rrs;  /**< (owned) ldns_rr *, in the order they were added */
+	GPtrArray *rrs; /**< (owned) ldns_rr *, in the order they were added */
+	guint8 name[];  /**< the name key (length byte + lowercased wire) */
 } DnsNode;
 
 struct DnsStore {
 	GHashTable *nodes;     /**< name key -> DnsNode (owned) */
 	GHashTable *ancestors; /**< name key -> gint *: stored names strictly below it */
-	GHashTable *identity;  /**< GBytes (canonical wire, TTL 0) -> ldns_rr (not owned) */
+	GHashTable *identity;  /**< set of the stored ldns_rr (not owned), by identity */
 	GHashTable *cache;     /**< DnsCacheEntry -> itself (owned): encoded answers */
+	GPtrArray *cache_ring; /**< the cached entries (not owned), swept by the clock */
+	guint cache_hand;      /**< the clock's hand: the next entry it looks at */
 	gsize cache_bytes;     /**< memory held by the cache's answers */
 	guint count;           /**< records held */
 	guint32 serial;        /**< bumped on every change; the synthesized SOA's serial */

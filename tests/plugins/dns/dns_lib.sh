@@ -45,3 +45,51 @@ PY
 
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', wanted '$3'"; }
+
+# nsd_start ZONEFILE ZONE: starts Debian's NSD in the foreground on
+# 127.0.0.1 and a free port, serving ZONEFILE as ZONE, with
+# minimal-responses, no rate limiting and no remote control; tracked by
+# PID (stopped at exit, even on failure). Sets NSD_PORT and NSD_PID, and
+# returns once NSD answers the zone's SOA.
+nsd_start() {
+	local zonefile=$1 zone=$2 nsd
+	nsd=$(command -v nsd || echo /usr/sbin/nsd)
+	[ -x "$nsd" ] || fail "nsd is missing (apt-get install nsd)"
+	mkdir -p "$T_TMP/nsd"
+	NSD_PORT=$(free_port)
+	cat >"$T_TMP/nsd/nsd.conf" <<CONF
+server:
+	ip-address: 127.0.0.1
+	port: $NSD_PORT
+	username: ""
+	chroot: ""
+	zonesdir: "$T_TMP/nsd"
+	database: ""
+	zonelistfile: "$T_TMP/nsd/zone.list"
+	xfrdfile: "$T_TMP/nsd/xfrd.state"
+	xfrdir: "$T_TMP/nsd"
+	pidfile: "$T_TMP/nsd/nsd.pid"
+	logfile: "$T_TMP/nsd/nsd.log"
+	server-count: 1
+	minimal-responses: yes
+	refuse-any: no
+	verbosity: 1
+	rrl-ratelimit: 0
+remote-control:
+	control-enable: no
+zone:
+	name: $zone.
+	zonefile: "$zonefile"
+CONF
+	"$nsd" -d -c "$T_TMP/nsd/nsd.conf" >"$T_TMP/nsd/stdout" 2>&1 &
+	NSD_PID=$!
+	t_track "$NSD_PID"
+	local i
+	for i in $(seq 1 600); do
+		dig @127.0.0.1 -p "$NSD_PORT" +time=1 +tries=1 +short "$zone" SOA 2>/dev/null | grep -q . && return 0
+		kill -0 "$NSD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$T_TMP/nsd/stdout" "$T_TMP/nsd/nsd.log" 2>/dev/null >&2
+	fail "nsd did not start"
+}

@@ -77,6 +77,13 @@ ask(DnsStore *store, const char *name, ldns_rr_type type, guint16 edns_size, gbo
 	return pkt;
 }
 
+/* ANCOUNT of an encoded message. */
+static guint
+dns_get_ancount(const guint8 *msg)
+{
+	return (guint)((msg[6] << 8) | msg[7]);
+}
+
 static guint
 count_type(ldns_rr_list *list, ldns_rr_type type)
 {
@@ -712,6 +719,409 @@ test_answer_errors(void)
 	dns_store_free(store);
 }
 
+/* Priority-1 rcode and flag rules (issue 22). */
+
+/* A CNAME whose target is missing under an SOA the element holds: the
+ * element is authoritative for the target, so NXDOMAIN with that SOA
+ * (RFC 6604 2.1: the rcode is that of the last name of the chain). */
+static void
+test_answer_cname_nxdomain(void)
+{
+	static const char *const recs[] = {
+	        "ex.test. 3600 IN SOA ns.ex.test. me.ex.test. 1 2 3 4 120",
+	        "c.ex.test. 60 IN CNAME missing.ex.test.",
+	        "c2.ex.test. 60 IN CNAME c.ex.test.",
+	        "out.ex.test. 60 IN CNAME elsewhere.example.",
+	        NULL,
+	};
+	DnsStore *store = store_with(recs);
+	ldns_pkt *pkt = ask(store, "c.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NXDOMAIN);
+	g_assert_true(ldns_pkt_aa(pkt));
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(count_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_SOA), ==, 1);
+	char *t = rr_text(ldns_pkt_authority(pkt), 0);
+	g_assert_cmpstr(t, ==, "ex.test.\t120\tIN\tSOA\tns.ex.test. me.ex.test. 1 2 3 4 120");
+	g_free(t);
+	ldns_pkt_free(pkt);
+	/* Two links, the last one dangling. */
+	pkt = ask(store, "c2.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NXDOMAIN);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 2);
+	g_assert_cmpuint(count_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_SOA), ==, 1);
+	ldns_pkt_free(pkt);
+	/* A target under no SOA the element holds is not ours: NOERROR. */
+	pkt = ask(store, "out.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOERROR);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(ldns_pkt_nscount(pkt), ==, 0);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
+/* Appends @extra to the RDATA of the OPT record that ends @query. */
+static guint8 *
+with_opt_rdata(const guint8 *query, gsize len, const guint8 *extra, gsize n, gsize *out_len)
+{
+	guint8 *copy = g_malloc(len + n);
+	memcpy(copy, query, len);
+	memcpy(copy + len, extra, n);
+	copy[len - 2] = (guint8)(n >> 8);
+	copy[len - 1] = (guint8)n;
+	*out_len = len + n;
+	return copy;
+}
+
+/* An OPT whose options do not fill its RDATA exactly: FORMERR (RFC 6891
+ * 6.1.2), as NSD answers; a well-formed option is answered normally. */
+static void
+test_answer_edns_options(void)
+{
+	DnsStore *store = store_with(zone);
+	gsize len = 0, bad_len = 0;
+	guint8 *query = make_query("mx.miek.nl.", LDNS_RR_TYPE_A, 1232, FALSE, &len);
+	guint8 out[512];
+	/* A cookie option (code 10) with its 8 bytes: fine. */
+	static const guint8 cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+	guint8 *q = with_opt_rdata(query, len, cookie, sizeof cookie, &bad_len);
+	gsize n = dns_store_answer(store, q, bad_len, FALSE, out, sizeof out);
+	g_assert_cmpuint(n, >, 12);
+	g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_NOERROR);
+	g_assert_cmpuint(dns_get_ancount(out), ==, 1);
+	g_free(q);
+	/* A length longer than what is left, a cut-off option header, and
+	 * a short option after a good one. */
+	static const guint8 long_len[] = {0, 10, 0, 8, 1, 2, 3, 4};
+	static const guint8 cut_head[] = {0, 10, 0};
+	static const guint8 tail[] = {0, 10, 0, 2, 1, 2, 0, 8, 0};
+	const guint8 *bad[] = {long_len, cut_head, tail};
+	const gsize sizes[] = {sizeof long_len, sizeof cut_head, sizeof tail};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		q = with_opt_rdata(query, len, bad[i], sizes[i], &bad_len);
+		n = dns_store_answer(store, q, bad_len, FALSE, out, sizeof out);
+		g_assert_cmpuint(n, >=, 12);
+		g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_FORMERR);
+		g_free(q);
+	}
+	g_free(query);
+	dns_store_free(store);
+}
+
+/* Appends a TSIG record signed with key "unknown-key." to @query. */
+static guint8 *
+with_tsig(const guint8 *query, gsize len, gsize *out_len)
+{
+	GByteArray *b = g_byte_array_new();
+	g_byte_array_append(b, query, (guint)len);
+	static const guint8 owner[] = {7, 'u', 'n', 'k', 'n', 'o', 'w', 'n', 3, 'k', 'e', 'y', 0};
+	static const guint8 head[] = {0, 250, 0, 255, 0, 0, 0, 0};
+	static const guint8 alg[] = {11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0};
+	static const guint8 time_fudge[] = {0, 0, 0x60, 0, 0, 1, 1, 44};
+	guint8 mac[2 + 32] = {0, 32};
+	memset(mac + 2, 0x5A, 32);
+	static const guint8 rest[] = {0x12, 0x34, 0, 0, 0, 0};
+	guint16 rdlen = sizeof alg + sizeof time_fudge + sizeof mac + sizeof rest;
+	g_byte_array_append(b, owner, sizeof owner);
+	g_byte_array_append(b, head, sizeof head);
+	guint8 rl[2] = {(guint8)(rdlen >> 8), (guint8)rdlen};
+	g_byte_array_append(b, rl, 2);
+	g_byte_array_append(b, alg, sizeof alg);
+	g_byte_array_append(b, time_fudge, sizeof time_fudge);
+	g_byte_array_append(b, mac, sizeof mac);
+	g_byte_array_append(b, rest, sizeof rest);
+	b->data[11]++; /* ARCOUNT */
+	*out_len = b->len;
+	return g_byte_array_free(b, FALSE);
+}
+
+/* A query signed with a key the element does not know: NOTAUTH with an
+ * unsigned TSIG whose error is BADKEY (RFC 8945 5.2.2 and 5.3.2). */
+static void
+test_answer_tsig_badkey(void)
+{
+	DnsStore *store = store_with(zone);
+	for (guint edns = 0; edns <= 1; edns++) {
+		gsize len = 0, tlen = 0;
+		guint8 *query =
+		        make_query("mx.miek.nl.", LDNS_RR_TYPE_A, edns ? 1232 : 0, FALSE, &len);
+		guint8 *signed_q = with_tsig(query, len, &tlen);
+		ldns_pkt *pkt = answer_bytes(store, signed_q, tlen, FALSE, NULL);
+		g_assert_nonnull(pkt);
+		g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOTAUTH);
+		g_assert_cmpint(ldns_pkt_id(pkt), ==, 0x1234);
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 0);
+		g_assert_cmpint(ldns_pkt_edns(pkt), ==, edns ? 1 : 0);
+		ldns_rr *tsig = ldns_pkt_tsig(pkt);
+		g_assert_nonnull(tsig);
+		char *owner = ldns_rdf2str(ldns_rr_owner(tsig));
+		g_assert_cmpstr(owner, ==, "unknown.key.");
+		free(owner);
+		char *alg = ldns_rdf2str(ldns_rr_rdf(tsig, 0));
+		g_assert_cmpstr(alg, ==, "hmac-sha256.");
+		free(alg);
+		/* MAC size 0, original ID, error 17 (BADKEY). */
+		g_assert_cmpuint(ldns_rdf_size(ldns_rr_rdf(tsig, 3)), ==, 2);
+		g_assert_cmpuint(ldns_rdf2native_int16(ldns_rr_rdf(tsig, 4)), ==, 0x1234);
+		g_assert_cmpuint(ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5)), ==, 17);
+		ldns_pkt_free(pkt);
+		/* A TSIG that is not the last record: FORMERR (RFC 8945 5.1). */
+		if (!edns) {
+			guint8 *opt_after = NULL;
+			gsize olen = 0;
+			guint8 *e = make_query("mx.miek.nl.", LDNS_RR_TYPE_A, 1232, FALSE, &olen);
+			opt_after = g_malloc(tlen + 11);
+			memcpy(opt_after, signed_q, tlen);
+			memcpy(opt_after + tlen, e + olen - 11, 11);
+			opt_after[11]++;
+			guint8 out[512];
+			gsize n = dns_store_answer(store, opt_after, tlen + 11, FALSE, out,
+			                           sizeof out);
+			g_assert_cmpuint(n, >=, 12);
+			g_assert_cmpuint(out[3] & 0x0F, ==, LDNS_RCODE_FORMERR);
+			g_free(opt_after);
+			g_free(e);
+		}
+		g_free(signed_q);
+		g_free(query);
+	}
+	dns_store_free(store);
+}
+
+/* QCLASS ANY: answered from the IN data, never with AA (the element is
+ * not authoritative for every class), as NSD answers. */
+static void
+test_answer_class_any(void)
+{
+	DnsStore *store = store_with(zone);
+	const char *names[] = {"mx.miek.nl.", "nope.miek.nl."};
+	const ldns_pkt_rcode rcodes[] = {LDNS_RCODE_NOERROR, LDNS_RCODE_NXDOMAIN};
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		ldns_pkt *query = NULL;
+		g_assert_cmpint(ldns_pkt_query_new_frm_str(&query, names[i], LDNS_RR_TYPE_A,
+		                                           LDNS_RR_CLASS_ANY, LDNS_RD),
+		                ==, LDNS_STATUS_OK);
+		guint8 *wire = NULL;
+		size_t size = 0;
+		g_assert_cmpint(ldns_pkt2wire(&wire, query, &size), ==, LDNS_STATUS_OK);
+		ldns_pkt_free(query);
+		ldns_pkt *pkt = answer_bytes(store, wire, size, FALSE, NULL);
+		free(wire);
+		g_assert_nonnull(pkt);
+		g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, rcodes[i]);
+		g_assert_false(ldns_pkt_aa(pkt));
+		g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, i == 0 ? 1 : 0);
+		ldns_pkt_free(pkt);
+		/* The IN answer, cached meanwhile, keeps AA. */
+		pkt = ask(store, names[i], LDNS_RR_TYPE_A, 0, FALSE, NULL);
+		g_assert_true(ldns_pkt_aa(pkt));
+		ldns_pkt_free(pkt);
+	}
+	dns_store_free(store);
+}
+
+/* A zone with wildcards, a delegation with glue, and a DNAME. */
+static const char *const authority_zone[] = {
+        "ex.test. 3600 IN SOA ns.ex.test. me.ex.test. 1 2 3 4 120",
+        "ex.test. 3600 IN NS ns.ex.test.",
+        "ns.ex.test. 3600 IN A 192.0.2.53",
+        "*.w.ex.test. 60 IN A 192.0.2.10",
+        "*.w.ex.test. 60 IN TXT \"wild\"",
+        "real.w.ex.test. 60 IN TXT \"real\"",
+        "deep.ent.w.ex.test. 60 IN A 192.0.2.11",
+        "*.c.ex.test. 60 IN CNAME www.ex.test.",
+        "www.ex.test. 60 IN A 192.0.2.1",
+        "sub.ex.test. 3600 IN NS ns1.sub.ex.test.",
+        "sub.ex.test. 3600 IN NS ns.other.example.",
+        "sub.ex.test. 3600 IN DS 12345 8 2 "
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "ns1.sub.ex.test. 3600 IN A 192.0.2.54",
+        "ns1.sub.ex.test. 3600 IN AAAA 2001:db8::54",
+        "old.ex.test. 300 IN DNAME new.ex.test.",
+        "old.ex.test. 300 IN A 192.0.2.99",
+        "x.new.ex.test. 60 IN A 192.0.2.12",
+        NULL,
+};
+
+/* The owner names of a section, as text, joined with spaces. */
+static char *
+owners(ldns_rr_list *list)
+{
+	GString *s = g_string_new(NULL);
+	for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
+		char *o = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(list, i)));
+		char *t = ldns_rr_type2str(ldns_rr_get_type(ldns_rr_list_rr(list, i)));
+		g_string_append_printf(s, "%s%s/%s", i ? " " : "", o, t);
+		free(o);
+		free(t);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Asks and checks rcode, AA and the three sections (owner/type lists). */
+static void
+check(DnsStore *store, const char *name, ldns_rr_type type, ldns_pkt_rcode rcode, gboolean aa,
+      const char *answer, const char *authority, const char *additional)
+{
+	ldns_pkt *pkt = ask(store, name, type, 0, TRUE, NULL);
+	g_test_message("%s %d", name, type);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, rcode);
+	g_assert_cmpint(ldns_pkt_aa(pkt), ==, aa);
+	char *an = owners(ldns_pkt_answer(pkt)), *ns = owners(ldns_pkt_authority(pkt)),
+	     *ar = owners(ldns_pkt_additional(pkt));
+	g_assert_cmpstr(an, ==, answer);
+	g_assert_cmpstr(ns, ==, authority);
+	g_assert_cmpstr(ar, ==, additional);
+	g_free(an);
+	g_free(ns);
+	g_free(ar);
+	ldns_pkt_free(pkt);
+}
+
+/* RFC 4592: synthesis from "*" under the closest encloser only. */
+static void
+test_answer_wildcard(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "foo.w.ex.test./A",
+	      "", "");
+	check(store, "a.b.w.ex.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, TRUE,
+	      "a.b.w.ex.test./TXT", "", "");
+	/* The wildcard has no MX: NODATA with the SOA. */
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, TRUE, "",
+	      "ex.test./SOA", "");
+	/* A name that exists is not synthesized, not even for other types. */
+	check(store, "real.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "",
+	      "ex.test./SOA", "");
+	/* An empty non-terminal is not synthesized; below it, the closest
+	 * encloser is the ENT, which has no "*": NXDOMAIN. */
+	check(store, "ent.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "", "ex.test./SOA",
+	      "");
+	check(store, "x.ent.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE, "",
+	      "ex.test./SOA", "");
+	/* The closest encloser of x.real.w is real.w: no "*" there. */
+	check(store, "x.real.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE, "",
+	      "ex.test./SOA", "");
+	/* "*" itself is an ordinary name when asked for. */
+	check(store, "*.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "*.w.ex.test./A", "",
+	      "");
+	/* A wildcard CNAME is synthesized and followed. */
+	check(store, "any.c.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "any.c.ex.test./CNAME www.ex.test./A", "", "");
+	/* The cache keeps synthesized answers per name. */
+	check(store, "foo.w.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "foo.w.ex.test./A",
+	      "", "");
+	dns_store_free(store);
+}
+
+/* Referrals: NS in authority, glue in additional, AA clear; glue and
+ * anything at or under the cut is referred, never answered. */
+static void
+test_answer_delegation(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	const char *ns = "sub.ex.test./NS sub.ex.test./NS";
+	const char *glue = "ns1.sub.ex.test./A ns1.sub.ex.test./AAAA";
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "www.sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	check(store, "ns1.sub.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, FALSE, "", ns, glue);
+	/* DS lives on the parent's side: answered authoritatively. */
+	check(store, "sub.ex.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, TRUE, "sub.ex.test./DS",
+	      "", "");
+	/* NS at the apex (with the SOA) is authoritative data. */
+	check(store, "ex.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, TRUE, "ex.test./NS", "",
+	      "ns.ex.test./A");
+	/* NS under no SOA is the data's own, as before. */
+	g_assert_true(dns_store_add(store, "plain.example. NS ns.plain.example.", NULL, NULL));
+	g_assert_true(dns_store_add(store, "www.plain.example. A 192.0.2.7", NULL, NULL));
+	check(store, "www.plain.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "www.plain.example./A", "", "");
+	dns_store_free(store);
+}
+
+/* RFC 6672: the DNAME and a synthesized CNAME, then the new name. */
+static void
+test_answer_dname(void)
+{
+	DnsStore *store = store_with(authority_zone);
+	check(store, "x.old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME x.old.ex.test./CNAME x.new.ex.test./A", "", "");
+	ldns_pkt *pkt = ask(store, "x.old.ex.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	char *t = rr_text(ldns_pkt_answer(pkt), 1);
+	g_assert_cmpstr(t, ==, "x.old.ex.test.\t300\tIN\tCNAME\tx.new.ex.test.");
+	g_free(t);
+	ldns_pkt_free(pkt);
+	/* A question for CNAME is answered by the synthesized CNAME. */
+	check(store, "y.old.ex.test.", LDNS_RR_TYPE_CNAME, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME y.old.ex.test./CNAME", "", "");
+	/* The new name is missing under our SOA: NXDOMAIN. */
+	check(store, "y.old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, TRUE,
+	      "old.ex.test./DNAME y.old.ex.test./CNAME", "ex.test./SOA", "");
+	/* The DNAME's own name is not substituted. */
+	check(store, "old.ex.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, TRUE, "old.ex.test./A", "",
+	      "");
+	check(store, "old.ex.test.", LDNS_RR_TYPE_DNAME, LDNS_RCODE_NOERROR, TRUE,
+	      "old.ex.test./DNAME", "", "");
+	/* A substitution longer than 255 bytes: YXDOMAIN. */
+	GString *longname = g_string_new("");
+	for (guint i = 0; i < 3; i++)
+		g_string_append_printf(
+		        longname, "%s.",
+		        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	g_string_append(longname, "short.ex.test.");
+	GString *target = g_string_new("");
+	for (guint i = 0; i < 3; i++)
+		g_string_append(target, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.");
+	g_string_append(target, "ex.test.");
+	char *rec = g_strdup_printf("short.ex.test. 60 IN DNAME %s", target->str);
+	g_assert_true(dns_store_add(store, rec, NULL, NULL));
+	g_free(rec);
+	pkt = ask(store, longname->str, LDNS_RR_TYPE_A, 0, TRUE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_YXDOMAIN);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	ldns_pkt_free(pkt);
+	g_string_free(longname, TRUE);
+	g_string_free(target, TRUE);
+	dns_store_free(store);
+}
+
+/* A full answer cache evicts gradually (clock): past its bound of 65,536
+ * answers it stays full instead of being emptied at once. */
+static void
+test_answer_cache_eviction(void)
+{
+	const guint n = 70000, bound = 65536;
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(text, "n%u.ev.test. 60 IN A 192.0.2.%u\n", i, i % 250);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	gsize len = 0;
+	guint8 *hot = make_query("n0.ev.test.", LDNS_RR_TYPE_A, 0, FALSE, &len);
+	static guint8 out[512];
+	guint low = G_MAXUINT;
+	for (guint i = 0; i < n; i++) {
+		char name[32];
+		g_snprintf(name, sizeof name, "n%u.ev.test.", i);
+		gsize qlen = 0;
+		guint8 *query = make_query(name, LDNS_RR_TYPE_A, 0, FALSE, &qlen);
+		g_assert_cmpuint(dns_store_answer(store, query, qlen, FALSE, out, sizeof out), >,
+		                 12);
+		g_free(query);
+		g_assert_cmpuint(dns_store_answer(store, hot, len, FALSE, out, sizeof out), >, 12);
+		if (i >= bound)
+			low = MIN(low, dns_store_cache_size(store));
+	}
+	g_assert_cmpuint(low, ==, bound);
+	g_assert_cmpuint(dns_store_cache_size(store), ==, bound);
+	/* A change of the data still drops every answer. */
+	g_assert_true(dns_store_add(store, "extra.ev.test. A 192.0.2.1", NULL, NULL));
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 0);
+	g_free(hot);
+	dns_store_free(store);
+}
+
 /* 100,000 records, added one at a time as `set` does, then queried. */
 static void
 test_large(void)
@@ -801,5 +1211,13 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
+	g_test_add_func("/plugins/dns/answer/cname-nxdomain", test_answer_cname_nxdomain);
+	g_test_add_func("/plugins/dns/answer/edns-options", test_answer_edns_options);
+	g_test_add_func("/plugins/dns/answer/tsig-badkey", test_answer_tsig_badkey);
+	g_test_add_func("/plugins/dns/answer/class-any", test_answer_class_any);
+	g_test_add_func("/plugins/dns/answer/wildcard", test_answer_wildcard);
+	g_test_add_func("/plugins/dns/answer/delegation", test_answer_delegation);
+	g_test_add_func("/plugins/dns/answer/dname", test_answer_dname);
+	g_test_add_func("/plugins/dns/answer/cache-eviction", test_answer_cache_eviction);
 	return g_test_run();
 }
