@@ -12,12 +12,15 @@ cmake --install "$CIRCUIT_BUILD_DIR" --prefix "$prefix" >"$T_TMP/install.log" 2>
 cli=$prefix/bin/circuit
 daemon=$prefix/sbin/circuitd
 [ -x "$cli" ] && [ -x "$daemon" ] || { echo "no circuit or circuitd under $prefix"; exit 1; }
-if ldd "$cli" | grep -q "not found"; then
-	ldd "$cli"
+# ldd's output whole, then grep (grep -q on a pipe would end ldd with SIGPIPE
+# under pipefail and fail the check at random).
+libs=$(ldd "$cli")
+if grep -q "not found" <<<"$libs"; then
+	echo "$libs"
 	echo "the installed circuit cannot find its libraries"
 	exit 1
 fi
-ldd "$cli" | grep -qF "$prefix/" || { ldd "$cli"; echo "circuit does not use the prefix's libcircuit"; exit 1; }
+grep -qF "$prefix/" <<<"$libs" || { echo "$libs"; echo "circuit does not use the prefix's libcircuit"; exit 1; }
 env -u LD_LIBRARY_PATH "$cli" --version
 # The installed circuitd finds its own plugins and circuit-guard, relative
 # to itself, as the one in the build tree does.
