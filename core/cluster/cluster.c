@@ -7,7 +7,7 @@
 // discover.c.
 //
 // Every datagram, plaintext or opened, starts with 'C' and a type letter:
-// 'M' membership (core/member's wire format), 'B' a discovery beacon, 'Q' a
+// 'M' membership (lib/member's wire format), 'B' a discovery beacon, 'Q' a
 // client's discovery query, 'A' the answer to one. One handler demultiplexes
 // all of them, whichever socket they arrived on.
 #define G_LOG_DOMAIN "cluster"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// cluster.h - the membership engine (core/member) wired into circuitd: its
+// cluster.h - the membership engine (lib/member) wired into circuitd: its
 // UDP socket on the server's port (sealed datagrams when keyed), libev
 // timers as its clock, push-pull over peer connections (core/peer), seeds
 // from -j and multicast discovery beacons. See docs/membership.md.

@@ -58,7 +58,7 @@ header() {
 	echo "CLI's own queueing (a sweep over all $N took the time given below). The 2 cores"
 	echo "are shared by the $N daemons, their $N circuit-guard helpers and the CLI."
 	echo
-	echo "Baseline (same run): the same engine (core/member) with the same defaults in"
+	echo "Baseline (same run): the same engine (lib/member) with the same defaults in"
 	echo "the simulator, same scenario (\`tests/bench/cluster_sim_baseline $N $KILL $IDLE $SETTLE\`:"
 	echo "$N servers joining server 0 within 1 s; $KILL crashed at once, their host"
 	echo "refusing as a kill -9'd daemon's does), virtual time, 1-2 ms links, no loss, no"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // cluster_sim_baseline.c - the baseline of the real-cluster benchmarks
-// (cluster_scale.sh, cluster_idle.sh): the same core/member engine with the
+// (cluster_scale.sh, cluster_idle.sh): the same lib/member engine with the
 // same defaults, in the simulator (tests/sim: virtual clock, 1-2 ms links,
 // no loss, no CPU contention), run through the same scenario as the real
 // daemons: N servers joining server 0 within the first second, then

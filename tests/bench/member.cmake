@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# member-sim: core/member in the simulator at N = 100, 1,000, 2,000 (rounds to
+# member-sim: lib/member in the simulator at N = 100, 1,000, 2,000 (rounds to
 # convergence and to failure detection). Always built; a ctest test (label
 # bench) only with CIRCUIT_BENCH=ON, which records into docs/BENCHMARKS.md.
 add_executable(member_sim_bench ${CMAKE_CURRENT_LIST_DIR}/member_sim_bench.c)

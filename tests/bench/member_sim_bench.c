@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// member_sim_bench.c - core/member in the simulator at N = 100, 1,000 and
+// member_sim_bench.c - lib/member in the simulator at N = 100, 1,000 and
 // 2,000 servers (LAN defaults, no loss, 1-2 ms links): rounds to full
 // convergence from a cold start, rounds for one update to reach everyone,
 // and rounds to full failure detection (silent crash; killed process whose

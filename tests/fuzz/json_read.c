@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// json_read.c - fuzz target: the one JSON reader (core/common/wire_read.c)
+// json_read.c - fuzz target: the one JSON reader (lib/wire/read.c)
 // on any bytes, deep and wide. It must never crash or recurse past its
 // limit; whatever it accepts json-glib reads the same; whatever json-glib
 // reads within the limits it accepts too.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // noise_handshake.c - libFuzzer target for the Noise handshake state
-// machine (core/security/noise.c). Each input is fed, whole, as message 1
+// machine (lib/security/noise.c). Each input is fed, whole, as message 1
 // to a keyed responder (and to the key-rotation acceptor and an unkeyed
 // responder), and as message 2 to an initiator that has sent message 1.
 // Whatever the bytes, nothing may crash, leak or read out of bounds; a

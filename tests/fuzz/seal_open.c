@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // seal_open.c - libFuzzer target for sealed datagrams
-// (core/security/seal.c). The first input byte picks a mode:
+// (lib/security/seal.c). The first input byte picks a mode:
 //
 //  - even: the rest is one datagram from the network, opened against a
 //    small replay state. Nothing may crash; an accepted datagram must have

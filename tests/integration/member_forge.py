@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # member_forge.py - forges membership input for tests/integration/hostile_member.sh
 # (python3, stdlib only; traffic to 127.0.0.1 only; every loop bounded).
-# The encoding is core/member/member_wire.c's (docs/membership.md, version 1).
+# The encoding is lib/member/member_wire.c's (docs/membership.md, version 1).
 #
 #   member_forge.py send PORT MSG...       one unkeyed datagram with MSG... to 127.0.0.1:PORT
 #   member_forge.py repoint PORT ID INC SECONDS

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// sim.h - a deterministic network simulator for core/member: N engines in
+// sim.h - a deterministic network simulator for lib/member: N engines in
 // one process, in virtual time. Every engine gets a MemberIO whose clock
 // is the simulator's event queue, whose datagrams and push-pull exchanges
 // cross simulated links (loss, delay with jitter, partitions), and whose

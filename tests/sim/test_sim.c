@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_sim.c - core/member in the simulator: convergence, failure
+// test_sim.c - lib/member in the simulator: convergence, failure
 // detection within the SWIM bound, no false deaths under loss or delay,
 // partitions that heal themselves, restarts with new IDs. All times are
 // virtual; every bound is computed from the configuration.

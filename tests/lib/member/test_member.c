@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_member.c - core/member: the wire codec against valid, garbage,
+// test_member.c - lib/member: the wire codec against valid, garbage,
 // truncated and oversize input, and the engine's rules driven by hand
 // through a fake MemberIO (the simulator tests are in tests/sim).
 #include <string.h>

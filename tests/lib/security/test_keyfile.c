@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_keyfile.c - tests core/security/keyfile.c: parsing, rotation
+// test_keyfile.c - tests lib/security/keyfile.c: parsing, rotation
 // lists, rejection of malformed keys, the permission refusal, keygen.
 #include "security/keyfile.h"
 #include "security/security.h"

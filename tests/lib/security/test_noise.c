@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_noise.c - tests core/security/noise.c: the published test vectors
+// test_noise.c - tests lib/security/noise.c: the published test vectors
 // of the NN family for 25519_ChaChaPoly_BLAKE2s, then tampering, wrong
 // keys, nonce handling and misuse.
 #include "security/noise.h"

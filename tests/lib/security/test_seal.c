@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_seal.c - tests core/security/seal.c: sealed datagrams, staleness,
+// test_seal.c - tests lib/security/seal.c: sealed datagrams, staleness,
 // receiver binding, replay windows and the bounded sender table.
 #include "security/seal.h"
 #include "security/security.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_frame.c - the frame codec of core/transport/frame.c (docs/protocol.md).
+// test_frame.c - the frame codec of lib/wire/frame.c (docs/protocol.md).
 #include "wire/frame.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_name.c - anchor names and paths (core/anchor/name.c).
+// test_name.c - anchor names and paths (lib/wire/name.c).
 #include "wire/name.h"
 
 #include <circuit/plugin.h>

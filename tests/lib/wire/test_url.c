@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// test_url.c - circuit URLs and HOST:PORT (core/transport/url.c).
+// test_url.c - circuit URLs and HOST:PORT (lib/wire/url.c).
 #include "wire/url.h"
 
 #include <circuit/plugin.h>

@@ -36,7 +36,7 @@ typedef enum {
  * declares initialisation finished. Idempotent: when libgcrypt has already
  * been initialised (by this function or by the application itself) it
  * returns true at once and changes nothing. Must run before any other
- * function of core/security, from the main thread, before threads start.
+ * function of lib/security, from the main thread, before threads start.
  *
  * When the pool cannot be locked in RAM (RLIMIT_MEMLOCK), it is still used
  * and still wiped; libgcrypt's warning about it is suppressed.
