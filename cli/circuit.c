@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const char *cli_verb = NULL;
@@ -530,7 +532,8 @@ cli_entry_depth_cmp(gconstpointer a, gconstpointer b)
 	}
 }
 
-/* One entry as a JSON line: {"path":..,"kind":..[,"error":..]}. */
+/* One entry as a JSON line: {"path":..,"kind":..[,"addr":..,"state":..]
+ * [,"status":{..}][,"error":..]}. */
 static void
 cli_entry_json(const CircuitEntry *e)
 {
@@ -543,6 +546,18 @@ cli_entry_json(const CircuitEntry *e)
 		json_builder_add_string_value(b, e->kind);
 	else
 		json_builder_add_null_value(b);
+	if (e->addr) {
+		json_builder_set_member_name(b, "addr");
+		json_builder_add_string_value(b, e->addr);
+	}
+	if (e->state) {
+		json_builder_set_member_name(b, "state");
+		json_builder_add_string_value(b, e->state);
+	}
+	if (e->status) {
+		json_builder_set_member_name(b, "status");
+		json_builder_add_value(b, json_node_copy(e->status));
+	}
 	if (e->error) {
 		json_builder_set_member_name(b, "error");
 		json_builder_add_string_value(b, e->error);
@@ -551,6 +566,54 @@ cli_entry_json(const CircuitEntry *e)
 	g_autoptr(JsonNode) n = json_builder_get_root(b);
 	g_autofree char *text = json_to_string(n, FALSE);
 	printf("%s\n", text);
+}
+
+/* A status object as words: Phase=running Pid=4242 (strings bare, other
+ * values as JSON), in the order the kind gave them. */
+static void
+cli_status_words_except(GString *out, JsonNode *status, const char *const *except)
+{
+	if (!status || !JSON_NODE_HOLDS_OBJECT(status))
+		return;
+	JsonObject *o = json_node_get_object(status);
+	g_autoptr(GList) keys = json_object_get_members(o);
+	for (GList *l = keys; l; l = l->next) {
+		JsonNode *v = json_object_get_member(o, l->data);
+		if (!v || !JSON_NODE_HOLDS_VALUE(v) || (except && g_strv_contains(except, l->data)))
+			continue;
+		g_string_append_printf(out, "%s%s=", out->len ? " " : "", (const char *)l->data);
+		if (json_node_get_value_type(v) == G_TYPE_STRING) {
+			g_autofree char *text = g_strdup(json_node_get_string(v));
+			g_strdelimit(text, " \t\r\n", '_');
+			g_string_append(out, text);
+		} else {
+			g_autofree char *text = json_to_string(v, FALSE);
+			g_string_append(out, text);
+		}
+	}
+}
+
+static void
+cli_status_words(GString *out, JsonNode *status)
+{
+	cli_status_words_except(out, status, NULL);
+}
+
+/* ls -l: KIND PATH, then what to check first (a server: address and state;
+ * an element: its kind's status words). */
+static void
+cli_entry_long(const CircuitEntry *e, int width)
+{
+	g_autoptr(GString) tail = g_string_new(NULL);
+	if (e->addr)
+		g_string_append(tail, e->addr);
+	if (e->state)
+		g_string_append_printf(tail, "%s%s", tail->len ? " " : "", e->state);
+	cli_status_words(tail, e->status);
+	if (tail->len)
+		printf("%-10s %-*s  %s\n", e->kind ? e->kind : "-", width, e->path, tail->str);
+	else
+		printf("%-10s %s\n", e->kind ? e->kind : "-", e->path);
 }
 
 static int
@@ -578,7 +641,9 @@ cli_ls(CircuitClient *client, char **args)
 	if (!path)
 		path = "/";
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) entries = circuit_ls(client, path, FALSE, &error);
+	g_autoptr(GPtrArray) entries = longform || json
+	                                       ? circuit_ls_status(client, path, FALSE, &error)
+	                                       : circuit_ls(client, path, FALSE, &error);
 	if (!entries)
 		return cli_report(path, error);
 	/* The servers in one order, whichever server was dialed. */
@@ -587,12 +652,15 @@ cli_ls(CircuitClient *client, char **args)
 	else if (strcmp(path, "/") == 0)
 		g_ptr_array_sort(entries, cli_entry_cmp);
 	int rc = CIRCUIT_EXIT_OK;
+	int width = 0; /* the paths' column, up to 48 wide */
+	for (guint i = 0; i < entries->len; i++)
+		width = MAX(width, (int)MIN(strlen(((CircuitEntry *)entries->pdata[i])->path), 48));
 	for (guint i = 0; i < entries->len; i++) {
 		CircuitEntry *e = g_ptr_array_index(entries, i);
 		if (json)
 			cli_entry_json(e);
 		else if (longform)
-			printf("%-10s %s\n", e->kind ? e->kind : "-", e->path);
+			cli_entry_long(e, width);
 		else
 			printf("%s\n", e->path);
 		if (e->error) {
@@ -601,6 +669,220 @@ cli_ls(CircuitClient *client, char **args)
 			rc = CIRCUIT_EXIT_FAILED;
 		}
 	}
+	return rc;
+}
+
+/* ---- top: the status table, refreshed ----------------------------------- */
+
+static struct termios cli_top_saved;
+static gboolean cli_top_raw;
+static volatile sig_atomic_t cli_top_stop;
+
+static void
+cli_top_restore(void)
+{
+	if (cli_top_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &cli_top_saved);
+		cli_top_raw = FALSE;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		/* Back from the alternate screen, cursor shown. */
+		fputs("\033[?25h\033[?1049l", stdout);
+		fflush(stdout);
+	}
+}
+
+static void
+cli_top_on_signal(int sig)
+{
+	cli_top_stop = sig;
+}
+
+/* A status member as text ("-" if absent). */
+static char *
+cli_status_text(JsonNode *status, const char *key)
+{
+	JsonObject *o =
+	        status && JSON_NODE_HOLDS_OBJECT(status) ? json_node_get_object(status) : NULL;
+	JsonNode *v = o ? json_object_get_member(o, key) : NULL;
+	if (!v || !JSON_NODE_HOLDS_VALUE(v))
+		return g_strdup("-");
+	if (json_node_get_value_type(v) == G_TYPE_STRING)
+		return g_strdup(json_node_get_string(v));
+	return json_to_string(v, FALSE);
+}
+
+static double
+cli_status_number(JsonNode *status, const char *key, gboolean *present)
+{
+	JsonObject *o =
+	        status && JSON_NODE_HOLDS_OBJECT(status) ? json_node_get_object(status) : NULL;
+	JsonNode *v = o ? json_object_get_member(o, key) : NULL;
+	GType t = v && JSON_NODE_HOLDS_VALUE(v) ? json_node_get_value_type(v) : G_TYPE_INVALID;
+	*present = t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+	return *present ? json_node_get_double(v) : 0;
+}
+
+/* One table of @entries (in path order: each server, then its elements). */
+static void
+cli_top_table(GString *out, GPtrArray *entries, const char *path, int width)
+{
+	guint servers = 0, elements = 0;
+	gsize pw = 4;
+	for (guint i = 0; i < entries->len; i++) {
+		CircuitEntry *e = g_ptr_array_index(entries, i);
+		if (e->kind && strcmp(e->kind, "server") == 0)
+			servers++;
+		else if (e->kind)
+			elements++;
+		pw = MAX(pw, strlen(e->path));
+	}
+	pw = MIN(pw, 48);
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *clock = g_date_time_format(now, "%H:%M:%S");
+	g_string_append_printf(out, "circuit top %s: %u server%s, %u element%s, %s (q quits)\n\n",
+	                       path, servers, servers == 1 ? "" : "s", elements,
+	                       elements == 1 ? "" : "s", clock);
+	g_string_append_printf(out, "%-10s %-*s %-10s %7s %8s %8s  %s\n", "KIND", (int)pw, "PATH",
+	                       "PHASE", "PID", "CPU", "RSS", "DETAIL");
+	static const char *const shown[] = {"Phase", "Pid", "CPU", "RSS", NULL};
+	for (guint i = 0; i < entries->len; i++) {
+		CircuitEntry *e = g_ptr_array_index(entries, i);
+		if (!e->kind)
+			continue; /* anchors without an element: nothing to watch */
+		g_autoptr(GString) line = g_string_new(NULL);
+		gboolean server = strcmp(e->kind, "server") == 0;
+		g_autofree char *phase =
+		        server ? g_strdup(e->state ? e->state : (e->error ? "missing" : "-"))
+		               : cli_status_text(e->status, "Phase");
+		g_autofree char *pid = cli_status_text(e->status, "Pid");
+		gboolean has_cpu, has_rss;
+		double cpu = cli_status_number(e->status, "CPU", &has_cpu);
+		double rss = cli_status_number(e->status, "RSS", &has_rss);
+		g_autofree char *cpu_s = has_cpu ? g_strdup_printf("%.2fs", cpu) : g_strdup("-");
+		g_autofree char *rss_s = has_rss ? g_format_size((guint64)rss) : g_strdup("-");
+		g_autoptr(GString) detail = g_string_new(NULL);
+		if (server && e->addr)
+			g_string_append(detail, e->addr);
+		if (e->error)
+			g_string_append_printf(detail, "%s%s", detail->len ? " " : "", e->error);
+		cli_status_words_except(detail, e->status, shown);
+		g_string_append_printf(line, "%-10s %-*s %-10s %7s %8s %8s  %s", e->kind, (int)pw,
+		                       e->path, phase, pid, cpu_s, rss_s, detail->str);
+		if (width > 0 && line->len > (gsize)width)
+			g_string_truncate(line, (gsize)width);
+		while (line->len && line->str[line->len - 1] == ' ')
+			g_string_truncate(line, line->len - 1);
+		g_string_append_printf(out, "%s\n", line->str);
+	}
+}
+
+/* Waits up to @ms for a key; TRUE if it was q (or Q, or ^C/^D). */
+static gboolean
+cli_top_quit_key(int ms)
+{
+	struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+	for (;;) {
+		gint64 left = (end - g_get_monotonic_time()) / 1000;
+		if (left <= 0 || cli_top_stop)
+			return cli_top_stop != 0;
+		int r = poll(&pfd, cli_top_raw ? 1 : 0, (int)left);
+		if (r < 0 && errno != EINTR)
+			return FALSE;
+		if (r > 0) {
+			char c = 0;
+			ssize_t n = read(STDIN_FILENO, &c, 1);
+			if (n <= 0)
+				return FALSE;
+			if (c == 'q' || c == 'Q' || c == 3 || c == 4)
+				return TRUE;
+		}
+	}
+}
+
+/*
+ * top [-n COUNT] [-i SECONDS] [PATH]: the table of `ls -l PATH` (default
+ * /..., every server's tree), redrawn every interval on the alternate
+ * screen until q. Without a terminal on standard output it prints one
+ * table per refresh (-n bounds how many).
+ */
+static int
+cli_top(CircuitClient *client, char **args)
+{
+	const char *path = NULL;
+	long count = 0;
+	double interval = 1.0;
+	for (guint i = 0; args[i]; i++) {
+		const char *a = args[i];
+		char *end = NULL;
+		if ((strcmp(a, "-n") == 0 || strcmp(a, "-i") == 0) && !args[i + 1])
+			return cli_usage_error("%s needs a value", a);
+		if (strcmp(a, "-n") == 0) {
+			count = strtol(args[++i], &end, 10);
+			if (!*args[i] || *end || count <= 0)
+				return cli_usage_error(
+				        "-n %s: expected a count of refreshes (1 or more)",
+				        args[i]);
+		} else if (strcmp(a, "-i") == 0) {
+			interval = g_ascii_strtod(args[++i], &end);
+			if (!*args[i] || *end || !(interval >= 0.1 && interval <= 3600))
+				return cli_usage_error("-i %s: expected seconds between refreshes "
+				                       "(0.1 to 3600)",
+				                       args[i]);
+		} else if (a[0] == '-') {
+			return cli_usage_error(
+			        "unknown flag %s (top takes -n COUNT, -i SECONDS, PATH)", a);
+		} else if (!path) {
+			path = a;
+		} else {
+			return cli_usage_error("one path only");
+		}
+	}
+	if (!path)
+		path = "/...";
+	gboolean tty = isatty(STDOUT_FILENO);
+	if (tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &cli_top_saved) == 0) {
+		struct termios raw = cli_top_saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+			cli_top_raw = TRUE;
+	}
+	struct sigaction sa = {.sa_handler = cli_top_on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (tty) {
+		fputs("\033[?1049h\033[?25l", stdout); /* alternate screen, no cursor */
+		fflush(stdout);
+	}
+	int rc = CIRCUIT_EXIT_OK;
+	for (long n = 0; !cli_top_stop && (count == 0 || n < count); n++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) entries = circuit_ls_status(client, path, FALSE, &error);
+		if (!entries) {
+			cli_top_restore();
+			return cli_report(path, error);
+		}
+		g_ptr_array_sort(entries, cli_entry_cmp);
+		struct winsize ws = {0};
+		int width = tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+		g_autoptr(GString) frame = g_string_new(tty ? "\033[H\033[2J" : "");
+		cli_top_table(frame, entries, path, width);
+		if (!tty && n > 0)
+			g_string_prepend_c(frame, '\n');
+		if (!cli_write_all(STDOUT_FILENO, frame->str, frame->len)) {
+			cli_out_errno = errno;
+			break;
+		}
+		if (count && n + 1 >= count)
+			break;
+		if (cli_top_quit_key((int)(interval * 1000)))
+			break;
+	}
+	cli_top_restore();
 	return rc;
 }
 
@@ -901,7 +1183,8 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	g_autoptr(GPtrArray) rest = g_ptr_array_new();
 	for (int i = 2; i < argc; i++) {
-		if (!path && argv[i][0] == '/' && strcmp(cli_verb, "ls") != 0)
+		if (!path && argv[i][0] == '/' && strcmp(cli_verb, "ls") != 0 &&
+		    strcmp(cli_verb, "top") != 0)
 			path = argv[i];
 		else
 			g_ptr_array_add(rest, argv[i]);
@@ -912,11 +1195,12 @@ main(int argc, char **argv)
 	/* A word that is not a built-in, near one: a typo, not a plugin verb. */
 	if (!builtin && cli_nearest(cli_verb) && (!path || strcmp(path, "/") == 0))
 		return cli_unknown_command(cli_verb, NULL);
-	if (strcmp(cli_verb, "ls") != 0 && strcmp(cli_verb, "waitall") != 0 && !path)
+	if (strcmp(cli_verb, "ls") != 0 && strcmp(cli_verb, "waitall") != 0 &&
+	    strcmp(cli_verb, "top") != 0 && !path)
 		return cli_usage_error("no PATH given (paths start with /, as in /X.../name)");
 	/* Built-ins take no words but their own: nothing is silently ignored. */
 	static const char *const no_args[] = {"peek",   "scrub", "stdin", "stdout",
-	                                      "stderr", "wait",  NULL};
+	                                      "stderr", "wait",  "stk",   NULL};
 	for (guint i = 0; no_args[i]; i++) {
 		if (strcmp(cli_verb, no_args[i]) == 0 && args[0])
 			return cli_usage_error("%s %s: takes only PATH",
@@ -954,6 +1238,8 @@ main(int argc, char **argv)
 		rc = cli_ls(client, args);
 	else if (strcmp(cli_verb, "waitall") == 0)
 		rc = cli_waitall(client, args);
+	else if (strcmp(cli_verb, "top") == 0)
+		rc = cli_top(client, args);
 	else
 		rc = cli_call(client, cli_verb, path, args);
 	circuit_client_free(client);

@@ -10,10 +10,14 @@ const CliCommand cli_commands[] = {
         {"ls", "[-l] [--json] [--depth] PATH[/...]",
          "List the anchors under PATH; PATH/... lists every descendant.",
          "Prints absolute paths, one per line. With -l (--long), the element kind comes first "
-         "(\"-\" for an anchor without element, \"server\" for a server); with --json, one "
-         "JSON object per line ({\"path\", \"kind\"}); with --depth (-de), children before "
-         "their parent. \"ls /\" lists the servers, sorted; \"ls /...\" walks every "
-         "server's tree."},
+         "(\"-\" for an anchor without element, \"server\" for a server) and what to check "
+         "first follows the path: a server's address and state (alive, suspect), an "
+         "element's status words from its kind (proc: Phase, Pid, ExitCode, CPU, RSS; chan: "
+         "Pending, Cap, Closed; dns: Address, Records; docker: Phase, Image; subscription: "
+         "Pending, Closed). With --json, one JSON object per line ({\"path\", \"kind\", "
+         "\"addr\", \"state\", \"status\"}); with --depth (-de), children before their "
+         "parent. \"ls /\" lists the servers, sorted; \"ls /...\" walks every server's "
+         "tree."},
         {"peek", "PATH", "Describe the element (or server) at PATH as JSON.",
          "For a process: Cmd, Phase, Exit, Pid, ExitCode, Signal, Started, Ended. For a "
          "server anchor /X...: its address, start time, version and plugins."},
@@ -39,6 +43,22 @@ const CliCommand cli_commands[] = {
         {"signal", "SIGNAL PATH", "Send SIGNAL (HUP, INT, KILL, TERM, USR1, ...) to the process.",
          "Names are case-insensitive, with or without SIG; numbers are accepted too. The "
          "signal goes to the process's group."},
+        {"stk", "PATH", "Print a server's internal state as JSON (PATH is /X...).",
+         "Its connections (peer, caller, streams, queued bytes, idle time), the operations "
+         "in flight (op, path, caller, age), its elements by kind, its membership view "
+         "(every member with address, state and incarnation) and its counters. The "
+         "original printed its goroutines' stacks; this is a C server's equivalent."},
+        {"join", "PATH URL", "Make the running server at PATH join the circuit of URL.",
+         "URL is circuit://HOST:PORT/PID/ID or HOST:PORT, as for circuitd -j. The server at "
+         "URL is asked who it is first: a URL nobody answers, or one naming another "
+         "server, is reported (exit 1) and nothing is joined; then membership merges the "
+         "two circuits. Needs the \"all\" right (or \"join\") under an ACL."},
+        {"top", "[PATH]",
+         "Show servers and elements with their status, refreshed every second; q quits.",
+         "PATH (default /...) is what to watch: /X.../... one server's tree. Processes show "
+         "phase, pid, CPU seconds and resident memory. -n COUNT stops after COUNT "
+         "refreshes; -i SECONDS sets the interval; without a terminal it prints one "
+         "table per refresh."},
         {"mk<kind>", "PATH [ARGS]", "Make an element of any kind a server has loaded.",
          "For example mkchan PATH CAP, mkdns PATH [ADDR], mk@join PATH, mk@leave PATH. "
          "Standard input is read only if the kind asks for a body."},

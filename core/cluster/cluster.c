@@ -617,6 +617,26 @@ cluster_add_seeds(const char *const *join, GError **error)
 	return true;
 }
 
+bool
+cluster_join(const char *const *urls, GError **error)
+{
+	if (!cluster_self || !cluster_self->m) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+		            "membership is not running");
+		return false;
+	}
+	return cluster_add_seeds(urls, error);
+}
+
+guint
+cluster_member_count(void)
+{
+	if (!cluster_self || !cluster_self->m)
+		return 1;
+	return member_count(cluster_self->m, MEMBER_ALIVE) +
+	       member_count(cluster_self->m, MEMBER_SUSPECT);
+}
+
 /* ---- Lifecycle -------------------------------------------------------------- */
 
 /* An inert MemberIO: cluster_options_check() builds an engine only to have

@@ -43,6 +43,15 @@ bool cluster_start(const ClusterOptions *options, GError **error);
  */
 bool cluster_set_keys(const guint8 *keys, gsize n_keys, GError **error);
 
+/*
+ * Joins the servers at @urls (circuit://HOST:PORT/PID/ID or HOST:PORT) while
+ * running, as -j does at start (`circuit join`). FALSE with a one-line
+ * error if one is malformed or the cluster is not started.
+ */
+bool cluster_join(const char *const *urls, GError **error);
+/* Members alive or suspected, this server included (1 when not started). */
+guint cluster_member_count(void);
+
 /* Announces a graceful departure; the caller keeps the loop running about 1 s. */
 void cluster_leave(void);
 /* Frees everything cluster_start made. Harmless when not started. */

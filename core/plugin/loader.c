@@ -262,6 +262,14 @@ plugin_peek(const Plugin *plugin)
 	return plugin->desc->peek_plugin(plugin->host, plugin->ctx);
 }
 
+JsonNode *
+plugin_element_status(const Plugin *plugin, CircuitElement *element, gpointer element_ctx)
+{
+	if (plugin->desc->abi_minor < 3 || !plugin->desc->status)
+		return NULL;
+	return plugin->desc->status(element, element_ctx);
+}
+
 const CircuitPluginOption *
 plugin_options(const Plugin *plugin)
 {

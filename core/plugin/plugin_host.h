@@ -49,6 +49,9 @@ const char *plugin_unavailable(const Plugin *plugin);
 /* (transfer full) (nullable) the plugin's peek_plugin(), for ABI 1.2+
  * plugins whose init() succeeded. */
 JsonNode *plugin_peek(const Plugin *plugin);
+/* (transfer full) (nullable) @element's status (ABI 1.3 plugins that have one). */
+JsonNode *plugin_element_status(const Plugin *plugin, CircuitElement *element,
+                                gpointer element_ctx);
 
 /* Runs the five checks on @path; @loaded maps kind -> Plugin. */
 Plugin *plugin_load(const char *path, GHashTable *loaded, GError **error);

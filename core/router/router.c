@@ -7,6 +7,7 @@
 #include "router.h"
 
 #include "wire/name.h"
+#include "wire/url.h"
 #include "cluster/cluster.h"
 #include "wire/json.h"
 #include "peer/peer.h"
@@ -30,6 +31,7 @@ static struct {
 	char *version;
 	GDateTime *started;
 	guint max_anchors;
+	GQueue ops; /* RouterOp of every stream still open, oldest first (stk) */
 } router = {.max_anchors = G_MAXUINT};
 
 void
@@ -94,12 +96,16 @@ typedef struct {
 	char *path;
 	char *kind;
 	CircuitElement *element; /* held while the operation's stream lives */
+	CircuitStream *stream;   /* not owned: the op is freed with it */
+	gint64 started;          /* monotonic, microseconds */
+	GList link;              /* in router.ops */
 } RouterOp;
 
 static void
 router_op_free(gpointer data)
 {
 	RouterOp *r = data;
+	g_queue_unlink(&router.ops, &r->link);
 	g_free(r->op);
 	g_free(r->path);
 	g_free(r->kind);
@@ -123,6 +129,10 @@ router_track(CircuitStream *s, const char *op, const char *path)
 	RouterOp *r = g_new0(RouterOp, 1);
 	r->op = g_strdup(op);
 	r->path = g_strdup(path);
+	r->stream = s;
+	r->started = g_get_monotonic_time();
+	r->link.data = r;
+	g_queue_push_tail_link(&router.ops, &r->link);
 	stream_set_reply_hook(s, router_on_reply, r, router_op_free);
 	return r;
 }
@@ -192,7 +202,8 @@ router_object_node(JsonObject *o)
 
 /* ---- the cluster --------------------------------------------------------- */
 
-typedef void (*RouterMemberFn)(const char *id, const char *addr, gpointer user_data);
+typedef void (*RouterMemberFn)(const char *id, const char *addr, const char *state,
+                               gpointer user_data);
 
 typedef struct {
 	RouterMemberFn fn;
@@ -209,7 +220,7 @@ router_member_visit(const MemberInfo *info, gpointer user_data)
 		return;
 	char id[18];
 	member_id_format(info->id, id);
-	v->fn(id, info->addr, v->user_data);
+	v->fn(id, info->addr, member_state_name(info->state), v->user_data);
 }
 
 /* Calls @fn for every other server this one sees (alive or suspect). */
@@ -233,9 +244,12 @@ router_foreach_member(RouterMemberFn fn, gpointer user_data)
  * parallel) in the order they were asked.
  */
 
-/* Appends one entry line: {"path":..,"kind":..(,"error":..)}\n. */
+/* Appends one entry line: {"path":..,"kind":..(,"addr":..,"state":..)(,"status":{..})
+ * (,"error":..)}\n. @addr and @state describe a server; @status (nullable)
+ * is an element's status object. */
 static void
-router_ls_line(GString *out, const char *path, const char *kind, const char *error)
+router_ls_entry(GString *out, const char *path, const char *kind, const char *addr,
+                const char *state, JsonNode *status, const char *error)
 {
 	g_string_append(out, "{\"path\":");
 	wire_json_append_string(out, path);
@@ -244,6 +258,19 @@ router_ls_line(GString *out, const char *path, const char *kind, const char *err
 		wire_json_append_string(out, kind);
 	else
 		g_string_append(out, "null");
+	if (addr) {
+		g_string_append(out, ",\"addr\":");
+		wire_json_append_string(out, addr);
+	}
+	if (state) {
+		g_string_append(out, ",\"state\":");
+		wire_json_append_string(out, state);
+	}
+	if (status) {
+		g_autofree char *text = json_to_string(status, FALSE);
+		g_string_append(out, ",\"status\":");
+		g_string_append(out, text);
+	}
 	if (error) {
 		g_string_append(out, ",\"error\":");
 		wire_json_append_string(out, error);
@@ -251,11 +278,19 @@ router_ls_line(GString *out, const char *path, const char *kind, const char *err
 	g_string_append(out, "}\n");
 }
 
+/* A server's line: its path, address and how it looks from here. */
 static void
-router_ls_add_member(const char *id, const char *addr, gpointer user_data)
+router_ls_server(GString *out, const char *id, const char *addr, const char *state,
+                 const char *error)
 {
 	g_autofree char *path = g_strconcat("/", id, NULL);
-	router_ls_line(user_data, path, "server", NULL);
+	router_ls_entry(out, path, "server", addr, state, NULL, error);
+}
+
+static void
+router_ls_add_member(const char *id, const char *addr, const char *state, gpointer user_data)
+{
+	router_ls_server(user_data, id, addr, state, NULL);
 }
 
 typedef struct RouterLs RouterLs;
@@ -264,6 +299,8 @@ typedef struct RouterLs RouterLs;
 typedef struct {
 	RouterLs *ls;
 	char *id;
+	char *addr;
+	char *state;
 	PeerCall *call; /* NULL once done */
 	GBytes *output; /* its entry lines, once done */
 	char *error;    /* why its part is missing, once done */
@@ -276,6 +313,7 @@ struct RouterLs {
 	char **names;  /* the walked anchor (names[0]: this server); NULL: no walk */
 	char *base;    /* its path */
 	gboolean recursive;
+	gboolean status;   /* ls -l: each element's status too */
 	GPtrArray *cursor; /* names below it of the last anchor listed */
 	GPtrArray *parts;  /* RouterLsPart, `ls /...` only, in the order asked */
 	guint next_part;
@@ -299,6 +337,8 @@ router_ls_free(gpointer data)
 			g_bytes_unref(part->output);
 		g_free(part->error);
 		g_free(part->id);
+		g_free(part->addr);
+		g_free(part->state);
 		g_free(part);
 	}
 	if (ls->parts)
@@ -331,7 +371,12 @@ router_ls_walk(RouterLs *ls, GString *out, gsize limit)
 			g_string_append(path, g_ptr_array_index(ls->cursor, i));
 		}
 		CircuitElement *e = anchor_element(a);
-		router_ls_line(out, path->str, e ? element_kind(e) : NULL, NULL);
+		g_autoptr(JsonNode) status =
+		        e && ls->status
+		                ? plugin_element_status(element_plugin(e), e, element_ctx(e))
+		                : NULL;
+		router_ls_entry(out, path->str, e ? element_kind(e) : NULL, NULL, NULL, status,
+		                NULL);
 	}
 	return TRUE;
 }
@@ -371,8 +416,7 @@ router_ls_pump(RouterLs *ls)
 			return; /* router_ls_part_done pumps again */
 		ls->next_part++;
 		g_autoptr(GString) line = g_string_new(NULL);
-		g_autofree char *path = g_strconcat("/", part->id, NULL);
-		router_ls_line(line, path, "server", part->error);
+		router_ls_server(line, part->id, part->addr, part->state, part->error);
 		router_ls_write_string(s, line);
 		if (part->output && g_bytes_get_size(part->output))
 			circuit_stream_write_bytes(s, part->output);
@@ -409,7 +453,7 @@ router_ls_part_done(GBytes *output, const GError *error, gpointer data)
 }
 
 static void
-router_ls_part_start(const char *id, const char *addr, gpointer user_data)
+router_ls_part_start(const char *id, const char *addr, const char *state, gpointer user_data)
 {
 	RouterLs *ls = user_data;
 	g_autoptr(JsonObject) req = json_object_new();
@@ -417,6 +461,11 @@ router_ls_part_start(const char *id, const char *addr, gpointer user_data)
 	json_object_set_string_member(req, "op", "ls");
 	json_object_set_string_member(req, "path", path);
 	json_object_set_boolean_member(req, "recursive", TRUE);
+	if (ls->status) {
+		JsonArray *a = json_array_new();
+		json_array_add_string_element(a, "-l");
+		json_object_set_array_member(req, "args", a);
+	}
 	/* Each server lists what its own rules let this caller see. */
 	Caller *c = ls->stream ? stream_caller(ls->stream) : NULL;
 	if (c)
@@ -424,20 +473,33 @@ router_ls_part_start(const char *id, const char *addr, gpointer user_data)
 	RouterLsPart *part = g_new0(RouterLsPart, 1);
 	part->ls = ls;
 	part->id = g_strdup(id);
+	part->addr = g_strdup(addr);
+	part->state = g_strdup(state);
 	g_ptr_array_add(ls->parts, part);
 	part->call = peer_call(addr, req, NULL, ROUTER_LS_PART_MAX, ROUTER_LS_TIMEOUT,
 	                       router_ls_part_done, part);
 }
 
 /*
- * Starts `ls` of @path on @s: replies, then streams the entries. `ls /`
+ * Starts `ls` of @path on @s: replies, then streams the entries; with the
+ * argument -l each element's line carries its status. `ls /`
  * lists this server and the members it sees; `ls /...` (or recursive `/`)
  * walks this server's tree, then every member's, asked in parallel.
  */
 static gboolean
-router_ls(CircuitStream *s, JsonObject *req, const char *path, GError **error)
+router_ls(CircuitStream *s, JsonObject *req, const char *path, char **args, GError **error)
 {
 	gboolean recursive = FALSE;
+	gboolean status = FALSE;
+	for (guint i = 0; args[i]; i++) {
+		if (strcmp(args[i], "-l") != 0) {
+			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+			            "ls: unknown argument %s (a server's ls takes -l only)",
+			            args[i]);
+			return FALSE;
+		}
+		status = TRUE;
+	}
 	g_auto(GStrv) names = anchor_path_split(path, &recursive, error);
 	if (!names)
 		return FALSE;
@@ -446,12 +508,13 @@ router_ls(CircuitStream *s, JsonObject *req, const char *path, GError **error)
 	RouterLs *ls = g_new0(RouterLs, 1);
 	ls->stream = s;
 	ls->recursive = recursive;
+	ls->status = status;
 	ls->cursor = g_ptr_array_new_with_free_func(g_free);
 	if (!names[0]) {
 		/* This server first, then the members it sees (or their trees). */
 		ls->head = g_string_new(NULL);
 		g_autofree char *server_path = g_strconcat("/", router.server_id, NULL);
-		router_ls_line(ls->head, server_path, "server", NULL);
+		router_ls_server(ls->head, router.server_id, router.hostport, "alive", NULL);
 		if (recursive) {
 			ls->names = g_new0(char *, 2);
 			ls->names[0] = g_strdup(router.server_id);
@@ -593,13 +656,16 @@ static gboolean
 router_peek(const char *path, RouterOp *r, JsonNode **out, GError **error)
 {
 	g_auto(GStrv) names = anchor_path_split(path, NULL, error);
-	if (!names || !router_local(names, path, error))
+	if (!names)
 		return FALSE;
-	if (!names[1]) {
+	/* "/" is the server that answers: the one dialed (or a peer asked). */
+	if (!names[0] || (router_local(names, path, error) && !names[1])) {
 		r->kind = g_strdup("server");
 		*out = router_server_peek();
 		return TRUE;
 	}
+	if (*error)
+		return FALSE;
 	CircuitElement *e = router_element(path, NULL, error);
 	if (!e)
 		return FALSE;
@@ -997,6 +1063,219 @@ router_member_find(char **args, JsonNode **result, GError **error)
 	return TRUE;
 }
 
+/* ---- stk: the server's state, for a person diagnosing it ---------------- */
+
+static void
+router_stk_member(const MemberInfo *info, gpointer user_data)
+{
+	JsonArray *a = user_data;
+	char id[18];
+	member_id_format(info->id, id);
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "ID", id);
+	json_object_set_string_member(o, "Addr", info->addr);
+	json_object_set_string_member(o, "State", member_state_name(info->state));
+	json_object_set_int_member(o, "Incarnation", (gint64)info->incarnation);
+	json_object_set_boolean_member(o, "Self", info->id == member_self_id(cluster_member()));
+	json_array_add_object_element(a, o);
+}
+
+/* Operations in flight, oldest first: what each stream is doing. */
+static JsonArray *
+router_stk_ops(void)
+{
+	JsonArray *a = json_array_new();
+	gint64 now = g_get_monotonic_time();
+	for (GList *l = router.ops.head; l; l = l->next) {
+		RouterOp *r = l->data;
+		JsonObject *o = json_object_new();
+		json_object_set_string_member(o, "Op", r->op);
+		if (r->path)
+			json_object_set_string_member(o, "Path", r->path);
+		else
+			json_object_set_null_member(o, "Path");
+		if (r->kind)
+			json_object_set_string_member(o, "Kind", r->kind);
+		const char *peer = circuit_stream_peer(r->stream);
+		json_object_set_string_member(o, "Peer", peer ? peer : "");
+		Caller *c = stream_caller(r->stream);
+		if (c)
+			json_object_set_string_member(o, "Caller", caller_label(c));
+		json_object_set_int_member(o, "AgeMs", (now - r->started) / 1000);
+		json_array_add_object_element(a, o);
+	}
+	return a;
+}
+
+/*
+ * stk /X...: the server's internal state as JSON (the original printed its
+ * goroutines' stacks; a C server's equivalent is what it holds): its
+ * connections, the operations in flight on them, its elements by kind, its
+ * membership view and its counters. Read-only and cheap: one walk.
+ */
+static JsonNode *
+router_stk(void)
+{
+	/* Who it is, and the counters of peek under one name. */
+	g_autoptr(JsonNode) peek = router_server_peek();
+	JsonObject *p = json_node_get_object(peek);
+	JsonObject *o = json_object_new();
+	JsonObject *counters = json_object_new();
+	static const char *const who[] = {"ID", "Addr", "Version", NULL};
+	static const char *const skip[] = {"URL",     "Joined",      "Kinds",
+	                                   "Plugins", "Unavailable", NULL};
+	g_autoptr(GList) names = json_object_get_members(p);
+	for (GList *l = names; l; l = l->next) {
+		JsonNode *v = json_node_copy(json_object_get_member(p, l->data));
+		if (g_strv_contains(who, l->data))
+			json_object_set_member(o, l->data, v);
+		else if (!g_strv_contains(skip, l->data))
+			json_object_set_member(counters, l->data, v);
+		else
+			json_node_unref(v);
+	}
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	json_object_set_int_member(o, "UptimeSeconds",
+	                           g_date_time_difference(now, router.started) /
+	                                   G_TIME_SPAN_SECOND);
+	json_object_set_array_member(o, "Connections", transport_stk());
+	json_object_set_array_member(o, "Operations", router_stk_ops());
+	JsonObject *kinds = json_object_new();
+	g_autoptr(GPtrArray) all = anchor_collect_elements(router.root);
+	for (guint i = 0; i < all->len; i++) {
+		const char *kind = element_kind(g_ptr_array_index(all, i));
+		gint64 n = json_object_get_int_member_with_default(kinds, kind, 0);
+		json_object_set_int_member(kinds, kind, n + 1);
+	}
+	json_object_set_object_member(o, "Elements", kinds);
+	json_object_set_int_member(o, "Anchors", anchor_count(router.root));
+	JsonArray *members = json_array_new();
+	if (cluster_member())
+		member_foreach(cluster_member(), router_stk_member, members);
+	json_object_set_array_member(o, "Members", members);
+	json_object_set_object_member(o, "Counters", counters);
+	return router_object_node(o);
+}
+
+/* ---- join: a running server joins another circuit ----------------------- */
+
+typedef struct {
+	CircuitStream *stream;
+	char *url;
+	char *addr;
+	char *want_id; /* nullable: the URL's ID */
+	PeerCall *call;
+} RouterJoin;
+
+static void
+router_join_free(gpointer data)
+{
+	RouterJoin *j = data;
+	if (j->call)
+		peer_call_cancel(j->call);
+	g_free(j->url);
+	g_free(j->addr);
+	g_free(j->want_id);
+	g_free(j);
+}
+
+/* The server at the URL answered (or not): join it, or say why not. */
+static void
+router_join_answered(JsonNode *result, const GError *error, gpointer data)
+{
+	RouterJoin *j = data;
+	j->call = NULL;
+	CircuitStream *s = j->stream;
+	g_autoptr(GError) e = NULL;
+	JsonObject *o =
+	        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+	const char *id = o ? json_object_get_string_member_with_default(o, "ID", NULL) : NULL;
+	if (error) {
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED, "cannot join %s: %s", j->url,
+		                error->message);
+	} else if (!id) {
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		                "cannot join %s: the server at %s did not say who it is", j->url,
+		                j->addr);
+	} else if (j->want_id && strcmp(id, j->want_id) != 0) {
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+		                "cannot join %s: the server at %s is %s, not %s", j->url, j->addr,
+		                id, j->want_id);
+	} else if (strcmp(id, router.server_id) == 0) {
+		e = g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+		                "cannot join %s: that is this server", j->url);
+	} else {
+		g_autofree char *url = g_strdup_printf("circuit://%s/0/%s", j->addr, id);
+		const char *const seeds[] = {url, NULL};
+		if (cluster_join(seeds, &e)) {
+			JsonObject *r = json_object_new();
+			json_object_set_string_member(r, "Joined", id);
+			json_object_set_string_member(r, "Addr", j->addr);
+			json_object_set_int_member(r, "Members", cluster_member_count());
+			circuit_stream_reply(s, router_object_node(r), FALSE);
+			circuit_stream_finish(s);
+			return;
+		}
+		g_prefix_error(&e, "cannot join %s: ", j->url);
+	}
+	circuit_stream_fail(s, e);
+}
+
+/*
+ * join /X... URL: this server joins the circuit of the server at URL, as
+ * -j URL does at start. The server there is asked who it is first, so a
+ * caller hears at once of a URL nobody answers or that names another
+ * server; membership then merges the two views.
+ */
+static gboolean
+router_join(CircuitStream *s, char **args, GError **error)
+{
+	if (g_strv_length(args) != 1) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+		            "usage: join /X... URL (the server at the path joins URL's circuit)");
+		return FALSE;
+	}
+	g_auto(Url) url = {0};
+	if (!url_parse(args[0], TRUE, &url, error)) {
+		g_prefix_error(error, "join %s: ", args[0]);
+		(*error)->domain = CIRCUIT_ERROR;
+		(*error)->code = CIRCUIT_ERROR_USAGE;
+		return FALSE;
+	}
+	guint64 raw;
+	if (url.id && !member_id_parse(url.id, &raw)) {
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+		            "join %s: %s is not a server ID (X and 16 hex digits)", args[0],
+		            url.id);
+		return FALSE;
+	}
+	RouterJoin *j = g_new0(RouterJoin, 1);
+	j->stream = s;
+	j->url = g_strdup(args[0]);
+	j->addr = g_strdup_printf(strchr(url.host, ':') ? "[%s]:%u" : "%s:%u", url.host, url.port);
+	j->want_id = g_strdup(url.id);
+	circuit_stream_set_funcs(s, NULL, j, router_join_free);
+	g_autoptr(JsonObject) req = json_object_new();
+	json_object_set_string_member(req, "op", "peek");
+	json_object_set_string_member(req, "path", "/");
+	j->call = peer_request(j->addr, req, 10.0, router_join_answered, j);
+	return TRUE;
+}
+
+/* A server's own operations (stk, join): @path must name a server. */
+static gboolean
+router_server_path(const char *op, const char *path, GError **error)
+{
+	g_auto(GStrv) names = anchor_path_split(path, NULL, error);
+	if (!names || !router_local(names, path, error))
+		return FALSE;
+	if (names[0] && !names[1])
+		return TRUE;
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_USAGE,
+	            "%s takes a server's path (/X...), not %s", op, path);
+	return FALSE;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 static void
@@ -1129,12 +1408,22 @@ router_open(CircuitStream *s, JsonObject *req, gpointer user_data)
 			            "ls takes no input");
 			goto fail;
 		}
-		if (!router_ls(s, req, path, &error))
+		if (!router_ls(s, req, path, args, &error))
 			goto fail;
 		return;
 	} else if (strcmp(op, "peek") == 0) {
 		if (!router_peek(path, r, &result, &error))
 			goto fail;
+	} else if (strcmp(op, "stk") == 0) {
+		if (!router_server_path(op, path, &error))
+			goto fail;
+		r->kind = g_strdup("server");
+		result = router_stk();
+	} else if (strcmp(op, "join") == 0) {
+		if (!router_server_path(op, path, &error) || !router_join(s, args, &error))
+			goto fail;
+		r->kind = g_strdup("server");
+		return;
 	} else if (strcmp(op, "scrub") == 0) {
 		CircuitElement *e = router_element(path, NULL, &error);
 		if (!e)

@@ -155,6 +155,44 @@ transport_peek(JsonObject *o)
 	json_object_set_object_member(o, "Handshakes", h);
 }
 
+static const char *const conn_state_names[] = {
+        [CONN_CONNECTING] = "connecting", [CONN_DIAL_SETUP] = "setup", [CONN_PREAMBLE] = "preamble",
+        [CONN_HANDSHAKE] = "handshake",   [CONN_HELLO] = "hello",      [CONN_OPEN] = "open",
+        [CONN_CLOSED] = "closed",
+};
+
+JsonArray *
+transport_stk(void)
+{
+	JsonArray *a = json_array_new();
+	ev_tstamp now = ev_now(EV_DEFAULT);
+	for (GList *l = transport.conns; l; l = l->next) {
+		Conn *conn = l->data;
+		JsonObject *o = json_object_new();
+		json_object_set_string_member(o, "Peer", conn->peer ? conn->peer : "");
+		json_object_set_string_member(o, "State", conn_state_names[conn->state]);
+		json_object_set_string_member(o, "Direction", conn->dialer ? "dialed" : "accepted");
+		if (conn->unix_socket)
+			json_object_set_boolean_member(o, "Unix", TRUE);
+		json_object_set_boolean_member(o, "Keyed", conn->channel != NULL);
+		json_object_set_boolean_member(o, "Server", conn->from_server);
+		if (conn->caller)
+			json_object_set_string_member(o, "Caller", caller_label(conn->caller));
+		json_object_set_int_member(o, "Streams", g_hash_table_size(conn->streams));
+		json_object_set_int_member(o, "Relayed", conn->n_relayed);
+		json_object_set_int_member(o, "QueuedBytes", (gint64)conn->out_bytes);
+		if (conn->out_full)
+			json_object_set_boolean_member(o, "OutputFull", TRUE);
+		if (conn->read_paused)
+			json_object_set_boolean_member(o, "ReadPaused", TRUE);
+		if (conn->last_active > 0)
+			json_object_set_int_member(
+			        o, "IdleMs", (gint64)(MAX(0.0, now - conn->last_active) * 1000));
+		json_array_add_object_element(a, o);
+	}
+	return a;
+}
+
 guint
 transport_conn_count(void)
 {

@@ -78,6 +78,8 @@ void transport_shutdown(void);
 void transport_peek(JsonObject *o);
 
 guint transport_conn_count(void);
+/* (transfer full) One object per connection, for the server's `stk`. */
+JsonArray *transport_stk(void);
 
 /* Stream internals used by the router and the core's own operations. */
 /*

@@ -800,6 +800,22 @@ chan_peek(CircuitElement *element, gpointer element_ctx)
 	return node;
 }
 
+/* status: what `ls -l` shows first: how full, and whether it is closed. */
+static JsonNode *
+chan_status(CircuitElement *element, gpointer element_ctx)
+{
+	ChanCtx *ctx = element_ctx;
+	JsonObject *o = json_object_new();
+	json_object_set_int_member(o, "Pending", (gint64)ctx->n_accepted);
+	json_object_set_int_member(o, "Cap", (gint64)ctx->cap);
+	json_object_set_boolean_member(o, "Closed", ctx->closed);
+	if (ctx->aborted)
+		json_object_set_boolean_member(o, "Aborted", TRUE);
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 /* scrub: the channel is aborted. Everyone waiting fails, accepted messages
  * are dropped and counted in the op log. A receiver that already has its
  * whole message (only its acknowledgement is missing) is left to finish:
@@ -958,6 +974,6 @@ CIRCUIT_PLUGIN_DEFINE(chan, .version = "0.1.0",
                       .summary = "Go-like channels held by a server; nothing lost, nothing doubled",
                       .make_args_usage = "[-max SIZE] CAP", .make_min_args = 1, .make_max_args = 3,
                       .init = chan_init, .create = chan_create, .peek = chan_peek,
-                      .scrub = chan_scrub, .destroy = chan_destroy, .ops = chan_ops,
-                      .n_ops = G_N_ELEMENTS(chan_ops), .options = chan_options,
+                      .status = chan_status, .scrub = chan_scrub, .destroy = chan_destroy,
+                      .ops = chan_ops, .n_ops = G_N_ELEMENTS(chan_ops), .options = chan_options,
                       .reconfigure = chan_reconfigure);

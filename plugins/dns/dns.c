@@ -102,6 +102,22 @@ dns_peek(CircuitElement *element, gpointer element_ctx)
 	return node;
 }
 
+/* status: where it answers and how much it holds. */
+static JsonNode *
+dns_status(CircuitElement *element, gpointer element_ctx)
+{
+	DnsElement *dns = element_ctx;
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "Address", dns->address);
+	json_object_set_int_member(o, "Records", dns_store_count(dns->store));
+	json_object_set_int_member(o, "Names", dns_store_name_count(dns->store));
+	if (!dns->server)
+		json_object_set_boolean_member(o, "Serving", FALSE);
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static void
 dns_scrub(CircuitElement *element, gpointer element_ctx)
 {
@@ -276,6 +292,6 @@ static const CircuitPluginOption dns_options[] = {{NULL}};
 CIRCUIT_PLUGIN_DEFINE(dns, .version = "0.1.0",
                       .summary = "an authoritative DNS server whose records you set",
                       .make_args_usage = "[ADDR]", .make_min_args = 0, .make_max_args = 1,
-                      .create = dns_create, .peek = dns_peek, .scrub = dns_scrub,
-                      .destroy = dns_destroy, .ops = dns_ops, .n_ops = G_N_ELEMENTS(dns_ops),
-                      .options = dns_options);
+                      .create = dns_create, .peek = dns_peek, .status = dns_status,
+                      .scrub = dns_scrub, .destroy = dns_destroy, .ops = dns_ops,
+                      .n_ops = G_N_ELEMENTS(dns_ops), .options = dns_options);

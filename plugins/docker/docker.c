@@ -1461,6 +1461,23 @@ docker_peek(CircuitElement *element, gpointer ctx)
 	return n;
 }
 
+/* status: the phase, the image, and the exit once there is one. */
+static JsonNode *
+docker_status(CircuitElement *element, gpointer ctx)
+{
+	Docker *d = ctx;
+	JsonObject *o = json_object_new();
+	json_object_set_string_member(o, "Phase", docker_phase_names[d->phase]);
+	json_object_set_string_member(o, "Image", d->spec->image);
+	if (d->exited)
+		json_object_set_int_member(o, "ExitCode", d->exit_code);
+	if (d->error)
+		json_object_set_string_member(o, "Error", d->error->message);
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static void
 docker_scrub(CircuitElement *element, gpointer ctx)
 {
@@ -1949,6 +1966,7 @@ CIRCUIT_PLUGIN_DEFINE(docker, .version = "0.1.0", .summary = "containers (Docker
                       .init = docker_init, .fini = docker_fini, .make_args_usage = "",
                       .make_min_args = 0, .make_max_args = 0,
                       .make_flags = CIRCUIT_OP_BODY | CIRCUIT_MAKE_ASYNC, .create = docker_create,
-                      .peek = docker_peek, .scrub = docker_scrub, .destroy = docker_destroy,
-                      .peek_plugin = docker_peek_plugin, .options = docker_options,
-                      .ops = docker_ops, .n_ops = G_N_ELEMENTS(docker_ops));
+                      .peek = docker_peek, .status = docker_status, .scrub = docker_scrub,
+                      .destroy = docker_destroy, .peek_plugin = docker_peek_plugin,
+                      .options = docker_options, .ops = docker_ops,
+                      .n_ops = G_N_ELEMENTS(docker_ops));

@@ -1053,6 +1053,24 @@ proc_scrub(CircuitElement *element, gpointer ctx)
 	p->kill_timer = circuit_watch_timer(p->host, grace, 0, proc_on_kill_timer, p, NULL);
 }
 
+/* status: the members of peek a person checks first, those that are set. */
+static JsonNode *
+proc_status(CircuitElement *element, gpointer ctx)
+{
+	static const char *const keys[] = {"Phase", "Pid", "ExitCode", "Signal", "CPU", "RSS"};
+	g_autoptr(JsonNode) all = proc_stat(ctx);
+	JsonObject *from = json_node_get_object(all);
+	JsonObject *o = json_object_new();
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		JsonNode *v = json_object_get_member(from, keys[i]);
+		if (v && !JSON_NODE_HOLDS_NULL(v))
+			json_object_set_member(o, keys[i], json_node_copy(v));
+	}
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static const CircuitOp proc_ops[] = {
         {.name = "stdin",
          .summary = "copy standard input to the process; EOF closes its stdin",
@@ -1078,5 +1096,6 @@ static const CircuitOp proc_ops[] = {
 CIRCUIT_PLUGIN_DEFINE(proc, .version = "0.1.0", .summary = "OS processes", .init = proc_init,
                       .fini = proc_fini, .make_args_usage = "[-scrub]", .make_min_args = 0,
                       .make_max_args = 1, .make_flags = CIRCUIT_OP_BODY, .create = proc_create,
-                      .peek = proc_peek, .scrub = proc_scrub, .destroy = proc_destroy,
-                      .ops = proc_ops, .n_ops = G_N_ELEMENTS(proc_ops), .options = proc_options);
+                      .peek = proc_peek, .status = proc_status, .scrub = proc_scrub,
+                      .destroy = proc_destroy, .ops = proc_ops, .n_ops = G_N_ELEMENTS(proc_ops),
+                      .options = proc_options);

@@ -334,6 +334,21 @@ sub_create(CircuitElement *element, const char *const *args, GBytes *body, gpoin
 	return TRUE;
 }
 
+/* status: events waiting, and whether more will come. */
+static JsonNode *
+sub_status(CircuitElement *element, gpointer element_ctx)
+{
+	SubCtx *ctx = element_ctx;
+	JsonObject *o = json_object_new();
+	json_object_set_int_member(o, "Pending", sub_pending(ctx));
+	json_object_set_boolean_member(o, "Closed", ctx->closed);
+	if (ctx->dropped)
+		json_object_set_int_member(o, "Dropped", (gint64)ctx->dropped);
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static JsonNode *
 sub_peek(CircuitElement *element, gpointer element_ctx)
 {
@@ -443,6 +458,6 @@ CIRCUIT_PLUGIN_DEFINE(subscription, .version = "0.1.0",
                       .summary = "@join and @leave: feeds of servers joining and leaving",
                       .make_args_usage = "", .make_min_args = 0, .make_max_args = 0,
                       .make_flags = CIRCUIT_MAKE_ALIASES_ONLY, .create = sub_create,
-                      .peek = sub_peek, .scrub = sub_scrub, .destroy = sub_destroy, .ops = sub_ops,
-                      .n_ops = G_N_ELEMENTS(sub_ops), .options = sub_options,
-                      .aliases = sub_aliases);
+                      .peek = sub_peek, .status = sub_status, .scrub = sub_scrub,
+                      .destroy = sub_destroy, .ops = sub_ops, .n_ops = G_N_ELEMENTS(sub_ops),
+                      .options = sub_options, .aliases = sub_aliases);

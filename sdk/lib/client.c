@@ -1498,6 +1498,10 @@ client_entry_free(gpointer data)
 	g_free(e->path);
 	g_free(e->kind);
 	g_free(e->error);
+	g_free(e->addr);
+	g_free(e->state);
+	if (e->status)
+		json_node_unref(e->status);
 	g_free(e);
 }
 
@@ -1512,6 +1516,11 @@ client_entry_add(GPtrArray *out, JsonObject *e)
 	                      ? g_strdup(json_node_get_string(k))
 	                      : NULL;
 	entry->error = g_strdup(json_object_get_string_member_with_default(e, "error", NULL));
+	entry->addr = g_strdup(json_object_get_string_member_with_default(e, "addr", NULL));
+	entry->state = g_strdup(json_object_get_string_member_with_default(e, "state", NULL));
+	JsonNode *st = json_object_get_member(e, "status");
+	if (st && JSON_NODE_HOLDS_OBJECT(st))
+		entry->status = json_node_copy(st);
 	g_ptr_array_add(out, entry);
 }
 
@@ -1529,8 +1538,9 @@ client_ls_line(GPtrArray *out, const char *line, gsize len)
 	return TRUE;
 }
 
-GPtrArray *
-circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError **error)
+static GPtrArray *
+client_ls(CircuitClient *client, const char *path, gboolean recursive, gboolean status,
+          GError **error)
 {
 	g_autofree char *full =
 	        recursive && !g_str_has_suffix(path, "/...")
@@ -1538,7 +1548,8 @@ circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError *
 	                              g_str_has_suffix(path, "/") ? path : "",
 	                              g_str_has_suffix(path, "/") ? "..." : "/...", NULL)
 	                : g_strdup(path);
-	CircuitCall *call = circuit_call_open(client, "ls", full, NULL, error);
+	static const char *const long_args[] = {"-l", NULL};
+	CircuitCall *call = circuit_call_open(client, "ls", full, status ? long_args : NULL, error);
 	if (!call)
 		return NULL;
 	g_autoptr(JsonNode) result = NULL;
@@ -1607,6 +1618,18 @@ circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError *
 		return NULL;
 	}
 	return out;
+}
+
+GPtrArray *
+circuit_ls(CircuitClient *client, const char *path, gboolean recursive, GError **error)
+{
+	return client_ls(client, path, recursive, FALSE, error);
+}
+
+GPtrArray *
+circuit_ls_status(CircuitClient *client, const char *path, gboolean recursive, GError **error)
+{
+	return client_ls(client, path, recursive, TRUE, error);
 }
 
 JsonNode *

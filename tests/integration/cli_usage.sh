@@ -92,8 +92,8 @@ grep -q "^/$X/w/quick " "$T_TMP/wf.out" || fail "waitall -first printed: $(cat "
 cx scrub /$X/w/slow
 ok "waitall names the failed processes (exit 5); -first returns with the first to end"
 
-cx ls --long /$X/w | grep -qE "^proc +/$X/w/p1\$" || fail "ls --long"
-cx ls -long /$X/w | grep -qE "^proc +/$X/w/p1\$" || fail "ls -long"
+cx ls --long /$X/w | grep -qE "^proc +/$X/w/p1 +Phase=exited Pid=[0-9]+ ExitCode=0\$" || fail "ls --long"
+cx ls -long /$X/w | grep -qE "^proc +/$X/w/p1 +Phase=exited" || fail "ls -long"
 cx ls --json /$X/w | python3 -c 'import json,sys
 rows=[json.loads(l) for l in sys.stdin]
 assert rows and all(r["kind"]=="proc" and r["path"].startswith("/") for r in rows), rows' ||

@@ -38,8 +38,8 @@ circuit help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && $1 !~ /</ {p
 [ "$(wc -l <"$T_TMP/cmds")" -ge 10 ] || fail "too few commands in circuit help"
 complete circuit "" >"$T_TMP/offered"
 diff "$T_TMP/offered" "$T_TMP/cmds" || fail "the commands offered are not circuit help's"
-expect "scrub signal start stderr stdin stdout" circuit s
-expect "scrub signal start stderr stdin stdout" circuit help s
+expect "scrub signal start stderr stdin stdout stk" circuit s
+expect "scrub signal start stderr stdin stdout stk" circuit help s
 expect "-d -discover -hmac -timeout" circuit -
 expect "--depth --json -d -discover -hmac -l -timeout" circuit ls -
 expect "-d -discover -hmac -scrub -timeout" circuit mkproc -

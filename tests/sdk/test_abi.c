@@ -36,7 +36,9 @@ test_descriptor(void)
 	PIN_OFFSET(CircuitPluginDescriptor, peek_plugin, 128);
 	PIN_OFFSET(CircuitPluginDescriptor, options, 136);
 	PIN_OFFSET(CircuitPluginDescriptor, reconfigure, 144);
-	PIN_OFFSET(CircuitPluginDescriptor, reserved, 152);
+	/* ABI 1.3 took the first reserved slot of 1.2. */
+	PIN_OFFSET(CircuitPluginDescriptor, status, 152);
+	PIN_OFFSET(CircuitPluginDescriptor, reserved, 160);
 	g_assert_cmpuint(sizeof(CircuitPluginDescriptor), ==, 184);
 }
 
@@ -85,7 +87,7 @@ static void
 test_version(void)
 {
 	g_assert_cmpint(CIRCUIT_PLUGIN_ABI_MAJOR, ==, 1);
-	g_assert_cmpint(CIRCUIT_PLUGIN_ABI_MINOR, ==, 2);
+	g_assert_cmpint(CIRCUIT_PLUGIN_ABI_MINOR, ==, 3);
 	/* Error codes travel on the wire and are never renumbered. */
 	g_assert_cmpint(CIRCUIT_ERROR_CLOSED, ==, 5);
 	g_assert_cmpint(CIRCUIT_ERROR_UNAVAILABLE, ==, 10);

@@ -186,6 +186,13 @@ typedef struct {
 	/** (nullable) on a server's line of `ls /...`: why its tree is missing
 	 *  (it did not answer in time). */
 	char *error;
+	/** (nullable) a server's address and state as the listing server sees it
+	 *  ("alive", "suspect"); NULL on other lines. */
+	char *addr;
+	char *state;
+	/** (nullable) an element's status object (circuit_ls_status() only, and
+	 *  kinds that have one): what `ls -l` shows. */
+	JsonNode *status;
 } CircuitEntry;
 
 /**
@@ -195,6 +202,14 @@ typedef struct {
  */
 CIRCUIT_CLIENT_EXPORT GPtrArray *circuit_ls(CircuitClient *client, const char *path,
                                             gboolean recursive, GError **error);
+
+/**
+ * circuit_ls_status: as circuit_ls(), and each element's entry carries its
+ * status (what `circuit ls -l` shows: a process's phase and pid, a
+ * channel's pending messages...).
+ */
+CIRCUIT_CLIENT_EXPORT GPtrArray *circuit_ls_status(CircuitClient *client, const char *path,
+                                                   gboolean recursive, GError **error);
 
 /** circuit_peek: (transfer full) the element's (or server's) description. */
 CIRCUIT_CLIENT_EXPORT JsonNode *circuit_peek(CircuitClient *client, const char *path,

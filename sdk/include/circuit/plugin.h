@@ -56,7 +56,7 @@ G_BEGIN_DECLS
 /** CIRCUIT_PLUGIN_ABI_MAJOR: must equal the host's; bumped on any break. */
 #define CIRCUIT_PLUGIN_ABI_MAJOR 1
 /** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
-#define CIRCUIT_PLUGIN_ABI_MINOR 2
+#define CIRCUIT_PLUGIN_ABI_MINOR 3
 
 #define CIRCUIT_PLUGIN_EXPORT CIRCUIT_EXPORT
 
@@ -249,7 +249,19 @@ typedef struct {
 	 */
 	void (*reconfigure)(CircuitHost *host, gpointer plugin_ctx);
 
-	gpointer reserved[4];
+	/**
+	 * status: (ABI 1.3) (nullable) (transfer full) what a person checks
+	 * first about the element, as a small JSON object of a few scalar
+	 * members in the order they should be shown (a process: Phase, Pid,
+	 * ExitCode; a channel: Pending, Cap, Closed). `circuit ls -l`, `ls
+	 * --json -l` and `circuit top` show it for every element they list, so
+	 * it must be cheap: no I/O but what the element already holds, or
+	 * reads of /proc. Read only from plugins built for ABI 1.3 or later
+	 * (the first reserved slot of 1.2).
+	 */
+	JsonNode *(*status)(CircuitElement *element, gpointer element_ctx);
+
+	gpointer reserved[3];
 } CircuitPluginDescriptor;
 
 /**
