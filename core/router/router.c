@@ -1290,9 +1290,14 @@ router_element_op(CircuitStream *s, const char *op, const char *path, char **arg
 	r->kind = g_strdup(element_kind(e));
 	const CircuitOp *cop = plugin_find_op(p, op);
 	if (!cop) {
+		/* Name what it does have: the kind's verbs, then the core's. */
+		g_autoptr(GString) verbs = g_string_new(NULL);
+		for (guint i = 0; i < p->desc->n_ops; i++)
+			g_string_append_printf(verbs, "%s, ", p->desc->ops[i].name);
+		g_string_append(verbs, "peek, scrub");
 		g_set_error(&error, CIRCUIT_ERROR, CIRCUIT_ERROR_WRONG_KIND,
-		            "%s is a %s element, which has no operation \"%s\"", path,
-		            element_kind(e), op);
+		            "%s is a %s element, which has no operation \"%s\" (it has %s)", path,
+		            element_kind(e), op, verbs->str);
 		goto fail;
 	}
 	if (!router_check_args(op, cop->args_usage, cop->min_args, cop->max_args, args, &error))

@@ -1254,40 +1254,79 @@ call_reply_error(CircuitCall *call, GError **error)
 	return FALSE;
 }
 
-gboolean
-circuit_call_wants_body(CircuitCall *call, GError **error)
+/* Milliseconds left until @deadline (monotonic µs; 0: none, -1 returned). */
+static int
+call_left_ms(gint64 deadline)
 {
+	if (!deadline)
+		return -1;
+	gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
+	return (int)CLAMP(left, 0, G_MAXINT);
+}
+
+static gint64
+call_deadline_in(int timeout_ms)
+{
+	return timeout_ms >= 0 ? g_get_monotonic_time() + (gint64)timeout_ms * 1000 : 0;
+}
+
+gboolean
+circuit_call_wants_body_timeout(CircuitCall *call, int timeout_ms, GError **error)
+{
+	gint64 deadline = call_deadline_in(timeout_ms);
 	while (!call->credit_seen && !call->got_reply && !call->remote_eof)
-		if (!call_pump(call, -1, error))
+		if (!call_pump(call, call_left_ms(deadline), error))
 			return FALSE;
 	return call->credit_seen;
 }
 
 gboolean
-circuit_call_write(CircuitCall *call, const void *data, gsize len, GError **error)
+circuit_call_wants_body(CircuitCall *call, GError **error)
 {
+	return circuit_call_wants_body_timeout(call, -1, error);
+}
+
+gssize
+circuit_call_write_some(CircuitCall *call, const void *data, gsize len, int timeout_ms,
+                        GError **error)
+{
+	gint64 deadline = call_deadline_in(timeout_ms);
 	const guint8 *p = data;
-	while (len > 0) {
+	gsize sent = 0;
+	while (sent < len) {
 		if (call->remote_eof || (call->got_reply && !call->reply_ok)) {
 			if (call->got_reply && !call->reply_ok)
-				return call_reply_error(call, error);
-			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
-			            "the server stopped reading the input");
-			return FALSE;
+				call_reply_error(call, error);
+			else
+				g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+				            "the server stopped reading the input");
+			return -1;
 		}
 		if (call->send_credit == 0) {
-			if (!call_pump(call, -1, error))
-				return FALSE;
-			continue;
+			GError *local = NULL;
+			if (call_pump(call, call_left_ms(deadline), &local))
+				continue;
+			if (sent > 0 && g_error_matches(local, CIRCUIT_CLIENT_ERROR,
+			                                CIRCUIT_CLIENT_ERROR_TIMEOUT)) {
+				g_error_free(local);
+				break; /* the time passed: what was sent is the answer */
+			}
+			g_propagate_error(error, local);
+			return -1;
 		}
-		gsize n = MIN(len, MIN(call->send_credit, FRAME_DATA_CHUNK));
-		if (!client_send_frame(call->client, FRAME_DATA, call->id, p, n, error))
-			return FALSE;
+		gsize n = MIN(len - sent, MIN(call->send_credit, FRAME_DATA_CHUNK));
+		if (!client_send_frame(call->client, FRAME_DATA, call->id, p + sent, n, error))
+			return -1;
 		call->send_credit -= n;
-		p += n;
-		len -= n;
+		sent += n;
 	}
-	return TRUE;
+	return (gssize)sent;
+}
+
+gboolean
+circuit_call_write(CircuitCall *call, const void *data, gsize len, GError **error)
+{
+	return circuit_call_write_some(call, data, len, -1, error) >= 0;
 }
 
 gboolean

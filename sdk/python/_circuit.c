@@ -364,7 +364,7 @@ conn_ls(ConnObject *self, PyObject *args)
 
 /* ---- sliced waits ------------------------------------------------------------ */
 
-typedef enum { STEP_REPLY, STEP_READ } StepKind;
+typedef enum { STEP_REPLY, STEP_READ, STEP_WANTS, STEP_WRITE } StepKind;
 
 typedef struct {
 	StepKind kind;
@@ -372,17 +372,39 @@ typedef struct {
 	/* STEP_REPLY */
 	JsonNode *result;
 	gboolean failed;
-	/* STEP_READ */
+	/* STEP_READ, STEP_WRITE (got: bytes read, or written so far) */
 	void *buf;
 	gsize len;
 	gssize got;
+	/* STEP_WANTS */
+	gboolean wants;
 } Step;
 
 static gboolean
 step_run(Step *s, int slice_ms, GError **error)
 {
-	if (s->kind == STEP_REPLY)
+	switch (s->kind) {
+	case STEP_REPLY:
 		return circuit_call_reply(s->call, &s->result, &s->failed, slice_ms, error);
+	case STEP_WANTS:
+		s->wants = circuit_call_wants_body_timeout(s->call, slice_ms, error);
+		return s->wants || !*error;
+	case STEP_WRITE: {
+		gssize n = circuit_call_write_some(s->call, (guint8 *)s->buf + s->got,
+		                                   s->len - (gsize)s->got, slice_ms, error);
+		if (n < 0)
+			return FALSE;
+		s->got += n;
+		if ((gsize)s->got == s->len)
+			return TRUE;
+		/* The slice passed with input left: look at signals, go on. */
+		g_set_error_literal(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_TIMEOUT,
+		                    "slice");
+		return FALSE;
+	}
+	case STEP_READ:
+		break;
+	}
 	s->got = circuit_call_read(s->call, s->buf, s->len, slice_ms, error);
 	return s->got >= 0;
 }
@@ -622,22 +644,35 @@ call_dealloc(CallObject *self)
 	PyObject_Free(self);
 }
 
+static PyObject *call_step_failed(CallObject *self, int rc, GError *error);
+
+/* A sliced input step that did not complete: a failure of the call is
+ * raised and the call kept (its reply says more); a signal ends it. */
+static PyObject *
+call_input_failed(CallObject *self, int rc, GError *error)
+{
+	if (rc == 0)
+		return py_raise_gerror(error);
+	return call_step_failed(self, rc, error);
+}
+
 /* Call.wants_body() -> bool: whether the operation asks for input. */
 static PyObject *
 call_wants_body(CallObject *self, PyObject *unused)
 {
 	if (!call_usable(self))
 		return NULL;
+	Step s = {.kind = STEP_WANTS, .call = self->call};
 	GError *error = NULL;
-	gboolean wants;
-	CONN_RUN(self->conn, error, wants = circuit_call_wants_body(self->call, &error));
-	if (error)
-		return py_raise_gerror(error);
-	return PyBool_FromLong(wants);
+	int rc = py_sliced(self->conn, &s, 0, "wants_body", -1, &error);
+	if (rc != 1)
+		return call_input_failed(self, rc, error);
+	return PyBool_FromLong(s.wants);
 }
 
-/* Call.write(data): sends input bytes, blocking while the server gives no
- * credit (a process that does not read its stdin). */
+/* Call.write(data): sends input bytes, waiting (in slices, so signals are
+ * seen: Ctrl-C resets the call) while the server gives no credit (a
+ * process that does not read its stdin). */
 static PyObject *
 call_write(CallObject *self, PyObject *args)
 {
@@ -646,11 +681,13 @@ call_write(CallObject *self, PyObject *args)
 		return NULL;
 	PyObject *ret = NULL;
 	if (call_usable(self)) {
+		Step s = {.kind = STEP_WRITE,
+		          .call = self->call,
+		          .buf = data.buf,
+		          .len = (gsize)data.len};
 		GError *error = NULL;
-		gboolean ok;
-		CONN_RUN(self->conn, error,
-		         ok = circuit_call_write(self->call, data.buf, (gsize)data.len, &error));
-		ret = ok ? PyLong_FromSsize_t(data.len) : py_raise_gerror(error);
+		int rc = py_sliced(self->conn, &s, 0, "write", -1, &error);
+		ret = rc == 1 ? PyLong_FromSsize_t(data.len) : call_input_failed(self, rc, error);
 	}
 	PyBuffer_Release(&data);
 	return ret;

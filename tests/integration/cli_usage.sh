@@ -15,7 +15,7 @@ cx() { "$CIRCUIT_BIN" -d "$SERVER_URL" "$@"; }
 expect_fail 2 "unknown command lsx; did you mean ls?" cx lsx /
 expect_fail 2 "unknown command peeek; did you mean peek?" cx peeek
 c mkchan /$X/q 1
-expect_fail 2 "unknown command peeek; did you mean peek? (/$X/q is a chan element, which has no operation \"peeek\")" cx peeek /$X/q
+expect_fail 2 "unknown command peeek; did you mean peek? (/$X/q is a chan element, which has no operation \"peeek\"" cx peeek /$X/q
 expect_fail 2 "unknown command lsx; did you mean ls?" cx help lsx
 expect_fail 2 "unknown flag -v" "$CIRCUIT_BIN" -v
 ok "typos of built-in commands and unknown flags: named, exit 2"
@@ -23,7 +23,7 @@ ok "typos of built-in commands and unknown flags: named, exit 2"
 # Plugin verbs still go to the element (none of them is a typo of a built-in).
 echo hi | cx send /$X/q
 [ "$(cx recv /$X/q)" = hi ] || fail "send/recv stopped working"
-expect_fail 1 "has no operation \"frobnicate\"" cx frobnicate /$X/q
+expect_fail 1 "has no operation \"frobnicate\" (it has send, recv, close, peek, scrub)" cx frobnicate /$X/q
 ok "plugin verbs and far-off words still reach the element"
 
 for cmd in ls peek scrub mkproc stdin stdout stderr wait signal keygen version; do

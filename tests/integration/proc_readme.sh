@@ -67,7 +67,7 @@ ok "Scrub removes the element and its empty anchors"
 echo '{"Path":"/bin/sleep","Args":["100"]}' | c mkproc /$X/jobs/build
 c ls -l /$X/... >"$T_TMP/lsl"
 grep -qE "^-  +/$X/jobs$" "$T_TMP/lsl" || fail "ls -l should show the empty anchor: $(cat "$T_TMP/lsl")"
-grep -qE "^proc +/$X/jobs/build$" "$T_TMP/lsl" || fail "ls -l should show the kind"
+grep -qE "^proc +/$X/jobs/build +Phase=" "$T_TMP/lsl" || fail "ls -l should show the kind"
 c peek /$X >"$T_TMP/server"
 grep -q '"Plugins"' "$T_TMP/server" || fail "server peek lacks Plugins"
 ok "ls -l and server peek"

@@ -19,8 +19,8 @@ L=$S/watch/leave
 c mk@join "$J"
 c mk@leave "$L"
 c ls -l "$S/watch/..." >"$T_TMP/ls"
-grep -qE "^@join +$J\$" "$T_TMP/ls" || { cat "$T_TMP/ls"; fail "ls -l does not show $J as @join"; }
-grep -qE "^@leave +$L\$" "$T_TMP/ls" || { cat "$T_TMP/ls"; fail "ls -l does not show $L as @leave"; }
+grep -qE "^@join +$J +Pending=[0-9]+ Closed=false$" "$T_TMP/ls" || { cat "$T_TMP/ls"; fail "ls -l does not show $J as @join"; }
+grep -qE "^@leave +$L +Pending=0 Closed=false$" "$T_TMP/ls" || { cat "$T_TMP/ls"; fail "ls -l does not show $L as @leave"; }
 expect_peek "$J" Source '"@join"'
 expect_peek "$J" Pending 1
 expect_peek "$J" Closed false

@@ -36,3 +36,20 @@ c mkproc "/$SERVER_ID/p" <<<'{"Path":"/bin/echo","Args":["from the prefix"]}'
 c wait "/$SERVER_ID/p" >/dev/null
 c scrub "/$SERVER_ID/p"
 ok "installed into $prefix: circuit and circuitd run without LD_LIBRARY_PATH"
+
+# The Python package: pkg-config says where it is (as for the SDK), and the
+# installed module imports from there and finds the prefix's libcircuit
+# without LD_LIBRARY_PATH (issue 21).
+pc=$(find "$prefix" -name circuit-python.pc | head -n1)
+[ -n "$pc" ] || fail "no circuit-python.pc installed under $prefix"
+pydir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=pythondir circuit-python)
+[ -f "$pydir/circuit/__init__.py" ] || fail "circuit-python.pc's pythondir ($pydir) holds no circuit package"
+[ "$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --modversion circuit-python)" = "$("$cli" version | cut -d' ' -f2)" ] ||
+	fail "circuit-python.pc's version is not the CLI's"
+got=$(env -u LD_LIBRARY_PATH PYTHONPATH="$pydir" python3 -c '
+import sys, circuit
+print(circuit.__file__)
+print(" ".join(circuit.dial(sys.argv[1]).servers()))' "$SERVER_URL") || fail "the installed package does not import or dial"
+grep -qF "$pydir/circuit/__init__.py" <<<"$got" || fail "python imported another circuit package: $got"
+grep -qx "/$SERVER_ID" <<<"$(tail -n1 <<<"$got")" || fail "the installed package did not list the server: $got"
+ok "the installed Python package: found by pkg-config, imports and dials without LD_LIBRARY_PATH"

@@ -201,3 +201,18 @@ def test_keyboard_interrupt_in_wait(server: Server, client: circuit.Client) -> N
     p.signal("KILL")
     assert p.wait(timeout=10)["Signal"] == "SIGKILL"
     p.scrub()
+
+
+def test_keyboard_interrupt_in_blocked_write(server: Server, client: circuit.Client) -> None:
+    """Ctrl-C while stdin.write waits for credit (a process that never reads
+    its stdin, the pipe and the server's window full) raises at once and
+    resets the call; the process and the server go on. Before, the write
+    blocked in libcircuit with no timeout and Ctrl-C was not seen."""
+    p = client.mkproc(server.anchor + "/noread", "/bin/sleep", ["60"])
+    statement = f"c.proc({p.path!r}).stdin.write(b'x' * (64 << 20))"
+    assert interrupted(server.url, statement) == "interrupted"
+    assert p.peek()["Phase"] == "running"
+    assert server.alive()
+    p.signal("KILL")
+    assert p.wait(timeout=10)["Signal"] == "SIGKILL"
+    p.scrub()

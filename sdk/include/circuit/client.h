@@ -257,9 +257,28 @@ circuit_call_open_input(CircuitClient *client, const char *verb, const char *pat
  */
 CIRCUIT_CLIENT_EXPORT gboolean circuit_call_wants_body(CircuitCall *call, GError **error);
 
+/**
+ * circuit_call_wants_body_timeout: as circuit_call_wants_body(), waiting at
+ * most @timeout_ms (< 0: no bound). When it passes first, FALSE with
+ * CIRCUIT_CLIENT_ERROR_TIMEOUT: the call is untouched and may be asked
+ * again (a caller waits in slices to look at signals in between).
+ */
+CIRCUIT_CLIENT_EXPORT gboolean circuit_call_wants_body_timeout(CircuitCall *call, int timeout_ms,
+                                                               GError **error);
+
 /** circuit_call_write: sends body bytes, blocking on flow control. */
 CIRCUIT_CLIENT_EXPORT gboolean circuit_call_write(CircuitCall *call, const void *data, gsize len,
                                                   GError **error);
+
+/**
+ * circuit_call_write_some: sends as much of @data as the server's credit
+ * lets it within @timeout_ms (< 0: no bound; 0: only what credit allows
+ * now). Returns the count sent, all of @len unless the time passed first;
+ * -1 with @error set if nothing could be sent in time
+ * (CIRCUIT_CLIENT_ERROR_TIMEOUT: the call stays usable) or the call failed.
+ */
+CIRCUIT_CLIENT_EXPORT gssize circuit_call_write_some(CircuitCall *call, const void *data, gsize len,
+                                                     int timeout_ms, GError **error);
 
 /** circuit_call_close_write: ends the body. */
 CIRCUIT_CLIENT_EXPORT gboolean circuit_call_close_write(CircuitCall *call, GError **error);
