@@ -227,6 +227,7 @@ cli_keygen_file(const char *file, const char *key)
 /* ---- help from the server's kinds ----------------------------------------- */
 
 static void cli_help(const char *cmd);
+static JsonObject *cli_installed_kinds(void);
 
 /* (transfer full) (nullable) the dialed server's "Kinds" (its plugins'
  * descriptors), asked within a second; *@where says which server or why
@@ -238,7 +239,7 @@ cli_server_kinds(const char *dial, const char *hmac, char **where)
 	CircuitDialOptions o = {.address = dial, .key_file = hmac, .timeout_ms = 1000};
 	CircuitClient *client = circuit_client_open(&o, &error);
 	if (!client) {
-		*where = g_strdup_printf("no server answered (%s)", error->message);
+		*where = g_strdup_printf("no server answered: %s", error->message);
 		return NULL;
 	}
 	circuit_client_set_call_timeout(client, 2000);
@@ -426,6 +427,14 @@ cli_help_full(const char *cmd, const char *dial, const char *hmac)
 	}
 	g_autofree char *where = NULL;
 	g_autoptr(JsonObject) kinds = cli_server_kinds(dial, hmac, &where);
+	if (!kinds) {
+		/* No server to ask: the plugins installed here say the same. */
+		kinds = cli_installed_kinds();
+		if (kinds) {
+			g_autofree char *why = g_steal_pointer(&where);
+			where = g_strdup_printf("the plugins installed here, as %s", why);
+		}
+	}
 	if (!cmd) {
 		cli_help(NULL);
 		if (kinds)
@@ -487,24 +496,60 @@ cli_help(const char *cmd)
 	       "cancelled on the server).\n");
 }
 
-static int
-cli_start(int argc, char **argv)
+/* (transfer full) (nullable) the circuitd beside this circuit (bin/, or
+ * ../sbin/ as installed); NULL: take the one on PATH. */
+static char *
+cli_circuitd_path(void)
 {
 	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
-	g_autofree char *here = g_build_filename(dir, "circuitd", NULL);
-	g_autofree char *sbin = g_build_filename(dir, "..", "sbin", "circuitd", NULL);
+	char *here = g_build_filename(dir, "circuitd", NULL);
+	if (g_file_test(here, G_FILE_TEST_IS_EXECUTABLE))
+		return here;
+	g_free(here);
+	char *sbin = g_build_filename(dir, "..", "sbin", "circuitd", NULL);
+	if (g_file_test(sbin, G_FILE_TEST_IS_EXECUTABLE))
+		return sbin;
+	g_free(sbin);
+	return NULL;
+}
+
+static int
+cli_start(int argc, char **argv)
+{
+	g_autofree char *daemon = cli_circuitd_path();
 	char **args = g_new0(char *, argc + 2);
 	args[0] = (char *)"circuitd";
 	for (int i = 0; i < argc; i++)
 		args[i + 1] = argv[i];
-	if (g_file_test(here, G_FILE_TEST_IS_EXECUTABLE))
-		execv(here, args);
-	if (g_file_test(sbin, G_FILE_TEST_IS_EXECUTABLE))
-		execv(sbin, args);
+	if (daemon)
+		execv(daemon, args);
 	execvp("circuitd", args);
 	fprintf(stderr, "circuit start: cannot run circuitd: %s\n", g_strerror(errno));
 	return CIRCUIT_EXIT_FAILED;
+}
+
+/* (transfer full) (nullable) the kinds of the plugins installed here, from
+ * `circuitd --describe-plugins` (the same descriptors a server shows). */
+static JsonObject *
+cli_installed_kinds(void)
+{
+	g_autofree char *daemon = cli_circuitd_path();
+	char *argv[] = {daemon ? daemon : (char *)"circuitd", (char *)"--describe-plugins", NULL};
+	g_autofree char *out = NULL;
+	int status = 0;
+	if (!g_spawn_sync(NULL, argv, NULL,
+	                  daemon ? G_SPAWN_STDERR_TO_DEV_NULL
+	                         : G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+	                  NULL, NULL, &out, NULL, &status, NULL) ||
+	    !g_spawn_check_wait_status(status, NULL) || !out)
+		return NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	if (!json_parser_load_from_data(parser, out, -1, NULL))
+		return NULL;
+	JsonNode *root = json_parser_get_root(parser);
+	return root && JSON_NODE_HOLDS_OBJECT(root) ? json_object_ref(json_node_get_object(root))
+	                                            : NULL;
 }
 
 static gint

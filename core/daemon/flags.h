@@ -45,6 +45,7 @@ static struct {
 	int max_anchors;
 	char **plugin_option;
 	char *help_plugin;
+	gboolean describe_plugins;
 	char *plugin_options;
 	int liveness;
 	int log_fsync;
@@ -165,6 +166,10 @@ static GOptionEntry daemon_entries[] = {
         {"help-plugin", 0, 0, G_OPTION_ARG_STRING, &opt.help_plugin,
          "Print what the installed plugin KIND makes, its operations and its options, and exit",
          "KIND"},
+        {"describe-plugins", 0, 0, G_OPTION_ARG_NONE, &opt.describe_plugins,
+         "Print every installed plugin's kind, operations and usage as one JSON object (what "
+         "`circuit help` shows when no server answers), and exit",
+         NULL},
         {"max-members", 0, 0, G_OPTION_ARG_INT, &opt.max_members,
          "Membership: servers known at most, this one included; beyond it a newcomer only "
          "replaces the one down longest (4096)",

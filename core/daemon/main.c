@@ -614,6 +614,29 @@ daemon_help_plugin(const char *kind)
 	return 0;
 }
 
+/* circuitd --describe-plugins: every installed plugin as the server's peek
+ * shows it under "Kinds", one JSON object on standard output. */
+static int
+daemon_describe_plugins(void)
+{
+	g_autofree char *dir = daemon_plugin_dir();
+	g_autoptr(GHashTable) plugins =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)plugin_free);
+	g_autoptr(GError) error = NULL;
+	if (!plugin_load_dir(dir, NULL, plugins, &error))
+		return daemon_fail(error->message);
+	g_autoptr(JsonObject) kinds = json_object_new();
+	g_autoptr(GList) names = g_hash_table_get_keys(plugins);
+	names = g_list_sort(names, (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next)
+		json_object_set_object_member(
+		        kinds, l->data, plugin_describe(g_hash_table_lookup(plugins, l->data)));
+	g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), kinds);
+	g_autofree char *text = json_to_string(node, FALSE);
+	printf("%s\n", text);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
 /* What start-up learns, step by step, and main() hands to the next step. */
 typedef struct {
 	const char *key_path; /* --hmac or $CIRCUIT_HMAC; NULL: unkeyed */
@@ -688,6 +711,8 @@ daemon_parse_flags(int argc, char **argv)
 	}
 	if (opt.help_plugin)
 		return daemon_help_plugin(opt.help_plugin);
+	if (opt.describe_plugins)
+		return daemon_describe_plugins();
 	if (args[0] && args[1]) {
 		g_autofree char *m = g_strdup_printf("unexpected argument \"%s\"", args[1]);
 		return daemon_fail(m);

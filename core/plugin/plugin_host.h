@@ -49,6 +49,10 @@ const char *plugin_unavailable(const Plugin *plugin);
 /* (transfer full) (nullable) the plugin's peek_plugin(), for ABI 1.2+
  * plugins whose init() succeeded. */
 JsonNode *plugin_peek(const Plugin *plugin);
+/* (transfer full) What @plugin's descriptor says, as the server's peek
+ * shows it under "Kinds" (Version, Summary, Aliases, MakeArgs, MakeBody,
+ * MakesItself, Operations): what `circuit help` reads. */
+JsonObject *plugin_describe(const Plugin *plugin);
 /* (transfer full) (nullable) @element's status (ABI 1.3 plugins that have one). */
 JsonNode *plugin_element_status(const Plugin *plugin, CircuitElement *element,
                                 gpointer element_ctx);

@@ -549,33 +549,7 @@ router_ls(CircuitStream *s, JsonObject *req, const char *path, char **args, GErr
 static JsonObject *
 router_kind_peek(const Plugin *p)
 {
-	const CircuitPluginDescriptor *d = p->desc;
-	JsonObject *k = json_object_new();
-	json_object_set_string_member(k, "Version", d->version ? d->version : "");
-	json_object_set_string_member(k, "Summary", d->summary ? d->summary : "");
-	JsonArray *aliases = json_array_new();
-	for (guint i = 0; p->aliases && p->aliases[i]; i++)
-		json_array_add_string_element(aliases, p->aliases[i]);
-	json_object_set_array_member(k, "Aliases", aliases);
-	json_object_set_string_member(k, "MakeArgs", d->make_args_usage ? d->make_args_usage : "");
-	json_object_set_boolean_member(k, "MakeBody", (d->make_flags & CIRCUIT_OP_BODY) != 0);
-	json_object_set_boolean_member(
-	        k, "MakesItself",
-	        !(d->abi_minor >= 2 && (d->make_flags & CIRCUIT_MAKE_ALIASES_ONLY)));
-	JsonArray *ops = json_array_new();
-	for (guint i = 0; i < d->n_ops; i++) {
-		const CircuitOp *op = &d->ops[i];
-		JsonObject *o = json_object_new();
-		json_object_set_string_member(o, "Name", op->name);
-		json_object_set_string_member(o, "Args", op->args_usage ? op->args_usage : "");
-		json_object_set_string_member(o, "Summary", op->summary ? op->summary : "");
-		json_object_set_int_member(o, "MinArgs", op->min_args);
-		json_object_set_int_member(o, "MaxArgs", op->max_args);
-		json_object_set_boolean_member(o, "Body", (op->flags & CIRCUIT_OP_BODY) != 0);
-		json_object_set_boolean_member(o, "Output", (op->flags & CIRCUIT_OP_OUTPUT) != 0);
-		json_array_add_object_element(ops, o);
-	}
-	json_object_set_array_member(k, "Operations", ops);
+	JsonObject *k = plugin_describe(p);
 	JsonNode *state = plugin_peek(p);
 	if (state)
 		json_object_set_member(k, "State", state);

@@ -37,7 +37,26 @@ ok "help VERB and VERB -h print a plugin verb's usage from its descriptor"
 expect_fail 2 "unknown command frobnicate: neither a built-in nor a verb of a kind of $SERVER_URL" cx help frobnicate
 ok "help of a word no kind has: exit 2, one line"
 
+# Without a server, the plugins installed beside circuit describe themselves
+# (circuitd --describe-plugins): every kind and verb is still discoverable.
+# Before: only a line saying that a server would have listed them.
 "$CIRCUIT_BIN" -d 127.0.0.1:1 help >"$T_TMP/none" || fail "help without a server exited $?"
-grep -q '^Element kinds: no server answered' "$T_TMP/none" || { cat "$T_TMP/none"; fail "help without a server should say none answered"; }
-"$CIRCUIT_BIN" -d 127.0.0.1:1 send -h | grep -q '^usage: circuit send PATH' || fail "send -h without a server"
-ok "without a server: the built-ins, and a line saying where the kinds would come from"
+grep -q '^Element kinds of the plugins installed here, as no server answered' "$T_TMP/none" ||
+	{ cat "$T_TMP/none"; fail "help without a server should list the installed kinds"; }
+for line in "  chan 0.1.0: " "    mkchan PATH \[-max SIZE\] CAP " "    send PATH " "    mk@join PATH " \
+	"    mkproc PATH \[-scrub\] < SPEC" "    set PATH \"RR\""; do
+	grep -q "^$line" "$T_TMP/none" || { cat "$T_TMP/none"; fail "help without a server lacks '$line'"; }
+done
+"$CIRCUIT_BIN" -d 127.0.0.1:1 send -h >"$T_TMP/send" || fail "send -h without a server exited $?"
+grep -q '^usage: circuit send PATH$' "$T_TMP/send" && grep -q 'on chan elements; the plugins installed here' "$T_TMP/send" ||
+	{ cat "$T_TMP/send"; fail "send -h without a server should describe chan's send"; }
+expect_fail 2 "unknown command frobnicate: neither a built-in nor a verb of a kind of the plugins installed here" \
+	"$CIRCUIT_BIN" -d 127.0.0.1:1 help frobnicate
+"$CIRCUIT_BIN" --describe-plugins >/dev/null 2>&1 && fail "circuit took a daemon flag"
+"$CIRCUITD_BIN" --describe-plugins | python3 -c '
+import json, sys
+k = json.load(sys.stdin)
+assert {"chan", "proc", "dns", "subscription"} <= set(k), sorted(k)
+assert any(o["Name"] == "send" for o in k["chan"]["Operations"]), k["chan"]
+' || fail "circuitd --describe-plugins is not every installed kind as JSON"
+ok "without a server: the installed plugins' kinds and verbs (circuitd --describe-plugins)"

@@ -32,14 +32,17 @@ expect() {
 	[ "$got" = "$want" ] || fail "completing '$*': got '$got', want '$want'"
 }
 
-# Commands: exactly those of circuit help, less the mk<kind>/<verb> placeholders.
-circuit help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && $1 !~ /</ {print $1}' |
-	sort >"$T_TMP/cmds"
+# Commands: exactly those of circuit help, less the mk<kind>/<verb>
+# placeholders, and the verbs of the kinds it lists (with no server here,
+# the installed plugins').
+circuit help | awk '/^Commands:/ {on = 1; next} /^Element kinds of / {on = 2; next} /^$/ {on = 0}
+	(on == 1 || (on == 2 && /^    [^ ]/)) && $1 !~ /</ {print $1}' | sort -u >"$T_TMP/cmds"
+grep -qx send "$T_TMP/cmds" || fail "circuit help without a server lists no installed kind's verbs"
 [ "$(wc -l <"$T_TMP/cmds")" -ge 10 ] || fail "too few commands in circuit help"
 complete circuit "" >"$T_TMP/offered"
 diff "$T_TMP/offered" "$T_TMP/cmds" || fail "the commands offered are not circuit help's"
-expect "scrub signal start stderr stdin stdout stk" circuit s
-expect "scrub signal start stderr stdin stdout stk" circuit help s
+expect "scrub send set signal start stderr stdin stdout stk" circuit s
+expect "scrub send set signal start stderr stdin stdout stk" circuit help s
 expect "-d -discover -hmac -timeout" circuit -
 expect "--depth --json -d -discover -hmac -l -timeout" circuit ls -
 expect "-d -discover -hmac -scrub -timeout" circuit mkproc -
