@@ -46,7 +46,10 @@ pydir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=pythondir circuit
 [ -f "$pydir/circuit/__init__.py" ] || fail "circuit-python.pc's pythondir ($pydir) holds no circuit package"
 [ "$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --modversion circuit-python)" = "$("$cli" version | cut -d' ' -f2)" ] ||
 	fail "circuit-python.pc's version is not the CLI's"
-got=$(env -u LD_LIBRARY_PATH PYTHONPATH="$pydir" python3 -c '
+# (Under ASan the interpreter needs the runtimes first: CIRCUIT_PY_PRELOAD.)
+preload=()
+[ -n "${CIRCUIT_PY_PRELOAD:-}" ] && preload=(LD_PRELOAD="$CIRCUIT_PY_PRELOAD" ASAN_OPTIONS=detect_leaks=0)
+got=$(env -u LD_LIBRARY_PATH "${preload[@]}" PYTHONPATH="$pydir" python3 -c '
 import sys, circuit
 print(circuit.__file__)
 print(" ".join(circuit.dial(sys.argv[1]).servers()))' "$SERVER_URL") || fail "the installed package does not import or dial"
