@@ -75,6 +75,7 @@ test_funcs(void)
 	g_assert_cmpuint(sizeof(CircuitStreamFuncs), ==, 64);
 	PIN_OFFSET(CircuitOutletFuncs, ended, 0);
 	PIN_OFFSET(CircuitOutletFuncs, resume, 8);
+	PIN_OFFSET(CircuitOutletFuncs, unread, 16);
 	g_assert_cmpuint(sizeof(CircuitOutletFuncs), ==, 48);
 	PIN_OFFSET(CircuitInletFuncs, write, 0);
 	PIN_OFFSET(CircuitInletFuncs, end, 8);
