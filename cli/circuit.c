@@ -436,6 +436,12 @@ cli_help_full(const char *cmd, const char *dial, const char *hmac)
 	}
 	if (kinds && cli_help_plugin_word(kinds, cmd, where))
 		return CIRCUIT_EXIT_OK;
+	/* Near a built-in and not a verb of the server's kinds (tail is both
+	 * near wait and proc's): a typo. */
+	if (!g_str_has_prefix(cmd, "mk") && cli_nearest(cmd)) {
+		cli_verb = NULL;
+		return cli_unknown_command(cmd, NULL);
+	}
 	if (!kinds) {
 		/* No server to ask: the generic forms. */
 		const CliCommand *c =
@@ -855,11 +861,6 @@ main(int argc, char **argv)
 	}
 	cli_verb = argv[1];
 	if (strcmp(cli_verb, "help") == 0 || cli_is_help_flag(cli_verb)) {
-		if (argc > 2 && !cli_command_find(argv[2]) && !g_str_has_prefix(argv[2], "mk") &&
-		    cli_nearest(argv[2])) {
-			cli_verb = NULL;
-			return cli_unknown_command(argv[2], NULL);
-		}
 		return cli_help_full(argc > 2 ? argv[2] : NULL, dial, hmac);
 	}
 	if (strcmp(cli_verb, "--version") != 0 && cli_verb[0] == '-') {
