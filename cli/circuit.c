@@ -447,6 +447,12 @@ cli_help_full(const char *cmd, const char *dial, const char *hmac)
 	}
 	if (kinds && cli_help_plugin_word(kinds, cmd, where))
 		return CIRCUIT_EXIT_OK;
+	/* Near a built-in and not a verb of the server's kinds (tail is both
+	 * near wait and proc's): a typo. */
+	if (!g_str_has_prefix(cmd, "mk") && cli_nearest(cmd)) {
+		cli_verb = NULL;
+		return cli_unknown_command(cmd, NULL);
+	}
 	if (!kinds) {
 		/* No server to ask: the generic forms. */
 		const CliCommand *c =
@@ -631,6 +637,9 @@ cli_status_words_except(GString *out, JsonNode *status, const char *const *excep
 			g_autofree char *text = g_strdup(json_node_get_string(v));
 			g_strdelimit(text, " \t\r\n", '_');
 			g_string_append(out, text);
+		} else if (json_node_get_value_type(v) == G_TYPE_DOUBLE) {
+			/* 0.23, not json-glib's 0.23000000000000001 */
+			g_string_append_printf(out, "%.6g", json_node_get_double(v));
 		} else {
 			g_autofree char *text = json_to_string(v, FALSE);
 			g_string_append(out, text);
@@ -768,6 +777,20 @@ cli_status_number(JsonNode *status, const char *key, gboolean *present)
 	return *present ? json_node_get_double(v) : 0;
 }
 
+/* Bytes as top and ps show them: 812K, 1.6M, 2.1G (powers of 1024). */
+static char *
+cli_format_bytes(double b)
+{
+	static const char units[] = "KMGT";
+	double v = b / 1024;
+	guint u = 0;
+	while (v >= 1024 && u + 1 < sizeof units - 1) {
+		v /= 1024;
+		u++;
+	}
+	return g_strdup_printf(v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
 /* One table of @entries (in path order: each server, then its elements). */
 static void
 cli_top_table(GString *out, GPtrArray *entries, const char *path, int width)
@@ -805,7 +828,7 @@ cli_top_table(GString *out, GPtrArray *entries, const char *path, int width)
 		double cpu = cli_status_number(e->status, "CPU", &has_cpu);
 		double rss = cli_status_number(e->status, "RSS", &has_rss);
 		g_autofree char *cpu_s = has_cpu ? g_strdup_printf("%.2fs", cpu) : g_strdup("-");
-		g_autofree char *rss_s = has_rss ? g_format_size((guint64)rss) : g_strdup("-");
+		g_autofree char *rss_s = has_rss ? cli_format_bytes(rss) : g_strdup("-");
 		g_autoptr(GString) detail = g_string_new(NULL);
 		if (server && e->addr)
 			g_string_append(detail, e->addr);
@@ -1182,11 +1205,6 @@ main(int argc, char **argv)
 	}
 	cli_verb = argv[1];
 	if (strcmp(cli_verb, "help") == 0 || cli_is_help_flag(cli_verb)) {
-		if (argc > 2 && !cli_command_find(argv[2]) && !g_str_has_prefix(argv[2], "mk") &&
-		    cli_nearest(argv[2])) {
-			cli_verb = NULL;
-			return cli_unknown_command(argv[2], NULL);
-		}
 		return cli_help_full(argc > 2 ? argv[2] : NULL, dial, hmac);
 	}
 	if (strcmp(cli_verb, "--version") != 0 && cli_verb[0] == '-') {

@@ -12,6 +12,7 @@
 #include <ev.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 HostConfig host_config = {.grace = 3.0, .guard_fd = -1};
@@ -533,7 +534,10 @@ static void
 watch_on_child(struct ev_loop *loop, ev_child *c, int revents)
 {
 	CircuitWatch *watch = c->data;
-	ev_child_stop(loop, c);
+	/* A stop or continue (reported only to circuit_watch_child_states()'s
+	 * watches) is not the end: the watch goes on. */
+	if (!WIFSTOPPED(c->rstatus) && !WIFCONTINUED(c->rstatus))
+		ev_child_stop(loop, c);
 	watch->in_callback++;
 	watch->func.child(watch, c->rpid, c->rstatus, watch->user_data);
 	if (--watch->in_callback == 0 && watch->cancelled)
@@ -595,9 +599,10 @@ circuit_watch_timer(CircuitHost *host, double after, double repeat, CircuitTimer
 	return watch;
 }
 
-CircuitWatch *
-circuit_watch_child(CircuitHost *host, pid_t pid, CircuitChildFunc func, gpointer user_data,
-                    GDestroyNotify notify)
+/* @trace: also report stops and continues (libev reaps with WUNTRACED and
+ * WCONTINUED either way; it tells only watches that asked). */
+static CircuitWatch *
+watch_child(pid_t pid, int trace, CircuitChildFunc func, gpointer user_data, GDestroyNotify notify)
 {
 	g_return_val_if_fail(pid > 0 && func != NULL, NULL);
 	CircuitWatch *watch = g_new0(CircuitWatch, 1);
@@ -605,10 +610,24 @@ circuit_watch_child(CircuitHost *host, pid_t pid, CircuitChildFunc func, gpointe
 	watch->func.child = func;
 	watch->user_data = user_data;
 	watch->notify = notify;
-	ev_child_init(&watch->w.child, watch_on_child, pid, 0);
+	ev_child_init(&watch->w.child, watch_on_child, pid, trace);
 	watch->w.child.data = watch;
 	ev_child_start(EV_DEFAULT, &watch->w.child);
 	return watch;
+}
+
+CircuitWatch *
+circuit_watch_child(CircuitHost *host, pid_t pid, CircuitChildFunc func, gpointer user_data,
+                    GDestroyNotify notify)
+{
+	return watch_child(pid, 0, func, user_data, notify);
+}
+
+CircuitWatch *
+circuit_watch_child_states(CircuitHost *host, pid_t pid, CircuitChildFunc func, gpointer user_data,
+                           GDestroyNotify notify)
+{
+	return watch_child(pid, 1, func, user_data, notify);
 }
 
 void

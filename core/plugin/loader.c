@@ -298,7 +298,7 @@ plugin_describe(const Plugin *p)
 JsonNode *
 plugin_element_status(const Plugin *plugin, CircuitElement *element, gpointer element_ctx)
 {
-	if (plugin->desc->abi_minor < 3 || !plugin->desc->status)
+	if (plugin->desc->abi_minor < 2 || !plugin->desc->status)
 		return NULL;
 	return plugin->desc->status(element, element_ctx);
 }

@@ -18,6 +18,9 @@
 // this very file against their fake host.
 #include <circuit/plugin.h>
 
+#include <errno.h>
+#include <string.h>
+
 struct CircuitOutlet {
 	CircuitElement *element; /* not owned */
 	char *name;
@@ -26,6 +29,11 @@ struct CircuitOutlet {
 	GDestroyNotify notify; /* (nullable) frees user_data with the outlet */
 	GByteArray *held;      /* read from the source, not yet written to a reader */
 	CircuitStream *reader; /* at most one */
+	/* The last CIRCUIT_OUTLET_TAIL bytes written, for tail: it grows to that
+	 * size (an outlet that says little costs little), then is a ring whose
+	 * oldest byte is at kept_start. */
+	GByteArray *kept;
+	gsize kept_start;
 };
 
 struct CircuitInlet {
@@ -56,6 +64,7 @@ circuit_outlet_new(CircuitElement *element, const char *name, const CircuitOutle
 	o->user_data = user_data;
 	o->notify = notify;
 	o->held = g_byte_array_new();
+	o->kept = g_byte_array_new();
 	return o;
 }
 
@@ -69,6 +78,7 @@ circuit_outlet_free(CircuitOutlet *outlet)
 	if (outlet->reader)
 		circuit_stream_set_funcs(outlet->reader, NULL, NULL, NULL);
 	g_byte_array_unref(outlet->held);
+	g_byte_array_unref(outlet->kept);
 	if (outlet->notify)
 		outlet->notify(outlet->user_data);
 	g_free(outlet->name);
@@ -125,9 +135,126 @@ circuit_outlet_pump(CircuitOutlet *outlet)
 		o->funcs->resume(o, o->user_data);
 }
 
+/* Keeps @data as the newest bytes of the tail. */
+static void
+outlet_keep(CircuitOutlet *o, const guint8 *data, gsize len)
+{
+	if (len > CIRCUIT_OUTLET_TAIL) {
+		data += len - CIRCUIT_OUTLET_TAIL;
+		len = CIRCUIT_OUTLET_TAIL;
+	}
+	if (o->kept->len < CIRCUIT_OUTLET_TAIL) {
+		gsize n = MIN(len, CIRCUIT_OUTLET_TAIL - o->kept->len);
+		g_byte_array_append(o->kept, data, (guint)n);
+		data += n;
+		len -= n;
+	}
+	while (len > 0) {
+		gsize n = MIN(len, CIRCUIT_OUTLET_TAIL - o->kept_start);
+		memcpy(o->kept->data + o->kept_start, data, n);
+		o->kept_start = (o->kept_start + n) % CIRCUIT_OUTLET_TAIL;
+		data += n;
+		len -= n;
+	}
+}
+
+GBytes *
+circuit_outlet_tail(CircuitOutlet *outlet, gsize max)
+{
+	CircuitOutlet *o = outlet;
+	max = MIN(max, CIRCUIT_OUTLET_TAIL);
+	g_autoptr(GBytes) unread = o->funcs->unread ? o->funcs->unread(o, o->user_data) : NULL;
+	gsize n_unread = 0;
+	const guint8 *p_unread = unread ? g_bytes_get_data(unread, &n_unread) : NULL;
+	if (n_unread >= max)
+		return g_bytes_new(p_unread + n_unread - max, max);
+	/* The ring's bytes in order: from kept_start to its end, then from 0. */
+	gsize from_kept = MIN(max - n_unread, o->kept->len);
+	GByteArray *out = g_byte_array_sized_new((guint)(from_kept + n_unread));
+	gsize skip = o->kept->len - from_kept;
+	gsize first = o->kept->len - o->kept_start; /* bytes from kept_start to the end */
+	if (skip < first)
+		g_byte_array_append(out, o->kept->data + o->kept_start + skip,
+		                    (guint)(first - skip));
+	gsize wrapped = skip > first ? skip - first : 0;
+	if (o->kept_start > wrapped)
+		g_byte_array_append(out, o->kept->data + wrapped, (guint)(o->kept_start - wrapped));
+	if (n_unread)
+		g_byte_array_append(out, p_unread, (guint)n_unread);
+	return g_byte_array_free_to_bytes(out);
+}
+
+/* -n's value: a positive number of bytes, into *@out. */
+static gboolean
+outlet_tail_bytes(const char *text, gsize *out)
+{
+	if (!g_ascii_isdigit(text[0]))
+		return FALSE;
+	char *end = NULL;
+	errno = 0;
+	guint64 v = g_ascii_strtoull(text, &end, 10);
+	if (*end || v == 0)
+		return FALSE;
+	/* More than is kept is what is kept (overflow too). */
+	*out = errno == ERANGE || v > CIRCUIT_OUTLET_TAIL ? CIRCUIT_OUTLET_TAIL : (gsize)v;
+	return TRUE;
+}
+
+void
+circuit_outlet_serve_tail(CircuitOutlet *const *outlets, CircuitStream *stream,
+                          const char *const *args)
+{
+	g_return_if_fail(outlets && outlets[0]);
+	g_autoptr(GString) usage = g_string_new("usage: circuit tail [-n BYTES]");
+	for (guint i = 1; outlets[i]; i++)
+		g_string_append_printf(usage, " [--%s]", outlets[i]->name);
+	g_string_append(usage, " PATH");
+	CircuitOutlet *which = outlets[0];
+	gsize max = CIRCUIT_OUTLET_TAIL;
+	for (guint i = 0; args[i]; i++) {
+		const char *a = args[i];
+		if (strcmp(a, "-n") == 0) {
+			if (!args[i + 1]) {
+				circuit_stream_fail_printf(stream, CIRCUIT_ERROR_USAGE,
+				                           "tail: -n needs a value (%s)",
+				                           usage->str);
+				return;
+			}
+			if (!outlet_tail_bytes(args[i + 1], &max)) {
+				circuit_stream_fail_printf(
+				        stream, CIRCUIT_ERROR_USAGE,
+				        "tail: -n %s: expected a positive number of "
+				        "bytes (%s)",
+				        args[i + 1], usage->str);
+				return;
+			}
+			i++;
+			continue;
+		}
+		CircuitOutlet *named = NULL;
+		for (guint k = 0; a[0] == '-' && a[1] == '-' && outlets[k]; k++)
+			if (strcmp(a + 2, outlets[k]->name) == 0)
+				named = outlets[k];
+		if (!named) {
+			circuit_stream_fail_printf(stream, CIRCUIT_ERROR_USAGE, "tail: %s %s (%s)",
+			                           a[0] == '-' ? "unknown flag"
+			                                       : "unexpected argument",
+			                           a, usage->str);
+			return;
+		}
+		which = named;
+	}
+	circuit_stream_reply(stream, NULL, FALSE);
+	g_autoptr(GBytes) tail = circuit_outlet_tail(which, max);
+	if (g_bytes_get_size(tail) > 0)
+		circuit_stream_write_bytes(stream, tail);
+	circuit_stream_finish(stream);
+}
+
 void
 circuit_outlet_write(CircuitOutlet *outlet, const void *data, gsize len)
 {
+	outlet_keep(outlet, data, len);
 	gsize n = 0;
 	if (outlet->held->len == 0 && outlet->reader) {
 		n = MIN(len, circuit_stream_write_space(outlet->reader));

@@ -53,7 +53,7 @@ JsonNode *plugin_peek(const Plugin *plugin);
  * shows it under "Kinds" (Version, Summary, Aliases, MakeArgs, MakeBody,
  * MakesItself, Operations): what `circuit help` reads. */
 JsonObject *plugin_describe(const Plugin *plugin);
-/* (transfer full) (nullable) @element's status (ABI 1.3 plugins that have one). */
+/* (transfer full) (nullable) @element's status (ABI 1.2 plugins that have one). */
 JsonNode *plugin_element_status(const Plugin *plugin, CircuitElement *element,
                                 gpointer element_ctx);
 

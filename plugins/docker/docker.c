@@ -518,6 +518,16 @@ docker_op_stderr(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *
 	docker_op_output(ctx, ((Docker *)ctx)->err, s);
 }
 
+/* What the element read from the engine (up to DOCKER_OUT_CAP ahead of a
+ * reader), not the engine's log: output the engine has not sent is not in it. */
+static void
+docker_op_tail(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Docker *d = ctx;
+	CircuitOutlet *outlets[] = {d->out, d->err, NULL};
+	circuit_outlet_serve_tail(outlets, s, args);
+}
+
 /* ---- the attach connection ----------------------------------------------- */
 
 static void
@@ -1953,6 +1963,10 @@ static const CircuitOp docker_ops[] = {
          .summary = "stream the container's standard error",
          .flags = CIRCUIT_OP_OUTPUT,
          .run = docker_op_stderr},
+        CIRCUIT_OUTLET_TAIL_OP(
+                docker_op_tail,
+                "print the last bytes of stdout (or stderr) the server has read from the "
+                "engine, 64 KiB at most; takes nothing from a reader"),
         {.name = "wait", .summary = "wait for the container to exit", .run = docker_op_wait},
         {.name = "signal",
          .args_usage = "SIGNAL",

@@ -64,6 +64,9 @@ struct Proc {
 	gboolean cgroup_released;
 	pid_t pid;
 	CircuitWatch *child;
+	/* The phase the job's last stop or continue left: NULL (none yet),
+	 * "stopped" or "continued"; an exit wins over it. */
+	const char *stop_phase;
 	gboolean exited;
 	int wstatus;
 	GDateTime *started;
@@ -83,6 +86,38 @@ struct Proc {
 
 /* ---- status -------------------------------------------------------------- */
 
+/*
+ * "CPU" (seconds of user and system time) and "RSS" (bytes) of the job's own
+ * process, from /proc/PID/stat, into @o: absent when the server cannot read
+ * them (another account's job under hidepid, or no /proc).
+ */
+static void
+proc_usage(const Proc *p, JsonObject *o)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)p->pid);
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	/* The fields after the command, which may hold spaces and parentheses:
+	 * utime is field 14, stime 15 (clock ticks), rss 24 (pages). */
+	const char *rest = strrchr(text, ')');
+	if (!rest)
+		return;
+	g_auto(GStrv) f = g_strsplit(rest + 1, " ", 0);
+	/* f[0] is "" (the space after ')'), so field N is f[N - 2]. */
+	if (g_strv_length(f) < 23)
+		return;
+	long ticks = sysconf(_SC_CLK_TCK);
+	guint64 utime = g_ascii_strtoull(f[12], NULL, 10);
+	guint64 stime = g_ascii_strtoull(f[13], NULL, 10);
+	gint64 rss = g_ascii_strtoll(f[22], NULL, 10);
+	long page = sysconf(_SC_PAGESIZE);
+	if (ticks > 0)
+		json_object_set_double_member(o, "CPU", (double)(utime + stime) / (double)ticks);
+	if (page > 0 && rss >= 0)
+		json_object_set_int_member(o, "RSS", rss * page);
+}
+
 static gboolean
 proc_failed(const Proc *p)
 {
@@ -96,9 +131,11 @@ proc_stat(Proc *p)
 	json_object_set_member(o, "Cmd", proc_spec_to_json(p->spec));
 	if (!p->exited) {
 		json_object_set_null_member(o, "Exit");
-		json_object_set_string_member(o, "Phase", "running");
+		json_object_set_string_member(o, "Phase",
+		                              p->stop_phase ? p->stop_phase : "running");
 		json_object_set_null_member(o, "ExitCode");
 		json_object_set_null_member(o, "Signal");
+		proc_usage(p, o);
 	} else if (WIFEXITED(p->wstatus)) {
 		int code = WEXITSTATUS(p->wstatus);
 		if (code == 0)
@@ -195,10 +232,56 @@ proc_out_resume(CircuitOutlet *outlet, gpointer data)
 		circuit_watch_fd_set_events(o->watch, CIRCUIT_IO_READ);
 }
 
+/*
+ * What waits in the pipe, not read yet (no reader took it: the pipe holds
+ * up to its size while the job is blocked), copied with tee(2), which
+ * leaves it in the pipe for the reader. Into a pipe of the same size, so
+ * all of it fits; if the kernel will not make one that big, what fits.
+ */
+static GBytes *
+proc_out_unread(CircuitOutlet *outlet, gpointer data)
+{
+	ProcOut *o = data;
+	if (o->fd < 0)
+		return NULL;
+	int size = fcntl(o->fd, F_GETPIPE_SZ);
+	int copy[2];
+	if (size <= 0 || pipe2(copy, O_CLOEXEC | O_NONBLOCK) != 0)
+		return NULL;
+	fcntl(copy[1], F_SETPIPE_SZ, size);
+	ssize_t n = tee(o->fd, copy[1], (size_t)size, SPLICE_F_NONBLOCK);
+	close(copy[1]);
+	GByteArray *bytes = g_byte_array_new();
+	if (n > 0) {
+		g_byte_array_set_size(bytes, (guint)n);
+		gsize got = 0;
+		while (got < (gsize)n) {
+			ssize_t r = read(copy[0], bytes->data + got, (gsize)n - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (gsize)r;
+		}
+		g_byte_array_set_size(bytes, (guint)got);
+	}
+	close(copy[0]);
+	return g_byte_array_free_to_bytes(bytes);
+}
+
 static const CircuitOutletFuncs proc_out_funcs = {
         .ended = proc_out_ended,
         .resume = proc_out_resume,
+        .unread = proc_out_unread,
 };
+
+static void
+proc_op_tail(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
+{
+	Proc *p = ctx;
+	CircuitOutlet *outlets[] = {p->out.outlet, p->err.outlet, NULL};
+	circuit_outlet_serve_tail(outlets, s, args);
+}
 
 static void
 proc_op_stdout(CircuitElement *e, gpointer ctx, CircuitStream *s, const char *const *args)
@@ -394,10 +477,18 @@ proc_on_kill_timer(CircuitWatch *w, gpointer data)
 		proc_release_done(p);
 }
 
+/* The job's process stopped, continued or ended. */
 static void
-proc_on_exit(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
+proc_on_child(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 {
 	Proc *p = data;
+	if (WIFSTOPPED(wstatus) || WIFCONTINUED(wstatus)) {
+		/* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU or SIGCONT, from anyone. */
+		p->stop_phase = WIFSTOPPED(wstatus) ? "stopped" : "continued";
+		circuit_oplog_event(p->element, WIFSTOPPED(wstatus) ? "stop" : "continue",
+		                    WIFSTOPPED(wstatus) ? WSTOPSIG(wstatus) : SIGCONT);
+		return;
+	}
 	/* Releasing below may drop the last reference: keep p alive until we return. */
 	CircuitElement *element = circuit_element_ref(p->element);
 	p->exited = TRUE;
@@ -761,7 +852,7 @@ proc_spawn(Proc *p, char **envp, GError **error)
 	fcntl(p->err.fd, F_SETFL, O_NONBLOCK);
 	/* Bigger pipes move more per wakeup; failure only costs speed. */
 	fcntl(p->out.fd, F_SETPIPE_SZ, 1 << 20);
-	p->child = circuit_watch_child(p->host, p->pid, proc_on_exit, p, NULL);
+	p->child = circuit_watch_child_states(p->host, p->pid, proc_on_child, p, NULL);
 	p->in_watch = circuit_watch_fd(p->host, p->in_fd, 0, proc_in_on_writable, p, NULL);
 	p->out.watch = circuit_watch_fd(p->host, p->out.fd, 0, proc_out_on_readable, &p->out, NULL);
 	p->err.watch = circuit_watch_fd(p->host, p->err.fd, 0, proc_out_on_readable, &p->err, NULL);
@@ -1084,6 +1175,9 @@ static const CircuitOp proc_ops[] = {
          .summary = "stream the process's standard error",
          .flags = CIRCUIT_OP_OUTPUT,
          .run = proc_op_stderr},
+        CIRCUIT_OUTLET_TAIL_OP(proc_op_tail,
+                               "print the last bytes of stdout (or stderr), 64 KiB at most: what "
+                               "passed and what waits in the pipe; takes nothing from a reader"),
         {.name = "wait", .summary = "wait for the process to exit", .run = proc_op_wait},
         {.name = "signal",
          .args_usage = "SIGNAL",

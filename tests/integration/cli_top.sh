@@ -17,7 +17,7 @@ c mkchan "/$X/q" 2
 c top -n 2 -i 0.1 >"$T_TMP/plain" || fail "top -n 2 exited $?"
 [ "$(grep -c '^circuit top /\.\.\.: 1 server, 2 elements' "$T_TMP/plain")" = 2 ] ||
 	{ cat "$T_TMP/plain" >&2; fail "top -n 2 did not print two tables"; }
-grep -qE "^proc +/$X/job +running +[0-9]+ +[0-9.]+s +[0-9.]+ [kMG]?i?B" "$T_TMP/plain" ||
+grep -qE "^proc +/$X/job +running +[0-9]+ +[0-9.]+s +[0-9.]+[KMG]( |$)" "$T_TMP/plain" ||
 	{ cat "$T_TMP/plain" >&2; fail "top lacks the process's phase, pid, CPU and RSS"; }
 grep -qE "^chan +/$X/q +- .*Pending=0 Cap=2 Closed=false" "$T_TMP/plain" ||
 	{ cat "$T_TMP/plain" >&2; fail "top lacks the channel's status"; }

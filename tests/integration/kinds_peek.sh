@@ -11,7 +11,7 @@ json() { c peek "/$SERVER_ID" | python3 -c 'import json,sys; j = json.load(sys.s
 [ "$(json 'sorted(j["Kinds"])')" = "['chan', 'proc', 'subscription']" ] || fail "Kinds should list every loaded kind"
 [ "$(json 'j["Kinds"]["proc"]["Version"], j["Kinds"]["proc"]["Summary"]')" = "0.1.0 OS processes" ] ||
 	fail "proc's version and summary should come from its descriptor"
-[ "$(json '[o["Name"] for o in j["Kinds"]["proc"]["Operations"]]')" = "['stdin', 'stdout', 'stderr', 'wait', 'signal']" ] ||
+[ "$(json '[o["Name"] for o in j["Kinds"]["proc"]["Operations"]]')" = "['stdin', 'stdout', 'stderr', 'tail', 'wait', 'signal']" ] ||
 	fail "proc's operations, in the descriptor's order"
 [ "$(json '[(o["Args"], o["Summary"], o["MinArgs"], o["MaxArgs"]) for o in j["Kinds"]["proc"]["Operations"] if o["Name"] == "signal"][0]')" = \
 	"('SIGNAL', 'send a signal to the process group', 1, 1)" ] || fail "signal's usage and summary"

@@ -149,3 +149,19 @@ wait_true() {
 
 # server_alive: the last server still answers.
 server_alive() { c ls "/$SERVER_ID" >/dev/null || fail "server stopped serving"; }
+
+# tail_after_exit PATH WANT ERR: PATH's job (a process or a container)
+# printed the file WANT on stdout and the line ERR on stderr and exited
+# non-zero. A reader gets all of WANT; after the exit `circuit tail` still
+# prints WANT's last 64 KiB, `--stderr` ERR and `-n 7` the last 7 bytes.
+tail_after_exit() {
+	local path=$1 want=$2 err=$3 rc=0
+	c stdout "$path" | cmp - "$want" || fail "the reader should get all of stdout"
+	c wait "$path" >/dev/null || rc=$?
+	[ $rc = 5 ] || fail "wait should exit 5, got $rc"
+	c tail "$path" >"$T_TMP/tail"
+	[ "$(stat -c %s "$T_TMP/tail")" = 65536 ] || fail "tail should print 64 KiB by default"
+	cmp "$T_TMP/tail" <(tail -c 65536 "$want") || fail "tail is not the last 64 KiB of stdout"
+	[ "$(c tail --stderr "$path")" = "$err" ] || fail "tail --stderr should print stderr"
+	cmp <(c tail -n 7 "$path") <(tail -c 7 "$want") || fail "tail -n 7 should print the last 7 bytes"
+}

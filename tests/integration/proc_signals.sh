@@ -30,7 +30,7 @@ ok "signal names, case-insensitive, with or without SIG, numbers"
 echo '{"Path":"/bin/sleep","Args":["100"]}' | c mkproc /$X/stopcont
 c signal STOP /$X/stopcont
 c signal CONT /$X/stopcont
-c peek /$X/stopcont | grep -q '"Phase" : "running"' || fail "STOP/CONT should leave it running"
+wait_until 10 bash -c "'$CIRCUIT_BIN' -d '$SERVER_URL' peek /$X/stopcont | grep -q '\"Phase\" : \"continued\"'"
 ok "STOP and CONT"
 
 expect_fail 1 'unknown signal "BOGUS"' c signal BOGUS /$X/stopcont

@@ -39,7 +39,11 @@
 //        (any JSON document, with the host's size and nesting limits),
 //        descriptor `peek_plugin` (the kind's own state in the server's
 //        peek) and circuit_host_set_unavailable() (a kind that comes and
-//        goes with what it depends on, e.g. a container engine).
+//        goes with what it depends on, e.g. a container engine), an
+//        outlet's kept tail: circuit_outlet_tail(), circuit_outlet_serve_tail()
+//        and the outlet callback `unread`, circuit_watch_child_states()
+//        (a child's stops and continues too), and descriptor `status`
+//        (what `circuit ls -l` and `circuit top` show per element).
 //
 // Ownership annotations follow GObject-introspection conventions:
 // (transfer full) the receiver owns the value, (transfer none) it does not,
@@ -56,7 +60,7 @@ G_BEGIN_DECLS
 /** CIRCUIT_PLUGIN_ABI_MAJOR: must equal the host's; bumped on any break. */
 #define CIRCUIT_PLUGIN_ABI_MAJOR 1
 /** CIRCUIT_PLUGIN_ABI_MINOR: may be lower than the host's (fields appended). */
-#define CIRCUIT_PLUGIN_ABI_MINOR 3
+#define CIRCUIT_PLUGIN_ABI_MINOR 2
 
 #define CIRCUIT_PLUGIN_EXPORT CIRCUIT_EXPORT
 
@@ -250,14 +254,14 @@ typedef struct {
 	void (*reconfigure)(CircuitHost *host, gpointer plugin_ctx);
 
 	/**
-	 * status: (ABI 1.3) (nullable) (transfer full) what a person checks
+	 * status: (ABI 1.2) (nullable) (transfer full) what a person checks
 	 * first about the element, as a small JSON object of a few scalar
 	 * members in the order they should be shown (a process: Phase, Pid,
 	 * ExitCode; a channel: Pending, Cap, Closed). `circuit ls -l`, `ls
 	 * --json -l` and `circuit top` show it for every element they list, so
 	 * it must be cheap: no I/O but what the element already holds, or
-	 * reads of /proc. Read only from plugins built for ABI 1.3 or later
-	 * (the first reserved slot of 1.2).
+	 * reads of /proc. Read only from plugins built for ABI 1.2 or later
+	 * (the fifth reserved slot of 1.1).
 	 */
 	JsonNode *(*status)(CircuitElement *element, gpointer element_ctx);
 
@@ -609,7 +613,14 @@ typedef struct {
 	 * read from the source again.
 	 */
 	void (*resume)(CircuitOutlet *outlet, gpointer user_data);
-	gpointer reserved[4]; /* later minors append callbacks here: keep NULL */
+	/**
+	 * unread: (ABI 1.2) (nullable) (transfer full) what the source holds
+	 * that was not read from it yet, without taking it (proc copies its
+	 * pipe's contents with tee(2)), or NULL: circuit_outlet_tail() shows
+	 * it after what passed.
+	 */
+	GBytes *(*unread)(CircuitOutlet *outlet, gpointer user_data);
+	gpointer reserved[3]; /* later minors append callbacks here: keep NULL */
 } CircuitOutletFuncs;
 
 /**
@@ -636,6 +647,38 @@ CIRCUIT_PLUGIN_EXPORT gsize circuit_outlet_space(CircuitOutlet *outlet);
 CIRCUIT_PLUGIN_EXPORT void circuit_outlet_write(CircuitOutlet *outlet, const void *data, gsize len);
 /** circuit_outlet_held: (ABI 1.2) bytes held, not yet written to a reader. */
 CIRCUIT_PLUGIN_EXPORT gsize circuit_outlet_held(CircuitOutlet *outlet);
+/** CIRCUIT_OUTLET_TAIL: (ABI 1.2) how many of the last bytes that passed
+ *  an outlet it keeps for circuit_outlet_tail() (64 KiB). */
+#define CIRCUIT_OUTLET_TAIL (64u * 1024u)
+/**
+ * circuit_outlet_tail: (ABI 1.2) (transfer full) the last @max bytes
+ * (CIRCUIT_OUTLET_TAIL at most) of the output: of what passed through
+ * circuit_outlet_write(), whether a reader took it or not, followed by
+ * what the source's `unread` gives. Takes nothing from a reader.
+ */
+CIRCUIT_PLUGIN_EXPORT GBytes *circuit_outlet_tail(CircuitOutlet *outlet, gsize max);
+/**
+ * circuit_outlet_serve_tail: (ABI 1.2) the tail operation
+ * (CIRCUIT_OP_OUTPUT, args "[-n BYTES] [--NAME]"): replies, writes
+ * circuit_outlet_tail() of the first of @outlets (transfer none,
+ * NULL-terminated), or of the one named NAME, and finishes. -n BYTES (a
+ * positive number, more than is kept is all that is kept) defaults to
+ * CIRCUIT_OUTLET_TAIL. Other arguments fail the stream with
+ * CIRCUIT_ERROR_USAGE and one line.
+ */
+CIRCUIT_PLUGIN_EXPORT void circuit_outlet_serve_tail(CircuitOutlet *const *outlets,
+                                                     CircuitStream *stream,
+                                                     const char *const *args);
+/**
+ * CIRCUIT_OUTLET_TAIL_OP: (ABI 1.2) the CircuitOp of a `tail` served by
+ * circuit_outlet_serve_tail() over the outlets "stdout" then "stderr"
+ * (proc's, docker's); @run is the plugin's op, @summary its line of help.
+ */
+#define CIRCUIT_OUTLET_TAIL_OP(run_, summary_)                                                     \
+	{                                                                                          \
+		.name = "tail", .args_usage = "[-n BYTES] [--stderr]", .summary = (summary_),      \
+		.max_args = 3, .flags = CIRCUIT_OP_OUTPUT, .run = (run_)                           \
+	}
 /**
  * circuit_outlet_pump: (ABI 1.2) writes what is held as the reader's window
  * allows, then asks `ended`: call it when the source ended or its state
@@ -776,6 +819,17 @@ CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_timer(CircuitHost *host, doubl
 CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_child(CircuitHost *host, pid_t pid,
                                                         CircuitChildFunc func, gpointer user_data,
                                                         GDestroyNotify notify);
+
+/**
+ * circuit_watch_child_states: (ABI 1.2) (transfer full) as
+ * circuit_watch_child(), and @func is also called each time @pid stops or
+ * continues (WIFSTOPPED() or WIFCONTINUED() of @wstatus); the watch stops
+ * only after the call that reports its end.
+ */
+CIRCUIT_PLUGIN_EXPORT CircuitWatch *circuit_watch_child_states(CircuitHost *host, pid_t pid,
+                                                               CircuitChildFunc func,
+                                                               gpointer user_data,
+                                                               GDestroyNotify notify);
 
 /**
  * circuit_watch_cancel: stops and frees the watch; @notify runs. Safe

@@ -15,6 +15,7 @@ typedef struct {
 	gboolean ended;
 	GError *why;
 	guint resumed;
+	const char *unread; /* (nullable) what `unread` gives */
 } Source;
 
 static gboolean
@@ -147,6 +148,137 @@ test_outlet_ends_with_error(void)
 	circuit_test_stream_free(s);
 	circuit_outlet_free(o);
 	g_error_free(src.why);
+}
+
+/* ---- tail ---------------------------------------------------------------- */
+
+static GBytes *
+source_unread(CircuitOutlet *outlet, gpointer user_data)
+{
+	const char *text = ((Source *)user_data)->unread;
+	return text ? g_bytes_new(text, strlen(text)) : NULL;
+}
+
+static const CircuitOutletFuncs unread_funcs = {
+        .ended = source_ended,
+        .resume = source_resume,
+        .unread = source_unread,
+};
+
+static void
+assert_tail(CircuitOutlet *o, gsize max, const void *want, gsize len)
+{
+	g_autoptr(GBytes) b = circuit_outlet_tail(o, max);
+	gsize n = 0;
+	const void *p = g_bytes_get_data(b, &n);
+	g_assert_cmpmem(p, n, want, len);
+}
+
+/* The kept tail grows, then wraps around as a ring, in pieces of any size;
+ * it is the same whether a reader took the bytes or not. */
+static void
+test_outlet_tail_ring(void)
+{
+	Source src = {0};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
+	assert_tail(o, 100, "", 0);
+	circuit_outlet_write(o, "abc", 3);
+	assert_tail(o, 100, "abc", 3);
+	assert_tail(o, 2, "bc", 2);
+	/* 200 KiB of a counting pattern in odd pieces: the last 64 KiB stay. */
+	gsize total = 200 * 1024 + 3;
+	guint8 *all = g_malloc(total);
+	memcpy(all, "abc", 3);
+	for (gsize i = 3; i < total; i++)
+		all[i] = (guint8)(i * 7 + i / 251);
+	CircuitStream *s = circuit_test_stream_new(5000);
+	circuit_outlet_serve(o, s);
+	for (gsize at = 3, piece = 1; at < total; at += piece, piece = piece * 3 % 70001 + 1)
+		circuit_outlet_write(o, all + at, MIN(piece, total - at));
+	assert_tail(o, CIRCUIT_OUTLET_TAIL, all + total - CIRCUIT_OUTLET_TAIL, CIRCUIT_OUTLET_TAIL);
+	assert_tail(o, G_MAXSIZE, all + total - CIRCUIT_OUTLET_TAIL, CIRCUIT_OUTLET_TAIL);
+	assert_tail(o, 10, all + total - 10, 10);
+	assert_tail(o, 40000, all + total - 40000, 40000);
+	/* One write larger than the ring. */
+	circuit_outlet_write(o, all, total);
+	assert_tail(o, CIRCUIT_OUTLET_TAIL, all + total - CIRCUIT_OUTLET_TAIL, CIRCUIT_OUTLET_TAIL);
+	/* The reader got its window's worth, no more: tail took nothing. */
+	g_assert_cmpuint(s->out->len, ==, 5000);
+	g_assert_cmpmem(s->out->data, 5000, all, 5000);
+	g_free(all);
+	circuit_test_stream_free(s);
+	circuit_outlet_free(o);
+}
+
+/* What the source has not given yet comes after what passed. */
+static void
+test_outlet_tail_unread(void)
+{
+	Source src = {.unread = "pending"};
+	CircuitOutlet *o = circuit_outlet_new(&test_element, "stdout", &unread_funcs, &src, NULL);
+	assert_tail(o, 100, "pending", 7);
+	circuit_outlet_write(o, "passed ", 7);
+	assert_tail(o, 100, "passed pending", 14);
+	assert_tail(o, 9, "d pending", 9);
+	assert_tail(o, 3, "ing", 3);
+	circuit_outlet_free(o);
+}
+
+static CircuitStream *
+tail_run(CircuitOutlet *const *outlets, const char *const *args)
+{
+	CircuitStream *s = circuit_test_stream_new(1 << 20);
+	circuit_outlet_serve_tail(outlets, s, args);
+	return s;
+}
+
+/* The operation: -n, --NAME of the second outlet, and one line for every
+ * mistake, as a usage error. */
+static void
+test_outlet_serve_tail(void)
+{
+	Source src = {0};
+	CircuitOutlet *out = circuit_outlet_new(&test_element, "stdout", &source_funcs, &src, NULL);
+	CircuitOutlet *err = circuit_outlet_new(&test_element, "stderr", &source_funcs, &src, NULL);
+	CircuitOutlet *both[] = {out, err, NULL};
+	circuit_outlet_write(out, "one\ntwo\n", 8);
+	circuit_outlet_write(err, "oops\n", 5);
+	static const struct {
+		const char *args[4];
+		const char *want;
+	} good[] = {
+	        {{NULL}, "one\ntwo\n"},
+	        {{"-n", "4", NULL}, "two\n"},
+	        {{"--stderr", NULL}, "oops\n"},
+	        {{"-n", "2", "--stderr", NULL}, "s\n"},
+	        {{"--stderr", "-n", "99999999999999999999999", NULL}, "oops\n"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+		CircuitStream *s = tail_run(both, good[i].args);
+		circuit_test_assert_output(s, good[i].want);
+		circuit_test_stream_free(s);
+	}
+	static const struct {
+		const char *args[4];
+		const char *why;
+	} bad[] = {
+	        {{"-n", "0", NULL}, "tail: -n 0: expected a positive number of bytes"},
+	        {{"-n", "-3", NULL}, "tail: -n -3: expected a positive number of bytes"},
+	        {{"-n", "12k", NULL}, "tail: -n 12k: expected a positive number of bytes"},
+	        {{"-n", NULL}, "tail: -n needs a value"},
+	        {{"--stdout", "--stdin", NULL}, "tail: unknown flag --stdin"},
+	        {{"more", NULL}, "tail: unexpected argument more"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		CircuitStream *s = tail_run(both, bad[i].args);
+		circuit_test_assert_failed(s, CIRCUIT_ERROR_USAGE, bad[i].why);
+		circuit_test_assert_failed(s, CIRCUIT_ERROR_USAGE,
+		                           "(usage: circuit tail [-n BYTES] [--stderr] PATH)");
+		g_assert_null(strchr(s->error->message, '\n'));
+		circuit_test_stream_free(s);
+	}
+	circuit_outlet_free(out);
+	circuit_outlet_free(err);
 }
 
 /* ---- inlet --------------------------------------------------------------- */
@@ -363,6 +495,9 @@ main(int argc, char **argv)
 	g_test_add_func("/core/plugin/outlet/one-reader", test_outlet_one_reader);
 	g_test_add_func("/core/plugin/outlet/reader-leaves", test_outlet_reader_leaves);
 	g_test_add_func("/core/plugin/outlet/ends-with-error", test_outlet_ends_with_error);
+	g_test_add_func("/core/plugin/outlet/tail-ring", test_outlet_tail_ring);
+	g_test_add_func("/core/plugin/outlet/tail-unread", test_outlet_tail_unread);
+	g_test_add_func("/core/plugin/outlet/serve-tail", test_outlet_serve_tail);
 	g_test_add_func("/core/plugin/inlet/credit-and-end", test_inlet_credit_and_end);
 	g_test_add_func("/core/plugin/inlet/end-waits-for-sink", test_inlet_end_waits_for_sink);
 	g_test_add_func("/core/plugin/inlet/writer-leaves", test_inlet_writer_leaves);
