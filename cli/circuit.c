@@ -342,6 +342,10 @@ cli_help_kinds(JsonObject *kinds, const char *where)
 		if (cli_bool(k, "MakesItself", TRUE)) {
 			g_autofree char *mk = cli_make_usage(l->data, k);
 			printf("    %-34s make one\n", mk);
+			if (strcmp(l->data, "docker") == 0) {
+				g_autofree char *dkr = cli_make_usage("dkr", k);
+				printf("    %-34s make one (the original's name)\n", dkr);
+			}
 		}
 		JsonArray *aliases = cli_arr(k, "Aliases");
 		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++) {
@@ -365,6 +369,9 @@ cli_help_kinds(JsonObject *kinds, const char *where)
 static gboolean
 cli_help_plugin_word(JsonObject *kinds, const char *word, const char *where)
 {
+	/* The original's mkdkr is the docker kind's mk (as libcircuit maps it). */
+	if (strcmp(word, "mkdkr") == 0)
+		word = "mkdocker";
 	gboolean found = FALSE;
 	g_autoptr(GList) names = json_object_get_members(kinds);
 	names = g_list_sort(names, (GCompareFunc)strcmp);

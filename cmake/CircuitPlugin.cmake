@@ -12,4 +12,6 @@ function(circuit_add_plugin kind)
   target_compile_definitions(plugin_${kind} PRIVATE G_LOG_DOMAIN="circuit-${kind}")
   install(TARGETS plugin_${kind} LIBRARY DESTINATION ${CIRCUIT_PLUGIN_INSTALL_DIR}
           COMPONENT plugin-${kind})
+  # Every plugin built here (circuit(1)'s ELEMENT KINDS are made from them).
+  set_property(GLOBAL APPEND PROPERTY CIRCUIT_PLUGIN_TARGETS plugin_${kind})
 endfunction()

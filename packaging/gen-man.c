@@ -5,8 +5,12 @@
 // (cli/commands.c) for circuit, the GOptionEntry table (core/daemon/flags.h)
 // for circuitd. Run at build time, never installed:
 //
-//   circuit-gen-man circuit  OUT VERSION
+//   circuit-gen-man circuit  OUT VERSION [KINDS_JSON]
 //   circuit-gen-man circuitd OUT VERSION PLUGIN_DIR DEFAULTS_FILE
+//
+// KINDS_JSON is what `circuitd --describe-plugins` prints for the plugins
+// built with it: circuit(1) then lists their kinds and verbs as `circuit
+// help` does, from the same descriptors.
 #include "commands.h"
 #include "flags.h"
 
@@ -74,8 +78,81 @@ static const struct {
          "The \\fB\\-timeout\\fR passed; the call was cancelled on the server."},
 };
 
+/* A member of a kinds document, "" if absent or not a string. */
+static const char *
+man_str(JsonObject *o, const char *key)
+{
+	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+	const char *v = n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_string(n) : NULL;
+	return v ? v : "";
+}
+
+/* One verb: .TP, "\fBNAME\fR USAGE", the summary. */
 static void
-man_circuit(FILE *out, const char *version)
+man_verb(FILE *out, const char *name, const char *usage, const char *summary)
+{
+	fputs(".TP\n\\fB", out);
+	man_text(out, name, TRUE);
+	fputs("\\fR", out);
+	if (*usage) {
+		fputc(' ', out);
+		man_text(out, usage, FALSE);
+	}
+	fputc('\n', out);
+	man_line(out, summary);
+}
+
+/* ELEMENT KINDS: every kind of @kinds with its mk and its verbs. */
+static void
+man_kinds(FILE *out, JsonObject *kinds)
+{
+	fputs(".SH ELEMENT KINDS\n"
+	      "The kinds of the plugins built with this version (each ships in its own\n"
+	      "package; a server offers those it loaded: \\fBcircuit help\\fR lists them).\n",
+	      out);
+	g_autoptr(GList) names = json_object_get_members(kinds);
+	names = g_list_sort(names, (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next) {
+		JsonNode *kn = json_object_get_member(kinds, l->data);
+		JsonObject *k = JSON_NODE_HOLDS_OBJECT(kn) ? json_node_get_object(kn) : NULL;
+		if (!k)
+			continue;
+		fprintf(out, ".SS %s %s\n", (const char *)l->data, man_str(k, "Version"));
+		man_line(out, man_str(k, "Summary"));
+		JsonNode *mi = json_object_get_member(k, "MakesItself");
+		gboolean itself = !mi || !JSON_NODE_HOLDS_VALUE(mi) || json_node_get_boolean(mi);
+		JsonNode *mb = json_object_get_member(k, "MakeBody");
+		gboolean body = mb && JSON_NODE_HOLDS_VALUE(mb) && json_node_get_boolean(mb);
+		g_autofree char *mk_usage =
+		        g_strdup_printf("PATH%s%s%s", *man_str(k, "MakeArgs") ? " " : "",
+		                        man_str(k, "MakeArgs"), body ? " < SPEC" : "");
+		g_autoptr(GPtrArray) makers = g_ptr_array_new_with_free_func(g_free);
+		if (itself)
+			g_ptr_array_add(makers, g_strconcat("mk", (const char *)l->data, NULL));
+		if (itself && strcmp(l->data, "docker") == 0)
+			g_ptr_array_add(makers, g_strdup("mkdkr")); /* the original's name */
+		JsonNode *an = json_object_get_member(k, "Aliases");
+		JsonArray *aliases =
+		        an && JSON_NODE_HOLDS_ARRAY(an) ? json_node_get_array(an) : NULL;
+		for (guint i = 0; aliases && i < json_array_get_length(aliases); i++)
+			g_ptr_array_add(
+			        makers,
+			        g_strconcat("mk", json_array_get_string_element(aliases, i), NULL));
+		for (guint i = 0; i < makers->len; i++)
+			man_verb(out, makers->pdata[i], mk_usage, "Make one.");
+		JsonNode *on = json_object_get_member(k, "Operations");
+		JsonArray *ops = on && JSON_NODE_HOLDS_ARRAY(on) ? json_node_get_array(on) : NULL;
+		for (guint i = 0; ops && i < json_array_get_length(ops); i++) {
+			JsonObject *op = json_array_get_object_element(ops, i);
+			g_autofree char *usage = g_strdup_printf(
+			        "PATH%s%s", *man_str(op, "Args") ? " " : "", man_str(op, "Args"));
+			man_verb(out, man_str(op, "Name"), usage, man_str(op, "Summary"));
+		}
+	}
+}
+
+static void
+man_circuit(FILE *out, const char *version, JsonObject *kinds)
 {
 	man_header(out, "CIRCUIT", "1", version, "User Commands");
 	fputs(".SH NAME\n"
@@ -121,6 +198,8 @@ man_circuit(FILE *out, const char *version)
 		man_line(out, c->summary);
 		man_line(out, c->details);
 	}
+	if (kinds)
+		man_kinds(out, kinds);
 	fputs(".SH GLOBAL FLAGS\n"
 	      "Global flags may stand anywhere on the command line, before \\fB\\-\\-\\fR.\n",
 	      out);
@@ -230,11 +309,26 @@ int
 main(int argc, char **argv)
 {
 	gboolean circuitd = argc == 6 && strcmp(argv[1], "circuitd") == 0;
-	if (!circuitd && !(argc == 4 && strcmp(argv[1], "circuit") == 0)) {
-		fprintf(stderr, "usage: circuit-gen-man circuit OUT VERSION\n"
+	if (!circuitd && !((argc == 4 || argc == 5) && strcmp(argv[1], "circuit") == 0)) {
+		fprintf(stderr, "usage: circuit-gen-man circuit OUT VERSION [KINDS_JSON]\n"
 		                "       circuit-gen-man circuitd OUT VERSION PLUGIN_DIR "
 		                "DEFAULTS_FILE\n");
 		return 2;
+	}
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *kinds = NULL;
+	if (!circuitd && argc == 5) {
+		g_autoptr(GError) error = NULL;
+		if (!json_parser_load_from_file(parser, argv[4], &error)) {
+			fprintf(stderr, "circuit-gen-man: %s: %s\n", argv[4], error->message);
+			return 1;
+		}
+		JsonNode *root = json_parser_get_root(parser);
+		if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+			fprintf(stderr, "circuit-gen-man: %s: not a JSON object\n", argv[4]);
+			return 1;
+		}
+		kinds = json_node_get_object(root);
 	}
 	FILE *out = fopen(argv[2], "w");
 	if (!out) {
@@ -244,7 +338,7 @@ main(int argc, char **argv)
 	if (circuitd)
 		man_circuitd(out, argv[3], argv[4], argv[5]);
 	else
-		man_circuit(out, argv[3]);
+		man_circuit(out, argv[3], kinds);
 	if (fclose(out) != 0) {
 		perror(argv[2]);
 		return 1;

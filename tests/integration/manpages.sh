@@ -175,3 +175,28 @@ if command -v man >/dev/null; then
 else
 	echo "# man is not installed: rendering not checked"
 fi
+
+# ELEMENT KINDS: every kind, mk and verb the built plugins describe
+# (circuitd --describe-plugins, what `circuit help` reads) is in circuit(1),
+# with the original's mkdkr and the subscription's aliases, and no
+# mksubscription (it makes only @join and @leave). Before: no plugin verb.
+"$CIRCUITD_BIN" --describe-plugins >"$T_TMP/kinds.json"
+python3 - "$T_TMP/kinds.json" "$MAN/circuit.1" <<'PY' || fail "circuit(1) does not list the plugins' kinds and verbs"
+import json, re, sys
+kinds = json.load(open(sys.argv[1]))
+page = open(sys.argv[2]).read()
+section = page.split(".SH ELEMENT KINDS", 1)[1].split("\n.SH ", 1)[0]
+def has(name, usage):
+    want = "\\fB%s\\fR %s" % (name.replace("-", "\\-"), usage.replace("-", "\\-"))
+    assert want in section, "missing: " + want
+for kind, k in kinds.items():
+    assert (".SS %s %s" % (kind, k["Version"])) in section, kind
+    for op in k["Operations"]:
+        has(op["Name"], ("PATH " + op["Args"]).strip())
+    for alias in k["Aliases"]:
+        has("mk" + alias, "PATH")
+for w in ("mkchan", "mkdns", "mkproc", "mkdkr", "mkdocker", "mk@join", "mk@leave"):
+    assert ("\\fB%s\\fR" % w) in section, w
+assert "mksubscription" not in page
+PY
+ok "circuit(1) lists every built plugin's kinds and verbs (mkdkr, mk@join, mk@leave; no mksubscription)"

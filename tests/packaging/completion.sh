@@ -44,6 +44,8 @@ diff "$T_TMP/offered" "$T_TMP/cmds" || fail "the commands offered are not circui
 expect "scrub send set signal start stderr stdin stdout stk" circuit s
 expect "scrub send set signal start stderr stdin stdout stk" circuit help s
 expect "-d -discover -hmac -timeout" circuit -
+expect "mkdkr mkdns mkdocker" circuit mkd
+expect "mk@join mk@leave" circuit mk@
 expect "--depth --json -d -discover -hmac -l -timeout" circuit ls -
 expect "-d -discover -hmac -scrub -timeout" circuit mkproc -
 expect "CONT HUP INT KILL QUIT STOP TERM USR1 USR2" circuit signal ""
