@@ -336,24 +336,30 @@ py_json_text(JsonNode *node)
 	return PyUnicode_FromString(text);
 }
 
+/* Conn.ls(path, recursive=False, status=False) -> [(path, kind, error,
+ * addr, state, status JSON text or None)]. */
 static PyObject *
 conn_ls(ConnObject *self, PyObject *args)
 {
 	const char *path;
-	int recursive = 0;
-	if (!PyArg_ParseTuple(args, "s|p:ls", &path, &recursive))
+	int recursive = 0, status = 0;
+	if (!PyArg_ParseTuple(args, "s|pp:ls", &path, &recursive, &status))
 		return NULL;
 	if (!conn_usable(self))
 		return NULL;
 	GError *error = NULL;
 	GPtrArray *entries;
-	CONN_RUN(self, error, entries = circuit_ls(self->client, path, recursive, &error));
+	CONN_RUN(self, error,
+	         entries = status ? circuit_ls_status(self->client, path, recursive, &error)
+	                          : circuit_ls(self->client, path, recursive, &error));
 	if (!entries)
 		return py_raise_gerror(error);
 	PyObject *list = PyList_New(0);
 	for (guint i = 0; list && i < entries->len; i++) {
 		CircuitEntry *e = g_ptr_array_index(entries, i);
-		PyObject *t = Py_BuildValue("(szz)", e->path, e->kind, e->error);
+		g_autofree char *st = e->status ? json_to_string(e->status, FALSE) : NULL;
+		PyObject *t = Py_BuildValue("(szzzzz)", e->path, e->kind, e->error, e->addr,
+		                            e->state, st);
 		if (!t || PyList_Append(list, t) < 0)
 			Py_CLEAR(list);
 		Py_XDECREF(t);

@@ -20,7 +20,8 @@ def test_dial_and_tree(server: Server, client: circuit.Client) -> None:
     assert client.anchor == server.anchor
     assert client.url == server.url
     assert client.servers() == [server.anchor]
-    assert client.ls("/") == [circuit.Entry(server.anchor, "server", None)]
+    hostport = server.url.split("/")[2]
+    assert client.ls("/") == [circuit.Entry(server.anchor, "server", None, hostport, "alive")]
     info = client.peek(server.anchor)
     assert isinstance(info, dict) and "proc" in info["Plugins"]
     # Anchors made on the way are listed; recursive lists every descendant.
@@ -29,6 +30,10 @@ def test_dial_and_tree(server: Server, client: circuit.Client) -> None:
     rec = {e.path: e.kind for e in client.ls(server.anchor, recursive=True)}
     assert rec == {server.anchor + "/a": None, server.anchor + "/a/b": None,
                    server.anchor + "/a/b/ch": "chan"}
+    # With status: what `circuit ls -l` shows, from the kind.
+    st = {e.path: e.status for e in client.ls(server.anchor, recursive=True, status=True)}
+    assert st[server.anchor + "/a/b/ch"] == {"Pending": 0, "Cap": 1, "Closed": False}
+    assert st[server.anchor + "/a"] is None
     client.scrub(server.anchor + "/a/b/ch")
     # An anchor with no element and no children goes at once.
     assert client.ls(server.anchor) == []

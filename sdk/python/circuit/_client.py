@@ -67,11 +67,18 @@ def _json(text: Optional[str]) -> Any:
 class Entry(NamedTuple):
     """One line of ``ls``: the absolute path, the element kind (``"server"``
     for a server, None for an empty anchor), and, on a server's line of a
-    recursive listing, why its tree is missing (else None)."""
+    recursive listing, why its tree is missing (else None). A server's line
+    also has its address and state (``"alive"``, ``"suspect"``) as the
+    listing server sees it; with ``ls(..., status=True)`` an element's line
+    has its kind's status dict (what ``circuit ls -l`` shows: a process's
+    Phase and Pid, a channel's Pending and Cap...), else None."""
 
     path: str
     kind: Optional[str]
     error: Optional[str]
+    addr: Optional[str] = None
+    state: Optional[str] = None
+    status: Optional[Dict[str, Any]] = None
 
 
 class Reply(NamedTuple):
@@ -248,16 +255,20 @@ class Client:
         """The anchors of the servers the dialed server sees, sorted (``/X...``)."""
         return sorted(e.path for e in self.ls("/") if e.kind in (None, "server"))
 
-    def ls(self, path: str = "/", recursive: bool = False) -> List[Entry]:
+    def ls(self, path: str = "/", recursive: bool = False, status: bool = False) -> List[Entry]:
         """The anchors under @path: its children, or with @recursive every
-        descendant (``"/"`` recursively: every server's whole tree)."""
+        descendant (``"/"`` recursively: every server's whole tree). With
+        @status, each element's entry carries its status (``ls -l``)."""
         _check_path(path)
         conn = self._take()
         try:
-            rows = conn.ls(path, bool(recursive))
+            rows = conn.ls(path, bool(recursive), bool(status))
         finally:
             self._give(conn)
-        entries = [Entry(*row) for row in rows]
+        entries = [
+            Entry(p, k, e, a, s, json.loads(st) if st is not None else None)
+            for p, k, e, a, s, st in rows
+        ]
         if path == "/" and not recursive:
             entries.sort()
         return entries
