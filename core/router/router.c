@@ -1054,13 +1054,18 @@ router_stk_member(const MemberInfo *info, gpointer user_data)
 	json_array_add_object_element(a, o);
 }
 
+/* stk lists at most this many operations (the oldest), so its reply stays
+ * far below the frame cap however many streams are open. */
+#define ROUTER_STK_OPS_MAX 1000
+
 /* Operations in flight, oldest first: what each stream is doing. */
 static JsonArray *
 router_stk_ops(void)
 {
 	JsonArray *a = json_array_new();
 	gint64 now = g_get_monotonic_time();
-	for (GList *l = router.ops.head; l; l = l->next) {
+	guint listed = 0;
+	for (GList *l = router.ops.head; l && listed++ < ROUTER_STK_OPS_MAX; l = l->next) {
 		RouterOp *r = l->data;
 		JsonObject *o = json_object_new();
 		json_object_set_string_member(o, "Op", r->op);
@@ -1113,7 +1118,9 @@ router_stk(void)
 	                           g_date_time_difference(now, router.started) /
 	                                   G_TIME_SPAN_SECOND);
 	json_object_set_array_member(o, "Connections", transport_stk());
+	json_object_set_int_member(o, "ConnectionsOpen", transport_conn_count());
 	json_object_set_array_member(o, "Operations", router_stk_ops());
+	json_object_set_int_member(o, "OperationsInFlight", router.ops.length);
 	JsonObject *kinds = json_object_new();
 	g_autoptr(GPtrArray) all = anchor_collect_elements(router.root);
 	for (guint i = 0; i < all->len; i++) {

@@ -166,7 +166,10 @@ transport_stk(void)
 {
 	JsonArray *a = json_array_new();
 	ev_tstamp now = ev_now(EV_DEFAULT);
-	for (GList *l = transport.conns; l; l = l->next) {
+	guint listed = 0;
+	/* At most 2000 (the most recent first in the list): the reply stays
+	 * under the frame cap whatever --max-conns allows. */
+	for (GList *l = transport.conns; l && listed++ < 2000; l = l->next) {
 		Conn *conn = l->data;
 		JsonObject *o = json_object_new();
 		json_object_set_string_member(o, "Peer", conn->peer ? conn->peer : "");

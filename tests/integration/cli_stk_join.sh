@@ -27,6 +27,7 @@ import json, sys
 s = json.load(open(sys.argv[1])); xa = sys.argv[2]
 assert s["ID"] == xa and s["UptimeSeconds"] >= 0
 assert s["Elements"] == {"proc": 1, "chan": 1}, s["Elements"]
+assert s["ConnectionsOpen"] == len(s["Connections"]) and s["OperationsInFlight"] == len(s["Operations"])
 conns = s["Connections"]
 assert len(conns) >= 2 and all(c["State"] and "Streams" in c and "QueuedBytes" in c for c in conns), conns
 ops = {o["Op"]: o for o in s["Operations"]}
