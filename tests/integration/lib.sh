@@ -149,3 +149,20 @@ wait_true() {
 
 # server_alive: the last server still answers.
 server_alive() { c ls "/$SERVER_ID" >/dev/null || fail "server stopped serving"; }
+
+# lost_mid_call DIRECT_URL RELAY_URL PATH PID: `wait PATH` dialed at the
+# owner (DIRECT_URL) and through another server (RELAY_URL), then the owner
+# (PID) killed by SIGKILL mid-call: both must exit 3, the same code.
+lost_mid_call() {
+	local direct relayed rc
+	"$CIRCUIT_BIN" -d "$1" wait "$3" >/dev/null 2>"$T_TMP/direct.err" &
+	direct=$!
+	"$CIRCUIT_BIN" -d "$2" wait "$3" >/dev/null 2>"$T_TMP/relayed.err" &
+	relayed=$!
+	sleep 0.5
+	kill -KILL "$4"
+	rc=0; wait "$relayed" || rc=$?
+	[ "$rc" = 3 ] || fail "relayed: lost server exited $rc, not 3: $(cat "$T_TMP/relayed.err")"
+	rc=0; wait "$direct" || rc=$?
+	[ "$rc" = 3 ] || fail "direct: lost server exited $rc, not 3: $(cat "$T_TMP/direct.err")"
+}
