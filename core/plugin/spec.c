@@ -26,12 +26,14 @@ spec_describe(JsonNode *node)
 		return g_strdup_printf("the number %" G_GINT64_FORMAT, json_node_get_int(node));
 	if (t == G_TYPE_DOUBLE)
 		return g_strdup_printf("the number %g", json_node_get_double(node));
+	/* Quoted and escaped (one line), its first 24 characters. */
 	const char *str = json_node_get_string(node);
-	if (g_utf8_strlen(str, -1) > 24) {
-		g_autofree char *head = g_utf8_substring(str, 0, 24);
-		return g_strdup_printf("the string \"%s...\"", head);
-	}
-	return g_strdup_printf("the string \"%s\"", str);
+	GString *out = g_string_new("the string ");
+	g_autofree char *head = g_utf8_substring(str, 0, 24);
+	wire_json_append_string(out, head);
+	if (g_utf8_strlen(str, -1) > 24)
+		g_string_insert(out, out->len - 1, "...");
+	return g_string_free(out, FALSE);
 }
 
 JsonNode *

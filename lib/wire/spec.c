@@ -44,9 +44,13 @@ spec_found(const SpecScan *s, const char *at)
 		return g_strdup("the end of the input");
 	unsigned char c = (unsigned char)*at;
 	if (c == '"') {
+		/* Up to 24 bytes of it, none a control byte, cut where UTF-8 is. */
 		const char *q = at + 1;
-		while (q < s->end && q - at < 24 && *q != '"' && *q != '\n')
+		while (q < s->end && q - at < 24 && *q != '"' && (unsigned char)*q >= 0x20)
 			q++;
+		const char *valid = NULL;
+		if (!g_utf8_validate(at, q - at, &valid))
+			q = valid;
 		gboolean whole = q < s->end && *q == '"';
 		return g_strdup_printf("the string %.*s%s", (int)(q - at + (whole ? 1 : 0)), at,
 		                       whole ? "" : "...");
@@ -267,6 +271,22 @@ spec_number(SpecScan *s, const char *what)
 
 static JsonNode *spec_value(SpecScan *s, const char *what);
 
+/* @key as errors name it: quoted and escaped (a key may hold a newline),
+ * its first 40 characters. */
+static char *
+spec_key_name(const char *key)
+{
+	GString *out = g_string_new(NULL);
+	if (g_utf8_strlen(key, -1) > 40) {
+		g_autofree char *head = g_utf8_substring(key, 0, 40);
+		wire_json_append_string(out, head);
+		g_string_insert(out, out->len - 1, "...");
+	} else {
+		wire_json_append_string(out, key);
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* After a member or an element: a comma, or @close (*@closed), or an error
  * naming what the comma would follow (@after: "the value of "Args""). */
 static gboolean
@@ -302,12 +322,13 @@ spec_object(SpecScan *s)
 			goto fail;
 		spec_skip_space(s);
 		if (s->p >= s->end || *s->p != ':') {
-			g_autofree char *what = g_strdup_printf(": after the key \"%s\"", key);
+			g_autofree char *quoted = spec_key_name(key);
+			g_autofree char *what = g_strdup_printf(": after the key %s", quoted);
 			spec_expected(s, what);
 			goto fail;
 		}
 		s->p++;
-		g_autofree char *name = g_strdup_printf("\"%s\"", key);
+		g_autofree char *name = spec_key_name(key);
 		g_autofree char *for_key = g_strdup_printf("a value for %s", name);
 		JsonNode *v = spec_value(s, for_key);
 		if (!v)

@@ -118,6 +118,18 @@ test_spec_mistakes(void)
 	assert_refused(
 	        "{\"\xc3\xa9\":1 2}",
 	        "line 1, column 8: expected , or } after the value of \"\xc3\xa9\", found 2");
+	/* Keys are named escaped (one line) and at most 40 characters long. */
+	assert_refused("{\"a\\nb\":1 2}",
+	               "line 1, column 11: expected , or } after the value of \"a\\nb\", found 2");
+	assert_refused("{\"0123456789012345678901234567890123456789xyz\":1 2}",
+	               "line 1, column 50: expected , or } after the value of "
+	               "\"0123456789012345678901234567890123456789...\", found 2");
+	assert_refused("{\"a\\nb\" 1}",
+	               "line 1, column 9: expected : after the key \"a\\nb\", found 1");
+	/* A string found where it does not belong is shown up to a control byte. */
+	assert_refused("{\"a\":1 \"b\x01c\"}",
+	               "line 1, column 8: expected , or } after the value of \"a\", found the "
+	               "string \"b...");
 	/* Escapes, control characters, numbers, bytes that are not UTF-8. */
 	assert_refused(
 	        "{\"a\":\"x\\qy\"}",

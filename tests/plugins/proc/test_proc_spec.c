@@ -181,6 +181,8 @@ test_dialect(void)
 	        {"[\"/bin/ls\"]", "process spec must be a JSON object (like "
 	                          "{\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}), found an array"},
 	        {"{\"Path\":5}", "process spec: \"Path\" must be a string, found the number 5"},
+	        {"{\"Path\":\"/bin/ls\",\"Scrub\":\"a\\nb\"}",
+	         "process spec: \"Scrub\" must be true or false, found the string \"a\\nb\""},
 	        {"{\"Path\":\"/bin/ls\",\"Args\":[\"a\",true]}",
 	         "process spec: \"Args\"[1] is not a string (found true)"},
 	        {"  \n", "no process spec on standard input (expected JSON like "
