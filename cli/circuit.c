@@ -104,21 +104,8 @@ cli_report(const char *path, const GError *error)
 		g_autofree char *why = g_strdup_printf(" (%s)", error->message);
 		return cli_unknown_command(cli_verb, why);
 	}
-	int code = CIRCUIT_EXIT_FAILED;
-	if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_DEADLINE))
-		code = CIRCUIT_EXIT_TIMEOUT;
-	else if (g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_PERMISSION))
-		code = CIRCUIT_EXIT_FAILED; /* not admitted: retrying will not help */
-	else if (error->domain == CIRCUIT_CLIENT_ERROR)
-		code = CIRCUIT_EXIT_UNREACHABLE;
-	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_DISCONNECTED)
-		code = CIRCUIT_EXIT_UNREACHABLE; /* lost through a relay: as when dialed directly */
-	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_UNAVAILABLE)
-		code = CIRCUIT_EXIT_UNREACHABLE; /* the owner, or what it needs, cannot serve now */
-	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_CLOSED)
-		code = CIRCUIT_EXIT_CLOSED;
-	else if (error->domain == CIRCUIT_ERROR && error->code == CIRCUIT_ERROR_USAGE)
-		code = CIRCUIT_EXIT_USAGE;
+	/* The table of docs/cli.md ("Exit codes"), which cli_help repeats. */
+	int code = circuit_exit_code(error);
 	g_autofree char *msg = g_strdup(error->message);
 	g_strdelimit(msg, "\r\n", ' ');
 	const char *verb = cli_verb ? cli_verb : "";
@@ -502,11 +489,22 @@ cli_help(const char *cmd)
 	       "named by $CIRCUIT,\nelse ~/.circuit, else the local socket ($CIRCUIT_SOCKET or "
 	       "/run/circuit/circuitd.sock),\nelse 127.0.0.1:11022. -d unix:PATH dials a unix "
 	       "socket.\n"
-	       "\nExit codes: 0 ok, 1 operation failed, 2 usage, 3 server (or the element's "
-	       "owner)\n"
-	       "unreachable, wrong or unavailable now (retryable), 4 end of a closed channel or\n"
-	       "subscription, 5 a waited process failed, 6 the -timeout passed (the call was\n"
-	       "cancelled on the server).\n");
+	       "\n");
+	/* The table of docs/cli.md, word for word (tests/integration/exit_codes.sh
+	 * compares them and checks every case). */
+	printf("Exit codes:\n"
+	       "  0  ok (help included)\n"
+	       "  1  the operation failed: no such element, a kind without that operation,\n"
+	       "     an occupied anchor, not permitted\n"
+	       "  2  a usage or configuration mistake: the command line, a spec, an argument\n"
+	       "     (a signal name, a capacity, an anchor name), an address or key file\n"
+	       "     (-d, -discover, $CIRCUIT, ~/.circuit, -hmac), a bad -timeout\n"
+	       "  3  no server, a wrong server (URL or path), or the element's owner lost or\n"
+	       "     unavailable now (retryable), dialed directly or through a relay\n"
+	       "  4  the end of a closed channel, stream or subscription (recv on a closed\n"
+	       "     channel; stdin of a process that closed it, first write or later)\n"
+	       "  5  a waited process or container failed\n"
+	       "  6  the -timeout passed (the call was cancelled on the server)\n");
 }
 
 /* (transfer full) (nullable) the circuitd beside this circuit (bin/, or
@@ -1301,8 +1299,19 @@ main(int argc, char **argv)
 		        "--timeout %s: expected a duration like 30s, 500ms, 2m or 1h", timeout);
 	CircuitDialOptions dial_options = {.address = dial, .key_file = hmac};
 	CircuitClient *client = circuit_client_open(&dial_options, &error);
-	if (!client)
+	if (!client) {
+		/* Say where the address came from (libcircuit does for $CIRCUIT,
+		 * ~/.circuit and the defaults); a key's errors name its file. */
+		if (dial &&
+		    !g_error_matches(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY)) {
+			if (discover)
+				g_prefix_error(&error, "-discover %s answered %s: ", discover,
+				               dial);
+			else
+				g_prefix_error(&error, "-d %s: ", dial);
+		}
 		return cli_report(NULL, error);
+	}
 	circuit_client_set_call_timeout(client, timeout_ms);
 	if (strcmp(cli_verb, "ls") == 0)
 		rc = cli_ls(client, args);

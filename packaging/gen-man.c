@@ -63,15 +63,24 @@ static const struct {
 	int code;
 	const char *meaning;
 } circuit_exits[] = {
-        {CIRCUIT_EXIT_OK, "The command succeeded."},
-        {CIRCUIT_EXIT_FAILED, "The operation failed, or the server refused it."},
-        {CIRCUIT_EXIT_USAGE, "Usage: a bad command line."},
+        {CIRCUIT_EXIT_OK, "The command succeeded (help included)."},
+        {CIRCUIT_EXIT_FAILED,
+         "The operation failed: no such element, a kind without that operation, an "
+         "occupied anchor, not permitted."},
+        {CIRCUIT_EXIT_USAGE,
+         "A usage or configuration mistake: the command line, a spec, an argument (a "
+         "signal name, a capacity, an anchor name), an address or key file (\\fB\\-d\\fR, "
+         "\\fB\\-discover\\fR, $CIRCUIT, ~/.circuit, \\fB\\-hmac\\fR), a bad "
+         "\\fB\\-timeout\\fR."},
         {CIRCUIT_EXIT_UNREACHABLE,
          "The server is unreachable, or is not the one the URL names, or spoke another "
-         "protocol; or the server owning the element (or the kind the operation needs) "
+         "protocol, or the path names no server of the cluster; or the server owning the element "
+         "(or the kind the operation needs) "
          "cannot serve now (\\(lqunavailable\\(rq: a suspected server, one that became "
          "unreachable mid-call): worth a retry, later or through another server."},
-        {CIRCUIT_EXIT_CLOSED, "The end of a closed channel or subscription."},
+        {CIRCUIT_EXIT_CLOSED,
+         "The end of a closed channel, stream or subscription (a write to the stdin of a "
+         "process that closed it, the first or a later one)."},
         {CIRCUIT_EXIT_ELEMENT_FAILED,
          "A waited process exited non-zero or was killed by a signal."},
         {CIRCUIT_EXIT_TIMEOUT,

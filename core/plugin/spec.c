@@ -1,23 +1,55 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // spec.c - reading the JSON object a mk<kind> takes on standard input (plugin
-// SDK ABI 1.2): the object itself and its typed members, each error one line
-// naming the spec and the key (proc's and docker's specs use it).
+// SDK ABI 1.2): the object itself (read by lib/wire's spec reader, so every
+// kind's specs take the same dialect and their syntax errors name a line and
+// column) and its typed members, each error one line naming the spec, the key
+// and what was found (proc's and docker's specs use it).
 #include "wire/json.h"
 
 #include <circuit/plugin.h>
+
+/* What @node is, for "found ...": "an array", "the number 5". */
+static char *
+spec_describe(JsonNode *node)
+{
+	if (JSON_NODE_HOLDS_OBJECT(node))
+		return g_strdup("an object");
+	if (JSON_NODE_HOLDS_ARRAY(node))
+		return g_strdup("an array");
+	if (JSON_NODE_HOLDS_NULL(node))
+		return g_strdup("null");
+	GType t = json_node_get_value_type(node);
+	if (t == G_TYPE_BOOLEAN)
+		return g_strdup(json_node_get_boolean(node) ? "true" : "false");
+	if (t == G_TYPE_INT64)
+		return g_strdup_printf("the number %" G_GINT64_FORMAT, json_node_get_int(node));
+	if (t == G_TYPE_DOUBLE)
+		return g_strdup_printf("the number %g", json_node_get_double(node));
+	/* Quoted and escaped (one line), its first 24 characters. */
+	const char *str = json_node_get_string(node);
+	GString *out = g_string_new("the string ");
+	g_autofree char *head = g_utf8_substring(str, 0, 24);
+	wire_json_append_string(out, head);
+	if (g_utf8_strlen(str, -1) > 24)
+		g_string_insert(out, out->len - 1, "...");
+	return g_string_free(out, FALSE);
+}
 
 JsonNode *
 circuit_spec_load(const char *text, gsize len, const char *what, const char *example,
                   GError **error)
 {
-	if (!text || len == 0) {
+	gsize blank = 0;
+	while (text && blank < len && g_ascii_isspace(text[blank]))
+		blank++;
+	if (!text || blank == len) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
 		            "no %s on standard input (expected JSON like %s)", what, example);
 		return NULL;
 	}
 	GError *local = NULL;
-	JsonNode *root = wire_json_read(text, len, &local);
+	JsonNode *root = wire_json_read_spec(text, len, &local);
 	if (!root) {
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s is not valid JSON: %s",
 		            what, local->message);
@@ -25,8 +57,9 @@ circuit_spec_load(const char *text, gsize len, const char *what, const char *exa
 		return NULL;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID, "%s must be a JSON object",
-		            what);
+		g_autofree char *found = spec_describe(root);
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		            "%s must be a JSON object (like %s), found %s", what, example, found);
 		json_node_unref(root);
 		return NULL;
 	}
@@ -60,8 +93,9 @@ circuit_spec_string(JsonNode *value, const char *what, const char *key, gboolean
 		return TRUE;
 	}
 	if (!spec_is_string(value)) {
+		g_autofree char *found = spec_describe(value);
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "%s: \"%s\" must be a string", what, key);
+		            "%s: \"%s\" must be a string, found %s", what, key, found);
 		return FALSE;
 	}
 	g_free(*out);
@@ -78,8 +112,9 @@ circuit_spec_strv(JsonNode *value, const char *what, const char *key, char ***ou
 		return TRUE;
 	}
 	if (!JSON_NODE_HOLDS_ARRAY(value)) {
+		g_autofree char *found = spec_describe(value);
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "%s: \"%s\" must be an array of strings", what, key);
+		            "%s: \"%s\" must be an array of strings, found %s", what, key, found);
 		return FALSE;
 	}
 	JsonArray *a = json_node_get_array(value);
@@ -89,8 +124,10 @@ circuit_spec_strv(JsonNode *value, const char *what, const char *key, char ***ou
 		JsonNode *e = json_array_get_element(a, i);
 		if (!spec_is_string(e)) {
 			g_strfreev(v);
+			g_autofree char *found = spec_describe(e);
 			g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-			            "%s: \"%s\"[%u] is not a string", what, key, i);
+			            "%s: \"%s\"[%u] is not a string (found %s)", what, key, i,
+			            found);
 			return FALSE;
 		}
 		v[i] = g_strdup(json_node_get_string(e));
@@ -104,8 +141,9 @@ gboolean
 circuit_spec_bool(JsonNode *value, const char *what, const char *key, gboolean *out, GError **error)
 {
 	if (!JSON_NODE_HOLDS_VALUE(value) || json_node_get_value_type(value) != G_TYPE_BOOLEAN) {
+		g_autofree char *found = spec_describe(value);
 		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
-		            "%s: \"%s\" must be true or false", what, key);
+		            "%s: \"%s\" must be true or false, found %s", what, key, found);
 		return FALSE;
 	}
 	*out = json_node_get_boolean(value);

@@ -37,14 +37,21 @@ wire_read_depth(const char *text, gsize len, guint limit)
 	return deepest;
 }
 
+gboolean
+wire_json_size_ok(gsize len, GError **error)
+{
+	if (len <= WIRE_JSON_MAX_SIZE)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+	            "JSON of %zu bytes is over the %u-byte limit", len, WIRE_JSON_MAX_SIZE);
+	return FALSE;
+}
+
 JsonNode *
 wire_json_read(const char *text, gsize len, GError **error)
 {
-	if (len > WIRE_JSON_MAX_SIZE) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-		            "JSON of %zu bytes is over the %u-byte limit", len, WIRE_JSON_MAX_SIZE);
+	if (!wire_json_size_ok(len, error))
 		return NULL;
-	}
 	if (wire_read_depth(text, len, WIRE_JSON_MAX_DEPTH) > WIRE_JSON_MAX_DEPTH) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		            "JSON nested deeper than %u levels", WIRE_JSON_MAX_DEPTH);

@@ -42,36 +42,6 @@ docker_spec_free(DockerSpec *spec)
 	g_free(spec);
 }
 
-/* Copies @text without the commas that directly precede a closing brace or
- * bracket (outside strings): the original's README example has one. */
-static char *
-docker_spec_untrail(const char *text, gsize len)
-{
-	GString *out = g_string_sized_new(len);
-	gboolean in_string = FALSE, escaped = FALSE;
-	for (gsize i = 0; i < len; i++) {
-		char ch = text[i];
-		if (in_string) {
-			if (escaped)
-				escaped = FALSE;
-			else if (ch == '\\')
-				escaped = TRUE;
-			else if (ch == '"')
-				in_string = FALSE;
-		} else if (ch == '"') {
-			in_string = TRUE;
-		} else if (ch == ',') {
-			gsize j = i + 1;
-			while (j < len && g_ascii_isspace(text[j]))
-				j++;
-			if (j < len && (text[j] == '}' || text[j] == ']'))
-				continue;
-		}
-		g_string_append_c(out, ch);
-	}
-	return g_string_free(out, FALSE);
-}
-
 #define DOCKER_SPEC "container spec"
 
 static gboolean
@@ -746,9 +716,10 @@ docker_spec_member(DockerSpec *spec, const char *key, JsonNode *v, GError **erro
 DockerSpec *
 docker_spec_parse(const char *text, gsize len, GError **error)
 {
-	g_autofree char *clean = text && len ? docker_spec_untrail(text, len) : NULL;
+	/* The host's spec reader takes the original's trailing commas, as for
+	 * every kind. */
 	g_autoptr(JsonNode) root = circuit_spec_load(
-	        clean, clean ? strlen(clean) : 0, DOCKER_SPEC,
+	        text, len, DOCKER_SPEC,
 	        "{\"Image\":\"busybox\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}", error);
 	if (!root)
 		return NULL;

@@ -324,7 +324,9 @@ proc_in_write(CircuitInlet *inlet, const guint8 *data, gsize len, gpointer user_
 		break;
 	}
 	proc_in_close(p);
-	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
+	/* As every later write is told (the inlet's "closed already"): the end
+	 * of a closed stream, exit code 4 in the CLI, not a failure. */
+	g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_CLOSED,
 	            "stdin of %s: the process closed its standard input",
 	            circuit_element_path(p->element));
 	return -1;
@@ -901,8 +903,9 @@ proc_job_account(CircuitElement *element, ProcPlugin *pl, const ProcSpec *spec, 
 		*out = pl->account ? proc_account_copy(pl->account) : NULL;
 		return TRUE;
 	}
+	/* Not the spec's mistake: this server cannot (exit code 1, not 2). */
 	if (geteuid() != 0) {
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
 		            "process spec: \"%s\": circuitd runs as %s, not root, so it cannot run "
 		            "jobs as another user or group",
 		            spec->user ? "User" : "Group", g_get_user_name());
@@ -964,7 +967,7 @@ proc_default_account(ProcPlugin *pl, const char *user, const char *group, GError
 		/* Its own account is no switch; any other needs root. */
 		if (a->uid == geteuid() && a->gid == getegid())
 			return TRUE;
-		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID,
+		g_set_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_FAILED,
 		            "%s \"%s\": circuitd runs as %s, not root, so it cannot run jobs as "
 		            "another user or group",
 		            user ? "proc.user" : "proc.group", user ? user : group,

@@ -35,6 +35,8 @@
 #define CLIENT_WINDOW_TEXT "1048576" /* CLIENT_WINDOW, for the request */
 G_STATIC_ASSERT(CLIENT_WINDOW == 1048576);
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
+/* Where a client with no -d, $CIRCUIT, ~/.circuit or local socket dials. */
+#define CLIENT_DEFAULT_ADDRESS "127.0.0.1:11022"
 
 typedef struct ClientRoute ClientRoute;
 
@@ -109,6 +111,45 @@ GQuark
 circuit_client_error_quark(void)
 {
 	return g_quark_from_static_string("circuit-client-error");
+}
+
+int
+circuit_exit_code(const GError *error)
+{
+	g_return_val_if_fail(error != NULL, CIRCUIT_EXIT_FAILED);
+	if (error->domain == CIRCUIT_CLIENT_ERROR) {
+		switch (error->code) {
+		case CIRCUIT_CLIENT_ERROR_DEADLINE:
+			return CIRCUIT_EXIT_TIMEOUT;
+		case CIRCUIT_CLIENT_ERROR_PERMISSION:
+			return CIRCUIT_EXIT_FAILED; /* not admitted: retrying will not help */
+		case CIRCUIT_CLIENT_ERROR_ADDRESS:
+		case CIRCUIT_CLIENT_ERROR_KEY:
+			return CIRCUIT_EXIT_USAGE; /* configuration: an address or key to correct */
+		default:
+			return CIRCUIT_EXIT_UNREACHABLE;
+		}
+	}
+	if (error->domain != CIRCUIT_ERROR)
+		return CIRCUIT_EXIT_FAILED;
+	switch (error->code) {
+	case CIRCUIT_ERROR_DISCONNECTED: /* lost through a relay: as when dialed directly */
+	case CIRCUIT_ERROR_UNAVAILABLE:  /* the owner, or what it needs, cannot serve now */
+		return CIRCUIT_EXIT_UNREACHABLE;
+	case CIRCUIT_ERROR_CLOSED:
+		return CIRCUIT_EXIT_CLOSED;
+	case CIRCUIT_ERROR_USAGE:
+	case CIRCUIT_ERROR_INVALID: /* bad input: a spec, a signal name, an anchor name */
+		return CIRCUIT_EXIT_USAGE;
+	case CIRCUIT_ERROR_NOT_FOUND:
+		/* A path naming no member is a wrong server; the wire code is the
+		 * one of "no element at", so the message tells them apart. */
+		return g_str_has_prefix(error->message, "no such server ")
+		               ? CIRCUIT_EXIT_UNREACHABLE
+		               : CIRCUIT_EXIT_FAILED;
+	default:
+		return CIRCUIT_EXIT_FAILED;
+	}
 }
 
 /* ---- connection ---------------------------------------------------------- */
@@ -868,6 +909,48 @@ circuit_client_dial_default_key(const char *address, const char *key_file, GErro
 	return circuit_client_open(&o, error);
 }
 
+/* Dials @address, read from @origin ("~/.circuit (/home/u/.circuit)"): its
+ * errors, but for the key's (whose file the message names), say where the
+ * address came from, for the mistake is there. */
+static CircuitClient *
+client_dial_from(const char *origin, const char *address, const char *key_file, int timeout_ms,
+                 GError **error)
+{
+	GError *local = NULL;
+	CircuitClient *c = circuit_client_dial_key(address, key_file, timeout_ms, &local);
+	if (!c) {
+		if (!g_error_matches(local, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_KEY))
+			g_prefix_error(&local, "%s: ", origin);
+		g_propagate_error(error, local);
+	}
+	return c;
+}
+
+/* The address in the file named by $CIRCUIT or ~/.circuit (@origin says
+ * which), dialed. */
+static CircuitClient *
+client_dial_file(const char *origin, const char *file, const char *key_file, int timeout_ms,
+                 GError **error)
+{
+	g_autofree char *text = NULL;
+	GError *local = NULL;
+	if (!g_file_get_contents(file, &text, NULL, &local)) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		            "%s: cannot read the server address from it: %s", origin,
+		            local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	if (!*g_strstrip(text)) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
+		            "%s, which is empty (it should hold a server URL, as circuitd prints "
+		            "it)",
+		            origin);
+		return NULL;
+	}
+	return client_dial_from(origin, text, key_file, timeout_ms, error);
+}
+
 CircuitClient *
 circuit_client_open(const CircuitDialOptions *options, GError **error)
 {
@@ -881,41 +964,56 @@ circuit_client_open(const CircuitDialOptions *options, GError **error)
 		key_file = g_getenv("CIRCUIT_HMAC");
 	if (address && *address)
 		return circuit_client_dial_key(address, key_file, timeout_ms, error);
-	g_autofree char *file = NULL;
 	const char *env = g_getenv("CIRCUIT");
 	if (env && *env) {
-		file = env[0] == '~' ? g_build_filename(g_get_home_dir(), env + 1, NULL)
-		                     : g_strdup(env);
-	} else {
-		g_autofree char *home = g_build_filename(g_get_home_dir(), ".circuit", NULL);
-		if (g_file_test(home, G_FILE_TEST_EXISTS))
-			file = g_steal_pointer(&home);
+		g_autofree char *file = env[0] == '~'
+		                                ? g_build_filename(g_get_home_dir(), env + 1, NULL)
+		                                : g_strdup(env);
+		g_autofree char *origin = g_strdup_printf("$CIRCUIT names %s", file);
+		return client_dial_file(origin, file, key_file, timeout_ms, error);
 	}
-	if (file) {
-		g_autofree char *text = NULL;
-		GError *local = NULL;
-		if (!g_file_get_contents(file, &text, NULL, &local)) {
-			g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_ADDRESS,
-			            "cannot read the server address from %s: %s", file,
-			            local->message);
-			g_error_free(local);
-			return NULL;
-		}
-		return circuit_client_dial_key(g_strstrip(text), key_file, timeout_ms, error);
+	g_autofree char *home = g_build_filename(g_get_home_dir(), ".circuit", NULL);
+	if (g_file_test(home, G_FILE_TEST_EXISTS)) {
+		g_autofree char *origin = g_strdup_printf("~/.circuit (%s)", home);
+		return client_dial_file(origin, home, key_file, timeout_ms, error);
 	}
 	/* The local server's unix socket first: it knows who we are and needs
 	 * no key ($CIRCUIT_SOCKET, or the packaged path). */
 	const char *sock = g_getenv("CIRCUIT_SOCKET");
-	if (!sock || !*sock)
+	gboolean sock_env = sock && *sock;
+	if (!sock_env)
 		sock = CIRCUIT_DEFAULT_SOCKET;
 	/* A socket we may not even look at (its directory is 0750, group
 	 * circuit) is still the local server: dialing it says "Permission
 	 * denied" with its path, where falling back to TCP would say nothing
 	 * true. */
 	struct stat st;
-	if (stat(sock, &st) == 0 || errno == EACCES)
-		return circuit_client_dial_key(sock, key_file, timeout_ms, error);
-	return circuit_client_dial_key("127.0.0.1:11022", key_file, timeout_ms, error);
+	if (stat(sock, &st) == 0 || errno == EACCES) {
+		g_autofree char *origin =
+		        g_strdup_printf(sock_env ? "the local socket $CIRCUIT_SOCKET (%s)"
+		                                 : "the local socket %s (the default: no -d, "
+		                                   "$CIRCUIT or ~/.circuit)",
+		                        sock);
+		return client_dial_from(origin, sock, key_file, timeout_ms, error);
+	}
+	GError *local = NULL;
+	CircuitClient *c =
+	        circuit_client_dial_key(CLIENT_DEFAULT_ADDRESS, key_file, timeout_ms, &local);
+	if (c)
+		return c;
+	/* Nothing answers where no configuration sent us: say how to get a
+	 * server, not only that there is none. */
+	if (g_error_matches(local, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT)) {
+		g_set_error(error, CIRCUIT_CLIENT_ERROR, CIRCUIT_CLIENT_ERROR_CONNECT,
+		            "no circuit server at " CLIENT_DEFAULT_ADDRESS
+		            " (the default: no -d, $CIRCUIT, ~/.circuit or socket %s): start one "
+		            "with circuitd, or name one with -d URL",
+		            sock);
+		g_error_free(local);
+		return NULL;
+	}
+	g_propagate_error(error, local);
+	return NULL;
 }
 
 void

@@ -44,38 +44,33 @@ static const char *const py_client_names[] = {
         "address", "key",          "deadline", "permission",
 };
 
-/* The class and code of @error, as the CLI's exit codes class them. */
+/* The class and code of @error, as the CLI's exit codes class them
+ * (circuit_exit_code(), the one mapping). */
 static PyObject *
 py_error_class(const GError *error, const char **code)
 {
-	if (error->domain == CIRCUIT_CLIENT_ERROR) {
+	if (error->domain == CIRCUIT_CLIENT_ERROR)
 		*code = error->code >= 0 && (gsize)error->code < G_N_ELEMENTS(py_client_names)
 		                ? py_client_names[error->code]
 		                : "client";
-		if (error->code == CIRCUIT_CLIENT_ERROR_DEADLINE)
-			return py_timeout;
-		if (error->code == CIRCUIT_CLIENT_ERROR_PERMISSION)
-			return py_error;
-		return py_unreachable;
-	}
-	if (error->domain == CIRCUIT_ERROR) {
+	else if (error->domain == CIRCUIT_ERROR)
 		*code = error->code >= 0 && (gsize)error->code < G_N_ELEMENTS(py_wire_names)
 		                ? py_wire_names[error->code]
 		                : "failed";
-		switch (error->code) {
-		case CIRCUIT_ERROR_DISCONNECTED:
-		case CIRCUIT_ERROR_UNAVAILABLE:
-			return py_unreachable;
-		case CIRCUIT_ERROR_CLOSED:
-			return py_closed;
-		case CIRCUIT_ERROR_USAGE:
-			return py_usage;
-		default:
-			return py_error;
-		}
+	else
+		*code = "failed";
+	switch (circuit_exit_code(error)) {
+	case CIRCUIT_EXIT_USAGE:
+		return py_usage;
+	case CIRCUIT_EXIT_UNREACHABLE:
+		return py_unreachable;
+	case CIRCUIT_EXIT_CLOSED:
+		return py_closed;
+	case CIRCUIT_EXIT_TIMEOUT:
+		return py_timeout;
+	default:
+		return py_error;
 	}
-	*code = "failed";
-	return py_error;
 }
 
 static void

@@ -4,6 +4,7 @@
 // on any bytes, deep and wide. It must never crash or recurse past its
 // limit; whatever it accepts json-glib reads the same; whatever json-glib
 // reads within the limits it accepts too.
+#include "json_text.h"
 #include "wire/json.h"
 
 #include <json-glib/json-glib.h>
@@ -17,15 +18,9 @@ static unsigned
 depth_of(const uint8_t *p, size_t n)
 {
 	unsigned d = 0, max = 0;
-	int in_str = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (in_str) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_str = 0;
-		} else if (p[i] == '"') {
-			in_str = 1;
+		if (p[i] == '"') {
+			i = json_text_string_end(p, n, i);
 		} else if (p[i] == '[' || p[i] == '{') {
 			if (++d > max)
 				max = d;

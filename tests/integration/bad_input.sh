@@ -12,27 +12,27 @@ PORT=${PORT%%/*}
 echo '{"Path":"/bin/cat"}' | c mkproc /$X/witness
 
 mkp() { echo "$2" | c mkproc "$1"; }
-expect_fail 1 "not valid JSON" mkp /$X/a '{"Path": '
-expect_fail 1 "must be a JSON object" mkp /$X/a '[1,2]'
-expect_fail 1 '"Path" is missing' mkp /$X/a '{"Args":["x"]}'
-expect_fail 1 'unknown key "Bogus"' mkp /$X/a '{"Path":"/bin/true","Bogus":1}'
-expect_fail 1 '"Args" must be an array of strings' mkp /$X/a '{"Path":"/bin/true","Args":"x"}'
-expect_fail 1 'cannot run "/no/such/binary"' mkp /$X/a '{"Path":"/no/such/binary"}'
-expect_fail 1 'cannot run "/etc/passwd"' mkp /$X/a '{"Path":"/etc/passwd"}'
-expect_fail 1 'Dir "/no/such/dir" is not a directory' mkp /$X/a '{"Path":"/bin/true","Dir":"/no/such/dir"}'
-expect_fail 1 "no process spec" c mkproc /$X/a </dev/null
+expect_fail 2 "not valid JSON" mkp /$X/a '{"Path": '
+expect_fail 2 "must be a JSON object" mkp /$X/a '[1,2]'
+expect_fail 2 '"Path" is missing' mkp /$X/a '{"Args":["x"]}'
+expect_fail 2 'unknown key "Bogus"' mkp /$X/a '{"Path":"/bin/true","Bogus":1}'
+expect_fail 2 '"Args" must be an array of strings' mkp /$X/a '{"Path":"/bin/true","Args":"x"}'
+expect_fail 2 'cannot run "/no/such/binary"' mkp /$X/a '{"Path":"/no/such/binary"}'
+expect_fail 2 'cannot run "/etc/passwd"' mkp /$X/a '{"Path":"/etc/passwd"}'
+expect_fail 2 'Dir "/no/such/dir" is not a directory' mkp /$X/a '{"Path":"/bin/true","Dir":"/no/such/dir"}'
+expect_fail 2 "no process spec" c mkproc /$X/a </dev/null
 [ -z "$(c ls /$X | grep '/a$')" ] || fail "a failed mkproc left an anchor behind"
 ok "bad specs are refused and leave nothing behind"
 
 long=$(printf 'x%.0s' $(seq 1 300))
-expect_fail 1 "empty anchor name" mkp "/$X//a" '{"Path":"/bin/true"}'
-expect_fail 1 'is reserved' mkp "/$X/../a" '{"Path":"/bin/true"}'
-expect_fail 1 'is reserved' mkp "/$X/./a" '{"Path":"/bin/true"}'
-expect_fail 1 "forbidden byte 0x01" mkp "/$X/a$(printf '\001')b" '{"Path":"/bin/true"}'
-expect_fail 1 "forbidden byte 0x1b" mkp "/$X/a$(printf '\033')b" '{"Path":"/bin/true"}'
-expect_fail 1 "longer than 255" mkp "/$X/$long" '{"Path":"/bin/true"}'
-expect_fail 1 "is not a server" c peek /notaserver/a
-expect_fail 1 "no such server X0123456789abcdef" c peek /X0123456789abcdef/a
+expect_fail 2 "empty anchor name" mkp "/$X//a" '{"Path":"/bin/true"}'
+expect_fail 2 'is reserved' mkp "/$X/../a" '{"Path":"/bin/true"}'
+expect_fail 2 'is reserved' mkp "/$X/./a" '{"Path":"/bin/true"}'
+expect_fail 2 "forbidden byte 0x01" mkp "/$X/a$(printf '\001')b" '{"Path":"/bin/true"}'
+expect_fail 2 "forbidden byte 0x1b" mkp "/$X/a$(printf '\033')b" '{"Path":"/bin/true"}'
+expect_fail 2 "longer than 255" mkp "/$X/$long" '{"Path":"/bin/true"}'
+expect_fail 2 "is not a server" c peek /notaserver/a
+expect_fail 3 "no such server X0123456789abcdef" c peek /X0123456789abcdef/a
 expect_fail 2 "no PATH given" c peek relative/path
 ok "bad anchor names"
 
@@ -45,8 +45,8 @@ expect_fail 1 "already holds a proc element" mkp /$X/dir/p '{"Path":"/bin/true"}
 expect_fail 1 "unknown element kind \"bogus\"" c mkbogus /$X/b
 expect_fail 2 "wrong number of arguments" c signal /$X/dir/p
 expect_fail 2 "unexpected argument extra" c wait /$X/dir/p extra
-expect_fail 1 'unexpected argument "-bogus"' c mkproc -bogus /$X/q
-expect_fail 1 "is a server" c scrub /$X
+expect_fail 2 'unexpected argument "-bogus"' c mkproc -bogus /$X/q
+expect_fail 2 "is a server" c scrub /$X
 ok "operations on empty anchors, wrong kinds and occupied anchors"
 
 # Unreachable server, wrong URL.

@@ -92,8 +92,8 @@ echo two | "$CIRCUIT_BIN" -d "${URL[3]}" send "/$XB/ch"
 ok "a channel on one server used through two others"
 
 # Unknown servers.
-expect_fail 1 "no such server X0123456789abcdef" a peek /X0123456789abcdef/x
-expect_fail 1 "no such server" a ls /X0123456789abcdef
+expect_fail 3 "no such server X0123456789abcdef" a peek /X0123456789abcdef/x
+expect_fail 3 "no such server" a ls /X0123456789abcdef
 ok "an unknown server: one clear line"
 
 # A server that does not answer (stopped): ls /... prints what it has, says
@@ -111,6 +111,6 @@ wait_until 30 all_see 3 "${URL[1]}" "${URL[2]}" "${URL[3]}"
 # kill -9 of C: the others notice and say "no such server".
 kill -KILL "${PID[3]}"
 wait_until 20 all_see 2 "${URL[1]}" "${URL[2]}"
-expect_fail 1 "no such server $XC" a peek "/$XC"
+expect_fail 3 "no such server $XC" a peek "/$XC"
 a peek "/$XB" >/dev/null || fail "B should still answer through A"
 ok "a server killed with SIGKILL is gone from every view; ops on it fail clearly"

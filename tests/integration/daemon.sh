@@ -40,7 +40,7 @@ echo "$SERVER_URL" >"$HOME/.circuit"
 rm "$HOME/.circuit"
 echo "  $SERVER_URL  " >"$HOME/other"
 CIRCUIT="~/other" "$CIRCUIT_BIN" ls / | grep -q "/$X" || fail "\$CIRCUIT not used"
-expect_fail 3 "cannot read the server address" env CIRCUIT=/nonexistent "$CIRCUIT_BIN" ls /
+expect_fail 2 "cannot read the server address" env CIRCUIT=/nonexistent "$CIRCUIT_BIN" ls /
 ok "\$CIRCUIT and ~/.circuit"
 
 # Bad flags: one line, exit 2, before anything is bound.

@@ -20,7 +20,7 @@ for line in '^  chan 0\.1\.0: ' '^    mkchan PATH \[-max SIZE\] CAP  *make one$'
 	grep -qE -- "$line" "$T_TMP/help" || { cat "$T_TMP/help"; fail "circuit help lacks /$line/"; }
 done
 ! grep -q 'mksubscription' "$T_TMP/help" || fail "help offers mksubscription, which servers refuse"
-expect_fail 1 "\"subscription\" is a plugin, not a kind: make its elements with mk@join or mk@leave" \
+expect_fail 2 "\"subscription\" is a plugin, not a kind: make its elements with mk@join or mk@leave" \
 	cx mksubscription "/$SERVER_ID/s"
 ok "circuit help lists every kind of the server with its mk and verbs"
 

@@ -26,7 +26,7 @@ echo '{"Path":"/bin/cat"}' | c mkproc /$X/witness
 $H deep-json "$PORT" "$X" "$PID"
 python3 -c 'import sys; sys.stdout.write("[" * 75000)' >"$T_TMP/deep.json"
 mk_from() { c mkproc "$1" <"$2"; }
-expect_fail 1 "nested deeper than" mk_from /$X/deep "$T_TMP/deep.json"
+expect_fail 2 "nested deeper than" mk_from /$X/deep "$T_TMP/deep.json"
 kill -0 "$PID" || fail "deep JSON killed the server"
 ok "deep JSON is refused with one line; the server lives"
 

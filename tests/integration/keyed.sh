@@ -23,8 +23,8 @@ keyed wait /$X/cat >/dev/null
 CIRCUIT_HMAC="$T_TMP/k1" "$CIRCUIT_BIN" -d "$SERVER_URL" peek /$X/cat >/dev/null || fail "\$CIRCUIT_HMAC"
 ok "keyed server and client: a process end to end"
 
-expect_fail 3 "server requires a key" c ls /
-expect_fail 3 "wrong key" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k2" ls /
+expect_fail 2 "server requires a key" c ls /
+expect_fail 2 "wrong key" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k2" ls /
 wait_until 5 grep -q "refused: server requires a key" "$SERVER_LOG"
 wait_until 5 grep -q "refused: wrong key" "$SERVER_LOG"
 ok "unkeyed and wrong-key clients are refused, clearly, on both sides"
@@ -73,7 +73,7 @@ ok "unfinished handshakes time out"
 # A keyed client to an unkeyed server.
 url1=$SERVER_URL
 start_server
-expect_fail 3 "server is not keyed" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k1" ls /
+expect_fail 2 "server is not keyed" "$CIRCUIT_BIN" -d "$SERVER_URL" -hmac "$T_TMP/k1" ls /
 ok "a keyed client is told the server is not keyed"
 
 # Rotation: a server accepts every key of its file and dials with the first;
@@ -90,14 +90,14 @@ ok "key rotation: old and new keys accepted together"
 # refuses such a private key), by the client and by the server; a bad one is
 # refused.
 chmod 644 "$T_TMP/k1"
-expect_fail 3 "key file $T_TMP/k1 is readable by group or others (mode 0644): run chmod 600 $T_TMP/k1" \
+expect_fail 2 "key file $T_TMP/k1 is readable by group or others (mode 0644): run chmod 600 $T_TMP/k1" \
 	"$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls /
 expect_fail 2 "readable by group or others" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac "$T_TMP/k1"
 chmod 620 "$T_TMP/k1"
-expect_fail 3 "writable by group or others (mode 0620)" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls /
+expect_fail 2 "writable by group or others (mode 0620)" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/k1" ls /
 chmod 600 "$T_TMP/k1"
 echo "not base64!" >"$T_TMP/bad"
-expect_fail 3 "$T_TMP/bad" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/bad" ls /
+expect_fail 2 "$T_TMP/bad" "$CIRCUIT_BIN" -d "$url1" -hmac "$T_TMP/bad" ls /
 expect_fail 2 "$T_TMP/bad" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac "$T_TMP/bad"
 expect_fail 2 "/nonexistent" "$CIRCUITD_BIN" -a 127.0.0.1:0 --hmac /nonexistent
 ok "key files open to group or others, and bad ones, are refused in one line"

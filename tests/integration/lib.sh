@@ -165,3 +165,20 @@ tail_after_exit() {
 	[ "$(c tail --stderr "$path")" = "$err" ] || fail "tail --stderr should print stderr"
 	cmp <(c tail -n 7 "$path") <(tail -c 7 "$want") || fail "tail -n 7 should print the last 7 bytes"
 }
+
+# lost_mid_call DIRECT_URL RELAY_URL PATH PID: `wait PATH` dialed at the
+# owner (DIRECT_URL) and through another server (RELAY_URL), then the owner
+# (PID) killed by SIGKILL mid-call: both must exit 3, the same code.
+lost_mid_call() {
+	local direct relayed rc
+	"$CIRCUIT_BIN" -d "$1" wait "$3" >/dev/null 2>"$T_TMP/direct.err" &
+	direct=$!
+	"$CIRCUIT_BIN" -d "$2" wait "$3" >/dev/null 2>"$T_TMP/relayed.err" &
+	relayed=$!
+	sleep 0.5
+	kill -KILL "$4"
+	rc=0; wait "$relayed" || rc=$?
+	[ "$rc" = 3 ] || fail "relayed: lost server exited $rc, not 3: $(cat "$T_TMP/relayed.err")"
+	rc=0; wait "$direct" || rc=$?
+	[ "$rc" = 3 ] || fail "direct: lost server exited $rc, not 3: $(cat "$T_TMP/direct.err")"
+}

@@ -111,7 +111,7 @@ check_circuit() {
 
 	# Exit codes: the numbers circuit help names, and no others.
 	entries "$page" "EXIT STATUS" | cut -f1 >"$T_TMP/man.exits"
-	sed -n '/^Exit codes:/,/^$/p' "$T_TMP/help.txt" | grep -oE '(^|[:,] *)[0-9]+ ' |
+	sed -n '/^Exit codes:/,/^$/p' "$T_TMP/help.txt" | grep -oE '^  [0-9]+  ' |
 		grep -oE '[0-9]+' >"$T_TMP/help.exits"
 	if ! diff "$T_TMP/man.exits" "$T_TMP/help.exits" >"$T_TMP/d" 2>&1; then
 		echo "exit codes in the man page (<) and in circuit help (>) differ:"

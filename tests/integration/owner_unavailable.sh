@@ -71,5 +71,5 @@ sleep 1
 "$CIRCUIT_BIN" -d "$D_URL" mkchan /$E/r 1 || fail "D answered for E, a live server it does not know"
 echo hi | "$CIRCUIT_BIN" -d "$D_URL" send /$E/r
 [ "$(a recv /$E/r)" = hi ] || fail "the send through D did not reach E"
-expect_fail 1 "no such server X0123456789abcdef" "$CIRCUIT_BIN" -d "$D_URL" peek /X0123456789abcdef/x
+expect_fail 3 "no such server X0123456789abcdef" "$CIRCUIT_BIN" -d "$D_URL" peek /X0123456789abcdef/x
 ok "a server that does not know a live member asks the others before answering \"no such server\""

@@ -33,8 +33,8 @@ c signal CONT /$X/stopcont
 wait_until 10 bash -c "'$CIRCUIT_BIN' -d '$SERVER_URL' peek /$X/stopcont | grep -q '\"Phase\" : \"continued\"'"
 ok "STOP and CONT"
 
-expect_fail 1 'unknown signal "BOGUS"' c signal BOGUS /$X/stopcont
-expect_fail 1 'unknown signal "0"' c signal 0 /$X/stopcont
+expect_fail 2 'unknown signal "BOGUS"' c signal BOGUS /$X/stopcont
+expect_fail 2 'unknown signal "0"' c signal 0 /$X/stopcont
 expect_fail 1 'has exited' c signal TERM /$X/three
 ok "bad signals are refused with one line"
 

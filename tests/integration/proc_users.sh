@@ -167,7 +167,7 @@ out=$(run pwd1 "{\"Path\":\"/bin/pwd\",\"User\":\"$U1\"}")
 out=$(run pwdd "{\"Path\":\"/bin/pwd\",\"User\":\"$U1\",\"Dir\":\"$T_TMP/pub\"}")
 [ "$out" = "$T_TMP/pub" ] || fail "Dir was not honoured: '$out'"
 nodir() { echo "{\"Path\":\"/bin/pwd\",\"User\":\"$U1\",\"Dir\":\"$HJ\"}" | c mkproc "/$X/nodir"; }
-expect_fail 1 "process spec: Dir \"$HJ\" as user $U1: Permission denied" nodir
+expect_fail 2 "process spec: Dir \"$HJ\" as user $U1: Permission denied" nodir
 ok "jobs of another account start in Dir (entered as that account), else at home, else at /"
 
 # A job cannot signal circuitd, nor read its key.
@@ -187,9 +187,9 @@ ok "a job can neither signal circuitd (EPERM) nor read its 0600 key"
 
 # Unknown accounts: one line, nothing left behind.
 nouser() { echo "{\"Path\":\"/usr/bin/id\",\"User\":\"nosuch$SFX\"}" | c mkproc "/$X/bad1"; }
-expect_fail 1 "\"User\" \"nosuch$SFX\": no such user" nouser
+expect_fail 2 "\"User\" \"nosuch$SFX\": no such user" nouser
 nogroup() { echo "{\"Path\":\"/usr/bin/id\",\"User\":\"$U1\",\"Group\":\"nosuch$SFX\"}" | c mkproc "/$X/bad2"; }
-expect_fail 1 "\"Group\" \"nosuch$SFX\": no such group" nogroup
+expect_fail 2 "\"Group\" \"nosuch$SFX\": no such group" nogroup
 c ls "/$X/..." | grep -q bad && fail "a refused spec left an element behind"
 server_alive
 ok "an unknown user or group is refused in one line"

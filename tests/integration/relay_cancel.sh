@@ -189,14 +189,5 @@ start_server --plugins=proc,chan -j "$B_URL"
 D=$SERVER_ID D_URL=$SERVER_URL D_PID=$SERVER_PID
 wait_true 10 '[ "$(ca ls / | wc -l)" = 4 ]'
 echo '{"Path":"/bin/sleep","Args":["60"]}' | "$CIRCUIT_BIN" -d "$D_URL" mkproc /$D/s
-"$CIRCUIT_BIN" -d "$A_URL" wait /$D/s 2>"$T_TMP/relayed.err" &
-relayed=$!
-"$CIRCUIT_BIN" -d "$D_URL" wait /$D/s 2>"$T_TMP/direct.err" &
-direct=$!
-sleep 0.5
-kill -KILL "$D_PID"
-rc=0; wait "$relayed" || rc=$?
-[ "$rc" = 3 ] || fail "relayed: lost server exited $rc, not 3: $(cat "$T_TMP/relayed.err")"
-rc=0; wait "$direct" || rc=$?
-[ "$rc" = 3 ] || fail "direct: lost server exited $rc, not 3: $(cat "$T_TMP/direct.err")"
+lost_mid_call "$D_URL" "$A_URL" /$D/s "$D_PID"
 ok "a server lost mid-call exits 3 direct and relayed"

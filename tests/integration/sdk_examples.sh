@@ -80,12 +80,12 @@ c ls -l "/$SERVER_ID" | grep -q "^counter .*$C\$" || fail "ls -l does not show t
 ok "mkcounter, incr, get, peek, ls through the unmodified CLI"
 
 # Bad input: one clear line each, and the server keeps serving.
-expect_fail 1 'START must be an integer, not "five"' c mkcounter "/$SERVER_ID/d" five
+expect_fail 2 'START must be an integer, not "five"' c mkcounter "/$SERVER_ID/d" five
 expect_fail 1 "no anchor" c ls "/$SERVER_ID/d"
-expect_fail 1 'N must be an integer, not "1.5"' c incr "$C" 1.5
+expect_fail 2 'N must be an integer, not "1.5"' c incr "$C" 1.5
 expect_fail 2 "wrong number of arguments" c incr "$C" 1 2
 c mkcounter "/$SERVER_ID/big" 9223372036854775807
-expect_fail 1 "would overflow" c incr "/$SERVER_ID/big"
+expect_fail 2 "would overflow" c incr "/$SERVER_ID/big"
 c scrub "/$SERVER_ID/big"
 expect_fail 1 'no operation "frob"' c frob "$C"
 expect_fail 1 "already holds a counter" c mkcounter "$C"

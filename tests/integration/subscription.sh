@@ -99,7 +99,7 @@ expect_fail 2 "usage: circuit mk@join PATH" c mk@join "$S/bad" extra
 expect_fail 2 "usage: circuit mk@leave PATH" c mk@leave "$S/bad" a b
 expect_fail 1 'unknown element kind "@bogus"' c mk@bogus "$S/bad"
 grep -qF "@join" "$T_TMP/ef.err" || fail "the unknown-kind error does not list @join"
-expect_fail 1 "mk@join or mk@leave" c mksubscription "$S/bad"
+expect_fail 2 "mk@join or mk@leave" c mksubscription "$S/bad"
 expect_fail 2 "usage: circuit recv PATH" c recv "$J" extra
 expect_fail 1 "already holds a @join element" c mk@leave "$J"
 expect_fail 1 "has no operation \"send\"" c send "$J"

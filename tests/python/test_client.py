@@ -66,9 +66,10 @@ def test_unreachable(tmp_root: str) -> None:
         circuit.dial(f"127.0.0.1:{port}", timeout=1)
     assert e.value.code == "connect"
     assert "\n" not in str(e.value)
-    with pytest.raises(circuit.Unreachable) as e:
+    # A URL that does not parse is a configuration mistake (exit code 2).
+    with pytest.raises(circuit.UsageError) as e:
         circuit.dial("circuit://not a url")
-    assert e.value.code == "address"
+    assert e.value.code == "address" and e.value.exit_code == 2
 
 
 def _lookup(env: dict, code: str) -> str:
@@ -117,7 +118,7 @@ def test_discover_errors() -> None:
     with pytest.raises(circuit.Unreachable) as e:
         circuit.discover(f"228.8.8.8:{_free_udp_port()}", timeout=0.3)
     assert e.value.code == "timeout"
-    with pytest.raises(circuit.Unreachable) as e:
+    with pytest.raises(circuit.UsageError) as e:
         circuit.discover("not-a-group", timeout=0.3)
     assert e.value.code == "address"
 
@@ -140,12 +141,14 @@ def test_keyed_server(start_server, tmp_root: str) -> None:
         assert handoff(ch, b"keyed") == [b"keyed"]
         ch.scrub()
         p.scrub()
-    with pytest.raises(circuit.Unreachable) as e:
+    # Key trouble is a configuration mistake (exit code 2), as in the CLI.
+    with pytest.raises(circuit.UsageError) as e:
         circuit.dial(s.url)
     assert e.value.code == "key" and "requires a key" in str(e.value)
-    with pytest.raises(circuit.Unreachable) as e:
+    with pytest.raises(circuit.Error) as e:
         circuit.dial(s.url, key_file=wrong)
     assert e.value.code in ("key", "protocol", "connect")
+    assert isinstance(e.value, circuit.UsageError if e.value.code == "key" else circuit.Unreachable)
     # $CIRCUIT_HMAC is the default key file.
     os.environ["CIRCUIT_HMAC"] = key
     try:

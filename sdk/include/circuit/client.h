@@ -45,16 +45,25 @@ typedef enum {
  *  when no address is configured, before 127.0.0.1:11022. */
 #define CIRCUIT_DEFAULT_SOCKET "/run/circuit/circuitd.sock"
 
-/** Exit codes of the `circuit` CLI, exported for scripts wrapping it. */
+/** Exit codes of the `circuit` CLI, exported for scripts wrapping it; the
+ *  table, case by case, is docs/cli.md's. */
 enum {
 	CIRCUIT_EXIT_OK = 0,
 	CIRCUIT_EXIT_FAILED = 1,         /**< the server refused or the op failed */
-	CIRCUIT_EXIT_USAGE = 2,          /**< bad command line */
-	CIRCUIT_EXIT_UNREACHABLE = 3,    /**< no server, wrong server, protocol */
-	CIRCUIT_EXIT_CLOSED = 4,         /**< end of a closed channel or feed */
+	CIRCUIT_EXIT_USAGE = 2,          /**< a usage or configuration mistake */
+	CIRCUIT_EXIT_UNREACHABLE = 3,    /**< no server, wrong server, owner unavailable */
+	CIRCUIT_EXIT_CLOSED = 4,         /**< end of a closed channel, stream or feed */
 	CIRCUIT_EXIT_ELEMENT_FAILED = 5, /**< a waited process/container failed */
 	CIRCUIT_EXIT_TIMEOUT = 6,        /**< --timeout passed: the call was cancelled */
 };
+
+/**
+ * circuit_exit_code: the CIRCUIT_EXIT_* @error (a CIRCUIT_ERROR or
+ * CIRCUIT_CLIENT_ERROR) maps to: the one mapping the CLI's exit codes and
+ * the Python binding's exception classes both use. Never
+ * CIRCUIT_EXIT_OK or CIRCUIT_EXIT_ELEMENT_FAILED (an outcome, not an error).
+ */
+CIRCUIT_CLIENT_EXPORT int circuit_exit_code(const GError *error);
 
 typedef struct CircuitClient CircuitClient;
 typedef struct CircuitCall CircuitCall;

@@ -26,7 +26,8 @@ class Error(Exception):
 
 
 class UsageError(Error):
-    """Wrong arguments for the operation (exit code 2)."""
+    """A usage or configuration mistake: wrong arguments, a bad spec, an
+    address or key that cannot be used (exit code 2)."""
 
     exit_code = 2
 

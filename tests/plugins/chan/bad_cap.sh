@@ -9,13 +9,13 @@ start_server
 for cap in -1 x 1.5 "" " 3" 99999999999999999999; do
 	P=/$SERVER_ID/bad
 	if [ "$cap" = 99999999999999999999 ]; then want="too large"; else want="capacity \"$cap\""; fi
-	expect_fail 1 "$want" ct mkchan "$P" "$cap"
+	expect_fail 2 "$want" ct mkchan "$P" "$cap"
 	c ls "/$SERVER_ID/..." >"$T_TMP/ls"
 	! grep -q "/bad" "$T_TMP/ls" || fail "mkchan '$cap' left an element behind"
 	server_alive
 	ok "capacity '$cap' refused: $(cat "$T_TMP/ef.err")"
 done
-expect_fail 1 "capacity" ct mkchan "/$SERVER_ID/bad" 3 4
+expect_fail 2 "capacity" ct mkchan "/$SERVER_ID/bad" 3 4
 server_alive
 ok "an extra argument is refused"
 c mkchan "/$SERVER_ID/bad" 3

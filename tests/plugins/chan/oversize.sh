@@ -35,7 +35,7 @@ cmp "$T_TMP/mib" "$T_TMP/got" || fail "a 1 MiB message did not pass"
 ok "default limit 1 MiB, named when exceeded"
 
 # Bad -max values.
-expect_fail 1 "message size \"lots\"" ct mkchan -max lots "/$SERVER_ID/m1" 1
-expect_fail 1 "largest allowed" ct mkchan -max 1G "/$SERVER_ID/m2" 1
+expect_fail 2 "message size \"lots\"" ct mkchan -max lots "/$SERVER_ID/m1" 1
+expect_fail 2 "largest allowed" ct mkchan -max 1G "/$SERVER_ID/m2" 1
 server_alive
 ok "bad -max values refused; server still serving"

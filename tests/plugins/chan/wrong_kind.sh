@@ -23,7 +23,7 @@ done
 ok "send, recv and close on a $kind element: clear wrong-kind errors"
 ct scrub "$E"
 
-expect_fail 1 "is a server, not an element" ct send "/$SERVER_ID"
+expect_fail 2 "is a server, not an element" ct send "/$SERVER_ID"
 expect_fail 1 "no element at /$SERVER_ID/nothing" ct recv "/$SERVER_ID/nothing"
 server_alive
 ok "on a server anchor and on a missing path: clear errors"

@@ -61,7 +61,7 @@ wait_until 60 grep -q ready "$T_TMP/trapout"
 c signal usr1 /$X/trap
 rc=0; c wait /$X/trap >"$T_TMP/w" || rc=$?
 [ $rc = 5 ] && grep -q '"ExitCode" : 42' "$T_TMP/w" || fail "USR1 should make it exit 42"
-expect_fail 1 'unknown signal "BOGUS"' c signal BOGUS /$X/trap
+expect_fail 2 'unknown signal "BOGUS"' c signal BOGUS /$X/trap
 expect_fail 1 "has exited already" c signal TERM /$X/trap
 ok "signals: KILL, a trapped USR1; bad and late signals refused"
 

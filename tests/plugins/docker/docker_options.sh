@@ -108,7 +108,7 @@ PY
 
 # ---- bad values: one line naming the key, no element, no container --------
 bad() { # bad SUBSTRING JSON
-	expect_fail 1 "$1" bash -c "echo '$2' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/bad"
+	expect_fail 2 "$1" bash -c "echo '$2' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/bad"
 }
 bad '"Ports"[0] "80/icmp": the protocol must be tcp, udp or sctp' '{"Image":"x","Ports":["80/icmp"]}'
 bad '"Ports"[1] "8000-8001:80": port ranges are not supported' '{"Image":"x","Ports":["80","8000-8001:80"]}'

@@ -11,7 +11,7 @@ start_docker_server --docker-allow-bind "$T_TMP"
 X=$SERVER_ID
 
 bad() { # bad SUBSTRING JSON
-	expect_fail 1 "$1" bash -c "echo '$2' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/bad"
+	expect_fail 2 "$1" bash -c "echo '$2' | '$CIRCUIT_BIN' -d '$SERVER_URL' mkdocker /$X/bad"
 }
 bad 'unknown key "Bogus"' '{"Image":"x","Bogus":1}'
 bad '"Memory" must be a non-negative integer' '{"Image":"x","Memory":"1g"}'
@@ -21,7 +21,7 @@ bad '"Scrub" must be true or false' '{"Image":"x","Scrub":"yes"}'
 bad '"Image" is required' '{"Path":"/bin/true"}'
 bad '"Volume"[0] "data": a container path must be absolute' '{"Image":"x","Volume":["data"]}'
 bad 'not valid JSON' '{"Image":'
-expect_fail 1 "no container spec" c mkdocker /$X/bad
+expect_fail 2 "no container spec" c mkdocker /$X/bad
 [ -z "$(c ls /$X/... | grep bad)" ] || fail "a refused spec left an element behind"
 engine_lacks bad || fail "a refused spec reached the engine"
 ok "bad specs: one line naming the key, nothing left behind"

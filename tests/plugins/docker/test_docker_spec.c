@@ -127,6 +127,49 @@ test_invalid(void)
 	g_assert_cmpstr(spec->args[1], ==, "b,}");
 }
 
+/* The dialect of every kind's spec (the host's spec reader): the texts
+ * tests/plugins/proc/test_proc_spec.c checks, refused at the same line and
+ * column. */
+static void
+test_dialect(void)
+{
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+	        {"{Image:\"x\"}", "container spec is not valid JSON: line 1, column 2: expected a "
+	                          "quoted key (like \"Path\") or }, found Image"},
+	        {"{\"Image\":\"x\"\n\"Args\":[]}",
+	         "container spec is not valid JSON: line 2, column 1: expected , or } after the "
+	         "value of \"Image\", found the string \"Args\""},
+	        {"{\"Image\":\"x\"",
+	         "container spec is not valid JSON: line 1, column 13: expected "
+	         ", or } after the value of \"Image\", found the end of the input"},
+	        {"{\"Image\":'x'}", "container spec is not valid JSON: line 1, column 10: expected "
+	                            "a value for \"Image\", found ' (JSON strings take double "
+	                            "quotes)"},
+	        {"{\"Image\":\"x}",
+	         "container spec is not valid JSON: unterminated string starting at line 1, column "
+	         "10"},
+	        {"{\"Image\":\"x\"} {}",
+	         "container spec is not valid JSON: line 1, column 15: { after the end of the JSON "
+	         "object"},
+	        {"[\"x\"]", "container spec must be a JSON object (like "
+	                    "{\"Image\":\"busybox\",\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}), found "
+	                    "an array"},
+	        {"{\"Image\":5}", "container spec: \"Image\" must be a string, found the number 5"},
+	        {"{\"Image\":\"x\",\"Args\":[\"a\",,]}",
+	         "container spec is not valid JSON: line 1, column 26: expected element 1 of "
+	         "\"Args\" or ], found ,"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(DockerSpec) spec = parse(bad[i].text, &error);
+		g_assert_null(spec);
+		g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+		g_assert_cmpstr(error->message, ==, bad[i].message);
+	}
+}
+
 /* The create body of @text (which must parse), compact. */
 static char *
 create_json(const char *text, GHashTable *labels)
@@ -809,6 +852,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/docker/spec/readme", test_readme);
 	g_test_add_func("/plugins/docker/spec/minimal", test_minimal);
 	g_test_add_func("/plugins/docker/spec/invalid", test_invalid);
+	g_test_add_func("/plugins/docker/spec/dialect", test_dialect);
 	g_test_add_func("/plugins/docker/spec/options/absent", test_options_absent);
 	g_test_add_func("/plugins/docker/spec/options/all", test_options_all);
 	g_test_add_func("/plugins/docker/spec/options/forms", test_options_forms);

@@ -146,6 +146,56 @@ test_invalid_json(void)
 	g_assert_nonnull(strstr(error->message, "no process spec"));
 }
 
+/* The dialect every kind's spec takes (the host's spec reader): the
+ * original's trailing commas, and syntax errors naming line and column;
+ * tests/plugins/docker/test_docker_spec.c checks the same texts. */
+static void
+test_dialect(void)
+{
+	ProcSpec *s = parse_ok("{\n\t\"Path\": \"/bin/ls\",\n\t\"Args\": [\"/\",],\n}\n");
+	g_assert_cmpstr(s->path, ==, "/bin/ls");
+	g_assert_cmpstr(s->args[0], ==, "/");
+	g_assert_null(s->args[1]);
+	proc_spec_free(s);
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+	        {"{Path:\"/bin/ls\"}",
+	         "process spec is not valid JSON: line 1, column 2: expected a quoted key (like "
+	         "\"Path\") or }, found Path"},
+	        {"{\"Path\":\"/bin/ls\"\n\"Args\":[]}", "process spec is not valid JSON: line 2, "
+	                                                "column 1: expected , or } after the value "
+	                                                "of \"Path\", found the string \"Args\""},
+	        {"{\"Path\":\"/bin/ls\"", "process spec is not valid JSON: line 1, column 18: "
+	                                  "expected , or } after the value of \"Path\", found the "
+	                                  "end of the input"},
+	        {"{\"Path\":'/bin/ls'}",
+	         "process spec is not valid JSON: line 1, column 9: expected "
+	         "a value for \"Path\", found ' (JSON strings take double "
+	         "quotes)"},
+	        {"{\"Path\":\"/bin/ls}", "process spec is not valid JSON: unterminated string "
+	                                 "starting at line 1, column 9"},
+	        {"{\"Path\":\"/bin/ls\"} {}",
+	         "process spec is not valid JSON: line 1, column 20: { after the end of the JSON "
+	         "object"},
+	        {"[\"/bin/ls\"]", "process spec must be a JSON object (like "
+	                          "{\"Path\":\"/bin/ls\",\"Args\":[\"/\"]}), found an array"},
+	        {"{\"Path\":5}", "process spec: \"Path\" must be a string, found the number 5"},
+	        {"{\"Path\":\"/bin/ls\",\"Scrub\":\"a\\nb\"}",
+	         "process spec: \"Scrub\" must be true or false, found the string \"a\\nb\""},
+	        {"{\"Path\":\"/bin/ls\",\"Args\":[\"a\",true]}",
+	         "process spec: \"Args\"[1] is not a string (found true)"},
+	        {"  \n", "no process spec on standard input (expected JSON like "
+	                 "{\"Path\":\"/bin/ls\",\"Args\":[\"/\"]})"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_null(proc_spec_parse(bad[i].text, strlen(bad[i].text), &error));
+		g_assert_error(error, CIRCUIT_ERROR, CIRCUIT_ERROR_INVALID);
+		g_assert_cmpstr(error->message, ==, bad[i].message);
+	}
+}
+
 static void
 test_not_object(void)
 {
@@ -365,6 +415,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/plugins/proc/spec/full", test_full);
 	g_test_add_func("/plugins/proc/spec/minimal", test_minimal);
+	g_test_add_func("/plugins/proc/spec/dialect", test_dialect);
 	g_test_add_func("/plugins/proc/spec/case-insensitive", test_case_insensitive);
 	g_test_add_func("/plugins/proc/spec/unknown-key", test_unknown_key);
 	g_test_add_func("/plugins/proc/spec/missing-path", test_missing_path);

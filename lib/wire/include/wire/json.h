@@ -35,9 +35,17 @@ typedef struct _JsonNode JsonNode;
  * @error set (G_IO_ERROR_INVALID_DATA) when @text is not JSON, nests deeper
  * than WIRE_JSON_MAX_DEPTH or is longer than WIRE_JSON_MAX_SIZE. */
 JsonNode *wire_json_read(const char *text, gsize len, GError **error);
+/* FALSE, with @error set, for a document longer than WIRE_JSON_MAX_SIZE
+ * (both readers check it first). */
+gboolean wire_json_size_ok(gsize len, GError **error);
 /* The same for a document that must be an object (flat ones are read by
  * wire_json_parse_flat, the rest by json-glib). */
 JsonObject *wire_json_read_object(const char *text, gsize len, GError **error);
+/* wire_spec.c: (transfer full) the JSON a person wrote (a mk<kind>'s
+ * spec): JSON plus a comma allowed before } and ], read with the same
+ * limits; NULL with @error set (G_IO_ERROR_INVALID_DATA) to one line that
+ * names the line and column at fault and what was expected there. */
+JsonNode *wire_json_read_spec(const char *text, gsize len, GError **error);
 /* (nullable) A frame's JSON payload (HELLO, OPEN, REPLY, RESET) as an
  * object; NULL when it is not one. Both ends of every connection read
  * frames with this. */
