@@ -42,7 +42,9 @@ const CliCommand cli_commands[] = {
          "when the first one ends, with its outcome."},
         {"signal", "SIGNAL PATH", "Send SIGNAL (HUP, INT, KILL, TERM, USR1, ...) to the process.",
          "Names are case-insensitive, with or without SIG; numbers are accepted too. The "
-         "signal goes to the process's group."},
+         "signal goes to the process's group. The original's order (SIGNAL PATH) and the "
+         "plugins' usage line (PATH SIGNAL) both work: the path is the word that starts "
+         "with /, for every verb."},
         {"stk", "PATH", "Print a server's internal state as JSON (PATH is /X...).",
          "Its connections (peer, caller, streams, queued bytes, idle time), the operations "
          "in flight (op, path, caller, age), its elements by kind, its membership view "
