@@ -44,7 +44,7 @@ line=$(sed -n 1p "$T_TMP/qs.out")
 	fail "first line: $line"
 PID=${BASH_REMATCH[1]} URL=${BASH_REMATCH[2]} ID=${BASH_REMATCH[4]}
 [ "${BASH_REMATCH[3]}" = "$PID" ] || fail "the printed pid $PID is not the one in its URL $URL"
-[ "$(readlink /proc/"$PID"/exe)" = "$B/bin/circuitd" ] || fail "pid $PID is not $B/bin/circuitd"
+[ "$(readlink /proc/"$PID"/exe)" = "$(readlink -f "$B/bin/circuitd")" ] || fail "pid $PID is not $B/bin/circuitd"
 [ "$ID" != "$MINE_ID" ] || fail "quickstart printed the test's own server"
 "$C" -d "$URL" ls / | grep -qx "/$ID" || fail "$URL does not answer as $ID"
 ok "prints the pid of the circuitd it started, $B/bin/circuitd on 127.0.0.1:$P"
