@@ -29,9 +29,11 @@ spec_describe(JsonNode *node)
 	/* Quoted and escaped (one line), its first 24 characters. */
 	const char *str = json_node_get_string(node);
 	GString *out = g_string_new("the string ");
-	g_autofree char *head = g_utf8_substring(str, 0, 24);
+	/* g_utf8_substring reads past the end of a shorter string: clamp. */
+	glong chars = g_utf8_strlen(str, -1);
+	g_autofree char *head = g_utf8_substring(str, 0, MIN(chars, 24));
 	wire_json_append_string(out, head);
-	if (g_utf8_strlen(str, -1) > 24)
+	if (chars > 24)
 		g_string_insert(out, out->len - 1, "...");
 	return g_string_free(out, FALSE);
 }
