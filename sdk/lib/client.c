@@ -587,6 +587,8 @@ client_hello(CircuitClient *c, int timeout_ms, GError **error)
 			g_set_error(error, CIRCUIT_CLIENT_ERROR,
 			            code == FRAME_REFUSE_PERMISSION
 			                    ? CIRCUIT_CLIENT_ERROR_PERMISSION
+			            : code == FRAME_REFUSE_BUSY
+			                    ? CIRCUIT_CLIENT_ERROR_CONNECT /* retryable */
 			                    : CIRCUIT_CLIENT_ERROR_KEY,
 			            "%s: %s", c->address,
 			            code == FRAME_REFUSE_PERMISSION && *reason ? reason : what);
