@@ -7,13 +7,7 @@
 # Optional: CHAN_BENCH_COUNTS="COUNT_64 COUNT_32K LAT" (default 20000 5000 2000),
 # CHAN_BENCH_RUNS (default 9: this 2-core VM's speed swings from minute to
 # minute, and fewer runs gave medians a quarter apart; about 4 minutes).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 
 bench=$CIRCUIT_BUILD_DIR/tests/bench/chan_bench
 [ -x "$bench" ] || fail "$bench is not built"

@@ -13,13 +13,8 @@
 # Run through ctest (-DCIRCUIT_BENCH=ON, label bench: bench/docker-podman,
 # bench/docker-dockerd) or by hand:
 #   CIRCUIT_TEST_ENGINE=dockerd CIRCUIT_BUILD_DIR=/path/to/build tests/bench/docker_bench.sh
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${CIRCUIT_BUILD_DIR:-$CIRCUIT_SOURCE_DIR/build}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$build/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$build/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
+build=$CIRCUIT_BUILD_DIR
 source "$CIRCUIT_SOURCE_DIR/tests/plugins/docker/engine.sh"
 
 N=${DOCKER_BENCH_N:-50}

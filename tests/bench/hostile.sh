@@ -9,13 +9,7 @@
 # since those servers crash, spin or grow by gigabytes). Records the
 # "hostile" section of docs/BENCHMARKS.md; never asserts.
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/hostile.sh
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 H="python3 $CIRCUIT_SOURCE_DIR/tests/integration/hostile.py"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 CAP_KIB=8192 # the default --max-conn-output

@@ -10,12 +10,8 @@
 # CIRCUIT_BENCH_KEYED_MIB (default 1024; only 1024 is recorded),
 # CIRCUIT_BENCH_KEYED_CONNS (default 500), CIRCUIT_BENCH_KEYED_RUNS (stream
 # runs, each one keyed and one unkeyed read; default 5, the median recorded).
-: "${CIRCUIT_BUILD_DIR:?set CIRCUIT_BUILD_DIR to the build tree}"
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$CIRCUIT_BUILD_DIR/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$CIRCUIT_BUILD_DIR/bin/circuitd}
-export CIRCUIT_TESTLIB=${CIRCUIT_TESTLIB:-$(dirname "$0")/../integration/lib.sh}
-source "$CIRCUIT_TESTLIB"
-src=${CIRCUIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+source "$(dirname "$0")/bench_lib.sh"
+src=$CIRCUIT_SOURCE_DIR
 mib=${CIRCUIT_BENCH_KEYED_MIB:-1024}
 conns=${CIRCUIT_BENCH_KEYED_CONNS:-500}
 runs=${CIRCUIT_BENCH_KEYED_RUNS:-5}

@@ -14,9 +14,9 @@ on() { local n=$1; shift; timeout 20 "$CIRCUIT_BIN" -d "${URL[$n]}" "$@"; }
 # peek_on N PATH FIELD: one scalar field of peek on server N.
 peek_on() { CIRCUIT_TEST_URL=${URL[$1]} pf "$2" "$3"; }
 peek_on_is() { [ "$(peek_on "$1" "$2" "$3")" = "$4" ]; }
-members_on() { on "$1" ls / | sort | tr '\n' ' '; }
-# members_are N LIST: server N lists exactly LIST (evaluated at each poll).
-members_are() { [ "$(members_on "$1")" = "$2" ]; }
+listed_on() { on "$1" ls / | sort | tr '\n' ' '; }
+# lists_exactly N LIST: server N lists exactly LIST (evaluated at each poll).
+lists_exactly() { [ "$(listed_on "$1")" = "$2" ]; }
 
 start_server
 URL[1]=$SERVER_URL ID[1]=$SERVER_ID PID[1]=$SERVER_PID
@@ -25,7 +25,7 @@ for n in 2 3; do
 	URL[$n]=$SERVER_URL ID[$n]=$SERVER_ID PID[$n]=$SERVER_PID
 done
 ALL=$(printf '/%s\n' "${ID[1]}" "${ID[2]}" "${ID[3]}" | sort | tr '\n' ' ')
-for n in 1 2 3; do wait_until 30 members_are "$n" "$ALL"; done
+for n in 1 2 3; do wait_until 30 lists_exactly "$n" "$ALL"; done
 ok "three servers see each other"
 
 for n in 1 2 3; do
@@ -70,7 +70,7 @@ ok "the killed server yields an @leave event naming it on every subscription"
 # Exactly one: by the time every survivor has dropped it from its view,
 # no subscription has seen a second event, nor an @join a rejoin.
 SURV=$(printf '/%s\n' "${ID[1]}" "${ID[2]}" "${ID[4]}" | sort | tr '\n' ' ')
-for n in 1 2 4; do wait_until 30 members_are "$n" "$SURV"; done
+for n in 1 2 4; do wait_until 30 lists_exactly "$n" "$SURV"; done
 sleep 3
 for n in 1 2 4; do
 	for f in "Seq 1" "Pending 0" "NumRecv 1" "Dropped 0"; do

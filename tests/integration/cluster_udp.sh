@@ -7,18 +7,11 @@
 # or killed server drops out of the others' view.
 source "$CIRCUIT_TESTLIB"
 
-# peek_field URL FIELD: a top-level field of the server anchor's peek.
-peek_field() {
-	local url=$1 field=$2
-	"$CIRCUIT_BIN" -d "$url" peek "/${url##*/}" |
-		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]])' "$field"
-}
 # rejected URL REASON: one per-reason counter of DatagramsRejectedBy.
 rejected() {
 	"$CIRCUIT_BIN" -d "$1" peek "/${1##*/}" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["DatagramsRejectedBy"][sys.argv[1]])' "$2"
 }
-members_are() { [ "$(peek_field "$1" Members)" = "$2" ]; }
 port_of() { local p=${1#circuit://127.0.0.1:}; echo "${p%%/*}"; }
 
 # send_udp PORT: sends the datagrams named on stdin (one python literal per
@@ -61,7 +54,7 @@ start_server -v
 S1=$SERVER_URL
 P1=$(port_of "$S1")
 send_udp "$P1" <<<"$BAD_DATAGRAMS"
-wait_true 5 '[ "$(peek_field "$S1" DatagramsRejected)" -ge "$N_BAD" ]'
+wait_true 5 '[ "$(server_field "$S1" DatagramsRejected)" -ge "$N_BAD" ]'
 server_alive
 members_are "$S1" 1 || fail "garbage changed the view"
 [ "$(rejected "$S1" malformed)" -ge 6 ] || fail "bad beacons and queries are not counted as malformed"
@@ -169,8 +162,8 @@ unset CIRCUIT_DISCOVER
 D2=$SERVER_URL
 wait_until 10 members_are "$D1" 2
 wait_until 10 members_are "$D2" 2
-[ "$(peek_field "$D1" Discover)" = "$G" ] || fail "peek does not show the group"
-before=$(peek_field "$D2" DatagramsRejected)
+[ "$(server_field "$D1" Discover)" = "$G" ] || fail "peek does not show the group"
+before=$(server_field "$D2" DatagramsRejected)
 python3 -c '
 import socket, sys
 host, port = sys.argv[1].split(":")
@@ -180,7 +173,7 @@ for d in [b"CB", b"CB\x01\x00" + bytes(9), b"CB\x01\x00" + bytes(8) + b"\xff" + 
           b"CQ\x01\x00", b"junk" * 100]:
     s.sendto(d, (host, int(port)))
 ' "$G"
-wait_true 5 '[ "$(peek_field "$D2" DatagramsRejected)" -ge $((before + 5)) ]'
+wait_true 5 '[ "$(server_field "$D2" DatagramsRejected)" -ge $((before + 5)) ]'
 members_are "$D1" 2 || fail "bad beacons changed the view"
 ok "loopback discovery: --discover and \$CIRCUIT_DISCOVER servers join by beacons; bad beacons counted"
 

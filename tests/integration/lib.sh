@@ -117,6 +117,22 @@ while True:
 PY
 }
 
+# server_field URL FIELD [RUN...]: one top-level field of the peek of URL's
+# server anchor (a number or a string), asked with the CLI run through RUN
+# (e.g. `ip netns exec NS`, or nothing). members_are URL N [RUN...]: that
+# server counts exactly N members (itself included).
+server_field() {
+	local url=$1 field=$2
+	shift 2
+	"$@" "$CIRCUIT_BIN" -d "$url" peek "/${url##*/}" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$field"
+}
+members_are() {
+	local url=$1 n=$2
+	shift 2
+	[ "$(server_field "$url" Members "$@")" = "$n" ]
+}
+
 # c ARGS...: the CLI dialed into the last started server.
 c() { "$CIRCUIT_BIN" -d "$CIRCUIT_TEST_URL" "$@"; }
 

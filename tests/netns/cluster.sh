@@ -86,14 +86,11 @@ start_host() {
 	URLS[$i]=$(head -n1 "$out")
 }
 # peek_members I: the Members count of host I's server, asked from host I.
-peek_members() {
-	local u=${URLS[$1]}
-	on "$1" "$CIRCUIT_BIN" -d "$u" peek "/${u##*/}" | sed -n 's/^\t"Members" : \([0-9]*\),$/\1/p'
-}
-members_are() { [ "$(peek_members "$1")" = "$2" ]; }
+peek_members() { server_field "${URLS[$1]}" Members on "$1"; }
+# all_members_are N I...: each of hosts I... counts N members, asked from itself.
 all_members_are() {
 	local want=$1; shift
-	for i in "$@"; do members_are "$i" "$want" || return 1; done
+	for i in "$@"; do members_are "${URLS[$i]}" "$want" on "$i" || return 1; done
 }
 
 # The seed exactly as an operator types it; the others add faster reconnects
