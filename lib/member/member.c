@@ -1372,170 +1372,210 @@ member_move_probe(Member *m, MemberNode *n, guint64 inc, const char *addr, guint
 
 /* ---- Receiving ---------------------------------------------------------- */
 
+/* A ping: acked if it is for us; otherwise we say who is here now. */
+static void
+member_on_ping(Member *m, const MemberMsg *msg, const char *from)
+{
+	if (from == NULL)
+		return;
+	MemberMsg reply = {.seq = msg->seq};
+	if (msg->id == m->self_id) {
+		reply.type = MEMBER_MSG_ACK;
+		reply.inc = (guint32)m->self_inc;
+	} else {
+		/* Whoever was at this address before us is gone: say so. */
+		reply.type = MEMBER_MSG_NOT_ME;
+		reply.id = msg->id;
+		reply.from = m->self_id;
+	}
+	member_send(m, from, &reply, 1, true);
+	return;
+}
+
+/* A ping-req: we ping a member we know for the asker (or ack, if it is us). */
+static void
+member_on_ping_req(Member *m, const MemberMsg *msg, const char *from)
+{
+	if (from == NULL)
+		return;
+	if (msg->id == m->self_id) {
+		MemberMsg ack = {
+		        .type = MEMBER_MSG_ACK, .seq = msg->seq, .inc = (guint32)m->self_inc};
+		member_send(m, from, &ack, 1, true);
+		return;
+	}
+	/*
+	 * Only for a member we know, at the address we know: otherwise one
+	 * datagram would make us ping any address it names.
+	 */
+	MemberNode *target = member_node_get(m, msg->id);
+	if (target == NULL) {
+		m->stats.ping_reqs_refused++;
+		return;
+	}
+	MemberPending *p = member_pending_new(m, MEMBER_PENDING_RELAY, msg->id);
+	p->origin = g_strdup(from);
+	p->origin_seq = msg->seq;
+	p->want_nack = (msg->flags & MEMBER_PING_REQ_NACK) != 0;
+	MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = p->seq, .id = msg->id};
+	member_send(m, target->addr, &ping, 1, true);
+	if (p->want_nack)
+		p->t_a = member_timer(m, m->cfg.probe_timeout_ms * MEMBER_NACK_PERCENT / 100,
+		                      member_relay_nack, p);
+	p->t_b = member_timer(m, m->cfg.probe_interval_ms, member_relay_expire, p);
+	return;
+}
+
+/* An ack: of a ping we relayed, of a moved address, or of our own probe. */
+static void
+member_on_ack(Member *m, const MemberMsg *msg, const char *from)
+{
+	MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
+	if (p == NULL)
+		return;
+	if (p->kind == MEMBER_PENDING_RELAY) {
+		MemberMsg ack = {.type = MEMBER_MSG_ACK, .seq = p->origin_seq, .inc = msg->inc};
+		member_send(m, p->origin, &ack, 1, true);
+		member_pending_done(m, p);
+		return;
+	}
+	if (p->kind == MEMBER_PENDING_MOVE) {
+		/* The claimed address answered our ping for this ID itself. */
+		MemberNode *n = member_node_get(m, p->target);
+		guint64 inc = 0;
+		if (from != NULL && strcmp(from, p->origin) == 0 && n != NULL &&
+		    member_inc_widen(m, n->id, msg->inc, &inc)) {
+			char *addr = g_steal_pointer(&p->origin);
+			guint64 claimed = p->move_inc;
+			member_pending_done(m, p);
+			member_move_apply(m, n, MAX(inc, claimed), addr);
+			g_free(addr);
+		} else if (from != NULL && strcmp(from, p->origin) == 0) {
+			member_pending_done(m, p);
+		}
+		return;
+	}
+	member_health_add(m, -1);
+	MemberNode *n = member_node_get(m, p->target);
+	bool final = p->final;
+	member_pending_done(m, p);
+	if (n == NULL || !member_is_up(n))
+		return;
+	if (final && n->sus != NULL)
+		n->sus->final_probe = false;
+	guint64 inc = n->inc;
+	if (!member_inc_widen(m, n->id, msg->inc, &inc))
+		inc = n->inc;
+	if (inc > n->inc) {
+		/* The ack carries a refutation we had not heard of yet. */
+		char addr[MEMBER_ADDR_MAX + 1];
+		memcpy(addr, n->addr, n->addr_len + 1u);
+		member_on_alive(m, n->id, inc, addr, n->addr_len);
+	} else if (n->state == MEMBER_SUSPECT && final) {
+		/* Alive, but the refutation is still on its way: wait a full term again. */
+		member_suspicion_start(m, n, n->sus->from[0]);
+	}
+	return;
+}
+
+/* A nack: a relay heard nothing from the member either. */
+static void
+member_on_nack(Member *m, const MemberMsg *msg, const char *from)
+{
+	MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
+	m->stats.nacks_in++;
+	if (p == NULL || p->kind != MEMBER_PENDING_PROBE)
+		return;
+	p->nacks++;
+	if (p->refused && p->expected_nacks > 0 && p->nacks >= p->expected_nacks) {
+		/*
+		 * After a refusal, every relay asked the member too (sealed
+		 * pings) and heard nothing: the refusal was true, so no
+		 * suspicion timeout. A forged refusal never gets this far
+		 * about a member that answers.
+		 */
+		MemberNode *n = member_node_get(m, p->target);
+		member_pending_done(m, p);
+		if (n != NULL && member_is_up(n))
+			member_declare_dead(m, n);
+	}
+	return;
+}
+
+/* Another server answered at the address we pinged. */
+static void
+member_on_not_me(Member *m, const MemberMsg *msg, const char *from)
+{
+	MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
+	if (p == NULL || p->target != msg->id || msg->from == msg->id)
+		return;
+	if (p->kind == MEMBER_PENDING_MOVE) {
+		/* Someone else is at the claimed address: the claim was false. */
+		m->stats.moves_refused++;
+		member_pending_done(m, p);
+		return;
+	}
+	if (p->kind == MEMBER_PENDING_RELAY) {
+		MemberMsg fwd = *msg;
+		fwd.seq = p->origin_seq;
+		member_send(m, p->origin, &fwd, 1, false);
+		member_pending_done(m, p);
+		return;
+	}
+	/*
+	 * Another server answers at the target's own address, so the target's
+	 * process no longer holds it: as good as a refusal.
+	 */
+	MemberNode *n = member_node_get(m, p->target);
+	member_pending_done(m, p);
+	if (n != NULL && member_is_up(n)) {
+		m->stats.refusals++;
+		member_declare_dead(m, n);
+	}
+	return;
+}
+
+/* News about a member: alive, suspect or dead. */
+static void
+member_on_gossip(Member *m, const MemberMsg *msg, const char *from)
+{
+	guint64 inc;
+	if (!member_inc_widen(m, msg->id, msg->inc, &inc))
+		return;
+	if (msg->type == MEMBER_MSG_ALIVE)
+		member_on_alive(m, msg->id, inc, msg->addr, msg->addr_len);
+	else if (msg->type == MEMBER_MSG_SUSPECT)
+		member_on_suspect(m, msg->id, inc, msg->from);
+	else
+		member_on_dead(m, msg->id, inc, msg->from);
+	return;
+}
+
+/* One decoded message from @from (NULL: its address is unknown). */
 static void
 member_handle(Member *m, const MemberMsg *msg, const char *from)
 {
 	switch (msg->type) {
-	case MEMBER_MSG_PING: {
-		if (from == NULL)
-			return;
-		MemberMsg reply = {.seq = msg->seq};
-		if (msg->id == m->self_id) {
-			reply.type = MEMBER_MSG_ACK;
-			reply.inc = (guint32)m->self_inc;
-		} else {
-			/* Whoever was at this address before us is gone: say so. */
-			reply.type = MEMBER_MSG_NOT_ME;
-			reply.id = msg->id;
-			reply.from = m->self_id;
-		}
-		member_send(m, from, &reply, 1, true);
+	case MEMBER_MSG_PING:
+		member_on_ping(m, msg, from);
 		return;
-	}
-	case MEMBER_MSG_PING_REQ: {
-		if (from == NULL)
-			return;
-		if (msg->id == m->self_id) {
-			MemberMsg ack = {.type = MEMBER_MSG_ACK,
-			                 .seq = msg->seq,
-			                 .inc = (guint32)m->self_inc};
-			member_send(m, from, &ack, 1, true);
-			return;
-		}
-		/*
-		 * Only for a member we know, at the address we know: otherwise one
-		 * datagram would make us ping any address it names.
-		 */
-		MemberNode *target = member_node_get(m, msg->id);
-		if (target == NULL) {
-			m->stats.ping_reqs_refused++;
-			return;
-		}
-		MemberPending *p = member_pending_new(m, MEMBER_PENDING_RELAY, msg->id);
-		p->origin = g_strdup(from);
-		p->origin_seq = msg->seq;
-		p->want_nack = (msg->flags & MEMBER_PING_REQ_NACK) != 0;
-		MemberMsg ping = {.type = MEMBER_MSG_PING, .seq = p->seq, .id = msg->id};
-		member_send(m, target->addr, &ping, 1, true);
-		if (p->want_nack)
-			p->t_a =
-			        member_timer(m, m->cfg.probe_timeout_ms * MEMBER_NACK_PERCENT / 100,
-			                     member_relay_nack, p);
-		p->t_b = member_timer(m, m->cfg.probe_interval_ms, member_relay_expire, p);
+	case MEMBER_MSG_PING_REQ:
+		member_on_ping_req(m, msg, from);
 		return;
-	}
-	case MEMBER_MSG_ACK: {
-		MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
-		if (p == NULL)
-			return;
-		if (p->kind == MEMBER_PENDING_RELAY) {
-			MemberMsg ack = {
-			        .type = MEMBER_MSG_ACK, .seq = p->origin_seq, .inc = msg->inc};
-			member_send(m, p->origin, &ack, 1, true);
-			member_pending_done(m, p);
-			return;
-		}
-		if (p->kind == MEMBER_PENDING_MOVE) {
-			/* The claimed address answered our ping for this ID itself. */
-			MemberNode *n = member_node_get(m, p->target);
-			guint64 inc = 0;
-			if (from != NULL && strcmp(from, p->origin) == 0 && n != NULL &&
-			    member_inc_widen(m, n->id, msg->inc, &inc)) {
-				char *addr = g_steal_pointer(&p->origin);
-				guint64 claimed = p->move_inc;
-				member_pending_done(m, p);
-				member_move_apply(m, n, MAX(inc, claimed), addr);
-				g_free(addr);
-			} else if (from != NULL && strcmp(from, p->origin) == 0) {
-				member_pending_done(m, p);
-			}
-			return;
-		}
-		member_health_add(m, -1);
-		MemberNode *n = member_node_get(m, p->target);
-		bool final = p->final;
-		member_pending_done(m, p);
-		if (n == NULL || !member_is_up(n))
-			return;
-		if (final && n->sus != NULL)
-			n->sus->final_probe = false;
-		guint64 inc = n->inc;
-		if (!member_inc_widen(m, n->id, msg->inc, &inc))
-			inc = n->inc;
-		if (inc > n->inc) {
-			/* The ack carries a refutation we had not heard of yet. */
-			char addr[MEMBER_ADDR_MAX + 1];
-			memcpy(addr, n->addr, n->addr_len + 1u);
-			member_on_alive(m, n->id, inc, addr, n->addr_len);
-		} else if (n->state == MEMBER_SUSPECT && final) {
-			/* Alive, but the refutation is still on its way: wait a full term again. */
-			member_suspicion_start(m, n, n->sus->from[0]);
-		}
+	case MEMBER_MSG_ACK:
+		member_on_ack(m, msg, from);
 		return;
-	}
-	case MEMBER_MSG_NACK: {
-		MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
-		m->stats.nacks_in++;
-		if (p == NULL || p->kind != MEMBER_PENDING_PROBE)
-			return;
-		p->nacks++;
-		if (p->refused && p->expected_nacks > 0 && p->nacks >= p->expected_nacks) {
-			/*
-			 * After a refusal, every relay asked the member too (sealed
-			 * pings) and heard nothing: the refusal was true, so no
-			 * suspicion timeout. A forged refusal never gets this far
-			 * about a member that answers.
-			 */
-			MemberNode *n = member_node_get(m, p->target);
-			member_pending_done(m, p);
-			if (n != NULL && member_is_up(n))
-				member_declare_dead(m, n);
-		}
+	case MEMBER_MSG_NACK:
+		member_on_nack(m, msg, from);
 		return;
-	}
-	case MEMBER_MSG_NOT_ME: {
-		MemberPending *p = g_hash_table_lookup(m->pending, GUINT_TO_POINTER(msg->seq));
-		if (p == NULL || p->target != msg->id || msg->from == msg->id)
-			return;
-		if (p->kind == MEMBER_PENDING_MOVE) {
-			/* Someone else is at the claimed address: the claim was false. */
-			m->stats.moves_refused++;
-			member_pending_done(m, p);
-			return;
-		}
-		if (p->kind == MEMBER_PENDING_RELAY) {
-			MemberMsg fwd = *msg;
-			fwd.seq = p->origin_seq;
-			member_send(m, p->origin, &fwd, 1, false);
-			member_pending_done(m, p);
-			return;
-		}
-		/*
-		 * Another server answers at the target's own address, so the target's
-		 * process no longer holds it: as good as a refusal.
-		 */
-		MemberNode *n = member_node_get(m, p->target);
-		member_pending_done(m, p);
-		if (n != NULL && member_is_up(n)) {
-			m->stats.refusals++;
-			member_declare_dead(m, n);
-		}
+	case MEMBER_MSG_NOT_ME:
+		member_on_not_me(m, msg, from);
 		return;
-	}
 	case MEMBER_MSG_ALIVE:
 	case MEMBER_MSG_SUSPECT:
-	case MEMBER_MSG_DEAD: {
-		guint64 inc;
-		if (!member_inc_widen(m, msg->id, msg->inc, &inc))
-			return;
-		if (msg->type == MEMBER_MSG_ALIVE)
-			member_on_alive(m, msg->id, inc, msg->addr, msg->addr_len);
-		else if (msg->type == MEMBER_MSG_SUSPECT)
-			member_on_suspect(m, msg->id, inc, msg->from);
-		else
-			member_on_dead(m, msg->id, inc, msg->from);
+	case MEMBER_MSG_DEAD:
+		member_on_gossip(m, msg, from);
 		return;
-	}
 	default:
 		return;
 	}
