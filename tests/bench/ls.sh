@@ -53,20 +53,12 @@ for shape in flat tree; do
 	[ "$n_ls" = "$n_find" ] || fail "$shape: ls lists $n_ls, find $n_find"
 done
 
-# One sample: the wall time of CMD piped to /dev/null, in ms.
-sample() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" | cat >/dev/null
-	t1=$(date +%s%N)
-	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1e6 }'
-}
 for shape in flat tree; do
 	: >"$T_TMP/$shape.ls"
 	: >"$T_TMP/$shape.find"
 	for i in $(seq 0 "$runs"); do
-		a=$(sample "$CIRCUIT_BIN" -d "$SERVER_URL" ls "/$X/$shape/...")
-		b=$(sample find "$fs/$shape")
+		a=$(bench_sample "$CIRCUIT_BIN" -d "$SERVER_URL" ls "/$X/$shape/...")
+		b=$(bench_sample find "$fs/$shape")
 		if [ "$i" -gt 0 ]; then # run 0 warms both up
 			echo "$a" >>"$T_TMP/$shape.ls"
 			echo "$b" >>"$T_TMP/$shape.find"
@@ -77,13 +69,6 @@ rss_kib=$(awk '/VmRSS/{print $2}' "/proc/$SERVER_PID/status")
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 server_alive
 
-# stats FILE: median min max in ms.
-stats() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 out="$T_TMP/ls.md"
 {
@@ -99,10 +84,10 @@ out="$T_TMP/ls.md"
 	echo "| shape | circuit ls | find (baseline) | ratio ls / find (bar: at most 2) |"
 	echo "|---|---:|---:|---:|"
 	for shape in flat tree; do
-		read -r lm ln lx < <(stats "$T_TMP/$shape.ls")
-		read -r fm fn fx < <(stats "$T_TMP/$shape.find")
-		echo "| $shape | $lm ($ln-$lx) | $fm ($fn-$fx) | **$(ratio "$lm" "$fm")** |"
-		echo "figure: ls $shape median ${lm} ms find ${fm} ms ratio $(ratio "$lm" "$fm")" >&2
+		read -r lm ln lx < <(bench_stats "$T_TMP/$shape.ls")
+		read -r fm fn fx < <(bench_stats "$T_TMP/$shape.find")
+		echo "| $shape | $lm ($ln-$lx) | $fm ($fn-$fx) | **$(bench_ratio "$lm" "$fm")** |"
+		echo "figure: ls $shape median ${lm} ms find ${fm} ms ratio $(bench_ratio "$lm" "$fm")" >&2
 	done
 	if awk -v a="$load_start" -v b="$load_end" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[1] > 1 || y[1] > 1) }'; then
 		echo
