@@ -34,17 +34,9 @@ json() {
 	printf '"%s"' "${s//$'\n'/\\n}"
 }
 
-# The client workload: resolve redis.svc. at the dns element, wait until
-# redis answers, then SET and GET through it.
-client_sh='set -e
-ip=$(dig +short +time=1 +tries=3 -p "$DNS_PORT" @"$DNS_HOST" redis.svc. A)
-[ -n "$ip" ] || { echo "redis.svc. does not resolve" >&2; exit 1; }
-for _ in $(seq 1 100); do
-	redis-cli -h "$ip" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break
-	sleep 0.05
-done
-redis-cli -h "$ip" -p "$REDIS_PORT" SET greeting "hello from $(hostname)" >/dev/null
-redis-cli -h "$ip" -p "$REDIS_PORT" GET greeting'
+# The client workload (sent as the text of `sh -c`): resolve redis.svc. at
+# the dns element, wait until redis answers, then SET and GET through it.
+client_sh=$(cat "$(dirname "$(readlink -f "$0")")/twotier-client.sh")
 
 mapfile -t servers < <(c ls / | grep '^/X')
 tier=()
