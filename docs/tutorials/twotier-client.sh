@@ -11,5 +11,7 @@ for _ in $(seq 1 100); do
 	redis-cli -h "$ip" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break
 	sleep 0.05
 done
-redis-cli -h "$ip" -p "$REDIS_PORT" SET greeting "hello from $(hostname)" >/dev/null
+# redis-cli exits 0 on an error reply too: the reply says.
+said=$(redis-cli -h "$ip" -p "$REDIS_PORT" SET greeting "hello from $(hostname)")
+[ "$said" = OK ] || { echo "redis at $ip:$REDIS_PORT said: $said" >&2; exit 1; }
 redis-cli -h "$ip" -p "$REDIS_PORT" GET greeting

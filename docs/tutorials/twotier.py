@@ -37,9 +37,11 @@ def main() -> int:
         made = []
         try:
             redis_host = host_of(c, tier[0])
+            # Bound to the server's address, for clients on other hosts:
+            # redis's protected mode (loopback only, without a password) off.
             redis = c.mkproc(f"{tier[0]}/twotier-{run}/redis", "/usr/bin/redis-server",
-                             ["--bind", redis_host, "--port", str(a.port), "--save", "",
-                              "--appendonly", "no"])
+                             ["--bind", redis_host, "--port", str(a.port), "--protected-mode",
+                              "no", "--save", "", "--appendonly", "no"])
             made.append(redis)
             print(f"redis on {tier[0]} at {redis_host}:{a.port}", file=sys.stderr)
             dns = c.mkdns(f"{tier[1]}/twotier-{run}/dns")

@@ -51,7 +51,9 @@ cleanup() {
 trap cleanup EXIT
 
 redis_host=$(host_of "$(peek_field "${tier[0]}" Addr)")
-printf '{"Path":"/usr/bin/redis-server","Args":["--bind",%s,"--port","%s","--save","","--appendonly","no"]}' \
+# Bound to the server's address, for clients on other hosts: redis's
+# protected mode (loopback only, without a password) off.
+printf '{"Path":"/usr/bin/redis-server","Args":["--bind",%s,"--port","%s","--protected-mode","no","--save","","--appendonly","no"]}' \
 	"$(json "$redis_host")" "$port" | c mkproc "${tier[0]}/$run/redis" >/dev/null
 made+=("${tier[0]}/$run/redis")
 echo "redis on ${tier[0]} at $redis_host:$port" >&2
