@@ -15,11 +15,12 @@
 # After each tutorial `circuit ls -l /...` shows no element left.
 # Needs root (namespaces); skipped (77) otherwise.
 source "$(dirname "$0")/hosts.bash"
-netns_require ip unshare python3
+netns_require ip unshare
 source "$CIRCUIT_TESTLIB"
 
 TUT=$CIRCUIT_SOURCE_DIR/docs/tutorials
 PYDIR=$CIRCUIT_BUILD_DIR/python
+PY=${CIRCUIT_PYTHON:-python3} # the interpreter the binding is built for
 GROUP=228.8.21.21:7721
 NET=10.78.21
 N=3
@@ -122,17 +123,17 @@ nothing_left() {
 }
 
 HAVE_PY=1
-if [ ! -f "$PYDIR/circuit/__init__.py" ]; then
+if [ ! -f "$PYDIR/circuit/__init__.py" ] || ! command -v "$PY" >/dev/null; then
 	HAVE_PY=
-	t_skip "the Python tutorials and circuit.discover: no Python binding in $PYDIR"
+	t_skip "the Python tutorials and circuit.discover: no Python binding in $PYDIR (or no $PY)"
 fi
-# py I ARGS...: python3 with the built binding, on host I (a hang guard).
+# py I ARGS...: $PY with the built binding, on host I (a hang guard).
 py() {
 	local i=$1
 	shift
 	local pre=()
 	[ -z "${CIRCUIT_PY_PRELOAD:-}" ] || pre=(LD_PRELOAD="$CIRCUIT_PY_PRELOAD" ASAN_OPTIONS=detect_leaks=0)
-	on "$i" env PYTHONPATH="$PYDIR" PYTHONDONTWRITEBYTECODE=1 "${pre[@]}" timeout 120 python3 "$@"
+	on "$i" env PYTHONPATH="$PYDIR" PYTHONDONTWRITEBYTECODE=1 "${pre[@]}" timeout 120 "$PY" "$@"
 }
 # tut I NAME ARGS...: the tutorial NAME (.py or .sh) run on host I, dialed
 # into host I's server, stdout in $T_TMP/out, stderr in $T_TMP/err.
