@@ -11,7 +11,8 @@
 #   - twotier: redis on one host, the dns element on another, the client on
 #     the third reads back what it stored;
 #   - each watchbot hops; the server its nucleus is on is killed (SIGKILL)
-#     and the bot goes on on the others; stopped, nothing of it is left.
+#     and the bot goes on on the others; the host comes back; then the same
+#     with its payload's server; stopped, nothing of it is left.
 # After each tutorial `circuit ls -l /...` shows no element left.
 # Needs root (namespaces); skipped (77) otherwise.
 source "$(dirname "$0")/hosts.bash"
@@ -257,31 +258,40 @@ all_live() {
 	local p
 	for p in $(bot "$1"); do [ "$(host_of "/$(cut -d/ -f2 <<<"$p")")" != "?" ] || return 1; done
 }
+# kill_under NAME ROLE: kills (SIGKILL) the host the ROLE ("nucleus" or
+# "payload") of a running pair of bot NAME is on, checks that a later pair
+# runs on the hosts left and that the bot goes on hopping; then starts that
+# host again (a new server).
+kill_under() {
+	local name=$1 role=$2 e nucleus payload path victim later
+	wait_true 30 '[ -n "$(pair "$name")" ]'
+	read -r e nucleus payload <<<"$(pair "$name")"
+	path=$nucleus
+	[ "$role" = nucleus ] || path=$payload
+	victim=$(host_of "/$(cut -d/ -f2 <<<"$path")")
+	[ "$victim" != "?" ] || fail "$name: $path is on no live host"
+	kill_host "$victim"
+	VIEW=${LIVE[0]}
+	wait_until 30 all_see_all
+	wait_true 60 '[ "$(epoch "$name")" -gt $((e + 1)) ] && [ -n "$(pair "$name")" ] && all_live "$name"'
+	later=$(epoch "$name")
+	wait_true 60 '[ "$(epoch "$name")" -gt "$later" ] && all_live "$name"'
+	ok "$name: killed host $victim (its $role $path, epoch $e); the bot went on to epoch $(epoch "$name") on hosts ${LIVE[*]}"
+	start_host "$victim"
+	LIVE+=("$victim")
+	wait_until 30 all_see_all
+}
 for t in $(variants watchbot); do
 	name=bot-${t#*.}
 	VIEW=1
 	tut 1 "$t" start --name "$name" --seconds 2
 	[[ $(cat "$T_TMP/out") =~ ^/X[0-9a-f]+/$name/0/nucleus$ ]] || fail "$t start printed: $(cat "$T_TMP/out")"
 	wait_true 60 '[ "$(epoch "$name")" -ge 2 ]'
-	wait_true 30 '[ -n "$(pair "$name")" ]'
-	read -r e nucleus payload <<<"$(pair "$name")"
-	victim=$(host_of "/$(cut -d/ -f2 <<<"$nucleus")")
-	[ "$victim" != "?" ] || fail "$t: $nucleus is on no live host"
-	kill_host "$victim"
-	VIEW=${LIVE[0]}
-	wait_until 30 all_see_all
-	# A later pair, on the hosts left, and the bot goes on hopping.
-	wait_true 60 '[ "$(epoch "$name")" -gt $((e + 1)) ] && [ -n "$(pair "$name")" ] && all_live "$name"'
-	later=$(epoch "$name")
-	wait_true 60 '[ "$(epoch "$name")" -gt "$later" ] && all_live "$name"'
-	ok "$t: killed host $victim (its nucleus $nucleus, epoch $e); the bot went on to epoch $(epoch "$name") on hosts ${LIVE[*]}"
+	kill_under "$name" nucleus # the payload starts the next nucleus
+	kill_under "$name" payload # the nucleus hops
 	tut "$VIEW" "$t" stop --name "$name"
 	nothing_left "$VIEW" "$t"
 	ok "$t stop: nothing of the bot left"
-	start_host "$victim"
-	LIVE+=("$victim")
-	wait_until 30 all_see_all
-	ok "host $victim back, as a new server"
 done
 for i in "${LIVE[@]}"; do nothing_left "$i" "the tutorials (seen from host $i)"; done
 ok "the tutorials left nothing on any server"
