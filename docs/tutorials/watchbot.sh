@@ -155,13 +155,13 @@ run_nucleus() {
 # the nucleus goes first (its server died, or it failed: a nucleus ends its
 # payload before it exits), it starts the next nucleus itself.
 run_payload() {
-	local child watcher done
+	local child watcher ended
 	sleep "$seconds" &
 	child=$!
 	c wait "$nucleus" >/dev/null 2>&1 &
 	watcher=$!
-	wait -n -p done "$child" "$watcher"
-	if [ "$done" = "$child" ]; then
+	wait -n -p ended "$child" "$watcher"
+	if [ "$ended" = "$child" ]; then
 		local rc=0
 		wait "$child" || rc=$?
 		kill "$watcher" 2>/dev/null
@@ -190,7 +190,7 @@ stop() {
 	done
 	for s in "${marks[@]}"; do c scrub "$s" 2>/dev/null; done
 	if [ -n "$left" ]; then
-		echo "still running: $(echo $left)" >&2
+		echo "still running: $(tr '\n' ' ' <<<"$left")" >&2
 		return 1
 	fi
 }

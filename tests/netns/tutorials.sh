@@ -15,6 +15,7 @@
 #     with its payload's server; stopped, nothing of it is left.
 # After each tutorial `circuit ls -l /...` shows no element left.
 # Needs root (namespaces); skipped (77) otherwise.
+# shellcheck source=hosts.bash
 source "$(dirname "$0")/hosts.bash"
 netns_require ip unshare
 source "$CIRCUIT_TESTLIB"
@@ -79,7 +80,7 @@ start_host() {
 	grep -q '^circuit://' "$out" || fail "host $i: circuitd printed no URL"
 	URLS[i]=$(head -n1 "$out")
 	IDS[i]=${URLS[i]##*/}
-	read -r PIDS[i] <"/proc/${WRAPPERS[i]}/task/${WRAPPERS[i]}/children" || true # no newline
+	read -r "PIDS[i]" <"/proc/${WRAPPERS[i]}/task/${WRAPPERS[i]}/children" || true # no newline
 	[[ ${PIDS[i]} =~ ^[0-9]+$ ]] || fail "host $i: no single circuitd under unshare: '${PIDS[i]}'"
 }
 
@@ -90,7 +91,7 @@ kill_host() {
 	wait "$w" 2>/dev/null || true
 	untrack "$w"
 	unset "WRAPPERS[$i]" "PIDS[$i]"
-	LIVE=($(printf '%s\n' "${LIVE[@]}" | grep -vx "$i"))
+	mapfile -t LIVE < <(printf '%s\n' "${LIVE[@]}" | grep -vx "$i")
 }
 
 # host_of ANCHOR: the host index of a server anchor (/X...).
@@ -278,6 +279,7 @@ kill_under() {
 	VIEW=${LIVE[0]}
 	wait_until 30 all_see_all
 	wait_true 60 '[ "$(epoch "$name")" -gt $((e + 1)) ] && [ -n "$(pair "$name")" ] && all_live "$name"'
+	# shellcheck disable=SC2034 # read by wait_true's eval
 	later=$(epoch "$name")
 	wait_true 60 '[ "$(epoch "$name")" -gt "$later" ] && all_live "$name"'
 	ok "$name: killed host $victim (its $role $path, epoch $e); the bot went on to epoch $(epoch "$name") on hosts ${LIVE[*]}"
