@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# watchbot.sh [-d URL] start|stop [--name NAME] [--seconds S]: watchbot.py
-# with the circuit tool. A nucleus (this script, run by the circuit) starts
+# watchbot.sh [-d URL] start|stop [--name NAME] [--seconds S] [--report CHAN]:
+# watchbot.py with the circuit tool. A nucleus (this script, run by the circuit) starts
 # a payload (this script again, running `sleep S`) on another server and
 # waits for it; when the payload ends, or its server dies, the nucleus
 # starts the next epoch's nucleus on a third server and exits. The payload
@@ -10,6 +10,9 @@
 # and .../payload; a nucleus whose payload runs scrubs what is left of the
 # epochs before it. `stop` marks every server (/X.../NAME/stop, an empty
 # channel), ends the payloads, waits until nothing is left, removes the marks.
+# With --report CHAN each nucleus sends "epoch E: payload PATH exited N" (or
+# "lost (...)") on the channel CHAN (made unbuffered if it is not there)
+# before it hops, and waits until someone receives it; stop removes CHAN.
 # The bot's processes run this script by the same path, with the same bash
 # and circuit tool ($CIRCUIT_BIN, else `circuit` on PATH): on a real cluster,
 # install both at the same paths on every host.
@@ -21,11 +24,14 @@ circuit=$(command -v "${CIRCUIT_BIN:-circuit}") || {
 script=$(readlink -f "$0")
 dial=()
 if [ "${1:-}" = -d ]; then dial=(-d "$2"); shift 2; fi
-usage() { echo "usage: watchbot.sh [-d URL] start|stop [--name NAME] [--seconds S]" >&2; exit 2; }
+usage() {
+	echo "usage: watchbot.sh [-d URL] start|stop [--name NAME] [--seconds S] [--report CHAN]" >&2
+	exit 2
+}
 [ $# -gt 0 ] || usage
 cmd=$1
 shift
-name=watchbot seconds=5 epoch=0 nucleus=
+name=watchbot seconds=5 epoch=0 nucleus='' report=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--seconds) seconds=$2 ;;
 	--epoch) epoch=$2 ;;
 	--nucleus) nucleus=$2 ;;
+	--report) report=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -75,7 +82,7 @@ json() {
 spawn_on() {
 	local role=$1 e=$2
 	shift 2
-	local all choice where url path err arg args
+	local all choice where url path err arg args more=()
 	mapfile -t all < <(servers)
 	mapfile -t choice < <(printf '%s\n' "${all[@]}" | grep -vxF -f <(printf '%s\n' "${avoid[@]}") | shuf)
 	[ ${#choice[@]} -gt 0 ] || mapfile -t choice < <(printf '%s\n' "${all[@]}" | shuf)
@@ -85,7 +92,8 @@ spawn_on() {
 		url=$(c peek "$where" 2>/dev/null | sed -n 's/^\t"URL" : "\(.*\)",$/\1/p')
 		[ -n "$url" ] || continue
 		args=$(json "$script")
-		for arg in -d "$url" "$role" --name "$name" --epoch "$e" --seconds "$seconds" "$@"; do
+		[ -z "$report" ] || more=(--report "$report")
+		for arg in -d "$url" "$role" --name "$name" --epoch "$e" --seconds "$seconds" "$@" "${more[@]}"; do
 			args+=",$(json "$arg")"
 		done
 		if err=$(printf '{"Path":%s,"Args":[%s],"Env":[%s,%s],"Scrub":true}' "$(json "$BASH")" \
@@ -139,16 +147,34 @@ scrub_before() {
 # The nucleus: starts this epoch's payload on another server and waits for
 # it; then hands over to the next epoch's nucleus elsewhere.
 run_nucleus() {
-	local mine=$me/$name/$epoch/nucleus payload
+	local mine=$me/$name/$epoch/nucleus payload status rc=0 outcome
 	stopped && return 0
 	local avoid=("$me")
 	payload=$(spawn_on payload "$epoch" --nucleus "$mine") || return 1
 	[ -n "$payload" ] || return 0
 	scrub_before "$epoch"
 	# Its end, its server's death or its scrub: hop all the same.
-	c wait "$payload" >/dev/null 2>&1
+	status=$(c wait "$payload" 2>&1) || rc=$?
+	case $rc in
+	0 | 5) outcome="exited $(sed -n 's/^\t"ExitCode" : \(.*\),$/\1/p' <<<"$status")" ;;
+	*) outcome="lost ($status)" ;;
+	esac
 	c scrub "$payload" 2>/dev/null
+	# The report first: the bot goes on only once someone has taken it.
+	[ -z "$report" ] || send_report "epoch $epoch: payload $payload $outcome"
 	stopped || spawn_nucleus $((epoch + 1)) "$me" "$(server_of "$payload")" >/dev/null
+}
+
+# send_report TEXT: sends TEXT on the back channel, waiting until someone
+# receives it (or the bot is stopped, or the channel is gone); a send that
+# times out is withdrawn, and tried again.
+send_report() {
+	local rc
+	while ! stopped; do
+		rc=0
+		printf '%s' "$1" | c -timeout 1s send "$report" 2>/dev/null || rc=$?
+		[ "$rc" = 6 ] || return 0
+	done
 }
 
 # The payload: runs the work (a child sleep) and watches the nucleus; if
@@ -189,6 +215,7 @@ stop() {
 		sleep 0.2
 	done
 	for s in "${marks[@]}"; do c scrub "$s" 2>/dev/null; done
+	[ -z "$report" ] || c scrub "$report" 2>/dev/null
 	if [ -n "$left" ]; then
 		echo "still running: $(tr '\n' ' ' <<<"$left")" >&2
 		return 1
@@ -197,6 +224,9 @@ stop() {
 
 case $cmd in
 start)
+	if [ -n "$report" ] && ! err=$(c mkchan "$report" 0 2>&1); then
+		case $err in *"already holds"*) ;; *) echo "$err" >&2; exit 1 ;; esac
+	fi
 	path=$(spawn_nucleus "$epoch") || { echo "watchbot.sh: no server took the nucleus" >&2; exit 1; }
 	echo "${path:-started already}"
 	;;

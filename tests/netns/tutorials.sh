@@ -12,7 +12,8 @@
 #     the third reads back what it stored;
 #   - each watchbot hops; the server its nucleus is on is killed (SIGKILL)
 #     and the bot goes on on the others; the host comes back; then the same
-#     with its payload's server; stopped, nothing of it is left.
+#     with its payload's server; stopped, nothing of it is left; with a
+#     back channel, its reports are received in order on another host.
 # After each tutorial `circuit ls -l /...` shows no element left.
 # Needs root (namespaces); skipped (77) otherwise.
 # shellcheck source=hosts.bash
@@ -298,6 +299,22 @@ for t in $(variants watchbot); do
 	tut "$VIEW" "$t" stop --name "$name"
 	nothing_left "$VIEW" "$t"
 	ok "$t stop: nothing of the bot left"
+done
+# The back channel: each hop's report, received on another host, in order.
+for t in $(variants watchbot); do
+	name=rbot-${t#*.}
+	VIEW=${LIVE[0]}
+	chan=/${IDS[VIEW]}/reports-${t#*.}
+	tut "$VIEW" "$t" start --name "$name" --seconds 0.5 --report "$chan"
+	other=${LIVE[1]}
+	for e in 0 1 2; do
+		got=$(cli "$other" -timeout 30s recv "$chan") || fail "$t: no report $e on $chan"
+		[[ $got =~ ^"epoch $e: payload /X"[0-9a-f]+"/$name/$e/payload exited 0"$ ]] ||
+			fail "$t: report $e was: $got"
+	done
+	tut "$VIEW" "$t" stop --name "$name" --report "$chan"
+	nothing_left "$VIEW" "$t --report"
+	ok "$t --report: three reports in order, received on host $other; stopped, nothing left"
 done
 for i in "${LIVE[@]}"; do nothing_left "$i" "the tutorials (seen from host $i)"; done
 ok "the tutorials left nothing on any server"

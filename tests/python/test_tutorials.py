@@ -169,10 +169,12 @@ def test_watchbot_survives_its_servers(cluster: List[Server], script: str) -> No
     _nothing_left(left)
 
 
-def test_watchbot_back_channel(cluster: List[Server]) -> None:
+@pytest.mark.parametrize("script", ["watchbot.py", "watchbot.sh"])
+def test_watchbot_back_channel(cluster: List[Server], script: str) -> None:
+    run = _runner(script)
     chan = cluster[0].anchor + "/reports"
-    r = _run("watchbot.py", "-d", cluster[0].url, "start", "--name", "rbot", "--seconds", "0.3",
-             "--report", chan)
+    r = run(script, "-d", cluster[0].url, "start", "--name", "rbot", "--seconds", "0.3",
+            "--report", chan)
     assert r.returncode == 0, r.stderr
     with circuit.dial(cluster[1].url) as c:
         reports = c.chan(chan)
@@ -185,7 +187,7 @@ def test_watchbot_back_channel(cluster: List[Server]) -> None:
     assert epochs == [0, 1, 2, 3]
     for e, text in zip(epochs, got):
         assert text.endswith(f"/rbot/{e}/payload exited 0"), text
-    r = _run("watchbot.py", "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
+    r = run(script, "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
     assert r.returncode == 0, r.stderr
     _nothing_left(cluster)
 
