@@ -8,24 +8,16 @@ read, then tears everything down."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 
 import circuit
 
-# The client workload: resolve redis.svc. at the DNS element, wait until
-# redis answers, then SET and GET through it.
-CLIENT = r"""
-set -e
-ip=$(dig +short +time=1 +tries=3 -p "$DNS_PORT" @"$DNS_HOST" redis.svc. A)
-[ -n "$ip" ] || { echo "redis.svc. does not resolve" >&2; exit 1; }
-for _ in $(seq 1 100); do
-	redis-cli -h "$ip" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break
-	sleep 0.05
-done
-redis-cli -h "$ip" -p "$REDIS_PORT" SET greeting "hello from $(hostname)" >/dev/null
-redis-cli -h "$ip" -p "$REDIS_PORT" GET greeting
-"""
+# The client workload (sent as the text of `sh -c`): resolve redis.svc. at
+# the DNS element, wait until redis answers, then SET and GET through it.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "twotier-client.sh")) as f:
+    CLIENT = f.read()
 
 
 def host_of(c: circuit.Client, anchor: str) -> str:
@@ -45,9 +37,11 @@ def main() -> int:
         made = []
         try:
             redis_host = host_of(c, tier[0])
+            # Bound to the server's address, for clients on other hosts:
+            # redis's protected mode (loopback only, without a password) off.
             redis = c.mkproc(f"{tier[0]}/twotier-{run}/redis", "/usr/bin/redis-server",
-                             ["--bind", redis_host, "--port", str(a.port), "--save", "",
-                              "--appendonly", "no"])
+                             ["--bind", redis_host, "--port", str(a.port), "--protected-mode",
+                              "no", "--save", "", "--appendonly", "no"])
             made.append(redis)
             print(f"redis on {tier[0]} at {redis_host}:{a.port}", file=sys.stderr)
             dns = c.mkdns(f"{tier[1]}/twotier-{run}/dns")

@@ -9,21 +9,12 @@
 #   - a partition into two halves is detected on both sides and heals by
 #     itself once lifted.
 # Needs root (namespaces, iptables); skipped (77) otherwise.
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: network-namespace tests need root"
-	exit 77
-fi
-for tool in ip iptables; do
-	command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }
-done
+source "$(dirname "$0")/hosts.bash"
+netns_require ip iptables
 source "$CIRCUIT_TESTLIB"
 
 GROUP=228.8.8.8:7711
-RUN=$$
-BR=cbr$RUN
-NS=()
 N=4
-for i in $(seq 1 $N); do NS+=("cn$RUN-$i"); done
 
 netns_cleanup() {
 	local rc=$?
@@ -36,29 +27,13 @@ netns_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	for ns in "${NS[@]}" "$BR"; do ip netns del "$ns" 2>/dev/null; done
+	netns_remove
 	(exit $rc)
 	t_cleanup
 }
 trap netns_cleanup EXIT
 
-if ! ip netns add "$BR" 2>/dev/null; then
-	echo "SKIP: cannot create network namespaces here"
-	exit 77
-fi
-ip -n "$BR" link add br0 type bridge mcast_snooping 0
-ip -n "$BR" link set br0 up
-for i in $(seq 1 $N); do
-	ns=${NS[$((i - 1))]}
-	ip netns add "$ns"
-	ip -n "$BR" link add "h$i" type veth peer name eth0 netns "$ns"
-	ip -n "$BR" link set "h$i" master br0 up
-	ip -n "$ns" addr add "10.77.0.$i/24" dev eth0
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 up
-	# Multicast leaves through eth0 (a client has no -if).
-	ip -n "$ns" route add 224.0.0.0/4 dev eth0
-done
+netns_bridge "cn$$" $N 10.77.0
 if ! ip netns exec "${NS[0]}" iptables -A INPUT -i eth0 -m statistic --mode random \
 	--probability 0.2 -j DROP 2>/dev/null; then
 	echo "SKIP: iptables has no statistic match here"
@@ -67,8 +42,6 @@ fi
 ip netns exec "${NS[0]}" iptables -F INPUT
 ok "4 namespaces on a bridge"
 
-# on I CMD...: runs CMD in host I's namespace.
-on() { local i=$1; shift; ip netns exec "${NS[$((i - 1))]}" "$@"; }
 URLS=()
 start_host() {
 	local i=$1; shift

@@ -94,11 +94,17 @@ def _free_port() -> int:
     return port
 
 
-def test_twotier(cluster: List[Server]) -> None:
+def _runner(script: str):
+    """How to run @script: with this interpreter, or (.sh) with bash."""
+    return _run if script.endswith(".py") else _run_sh
+
+
+@pytest.mark.parametrize("script", ["twotier.py", "twotier.sh"])
+def test_twotier(cluster: List[Server], script: str) -> None:
     for tool in ("redis-server", "redis-cli", "dig"):
         if not any(os.access(os.path.join(d, tool), os.X_OK) for d in ("/usr/bin", "/bin")):
             pytest.skip(f"{tool} is not installed (see .ci/deps)")
-    r = _run("twotier.py", "-d", cluster[0].url, "--port", str(_free_port()))
+    r = _runner(script)(script, "-d", cluster[0].url, "--port", str(_free_port()))
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().startswith("hello from ")
     err = r.stderr.decode()
@@ -132,38 +138,43 @@ def _until(what, timeout: float = 60):
     raise AssertionError("timed out waiting")
 
 
-def _stop_server_of(role: str, alive: List[Server]) -> List[Server]:
-    """Stops the server a watchbot's @role ("nucleus" or "payload") is on and
-    checks the bot goes on elsewhere; returns the servers left."""
+def _stop_server_of(role: str, alive: List[Server], name: str) -> List[Server]:
+    """Stops the server the @role ("nucleus" or "payload") of watchbot @name
+    is on and checks the bot goes on elsewhere; returns the servers left."""
     with circuit.dial(alive[0].url) as c:
         _until(lambda: c.servers() == sorted(s.anchor for s in alive))
-        path = _until(lambda: [p for p in _bot(c, "bot") if p.endswith("/" + role)])[0]
+        path = _until(lambda: [p for p in _bot(c, name) if p.endswith("/" + role)])[0]
     victim = next(s for s in alive if s.anchor == "/" + path.split("/")[1])
     victim.stop()
     left = [s for s in alive if s is not victim]
     with circuit.dial(left[0].url) as c:
         _until(lambda: c.servers() == sorted(s.anchor for s in left))
-        _until(lambda: _epoch(_bot(c, "bot")) > int(path.split("/")[3]) + 1)
+        _until(lambda: _epoch(_bot(c, name)) > int(path.split("/")[3]) + 1)
     return left
 
 
-def test_watchbot_survives_its_servers(cluster: List[Server]) -> None:
-    r = _run("watchbot.py", "-d", cluster[0].url, "start", "--name", "bot", "--seconds", "1")
+@pytest.mark.parametrize("script", ["watchbot.py", "watchbot.sh"])
+def test_watchbot_survives_its_servers(cluster: List[Server], script: str) -> None:
+    run = _runner(script)
+    name = "bot-" + script.split(".")[1]
+    r = run(script, "-d", cluster[0].url, "start", "--name", name, "--seconds", "1")
     assert r.returncode == 0, r.stderr
     with circuit.dial(cluster[0].url) as c:
-        _until(lambda: _epoch(_bot(c, "bot")) >= 2)  # it hops
+        _until(lambda: _epoch(_bot(c, name)) >= 2)  # it hops
     # The server of the nucleus (the payload starts the next one), then
     # that of a payload (the nucleus goes on).
-    left = _stop_server_of("payload", _stop_server_of("nucleus", cluster))
-    r = _run("watchbot.py", "-d", left[0].url, "stop", "--name", "bot")
+    left = _stop_server_of("payload", _stop_server_of("nucleus", cluster, name), name)
+    r = run(script, "-d", left[0].url, "stop", "--name", name)
     assert r.returncode == 0, r.stderr
     _nothing_left(left)
 
 
-def test_watchbot_back_channel(cluster: List[Server]) -> None:
+@pytest.mark.parametrize("script", ["watchbot.py", "watchbot.sh"])
+def test_watchbot_back_channel(cluster: List[Server], script: str) -> None:
+    run = _runner(script)
     chan = cluster[0].anchor + "/reports"
-    r = _run("watchbot.py", "-d", cluster[0].url, "start", "--name", "rbot", "--seconds", "0.3",
-             "--report", chan)
+    r = run(script, "-d", cluster[0].url, "start", "--name", "rbot", "--seconds", "0.3",
+            "--report", chan)
     assert r.returncode == 0, r.stderr
     with circuit.dial(cluster[1].url) as c:
         reports = c.chan(chan)
@@ -176,7 +187,7 @@ def test_watchbot_back_channel(cluster: List[Server]) -> None:
     assert epochs == [0, 1, 2, 3]
     for e, text in zip(epochs, got):
         assert text.endswith(f"/rbot/{e}/payload exited 0"), text
-    r = _run("watchbot.py", "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
+    r = run(script, "-d", cluster[0].url, "stop", "--name", "rbot", "--report", chan)
     assert r.returncode == 0, r.stderr
     _nothing_left(cluster)
 
