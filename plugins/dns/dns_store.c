@@ -501,6 +501,16 @@ dns_rec_encode(const ldns_rr *rr, const guint8 *key, GByteArray *out, GError **e
 	return TRUE;
 }
 
+/* TRUE if @a and @b (@n bytes each) are equal but for ASCII letter case. */
+static gboolean
+dns_bytes_equal_nocase(const guint8 *a, const guint8 *b, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (a[i] != b[i] && g_ascii_tolower(a[i]) != g_ascii_tolower(b[i]))
+			return FALSE;
+	return TRUE;
+}
+
 /*
  * dns_data_insert: stores @rr (transfer none) in @data. If an identical
  * record is there, its TTL takes @rr's and *old_ttl says what it was.
@@ -524,11 +534,19 @@ dns_data_insert(DnsData *data, const ldns_rr *rr, GByteArray *scratch, gboolean 
 	while (dns_node_next(node, &off, &rec)) {
 		if (rec.type != type || rec.rdlen != rdlen)
 			continue;
-		ldns_rr *held = dns_rec_rr(node, &rec, NULL);
-		gboolean same = held && dns_rr_identity_equal(held, rr);
-		ldns_rr_free(held);
-		if (!same)
+		/* Canonical forms differ at most in the letter case of names,
+		 * so unequal bytes but for case mean different records, and
+		 * equal bytes the same one: ldns decides only the rest. */
+		const guint8 *mine = scratch->data + 9 + olen;
+		if (!dns_bytes_equal_nocase(rec.rdata, mine, rdlen))
 			continue;
+		if (memcmp(rec.rdata, mine, rdlen) != 0) {
+			ldns_rr *held = dns_rec_rr(node, &rec, NULL);
+			gboolean same = held && dns_rr_identity_equal(held, rr);
+			ldns_rr_free(held);
+			if (!same)
+				continue;
+		}
 		*old_ttl = rec.ttl;
 		/* In place: the TTL is not part of any index. */
 		ldns_write_uint32((guint8 *)rec.at + 2, ldns_rr_ttl(rr));

@@ -1166,6 +1166,30 @@ test_answer_direct_truncated(void)
 	dns_store_free(store);
 }
 
+/* Many records at one name: each is compared with its name's records
+ * (bytes first), duplicates are kept once, all are answered over TCP. */
+static void
+test_many_at_one_name(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 3000; i++)
+		g_string_append_printf(text, "rr.m.test. 60 IN A 10.%u.%u.1\n", i / 256, i % 256);
+	g_string_append(text, "RR.m.test. 99 IN A 10.0.7.1\n");
+	DnsStore *store = dns_store_new();
+	guint added = 0;
+	g_assert_true(dns_store_load(store, text->str, &added, NULL));
+	g_string_free(text, TRUE);
+	g_assert_cmpuint(added, ==, 3000);
+	g_assert_cmpuint(dns_store_count(store), ==, 3000);
+	g_assert_cmpuint(dns_store_name_count(store), ==, 1);
+	ldns_pkt *pkt = ask(store, "rr.m.test.", LDNS_RR_TYPE_A, 0, TRUE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 3000);
+	/* The duplicate's TTL was taken. */
+	g_assert_cmpuint(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(pkt), 7)), ==, 99);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
 /* The rcode and the first answer's text of (@name, A). */
 static char *
 load_probe(DnsStore *store, const char *name, ldns_pkt_rcode *rcode)
@@ -1394,6 +1418,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/direct", test_answer_direct);
 	g_test_add_func("/plugins/dns/answer/direct-truncated", test_answer_direct_truncated);
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
+	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
