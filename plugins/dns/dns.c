@@ -88,8 +88,8 @@ dns_create(CircuitElement *element, const char *const *args, GBytes *body, gpoin
 	return TRUE;
 }
 
-/* "Loading": {"Lines": read, "Of": in all} while a load is being applied
- * (the records shown are still the old ones). */
+/* peek's "Loading": {"Lines": read, "Of": in all} while a load is being
+ * applied (the records shown are still the old ones). */
 static void
 dns_set_loading(JsonObject *obj, DnsStore *store)
 {
@@ -131,7 +131,13 @@ dns_status(CircuitElement *element, gpointer element_ctx)
 	json_object_set_int_member(o, "Names", dns_store_name_count(dns->store));
 	if (!dns->server)
 		json_object_set_boolean_member(o, "Serving", FALSE);
-	dns_set_loading(o, dns->store);
+	/* Status members are scalars: "READ/LINES". */
+	guint done = 0, total = 0;
+	if (dns_store_load_progress(dns->store, &done, &total)) {
+		char *loading = g_strdup_printf("%u/%u", done, total);
+		json_object_set_string_member(o, "Loading", loading);
+		g_free(loading);
+	}
 	JsonNode *n = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	return n;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # dns_load_swap: a large `load` does not stop the answers. While it is
-# being applied (peek shows "Loading"), queries are answered from the old
-# records, before the load's reply arrives; the new records come in all
-# at once (no query ever sees part of them); set, unset and another load
-# are refused as busy (the wire error `busy`: exit 1) meanwhile. No time is measured: the order
-# of events is checked. peek's "Loading" before and after a group of
-# queries proves that the group was answered while the load was applied.
+# being applied, queries are answered from the old records, before the
+# load's reply arrives; the new records come in all at once (no query ever
+# sees part of them); set, unset and another load are refused as busy (the
+# wire error `busy`: exit 1) and ls -l shows Loading=READ/LINES meanwhile.
+# No time is measured: the order of events is checked. peek's "Loading"
+# before and after a group of queries proves that the group was answered
+# while the load was being applied.
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/dns_lib.sh"
 
@@ -25,11 +26,12 @@ c set "$P" "old.swap.example. 300 IN A 192.0.2.1"
 	echo "last.swap.example. 60 IN A 192.0.2.3"
 } >"$T_TMP/records.txt"
 
-python3 - "$CIRCUIT_BIN" "$CIRCUIT_TEST_URL" "$P" "$DNS_PORT" "$T_TMP/records.txt" \
+python3 - "$CIRCUIT_BIN" "$CIRCUIT_TEST_URL" "$P" "$DNS_PORT" "$T_TMP/records.txt" "$N" \
 	>"$T_TMP/watch.out" 2>&1 <<'PY' || { cat "$T_TMP/watch.out" >&2; fail "load watcher"; }
-import json, socket, struct, subprocess, sys
+import json, re, socket, struct, subprocess, sys
 
 cli, url, path, port, records = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+N = int(sys.argv[6])
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.settimeout(5)
 qid = 0
@@ -77,10 +79,14 @@ while load.poll() is None:
         continue
     s = snapshot()
     states.append(s)
-    tries = []
+    tries, listed = [], None
     if not busy:
-        for args in (["set", path, "x.swap.example. A 192.0.2.9"], ["unset", path, "old.swap.example."]):
-            tries.append(subprocess.run([cli, "-d", url] + args, capture_output=True, text=True))
+        for args in (["set", path, "x.swap.example. A 192.0.2.9"], ["unset", path, "old.swap.example."],
+                     ["load", path]):
+            tries.append(subprocess.run([cli, "-d", url] + args, capture_output=True, text=True,
+                                        input="y.swap.example. A 192.0.2.9\n"))
+        listed = subprocess.run([cli, "-d", url, "ls", "-l", path.rsplit("/", 1)[0]],
+                                capture_output=True, text=True).stdout
     if loading():
         # Answered between two peeks that both saw the load in progress.
         during += 1
@@ -88,6 +94,9 @@ while load.poll() is None:
             print("during the load:", s)
             sys.exit(1)
         busy += [(t.returncode, t.stderr.strip()) for t in tries]
+        if listed is not None and not re.search(r" Loading=\d+/%d\b" % (N + 3), listed):
+            print("ls -l during the load:", listed)
+            sys.exit(1)
 out, err = load.communicate()
 states.append(snapshot())
 print("reply:", out.strip(), err.strip())
@@ -126,5 +135,5 @@ ok "queries answered from the old records while $N were loaded, then all new at 
 c set "$P" "x.swap.example. 60 IN A 192.0.2.9"
 expect_eq "set after" "$(q +short x.swap.example A)" "192.0.2.9"
 expect_eq "last" "$(q +short last.swap.example A)" "192.0.2.3"
-c status "$P" >/dev/null 2>&1 || true
+expect_eq "refused load" "$(q_status y.swap.example A)" "NXDOMAIN"
 server_alive
