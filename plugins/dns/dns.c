@@ -31,9 +31,31 @@ typedef struct {
 	CircuitHost *host;
 	CircuitElement *element;
 	DnsStore *store;
-	DnsServer *server; /* NULL once scrubbed */
-	char *address;     /* kept for peek after scrub */
+	DnsServer *server;     /* NULL once scrubbed */
+	char *address;         /* kept for peek after scrub */
+	CircuitWatch *reclaim; /* (nullable) the next step of dns_store_reclaim() */
 } DnsElement;
+
+static void dns_reclaim_schedule(DnsElement *dns);
+
+/* Frees a step's worth of what the data and cache no longer hold. */
+static void
+dns_reclaim_step(CircuitWatch *watch, gpointer user_data)
+{
+	DnsElement *dns = user_data;
+	circuit_watch_cancel(dns->reclaim);
+	dns->reclaim = NULL;
+	dns_store_reclaim(dns->store, DNS_STORE_RECLAIM_STEP);
+	dns_reclaim_schedule(dns);
+}
+
+/* After a change: what it replaced is freed over the next loop turns. */
+static void
+dns_reclaim_schedule(DnsElement *dns)
+{
+	if (!dns->reclaim && dns_store_reclaim(dns->store, 0))
+		dns->reclaim = circuit_watch_timer(dns->host, 0, 0, dns_reclaim_step, dns, NULL);
+}
 
 /* Converts an engine error to the CIRCUIT_ERROR code the client sees. */
 static GError *
@@ -161,6 +183,7 @@ dns_destroy(gpointer element_ctx)
 	DnsElement *dns = element_ctx;
 	if (!dns)
 		return;
+	circuit_watch_cancel(dns->reclaim);
 	dns_server_free(dns->server);
 	dns_store_free(dns->store);
 	g_free(dns->address);
@@ -180,6 +203,7 @@ dns_op_set(CircuitElement *element, gpointer element_ctx, CircuitStream *stream,
 		dns_fail(stream, error);
 		return;
 	}
+	dns_reclaim_schedule(dns);
 	dns_done(stream);
 }
 
@@ -193,6 +217,7 @@ dns_op_unset(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
 		dns_fail(stream, error);
 		return;
 	}
+	dns_reclaim_schedule(dns);
 	dns_done(stream);
 }
 
@@ -218,6 +243,7 @@ dns_load_free(gpointer data)
 	DnsLoad *load = data;
 	circuit_watch_cancel(load->timer);
 	dns_store_load_cancel(load->job);
+	dns_reclaim_schedule(load->dns);
 	if (load->text)
 		g_string_free(load->text, TRUE);
 	circuit_element_unref(load->element);
@@ -267,6 +293,7 @@ dns_load_step(CircuitWatch *watch, gpointer user_data)
 	case DNS_STORE_LOAD_FAILED:
 		load->job = NULL;
 		load->done = TRUE;
+		dns_reclaim_schedule(load->dns);
 		dns_fail(load->stream, error);
 		return;
 	case DNS_STORE_LOAD_DONE:
@@ -274,6 +301,7 @@ dns_load_step(CircuitWatch *watch, gpointer user_data)
 	}
 	load->job = NULL;
 	load->done = TRUE;
+	dns_reclaim_schedule(load->dns);
 	DnsStore *store = load->dns->store;
 	circuit_log(load->dns->host, load->element, G_LOG_LEVEL_INFO,
 	            "dns: loaded %u new records (%u in all)", added, dns_store_count(store));

@@ -412,13 +412,19 @@ dns_cache_table_new(void)
 }
 
 void
-dns_cache_clear(DnsStore *store)
+dns_cache_retire(DnsStore *store)
 {
-	if (g_hash_table_size(store->cache) > 0)
-		g_hash_table_remove_all(store->cache);
-	g_ptr_array_set_size(store->cache_ring, 0);
 	store->cache_hand = 0;
 	store->cache_bytes = 0;
+	if (g_hash_table_size(store->cache) == 0)
+		return;
+	/* Up to 65,536 answers: freed a part at a time, not at once. */
+	DnsRetired *r = g_new0(DnsRetired, 1);
+	r->cache = store->cache;
+	r->ring = store->cache_ring;
+	store->cache = dns_cache_table_new();
+	store->cache_ring = g_ptr_array_new();
+	dns_store_retire(store, r);
 }
 
 /* Evicts one entry: the first at or after the hand not used since the

@@ -576,11 +576,76 @@ dns_store_new(void)
 }
 
 void
+dns_store_retire(DnsStore *store, DnsRetired *r)
+{
+	g_queue_push_tail(&store->retired, r);
+	/* Progress even with nobody calling dns_store_reclaim() (the tests). */
+	dns_store_reclaim(store, DNS_STORE_RECLAIM_STEP);
+}
+
+void
+dns_store_retire_data(DnsStore *store, DnsData *data)
+{
+	if (!data)
+		return;
+	DnsRetired *r = g_new0(DnsRetired, 1);
+	r->data = data;
+	g_hash_table_iter_init(&r->iter, data->nodes);
+	dns_store_retire(store, r);
+}
+
+/* Frees up to *budget parts of @r; TRUE when all of it is freed. */
+static gboolean
+dns_retired_free_some(DnsRetired *r, guint *budget)
+{
+	gpointer key;
+	while (r->data && *budget > 0) {
+		if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
+			/* Every node is freed: the table has no destroy function. */
+			g_hash_table_destroy(r->data->nodes);
+			g_hash_table_destroy(r->data->ancestors);
+			g_free(r->data);
+			r->data = NULL;
+			break;
+		}
+		g_free(key);
+		(*budget)--;
+	}
+	while (r->cache && *budget > 0) {
+		if (r->ring->len == 0) {
+			/* Every entry is freed: take them out unfreed. */
+			g_hash_table_steal_all(r->cache);
+			g_hash_table_destroy(r->cache);
+			g_ptr_array_free(r->ring, TRUE);
+			r->cache = NULL;
+			break;
+		}
+		g_free(g_ptr_array_steal_index(r->ring, r->ring->len - 1));
+		(*budget)--;
+	}
+	return !r->data && !r->cache;
+}
+
+gboolean
+dns_store_reclaim(DnsStore *store, guint budget)
+{
+	DnsRetired *r;
+	while (budget > 0 && (r = g_queue_peek_head(&store->retired))) {
+		if (!dns_retired_free_some(r, &budget))
+			break;
+		g_free(g_queue_pop_head(&store->retired));
+	}
+	return !g_queue_is_empty(&store->retired);
+}
+
+void
 dns_store_free(DnsStore *store)
 {
 	if (!store)
 		return;
 	dns_store_load_cancel(store->load);
+	while (dns_store_reclaim(store, G_MAXUINT))
+		;
 	g_ptr_array_free(store->cache_ring, TRUE);
 	g_hash_table_destroy(store->cache);
 	dns_data_free(store->data);
@@ -611,7 +676,7 @@ static void
 dns_store_changed(DnsStore *store)
 {
 	store->serial++;
-	dns_cache_clear(store);
+	dns_cache_retire(store);
 }
 
 /* FALSE with DNS_STORE_ERROR_BUSY while a load is in progress. */
@@ -695,7 +760,8 @@ static void
 dns_store_load_free(DnsStoreLoad *load)
 {
 	load->store->load = NULL;
-	dns_data_free(load->data);
+	/* What was built (or replaced, after a swap) goes a part at a time. */
+	dns_store_retire_data(load->store, load->data);
 	g_free(load->text);
 	g_byte_array_free(load->scratch, TRUE);
 	g_free(load);
@@ -800,6 +866,8 @@ dns_store_load(DnsStore *store, const char *text, guint *n_added, GError **error
 		return FALSE;
 	DnsStoreLoadStatus st;
 	while ((st = dns_store_load_step(load, G_MAXUINT, n_added, error)) == DNS_STORE_LOAD_MORE)
+		;
+	while (dns_store_reclaim(store, G_MAXUINT))
 		;
 	return st == DNS_STORE_LOAD_DONE;
 }

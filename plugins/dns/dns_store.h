@@ -119,6 +119,21 @@ gboolean dns_store_load_progress(DnsStore *store, guint *lines_done, guint *line
 #define DNS_STORE_LOAD_STEP 512
 
 /**
+ * dns_store_reclaim:
+ * @budget: at most this many parts (a name's records, a cached answer).
+ *
+ * Frees part of what no query can reach any more: the data a load
+ * replaced or dropped, and the answer caches emptied by changes (each is
+ * freed a part at a time so that no step pauses the answers; the engine
+ * also frees a step's worth whenever it retires something). Returns TRUE
+ * while something remains; @budget 0 only asks.
+ */
+gboolean dns_store_reclaim(DnsStore *store, guint budget);
+
+/** DNS_STORE_RECLAIM_STEP: parts a step of dns_store_reclaim() frees (dns.c's pace). */
+#define DNS_STORE_RECLAIM_STEP 4096
+
+/**
  * dns_store_remove:
  * @name: (transfer none): an owner name; a trailing dot is optional here.
  * @type: (transfer none) (nullable): a type mnemonic ("MX", "TYPE65"); NULL

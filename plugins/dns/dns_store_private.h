@@ -54,6 +54,15 @@ typedef struct {
 	guint n_dnames;        /**< nodes with a DNAME */
 } DnsData;
 
+/** DnsRetired: data or an answer cache no query can reach any more, freed
+ *  a part at a time by dns_store_reclaim(). */
+typedef struct {
+	DnsData *data;       /**< (nullable) (owned) */
+	GHashTableIter iter; /**< over data's nodes: the next to free */
+	GHashTable *cache;   /**< (nullable) (owned) a cache's table (entries owned) */
+	GPtrArray *ring;     /**< its entries, freed from the end */
+} DnsRetired;
+
 struct DnsStore {
 	DnsData *data;         /**< (owned) what queries are answered from */
 	DnsStoreLoad *load;    /**< (nullable) (not owned) the load in progress */
@@ -61,6 +70,7 @@ struct DnsStore {
 	GPtrArray *cache_ring; /**< the cached entries (not owned), swept by the clock */
 	guint cache_hand;      /**< the clock's hand: the next entry it looks at */
 	gsize cache_bytes;     /**< memory held by the cache's answers */
+	GQueue retired;        /**< DnsRetired (owned): freed a part at a time */
 	guint32 serial;        /**< bumped on every change; the synthesized SOA's serial */
 	ldns_rdf *sentinel;    /**< origin that marks relative names */
 };
@@ -96,7 +106,12 @@ ldns_rr *dns_rec_rr(const DnsNode *node, const DnsRec *rec, const guint8 *owner)
 
 /** dns_cache_table_new: (transfer full) the answer cache's table. */
 GHashTable *dns_cache_table_new(void);
-/** dns_cache_clear: forgets every cached answer (after any change). */
-void dns_cache_clear(DnsStore *store);
+/** dns_cache_retire: forgets every cached answer (after any change): the
+ *  cache starts empty and the old one is retired. */
+void dns_cache_retire(DnsStore *store);
+/** dns_store_retire_data: (transfer full) @data is freed a part at a time. */
+void dns_store_retire_data(DnsStore *store, DnsData *data);
+/** dns_store_retire: queues @r (transfer full) and frees a step's worth. */
+void dns_store_retire(DnsStore *store, DnsRetired *r);
 
 G_END_DECLS

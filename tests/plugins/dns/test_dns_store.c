@@ -1190,6 +1190,46 @@ test_many_at_one_name(void)
 	dns_store_free(store);
 }
 
+/* What a load replaced, and a cache emptied by a change, are freed a part
+ * at a time (dns_store_reclaim), while the new data answers. */
+static void
+test_reclaim(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 10000; i++)
+		g_string_append_printf(text, "r%u.rc.test. 60 IN TXT \"%u\"\n", i, i);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	g_assert_false(dns_store_reclaim(store, 0));
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.rc.test. A 192.0.2.1"), NULL);
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, NULL, NULL) == DNS_STORE_LOAD_MORE)
+		;
+	/* 10,000 names replaced: more than the step freed when they were. */
+	g_assert_true(dns_store_reclaim(store, 0));
+	guint steps = 0;
+	while (dns_store_reclaim(store, 1000))
+		steps++;
+	g_assert_cmpuint(steps, >=, 5);
+	g_assert_cmpuint(dns_store_count(store), ==, 10001);
+	/* A full cache emptied by a change. */
+	for (guint i = 0; i < 10000; i++) {
+		char name[32];
+		g_snprintf(name, sizeof name, "r%u.rc.test.", i);
+		ldns_pkt_free(ask(store, name, LDNS_RR_TYPE_TXT, 0, FALSE, NULL));
+	}
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 10000);
+	g_assert_true(dns_store_add(store, "more.rc.test. A 192.0.2.2", NULL, NULL));
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 0);
+	g_assert_true(dns_store_reclaim(store, 0));
+	ldns_pkt *pkt = ask(store, "r7.rc.test.", LDNS_RR_TYPE_TXT, 0, FALSE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	ldns_pkt_free(pkt);
+	/* Freeing the store frees what is left. */
+	dns_store_free(store);
+}
+
 /* The rcode and the first answer's text of (@name, A). */
 static char *
 load_probe(DnsStore *store, const char *name, ldns_pkt_rcode *rcode)
@@ -1419,6 +1459,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/direct-truncated", test_answer_direct_truncated);
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
+	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
