@@ -31,18 +31,43 @@ typedef struct {
 	CircuitHost *host;
 	CircuitElement *element;
 	DnsStore *store;
-	DnsServer *server; /* NULL once scrubbed */
-	char *address;     /* kept for peek after scrub */
+	DnsServer *server;     /* NULL once scrubbed */
+	char *address;         /* kept for peek after scrub */
+	CircuitWatch *reclaim; /* (nullable) the next step of dns_store_reclaim() */
 } DnsElement;
+
+static void dns_reclaim_schedule(DnsElement *dns);
+
+/* Frees a step's worth of what the data and cache no longer hold. */
+static void
+dns_reclaim_step(CircuitWatch *watch, gpointer user_data)
+{
+	DnsElement *dns = user_data;
+	circuit_watch_cancel(dns->reclaim);
+	dns->reclaim = NULL;
+	dns_store_reclaim(dns->store, DNS_STORE_RECLAIM_STEP);
+	dns_reclaim_schedule(dns);
+}
+
+/* After a change: what it replaced is freed over the next loop turns. */
+static void
+dns_reclaim_schedule(DnsElement *dns)
+{
+	if (!dns->reclaim && dns_store_reclaim(dns->store, 0))
+		dns->reclaim = circuit_watch_timer(dns->host, 0, 0, dns_reclaim_step, dns, NULL);
+}
 
 /* Converts an engine error to the CIRCUIT_ERROR code the client sees. */
 static GError *
 dns_circuit_error(const GError *error)
 {
 	gint code = CIRCUIT_ERROR_FAILED;
-	if (error->domain == DNS_STORE_ERROR)
-		code = error->code == DNS_STORE_ERROR_NOT_FOUND ? CIRCUIT_ERROR_NOT_FOUND
-		                                                : CIRCUIT_ERROR_INVALID;
+	if (error->domain == DNS_STORE_ERROR && error->code == DNS_STORE_ERROR_NOT_FOUND)
+		code = CIRCUIT_ERROR_NOT_FOUND;
+	else if (error->domain == DNS_STORE_ERROR && error->code == DNS_STORE_ERROR_BUSY)
+		code = CIRCUIT_ERROR_BUSY;
+	else if (error->domain == DNS_STORE_ERROR)
+		code = CIRCUIT_ERROR_INVALID;
 	return g_error_new_literal(CIRCUIT_ERROR, code, error->message);
 }
 
@@ -85,6 +110,20 @@ dns_create(CircuitElement *element, const char *const *args, GBytes *body, gpoin
 	return TRUE;
 }
 
+/* peek's "Loading": {"Lines": read, "Of": in all} while a load is being
+ * applied (the records shown are still the old ones). */
+static void
+dns_set_loading(JsonObject *obj, DnsStore *store)
+{
+	guint done = 0, total = 0;
+	if (!dns_store_load_progress(store, &done, &total))
+		return;
+	JsonObject *loading = json_object_new();
+	json_object_set_int_member(loading, "Lines", done);
+	json_object_set_int_member(loading, "Of", total);
+	json_object_set_object_member(obj, "Loading", loading);
+}
+
 static JsonNode *
 dns_peek(CircuitElement *element, gpointer element_ctx)
 {
@@ -97,6 +136,7 @@ dns_peek(CircuitElement *element, gpointer element_ctx)
 	/* Not in the original: only present when Records is incomplete. */
 	if (omitted > 0)
 		json_object_set_int_member(obj, "Omitted", omitted);
+	dns_set_loading(obj, dns->store);
 	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	return node;
@@ -113,6 +153,13 @@ dns_status(CircuitElement *element, gpointer element_ctx)
 	json_object_set_int_member(o, "Names", dns_store_name_count(dns->store));
 	if (!dns->server)
 		json_object_set_boolean_member(o, "Serving", FALSE);
+	/* Status members are scalars: "READ/LINES". */
+	guint done = 0, total = 0;
+	if (dns_store_load_progress(dns->store, &done, &total)) {
+		char *loading = g_strdup_printf("%u/%u", done, total);
+		json_object_set_string_member(o, "Loading", loading);
+		g_free(loading);
+	}
 	JsonNode *n = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	return n;
@@ -136,6 +183,7 @@ dns_destroy(gpointer element_ctx)
 	DnsElement *dns = element_ctx;
 	if (!dns)
 		return;
+	circuit_watch_cancel(dns->reclaim);
 	dns_server_free(dns->server);
 	dns_store_free(dns->store);
 	g_free(dns->address);
@@ -155,6 +203,7 @@ dns_op_set(CircuitElement *element, gpointer element_ctx, CircuitStream *stream,
 		dns_fail(stream, error);
 		return;
 	}
+	dns_reclaim_schedule(dns);
 	dns_done(stream);
 }
 
@@ -168,22 +217,35 @@ dns_op_unset(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
 		dns_fail(stream, error);
 		return;
 	}
+	dns_reclaim_schedule(dns);
 	dns_done(stream);
 }
 
-/** DnsLoad: a `load` in progress: the body read so far. */
+/*
+ * DnsLoad: one `load`: first its body is read, then the engine applies it
+ * in steps of DNS_STORE_LOAD_STEP records, one step per loop iteration (a
+ * zero-delay timer each time), so queries are answered from the old
+ * records between steps; the last step swaps the new data in.
+ */
 typedef struct {
 	CircuitElement *element; /* a reference, so the store outlives the load */
+	CircuitStream *stream;
 	DnsElement *dns;
 	GString *text;
-	gboolean done; /* replied (success or failure) */
+	DnsStoreLoad *job;   /* (nullable) being applied */
+	CircuitWatch *timer; /* (nullable) the next step */
+	gboolean done;       /* replied (success or failure) */
 } DnsLoad;
 
 static void
 dns_load_free(gpointer data)
 {
 	DnsLoad *load = data;
-	g_string_free(load->text, TRUE);
+	circuit_watch_cancel(load->timer);
+	dns_store_load_cancel(load->job);
+	dns_reclaim_schedule(load->dns);
+	if (load->text)
+		g_string_free(load->text, TRUE);
 	circuit_element_unref(load->element);
 	g_free(load);
 }
@@ -207,38 +269,80 @@ dns_load_input(CircuitStream *stream, const guint8 *data, gsize len, gpointer us
 	circuit_stream_consumed(stream, len);
 }
 
+static void dns_load_step(CircuitWatch *watch, gpointer user_data);
+
+/* Runs the next step on the next loop iteration, after what is ready. */
+static void
+dns_load_schedule(DnsLoad *load)
+{
+	load->timer = circuit_watch_timer(load->dns->host, 0, 0, dns_load_step, load, NULL);
+}
+
+static void
+dns_load_step(CircuitWatch *watch, gpointer user_data)
+{
+	DnsLoad *load = user_data;
+	circuit_watch_cancel(load->timer);
+	load->timer = NULL;
+	GError *error = NULL;
+	guint added = 0;
+	switch (dns_store_load_step(load->job, DNS_STORE_LOAD_STEP, &added, &error)) {
+	case DNS_STORE_LOAD_MORE:
+		dns_load_schedule(load);
+		return;
+	case DNS_STORE_LOAD_FAILED:
+		load->job = NULL;
+		load->done = TRUE;
+		dns_reclaim_schedule(load->dns);
+		dns_fail(load->stream, error);
+		return;
+	case DNS_STORE_LOAD_DONE:
+		break;
+	}
+	load->job = NULL;
+	load->done = TRUE;
+	dns_reclaim_schedule(load->dns);
+	DnsStore *store = load->dns->store;
+	circuit_log(load->dns->host, load->element, G_LOG_LEVEL_INFO,
+	            "dns: loaded %u new records (%u in all)", added, dns_store_count(store));
+	JsonObject *obj = json_object_new();
+	json_object_set_int_member(obj, "Added", added);
+	json_object_set_int_member(obj, "Records", dns_store_count(store));
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	circuit_stream_done(load->stream, node, FALSE);
+}
+
 static void
 dns_load_input_end(CircuitStream *stream, gpointer user_data)
 {
 	DnsLoad *load = user_data;
 	if (load->done)
 		return;
-	load->done = TRUE;
 	GError *error = NULL;
-	guint added = 0;
 	if (memchr(load->text->str, '\0', load->text->len)) {
 		error = g_error_new_literal(DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
 		                            "load: the input contains a NUL byte");
-	} else if (dns_store_load(load->dns->store, load->text->str, &added, &error)) {
-		circuit_log(load->dns->host, load->element, G_LOG_LEVEL_INFO,
-		            "dns: loaded %u new records (%u in all)", added,
-		            dns_store_count(load->dns->store));
-		JsonObject *obj = json_object_new();
-		json_object_set_int_member(obj, "Added", added);
-		json_object_set_int_member(obj, "Records", dns_store_count(load->dns->store));
-		JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-		json_node_take_object(node, obj);
-		circuit_stream_done(stream, node, FALSE);
+	} else {
+		/* The body goes to the engine, which frees it. */
+		char *text = g_string_free(load->text, FALSE);
+		load->text = NULL;
+		load->job = dns_store_load_start(load->dns->store, text, &error);
+	}
+	if (!load->job) {
+		load->done = TRUE;
+		dns_fail(stream, error);
 		return;
 	}
-	dns_fail(stream, error);
+	dns_load_schedule(load);
 }
 
 static void
 dns_load_closed(CircuitStream *stream, const GError *error, gpointer user_data)
 {
-	/* Nothing to undo: records are applied only once the whole body has
-	 * arrived, and a client that went away before that applied none. */
+	/* A client that went away before the reply: its load is dropped
+	 * unapplied (dns_load_free cancels it). Nothing is applied before
+	 * the last step, which replies at once. */
 }
 
 static const CircuitStreamFuncs dns_load_funcs = {
@@ -253,6 +357,7 @@ dns_op_load(CircuitElement *element, gpointer element_ctx, CircuitStream *stream
 {
 	DnsLoad *load = g_new0(DnsLoad, 1);
 	load->element = circuit_element_ref(element);
+	load->stream = stream;
 	load->dns = element_ctx;
 	load->text = g_string_new(NULL);
 	circuit_stream_set_funcs(stream, &dns_load_funcs, load, dns_load_free);

@@ -412,13 +412,19 @@ dns_cache_table_new(void)
 }
 
 void
-dns_cache_clear(DnsStore *store)
+dns_cache_retire(DnsStore *store)
 {
-	if (g_hash_table_size(store->cache) > 0)
-		g_hash_table_remove_all(store->cache);
-	g_ptr_array_set_size(store->cache_ring, 0);
 	store->cache_hand = 0;
 	store->cache_bytes = 0;
+	if (g_hash_table_size(store->cache) == 0)
+		return;
+	/* Up to 65,536 answers: freed a part at a time, not at once. */
+	DnsRetired *r = g_new0(DnsRetired, 1);
+	r->cache = store->cache;
+	r->ring = store->cache_ring;
+	store->cache = dns_cache_table_new();
+	store->cache_ring = g_ptr_array_new();
+	dns_store_retire(store, r);
 }
 
 /* Evicts one entry: the first at or after the hand not used since the
@@ -461,9 +467,10 @@ dns_cache_add(DnsStore *store, DnsCacheEntry *e)
 /* ------------------------------------------------------------------------ */
 /* Building answers with ldns (cache misses)                                 */
 
-/* The closest SOA record at or above @name in the data, or NULL. */
-static const ldns_rr *
-dns_find_soa(DnsStore *store, const guint8 *name)
+/* The node of the closest SOA record at or above @name in the data (the
+ * record in @soa), or NULL. */
+static const DnsNode *
+dns_find_soa(DnsStore *store, const guint8 *name, DnsRec *soa)
 {
 	guint8 key[DNS_NAME_BUF];
 	const guint8 *wire = name + 1;
@@ -471,12 +478,9 @@ dns_find_soa(DnsStore *store, const guint8 *name)
 	for (guint p = 0;;) {
 		key[0] = (guint8)(len - p);
 		memcpy(key + 1, wire + p, len - p);
-		DnsNode *node = dns_store_lookup(store, key);
-		for (guint i = 0; node && i < node->rrs->len; i++) {
-			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
-				return rr;
-		}
+		const DnsNode *node = dns_store_lookup(store, key);
+		if (node && dns_node_find(node, LDNS_RR_TYPE_SOA, soa))
+			return node;
 		if (wire[p] == 0)
 			return NULL;
 		p += wire[p] + 1u;
@@ -509,9 +513,10 @@ dns_closest_encloser(DnsStore *store, const guint8 *name, gboolean self_ok,
 static ldns_rr *
 dns_negative_soa(DnsStore *store, const guint8 *name, gboolean nodata)
 {
-	const ldns_rr *real = dns_find_soa(store, name);
-	if (real) {
-		ldns_rr *soa = ldns_rr_clone(real);
+	DnsRec rec;
+	const DnsNode *at = dns_find_soa(store, name, &rec);
+	ldns_rr *soa = at ? dns_rec_rr(at, &rec, NULL) : NULL;
+	if (soa) {
 		const ldns_rdf *minimum = ldns_rr_rdf(soa, 6);
 		if (minimum && ldns_rdf_size(minimum) == 4)
 			ldns_rr_set_ttl(soa, MIN(ldns_rr_ttl(soa), ldns_rdf2native_int32(minimum)));
@@ -522,7 +527,6 @@ dns_negative_soa(DnsStore *store, const guint8 *name, gboolean nodata)
 	char *text = g_strdup_printf(". %u IN SOA %s %s %u %u %u %u %u", DNS_SOA_TTL, DNS_SOA_MNAME,
 	                             DNS_SOA_RNAME, store->serial, DNS_SOA_REFRESH, DNS_SOA_RETRY,
 	                             DNS_SOA_EXPIRE, DNS_SOA_MINIMUM);
-	ldns_rr *soa = NULL;
 	ldns_status st = ldns_rr_new_frm_str(&soa, text, DNS_SOA_TTL, NULL, NULL);
 	g_free(text);
 	if (st != LDNS_STATUS_OK)
@@ -532,12 +536,11 @@ dns_negative_soa(DnsStore *store, const guint8 *name, gboolean nodata)
 	return soa;
 }
 
-/* The type an RRSIG record covers. */
-static ldns_rr_type
-dns_rrsig_covered(const ldns_rr *rr)
+/* The type an RRSIG record covers (the first field of its data). */
+static guint16
+dns_rrsig_covered(const DnsRec *rec)
 {
-	const ldns_rdf *covered = ldns_rr_rrsig_typecovered(rr);
-	return covered ? ldns_rdf2rr_type(covered) : 0;
+	return rec->rdlen >= 2 ? dns_get16(rec->rdata) : 0;
 }
 
 /*
@@ -546,46 +549,35 @@ dns_rrsig_covered(const ldns_rr *rr)
  * with the RRset they cover), so the choice is stable and the user decides
  * it. A name that holds only RRSIGs answers them.
  */
-static ldns_rr_type
+static guint16
 dns_any_choice(const DnsNode *node)
 {
-	for (guint i = 0; i < node->rrs->len; i++) {
-		ldns_rr_type t = ldns_rr_get_type(g_ptr_array_index(node->rrs, i));
-		if (t != LDNS_RR_TYPE_RRSIG)
-			return t;
-	}
+	gsize off = 0;
+	DnsRec rec;
+	while (dns_node_next(node, &off, &rec))
+		if (rec.type != LDNS_RR_TYPE_RRSIG)
+			return rec.type;
 	return LDNS_RR_TYPE_RRSIG;
 }
 
 /* TRUE if @rr answers @qtype; for a minimal ANY, if it is in the RRset
  * @chosen (or an RRSIG covering it). */
 static gboolean
-dns_rr_matches(const ldns_rr *rr, guint16 qtype, gboolean minimal, ldns_rr_type chosen)
+dns_rr_matches(const DnsRec *rec, guint16 qtype, gboolean minimal, guint16 chosen)
 {
-	ldns_rr_type t = ldns_rr_get_type(rr);
+	guint16 t = rec->type;
 	if (qtype != LDNS_RR_TYPE_ANY)
 		return t == qtype;
 	if (!minimal || t == chosen)
 		return TRUE;
-	return t == LDNS_RR_TYPE_RRSIG && dns_rrsig_covered(rr) == chosen;
-}
-
-/* (transfer none) (nullable) The first record of @type at @node. */
-static const ldns_rr *
-dns_node_find(const DnsNode *node, ldns_rr_type type)
-{
-	for (guint i = 0; node && i < node->rrs->len; i++) {
-		const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-		if (ldns_rr_get_type(rr) == type)
-			return rr;
-	}
-	return NULL;
+	return t == LDNS_RR_TYPE_RRSIG && dns_rrsig_covered(rec) == chosen;
 }
 
 /* What lies above a name: a zone cut or a DNAME that takes it over. */
 typedef struct {
-	DnsNode *cut;         /**< (nullable) a delegation (NS, no SOA) at or above the name */
-	const ldns_rr *dname; /**< (nullable) a DNAME strictly above the name */
+	const DnsNode *cut;   /**< (nullable) a delegation (NS, no SOA) at or above the name */
+	const DnsNode *dname; /**< (nullable) a node with a DNAME strictly above the name */
+	DnsRec dname_rec;     /**< that DNAME */
 	guint suffix;         /**< where the DNAME's owner starts in the name's wire form */
 } DnsAbove;
 
@@ -609,24 +601,27 @@ dns_find_above(DnsStore *store, const guint8 *name, guint16 qtype, DnsAbove *abo
 			break;
 	}
 	memset(above, 0, sizeof *above);
+	/* Without any cut or DNAME in the data, nothing can lie above. */
+	if (store->data->n_cuts == 0 && store->data->n_dnames == 0)
+		return;
 	gboolean soa_above = FALSE;
 	guint8 key[DNS_NAME_BUF];
 	for (guint i = n; i-- > 0;) {
 		guint p = starts[i];
 		key[0] = (guint8)(len - p);
 		memcpy(key + 1, wire + p, len - p);
-		DnsNode *node = dns_store_lookup(store, key);
+		const DnsNode *node = dns_store_lookup(store, key);
 		if (!node)
 			continue;
-		gboolean soa = dns_node_find(node, LDNS_RR_TYPE_SOA) != NULL;
-		if (soa_above && !soa && dns_node_find(node, LDNS_RR_TYPE_NS) &&
+		DnsRec rec;
+		gboolean soa = dns_node_find(node, LDNS_RR_TYPE_SOA, &rec);
+		if (soa_above && !soa && dns_node_find(node, LDNS_RR_TYPE_NS, &rec) &&
 		    !(i == 0 && qtype == LDNS_RR_TYPE_DS)) {
 			above->cut = node;
 			return;
 		}
-		const ldns_rr *dname = i > 0 ? dns_node_find(node, LDNS_RR_TYPE_DNAME) : NULL;
-		if (dname) {
-			above->dname = dname;
+		if (i > 0 && dns_node_find(node, LDNS_RR_TYPE_DNAME, &above->dname_rec)) {
+			above->dname = node;
 			above->suffix = p;
 			return;
 		}
@@ -638,7 +633,7 @@ dns_find_above(DnsStore *store, const guint8 *name, guint16 qtype, DnsAbove *abo
  * The wildcard that synthesizes answers for @name, which does not exist
  * (RFC 4592 3.3.1): "*" under the closest encloser, if the data has it.
  */
-static DnsNode *
+static const DnsNode *
 dns_find_wildcard(DnsStore *store, const guint8 *name)
 {
 	guint8 ce[DNS_NAME_BUF];
@@ -653,17 +648,14 @@ dns_find_wildcard(DnsStore *store, const guint8 *name)
 	return dns_store_lookup(store, key);
 }
 
-/* (transfer full) @rr as found at @owner (a wildcard's record given the
- * name it answers for), or a plain copy when @owner is NULL. */
-static ldns_rr *
-dns_rr_at(const ldns_rr *rr, const guint8 *owner)
+/* Pushes @rec of @node (as found at @owner when not NULL) to @section. */
+static void
+dns_push_rec(ldns_pkt *pkt, ldns_pkt_section section, const DnsNode *node, const DnsRec *rec,
+             const guint8 *owner)
 {
-	ldns_rr *copy = ldns_rr_clone(rr);
-	if (owner) {
-		ldns_rdf_deep_free(ldns_rr_owner(copy));
-		ldns_rr_set_owner(copy, ldns_dname_new_frm_data(owner[0], owner + 1));
-	}
-	return copy;
+	ldns_rr *rr = dns_rec_rr(node, rec, owner);
+	if (rr)
+		ldns_pkt_push_rr(pkt, section, rr);
 }
 
 /* The addresses the data holds for the targets of @node's NS records
@@ -673,21 +665,27 @@ dns_rr_at(const ldns_rr *rr, const guint8 *owner)
 static void
 dns_push_ns(DnsStore *store, ldns_pkt *pkt, const DnsNode *node, gboolean refer)
 {
-	for (guint i = 0; i < node->rrs->len; i++) {
-		const ldns_rr *ns = g_ptr_array_index(node->rrs, i);
-		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS)
+	gsize off = 0;
+	DnsRec ns;
+	while (dns_node_next(node, &off, &ns)) {
+		if (ns.type != LDNS_RR_TYPE_NS)
 			continue;
 		if (refer)
-			ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ns));
+			dns_push_rec(pkt, LDNS_SECTION_AUTHORITY, node, &ns, NULL);
 		guint8 target[DNS_NAME_BUF];
-		dns_name_from_rdf(ldns_rr_rdf(ns, 0), target);
-		DnsNode *glue = dns_store_lookup(store, target);
-		for (guint j = 0; glue && j < glue->rrs->len; j++) {
-			const ldns_rr *rr = g_ptr_array_index(glue->rrs, j);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
-			    !ldns_rr_list_contains_rr(ldns_pkt_additional(pkt), (ldns_rr *)rr))
-				ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, ldns_rr_clone(rr));
+		if (!dns_name_from_wire(ns.rdata, ns.rdlen, target))
+			continue;
+		const DnsNode *glue = dns_store_lookup(store, target);
+		gsize goff = 0;
+		DnsRec g;
+		while (dns_node_next(glue, &goff, &g)) {
+			if (g.type != LDNS_RR_TYPE_A && g.type != LDNS_RR_TYPE_AAAA)
+				continue;
+			ldns_rr *rr = dns_rec_rr(glue, &g, NULL);
+			if (rr && !ldns_rr_list_contains_rr(ldns_pkt_additional(pkt), rr))
+				ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
+			else
+				ldns_rr_free(rr);
 		}
 	}
 }
@@ -699,12 +697,11 @@ dns_push_ns(DnsStore *store, ldns_pkt *pkt, const DnsNode *node, gboolean refer)
  * bytes (then the answer is YXDOMAIN).
  */
 static gboolean
-dns_dname_substitute(const ldns_rr *dname, const guint8 *name, guint suffix,
+dns_dname_substitute(const DnsRec *dname, const guint8 *name, guint suffix,
                      guint8 next[DNS_NAME_BUF])
 {
 	guint8 target[DNS_NAME_BUF];
-	dns_name_from_rdf(ldns_rr_rdf(dname, 0), target);
-	if (suffix + target[0] > 255)
+	if (!dns_name_from_wire(dname->rdata, dname->rdlen, target) || suffix + target[0] > 255)
 		return FALSE;
 	next[0] = (guint8)(suffix + target[0]);
 	memcpy(next + 1, name + 1, suffix);
@@ -715,13 +712,13 @@ dns_dname_substitute(const ldns_rr *dname, const guint8 *name, guint suffix,
 /* (transfer full) The CNAME from @owner to @target a DNAME answer carries,
  * with the DNAME's TTL. */
 static ldns_rr *
-dns_synth_cname(const ldns_rr *dname, const guint8 *owner, const guint8 *target)
+dns_synth_cname(const DnsRec *dname, const guint8 *owner, const guint8 *target)
 {
 	ldns_rr *rr = ldns_rr_new();
 	ldns_rr_set_owner(rr, ldns_dname_new_frm_data(owner[0], owner + 1));
 	ldns_rr_set_type(rr, LDNS_RR_TYPE_CNAME);
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, ldns_rr_ttl(dname));
+	ldns_rr_set_ttl(rr, dname->ttl);
 	ldns_rr_push_rdf(rr, ldns_dname_new_frm_data(target[0], target + 1));
 	return rr;
 }
@@ -761,22 +758,22 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 		}
 		gboolean chain = FALSE;
 		if (above.dname) {
-			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(above.dname));
+			dns_push_rec(pkt, LDNS_SECTION_ANSWER, above.dname, &above.dname_rec, NULL);
 			if (hop == DNS_MAX_CHAIN)
 				break;
-			if (!dns_dname_substitute(above.dname, name, above.suffix,
+			if (!dns_dname_substitute(&above.dname_rec, name, above.suffix,
 			                          names[hop + 1])) {
 				rcode = DNS_RCODE_YXDOMAIN;
 				break;
 			}
 			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
-			                 dns_synth_cname(above.dname, name, names[hop + 1]));
+			                 dns_synth_cname(&above.dname_rec, name, names[hop + 1]));
 			/* The synthesized CNAME answers a question for CNAME. */
 			if (qtype == LDNS_RR_TYPE_CNAME)
 				break;
 			chain = TRUE;
 		}
-		DnsNode *node = chain ? NULL : dns_store_lookup(store, name);
+		const DnsNode *node = chain ? NULL : dns_store_lookup(store, name);
 		const guint8 *synth = NULL;
 		if (!chain && !node) {
 			if (dns_store_is_ancestor(store, name)) {
@@ -787,7 +784,8 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 			synth = name;
 		}
 		if (!chain && !node) {
-			if (hop == 0 || dns_find_soa(store, name)) {
+			DnsRec soa;
+			if (hop == 0 || dns_find_soa(store, name, &soa)) {
 				/* The question's name, or a CNAME target under an
 				 * SOA the element holds: authoritatively absent
 				 * (RFC 6604 2.1: the rcode of the last name). */
@@ -799,32 +797,32 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 			break;
 		}
 		if (!chain) {
-			gboolean found = FALSE;
-			const ldns_rr *cname = NULL;
-			ldns_rr_type chosen = minimal ? dns_any_choice(node) : 0;
-			for (guint i = 0; i < node->rrs->len; i++) {
-				const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-				ldns_rr_type t = ldns_rr_get_type(rr);
-				if (dns_rr_matches(rr, qtype, minimal, chosen)) {
-					ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
-					                 dns_rr_at(rr, synth));
+			gboolean found = FALSE, has_cname = FALSE;
+			DnsRec cname = {0}, rec;
+			guint16 chosen = minimal ? dns_any_choice(node) : 0;
+			gsize off = 0;
+			while (dns_node_next(node, &off, &rec)) {
+				if (dns_rr_matches(&rec, qtype, minimal, chosen)) {
+					dns_push_rec(pkt, LDNS_SECTION_ANSWER, node, &rec, synth);
 					found = TRUE;
-				} else if (t == LDNS_RR_TYPE_CNAME) {
-					cname = rr;
+				} else if (rec.type == LDNS_RR_TYPE_CNAME) {
+					cname = rec;
+					has_cname = TRUE;
 				}
 			}
 			if (found && qtype == LDNS_RR_TYPE_NS && !synth)
 				dns_push_ns(store, pkt, node, FALSE);
 			if (found)
 				break;
-			if (!cname) {
+			if (!has_cname) {
 				negative = nodata = TRUE;
 				break;
 			}
-			ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, dns_rr_at(cname, synth));
+			dns_push_rec(pkt, LDNS_SECTION_ANSWER, node, &cname, synth);
 			if (hop == DNS_MAX_CHAIN)
 				break;
-			dns_name_from_rdf(ldns_rr_rdf(cname, 0), names[hop + 1]);
+			if (!dns_name_from_wire(cname.rdata, cname.rdlen, names[hop + 1]))
+				break;
 		}
 		gboolean loop = FALSE;
 		for (guint i = 0; i <= hop && !loop; i++)
@@ -869,6 +867,77 @@ dns_build(DnsStore *store, const guint8 *qname, guint16 qtype, gboolean minimal)
 /* ------------------------------------------------------------------------ */
 /* The query path                                                            */
 
+/* Header byte 2 of an answer: QR, AA, and the query's RD. AA only for
+ * class IN: for QCLASS ANY the element cannot speak for every class (NSD
+ * clears it too). */
+static guint8
+dns_answer_flags(const DnsQuery *q, gboolean aa)
+{
+	return (guint8)(0x80 | (q->qclass == LDNS_RR_CLASS_IN && aa ? 0x04 : 0) |
+	                (q->flags_hi & 0x01));
+}
+
+/*
+ * The shortcut for the commonest query: A or AAAA at a name that holds
+ * records of that type, in data without zone cuts or DNAMEs (nothing can
+ * then lie above the name, and such a name has no CNAME). The answer is
+ * written straight from the node, byte for byte what dns_build() would
+ * give: each record's owner a pointer to the question (0xC00C). Returns 0
+ * when the shortcut does not apply (the cache and dns_build() answer).
+ */
+static gsize
+dns_answer_direct(DnsStore *store, const DnsQuery *q, gsize limit, guint8 *out, gsize out_cap)
+{
+	if ((q->qtype != LDNS_RR_TYPE_A && q->qtype != LDNS_RR_TYPE_AAAA) ||
+	    store->data->n_cuts != 0 || store->data->n_dnames != 0)
+		return 0;
+	const DnsNode *node = dns_store_lookup(store, q->qname);
+	if (!node)
+		return 0;
+	gsize need = DNS_HEADER + q->question_len + (q->edns ? DNS_OPT_SIZE : 0);
+	guint n = 0;
+	gsize off = 0;
+	DnsRec rec;
+	while (dns_node_next(node, &off, &rec)) {
+		if (rec.type != q->qtype)
+			continue;
+		/* An owner spelled otherwise than the key: ldns's way. */
+		if (rec.owner)
+			return 0;
+		n++;
+		need += 12u + rec.rdlen;
+	}
+	if (n == 0)
+		return 0;
+	guint8 flags_hi = dns_answer_flags(q, TRUE);
+	if (need > limit)
+		return dns_reply_empty(q, DNS_RCODE_NOERROR, flags_hi | 0x02, out, out_cap);
+	dns_put16(out, q->id);
+	out[2] = flags_hi;
+	out[3] = (guint8)(q->flags_lo & 0x10);
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, (guint16)n);
+	dns_put16(out + 8, 0);
+	dns_put16(out + 10, q->edns ? 1 : 0);
+	memcpy(out + DNS_HEADER, q->question, q->question_len);
+	gsize pos = DNS_HEADER + q->question_len;
+	off = 0;
+	while (dns_node_next(node, &off, &rec)) {
+		if (rec.type != q->qtype)
+			continue;
+		guint8 *o = out + pos;
+		dns_put16(o, 0xC000 | DNS_HEADER);
+		dns_put16(o + 2, rec.type);
+		dns_put16(o + 4, LDNS_RR_CLASS_IN);
+		memcpy(o + 6, rec.at + 2, 4); /* TTL */
+		memcpy(o + 10, rec.rdlen_at, 2u + rec.rdlen);
+		pos += 12u + rec.rdlen;
+	}
+	if (q->edns)
+		pos = dns_put_opt(out, pos, q, 0);
+	return pos;
+}
+
 gsize
 dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, guint8 *out,
                  gsize out_cap)
@@ -906,6 +975,15 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 		break;
 	}
 
+	gsize limit = DNS_MAX_MESSAGE;
+	if (!tcp)
+		limit = q.edns ? CLAMP(q.edns_size, DNS_CLASSIC_UDP, DNS_UDP_PAYLOAD)
+		               : DNS_CLASSIC_UDP;
+	limit = MIN(limit, out_cap);
+	gsize direct = dns_answer_direct(store, &q, limit, out, out_cap);
+	if (direct)
+		return direct;
+
 	/* RFC 8482 4.1: ANY over UDP gets one RRset; TCP gets them all. */
 	gboolean minimal = !tcp && q.qtype == LDNS_RR_TYPE_ANY;
 	DnsCacheEntry probe = {.hash = dns_cache_key_hash(q.qname, q.qtype, minimal),
@@ -919,17 +997,8 @@ dns_store_answer(DnsStore *store, const guint8 *query, gsize len, gboolean tcp, 
 		e = dns_build(store, q.qname, q.qtype, minimal);
 	if (!e)
 		return 0;
-	/* Header byte 2 of an answer: QR, AA, and the query's RD. AA only for
-	 * class IN: for QCLASS ANY the element cannot speak for every class
-	 * (NSD clears it too). */
-	guint8 flags_hi = (guint8)(0x80 | (q.qclass == LDNS_RR_CLASS_IN && e->aa ? 0x04 : 0) |
-	                           (q.flags_hi & 0x01));
+	guint8 flags_hi = dns_answer_flags(&q, e->aa);
 
-	gsize limit = DNS_MAX_MESSAGE;
-	if (!tcp)
-		limit = q.edns ? CLAMP(q.edns_size, DNS_CLASSIC_UDP, DNS_UDP_PAYLOAD)
-		               : DNS_CLASSIC_UDP;
-	limit = MIN(limit, out_cap);
 	gsize total = e->len + (q.edns ? DNS_OPT_SIZE : 0);
 	if (total > limit) {
 		/* RFC 2181 9: a partial RRset is never sent; the client retries

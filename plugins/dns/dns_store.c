@@ -3,14 +3,19 @@
 // dns_store.c - records of one dns element: parsing (ldns), storage,
 // indexes and removal. The query path is in dns_query.c.
 //
-// Layout: every owner name is a DnsNode in a hash table keyed by the
-// lowercased wire form of the name, so a lookup is O(1) whatever the
-// number of records. A second table counts, for every proper ancestor of
-// a stored name, how many stored names lie below it: that is how an empty
-// non-terminal ("example." when only "www.example." has records) answers
-// NODATA instead of NXDOMAIN. A third table is the set of stored records
-// hashed and compared by identity (canonical form without TTL), so adding
-// an identical record keeps one copy in O(1) with no key stored apart.
+// Layout: every owner name is a DnsNode, one allocation holding the
+// name's key (lowercased wire form) and its records packed in wire form
+// (no ldns objects are kept: a record is parsed with ldns, encoded, and
+// decoded again only for answers that miss the cache, peek and errors).
+// The nodes are a set hashed by their name key, so a lookup is O(1)
+// whatever the number of records. A second table counts, for every proper
+// ancestor of a stored name, how many stored names lie below it: that is
+// how an empty non-terminal ("example." when only "www.example." has
+// records) answers NODATA instead of NXDOMAIN. An identical record is
+// found by comparing with the few records of its own name.
+//
+// All of it is one DnsData, which a load builds aside in steps and swaps
+// in whole (see dns_store_load_start()).
 #include "dns_store_private.h"
 
 #include <string.h>
@@ -56,17 +61,124 @@ dns_name_from_rdf(const ldns_rdf *rdf, guint8 out[DNS_NAME_BUF])
 		out[1 + i] = (guint8)g_ascii_tolower(data[i]);
 }
 
+gboolean
+dns_name_from_wire(const guint8 *wire, gsize max, guint8 out[DNS_NAME_BUF])
+{
+	gsize p = 0;
+	for (;;) {
+		if (p >= max || (wire[p] & 0xC0) || p + 1 + wire[p] > max || p + 1 + wire[p] > 255)
+			return FALSE;
+		guint label = wire[p];
+		out[1 + p] = (guint8)label;
+		for (guint i = 1; i <= label; i++)
+			out[1 + p + i] = (guint8)g_ascii_tolower(wire[p + i]);
+		p += 1 + label;
+		if (label == 0)
+			break;
+	}
+	out[0] = (guint8)p;
+	return TRUE;
+}
+
 static guint8 *
 dns_name_dup(const guint8 *name)
 {
 	return g_memdup2(name, (gsize)name[0] + 1);
 }
 
+/* The parts of a node (see DnsNode). */
+static gsize
+dns_node_name_size(const DnsNode *node)
+{
+	return (gsize)node[0] + 1;
+}
+
+static guint32
+dns_node_rec_bytes(const DnsNode *node)
+{
+	return ldns_read_uint32(node + dns_node_name_size(node));
+}
+
+static const guint8 *
+dns_node_recs(const DnsNode *node)
+{
+	return node + dns_node_name_size(node) + 4;
+}
+
+static gsize
+dns_node_size(const DnsNode *node)
+{
+	return dns_node_name_size(node) + 4 + dns_node_rec_bytes(node);
+}
+
+gboolean
+dns_node_next(const DnsNode *node, gsize *offset, DnsRec *rec)
+{
+	if (!node || *offset >= dns_node_rec_bytes(node))
+		return FALSE;
+	const guint8 *p = dns_node_recs(node) + *offset;
+	rec->at = p;
+	rec->type = (guint16)((p[0] << 8) | p[1]);
+	rec->ttl = ldns_read_uint32(p + 2);
+	guint8 olen = p[6];
+	rec->owner = olen ? p + 7 : NULL;
+	rec->owner_len = olen ? olen : node[0];
+	rec->rdlen_at = p + 7 + olen;
+	rec->rdlen = (guint16)((rec->rdlen_at[0] << 8) | rec->rdlen_at[1]);
+	rec->rdata = rec->rdlen_at + 2;
+	rec->size = 7u + olen + 2u + rec->rdlen;
+	*offset += rec->size;
+	return TRUE;
+}
+
+gboolean
+dns_node_find(const DnsNode *node, guint16 type, DnsRec *rec)
+{
+	gsize off = 0;
+	while (dns_node_next(node, &off, rec))
+		if (rec->type == type)
+			return TRUE;
+	return FALSE;
+}
+
+/* How many records @node holds. */
+static guint
+dns_node_count(const DnsNode *node)
+{
+	guint n = 0;
+	gsize off = 0;
+	DnsRec rec;
+	while (dns_node_next(node, &off, &rec))
+		n++;
+	return n;
+}
+
+ldns_rr *
+dns_rec_rr(const DnsNode *node, const DnsRec *rec, const guint8 *owner)
+{
+	ldns_rr *rr = ldns_rr_new();
+	ldns_rr_set_type(rr, rec->type);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, rec->ttl);
+	if (owner)
+		ldns_rr_set_owner(rr, ldns_dname_new_frm_data(owner[0], owner + 1));
+	else if (rec->owner)
+		ldns_rr_set_owner(rr, ldns_dname_new_frm_data(rec->owner_len, rec->owner));
+	else
+		ldns_rr_set_owner(rr, ldns_dname_new_frm_data(node[0], node + 1));
+	size_t pos = 0;
+	if (ldns_wire2rdf(rr, rec->rdlen_at, 2u + rec->rdlen, &pos) != LDNS_STATUS_OK) {
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
 /** dns_node_text: (transfer full) the node's name in presentation form. */
 static char *
 dns_node_text(const DnsNode *node)
 {
-	ldns_rdf *rdf = ldns_dname_new_frm_data(node->name[0], node->name + 1);
+	ldns_rdf *rdf = ldns_dname_new_frm_data(node[0], node + 1);
 	char *s = ldns_rdf2str(rdf);
 	char *g = g_strdup(s ? s : "?");
 	free(s);
@@ -74,53 +186,12 @@ dns_node_text(const DnsNode *node)
 	return g;
 }
 
-/** dns_node_free: frees a node and the records it holds. */
-static void
-dns_node_free(gpointer data)
-{
-	DnsNode *node = data;
-	if (!node)
-		return;
-	for (guint i = 0; i < node->rrs->len; i++)
-		ldns_rr_free(g_ptr_array_index(node->rrs, i));
-	g_ptr_array_free(node->rrs, TRUE);
-	g_free(node);
-}
-
-/* Hashes a record's identity: owner, type, class and data, every name
- * lowercased, the TTL left out. Names inside the data are lowercased
- * whatever the type, so records equal by dns_rr_identity_equal always
- * hash alike. */
-static guint
-dns_rr_identity_hash(gconstpointer key)
-{
-	const ldns_rr *rr = key;
-	guint32 h = 2166136261u;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	for (gsize i = 0; i < ldns_rdf_size(owner); i++)
-		h = (h ^ (guint8)g_ascii_tolower(ldns_rdf_data(owner)[i])) * 16777619u;
-	h = (h ^ ldns_rr_get_type(rr)) * 16777619u;
-	h = (h ^ ldns_rr_get_class(rr)) * 16777619u;
-	for (size_t f = 0; f < ldns_rr_rd_count(rr); f++) {
-		const ldns_rdf *rdf = ldns_rr_rdf(rr, f);
-		gboolean name = ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME;
-		const guint8 *d = ldns_rdf_data(rdf);
-		for (gsize i = 0; i < ldns_rdf_size(rdf); i++)
-			h = (h ^ (guint8)(name ? g_ascii_tolower(d[i]) : d[i])) * 16777619u;
-		h = (h ^ 0xFFu) * 16777619u; /* field boundary */
-	}
-	return h;
-}
-
 /* TRUE if two records are the same record (RFC 4034 6.2 canonical form,
  * the TTL left out): the cheap fields first, then the data in canonical
  * form (names lowercased where RFC 4034 says so), as ldns makes it. */
 static gboolean
-dns_rr_identity_equal(gconstpointer a, gconstpointer b)
+dns_rr_identity_equal(const ldns_rr *x, const ldns_rr *y)
 {
-	const ldns_rr *x = a, *y = b;
-	if (x == y)
-		return TRUE;
 	if (ldns_rr_get_type(x) != ldns_rr_get_type(y) ||
 	    ldns_rr_get_class(x) != ldns_rr_get_class(y) ||
 	    ldns_rr_rd_count(x) != ldns_rr_rd_count(y) ||
@@ -140,76 +211,38 @@ dns_rr_identity_equal(gconstpointer a, gconstpointer b)
 	return same;
 }
 
-DnsStore *
-dns_store_new(void)
+/* ------------------------------------------------------------------------ */
+/* The data: nodes and indexes                                               */
+
+static DnsData *
+dns_data_new(void)
 {
-	DnsStore *store = g_new0(DnsStore, 1);
-	store->nodes = g_hash_table_new_full(dns_name_hash, dns_name_equal, NULL, dns_node_free);
-	store->ancestors = g_hash_table_new_full(dns_name_hash, dns_name_equal, g_free, g_free);
-	store->identity = g_hash_table_new(dns_rr_identity_hash, dns_rr_identity_equal);
-	store->cache = dns_cache_table_new();
-	store->cache_ring = g_ptr_array_new();
-	store->serial = 1;
-	store->sentinel = ldns_dname_new_frm_str(DNS_RELATIVE_SENTINEL);
-	return store;
+	DnsData *data = g_new0(DnsData, 1);
+	/* A set: each node is its own key (see DnsNode), freed by hand. */
+	data->nodes = g_hash_table_new(dns_name_hash, dns_name_equal);
+	data->ancestors = g_hash_table_new_full(dns_name_hash, dns_name_equal, g_free, g_free);
+	return data;
 }
 
-void
-dns_store_free(DnsStore *store)
-{
-	if (!store)
-		return;
-	g_ptr_array_free(store->cache_ring, TRUE);
-	g_hash_table_destroy(store->cache);
-	g_hash_table_destroy(store->identity);
-	g_hash_table_destroy(store->nodes);
-	g_hash_table_destroy(store->ancestors);
-	ldns_rdf_deep_free(store->sentinel);
-	g_free(store);
-}
-
-guint
-dns_store_count(DnsStore *store)
-{
-	return store->count;
-}
-
-guint
-dns_store_name_count(DnsStore *store)
-{
-	return g_hash_table_size(store->nodes);
-}
-
-guint
-dns_store_cache_size(DnsStore *store)
-{
-	return g_hash_table_size(store->cache);
-}
-
-/** dns_store_changed: the data changed: new SOA serial, no stale cached answers. */
 static void
-dns_store_changed(DnsStore *store)
+dns_data_free(DnsData *data)
 {
-	store->serial++;
-	dns_cache_clear(store);
-}
-
-DnsNode *
-dns_store_lookup(DnsStore *store, const guint8 *name)
-{
-	return g_hash_table_lookup(store->nodes, name);
-}
-
-gboolean
-dns_store_is_ancestor(DnsStore *store, const guint8 *name)
-{
-	return g_hash_table_contains(store->ancestors, name);
+	if (!data)
+		return;
+	GHashTableIter it;
+	gpointer key;
+	g_hash_table_iter_init(&it, data->nodes);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_free(key);
+	g_hash_table_destroy(data->nodes);
+	g_hash_table_destroy(data->ancestors);
+	g_free(data);
 }
 
 /* Adds @delta to the descendant count of every proper ancestor of @name
  * (root included), creating or dropping entries as counts reach 0. */
 static void
-dns_store_adjust_ancestors(DnsStore *store, const guint8 *name, int delta)
+dns_data_adjust_ancestors(DnsData *data, const guint8 *name, int delta)
 {
 	const guint8 *wire = name + 1;
 	guint len = name[0];
@@ -218,17 +251,87 @@ dns_store_adjust_ancestors(DnsStore *store, const guint8 *name, int delta)
 		p += wire[p] + 1u;
 		key[0] = (guint8)(len - p);
 		memcpy(key + 1, wire + p, len - p);
-		gint *count = g_hash_table_lookup(store->ancestors, key);
+		gint *count = g_hash_table_lookup(data->ancestors, key);
 		if (count) {
 			*count += delta;
 			if (*count <= 0)
-				g_hash_table_remove(store->ancestors, key);
+				g_hash_table_remove(data->ancestors, key);
 		} else if (delta > 0) {
 			count = g_new(gint, 1);
 			*count = delta;
-			g_hash_table_insert(store->ancestors, dns_name_dup(key), count);
+			g_hash_table_insert(data->ancestors, dns_name_dup(key), count);
 		}
 	}
+}
+
+/* What the query path's shortcuts need to know of a node: whether it may
+ * be a zone cut (NS without SOA) or holds a DNAME. */
+static void
+dns_data_count_node(DnsData *data, const DnsNode *node, int delta)
+{
+	if (!node)
+		return;
+	DnsRec rec;
+	if (dns_node_find(node, LDNS_RR_TYPE_NS, &rec) &&
+	    !dns_node_find(node, LDNS_RR_TYPE_SOA, &rec))
+		data->n_cuts += delta;
+	if (dns_node_find(node, LDNS_RR_TYPE_DNAME, &rec))
+		data->n_dnames += delta;
+}
+
+/*
+ * Puts @node (transfer full; NULL: none) where @old (transfer full;
+ * nullable) was, keeping the indexes and counts right. Either may be NULL:
+ * a new name, or a name whose last record went.
+ */
+static void
+dns_data_replace(DnsData *data, DnsNode *old, DnsNode *node)
+{
+	dns_data_count_node(data, old, -1);
+	dns_data_count_node(data, node, +1);
+	if (old)
+		data->count -= dns_node_count(old);
+	if (node)
+		data->count += dns_node_count(node);
+	if (node) {
+		/* Replaces the stored key (the old node) when there is one. */
+		g_hash_table_add(data->nodes, node);
+		if (!old)
+			dns_data_adjust_ancestors(data, node, +1);
+	} else if (old) {
+		g_hash_table_remove(data->nodes, old);
+		dns_data_adjust_ancestors(data, old, -1);
+	}
+	g_free(old);
+}
+
+/* (transfer full) A node named @name holding @recs (@rec_bytes bytes),
+ * then @extra (@extra_bytes) after them. */
+static DnsNode *
+dns_node_new(const guint8 *name, const guint8 *recs, gsize rec_bytes, const guint8 *extra,
+             gsize extra_bytes)
+{
+	gsize name_size = (gsize)name[0] + 1;
+	DnsNode *node = g_malloc(name_size + 4 + rec_bytes + extra_bytes);
+	memcpy(node, name, name_size);
+	ldns_write_uint32(node + name_size, (guint32)(rec_bytes + extra_bytes));
+	if (rec_bytes)
+		memcpy(node + name_size + 4, recs, rec_bytes);
+	if (extra_bytes)
+		memcpy(node + name_size + 4 + rec_bytes, extra, extra_bytes);
+	return node;
+}
+
+const DnsNode *
+dns_store_lookup(DnsStore *store, const guint8 *name)
+{
+	return g_hash_table_lookup(store->data->nodes, name);
+}
+
+gboolean
+dns_store_is_ancestor(DnsStore *store, const guint8 *name)
+{
+	return g_hash_table_contains(store->data->ancestors, name);
 }
 
 /* Meta types and pseudo-records a zone cannot hold. */
@@ -336,15 +439,15 @@ dns_store_parse(DnsStore *store, const char *text, GError **error)
 	return rr;
 }
 
-/* Checks that adding @rr to @node keeps CNAMEs alone at their names. */
+/* Checks that adding a record of @type to @node keeps CNAMEs alone at
+ * their names. */
 static gboolean
-dns_store_check_cname(DnsNode *node, const ldns_rr *rr, GError **error)
+dns_store_check_cname(const DnsNode *node, ldns_rr_type type, GError **error)
 {
-	if (!node)
-		return TRUE;
-	ldns_rr_type type = ldns_rr_get_type(rr);
-	for (guint i = 0; i < node->rrs->len; i++) {
-		ldns_rr_type htype = ldns_rr_get_type(g_ptr_array_index(node->rrs, i));
+	gsize off = 0;
+	DnsRec rec;
+	while (dns_node_next(node, &off, &rec)) {
+		ldns_rr_type htype = rec.type;
 		const char *why = NULL;
 		if (type == LDNS_RR_TYPE_CNAME && htype == LDNS_RR_TYPE_CNAME)
 			why = "already has a CNAME (a name has at most one)";
@@ -363,153 +466,410 @@ dns_store_check_cname(DnsNode *node, const ldns_rr *rr, GError **error)
 	return TRUE;
 }
 
+/* Encodes @rr (its owner's key is @key) as a node's record (see DnsNode)
+ * into @out. FALSE if ldns cannot write its data. */
+static gboolean
+dns_rec_encode(const ldns_rr *rr, const guint8 *key, GByteArray *out, GError **error)
+{
+	ldns_buffer *buf = ldns_buffer_new(64);
+	if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK ||
+	    ldns_buffer_position(buf) > 65535) {
+		ldns_buffer_free(buf);
+		g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
+		            "invalid record: its data cannot be encoded");
+		return FALSE;
+	}
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	gsize olen = ldns_rdf_size(owner);
+	/* The owner's spelling is kept only when it is not the key's. */
+	gboolean same = olen == key[0] && memcmp(ldns_rdf_data(owner), key + 1, olen) == 0;
+	guint8 head[7];
+	guint16 type = (guint16)ldns_rr_get_type(rr);
+	head[0] = (guint8)(type >> 8);
+	head[1] = (guint8)type;
+	ldns_write_uint32(head + 2, ldns_rr_ttl(rr));
+	head[6] = same ? 0 : (guint8)olen;
+	g_byte_array_set_size(out, 0);
+	g_byte_array_append(out, head, sizeof head);
+	if (!same)
+		g_byte_array_append(out, ldns_rdf_data(owner), (guint)olen);
+	gsize rdlen = ldns_buffer_position(buf);
+	guint8 len[2] = {(guint8)(rdlen >> 8), (guint8)rdlen};
+	g_byte_array_append(out, len, 2);
+	g_byte_array_append(out, ldns_buffer_begin(buf), (guint)rdlen);
+	ldns_buffer_free(buf);
+	return TRUE;
+}
+
+/* TRUE if @a and @b (@n bytes each) are equal but for ASCII letter case. */
+static gboolean
+dns_bytes_equal_nocase(const guint8 *a, const guint8 *b, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (a[i] != b[i] && g_ascii_tolower(a[i]) != g_ascii_tolower(b[i]))
+			return FALSE;
+	return TRUE;
+}
+
 /*
- * dns_store_insert: stores @rr (transfer full). If an identical record is
- * there, its TTL takes @rr's and *old_ttl says what it was. *stored is the
- * record as held by the store. Does not touch the cache or serial.
+ * dns_data_insert: stores @rr (transfer none) in @data. If an identical
+ * record is there, its TTL takes @rr's and *old_ttl says what it was.
+ * @scratch is a buffer to encode into. Does not touch the cache or serial.
  */
 static gboolean
-dns_store_insert(DnsStore *store, ldns_rr *rr, ldns_rr **stored, gboolean *added, guint32 *old_ttl,
-                 GError **error)
+dns_data_insert(DnsData *data, const ldns_rr *rr, GByteArray *scratch, gboolean *added,
+                guint32 *old_ttl, GError **error)
 {
-	ldns_rr *same = g_hash_table_lookup(store->identity, rr);
-	if (same) {
-		*old_ttl = ldns_rr_ttl(same);
-		ldns_rr_set_ttl(same, ldns_rr_ttl(rr));
-		ldns_rr_free(rr);
-		*stored = same;
+	guint8 key[DNS_NAME_BUF];
+	dns_name_from_rdf(ldns_rr_owner(rr), key);
+	if (!dns_rec_encode(rr, key, scratch, error))
+		return FALSE;
+	DnsNode *node = g_hash_table_lookup(data->nodes, key);
+	guint16 type = (guint16)ldns_rr_get_type(rr);
+	/* The RDATA length field of what was just encoded. */
+	gsize olen = scratch->data[6];
+	guint16 rdlen = (guint16)((scratch->data[7 + olen] << 8) | scratch->data[8 + olen]);
+	gsize off = 0;
+	DnsRec rec;
+	while (dns_node_next(node, &off, &rec)) {
+		if (rec.type != type || rec.rdlen != rdlen)
+			continue;
+		/* Canonical forms differ at most in the letter case of names,
+		 * so unequal bytes but for case mean different records, and
+		 * equal bytes the same one: ldns decides only the rest. */
+		const guint8 *mine = scratch->data + 9 + olen;
+		if (!dns_bytes_equal_nocase(rec.rdata, mine, rdlen))
+			continue;
+		if (memcmp(rec.rdata, mine, rdlen) != 0) {
+			ldns_rr *held = dns_rec_rr(node, &rec, NULL);
+			gboolean same = held && dns_rr_identity_equal(held, rr);
+			ldns_rr_free(held);
+			if (!same)
+				continue;
+		}
+		*old_ttl = rec.ttl;
+		/* In place: the TTL is not part of any index. */
+		ldns_write_uint32((guint8 *)rec.at + 2, ldns_rr_ttl(rr));
 		*added = FALSE;
 		return TRUE;
 	}
-	guint8 key[DNS_NAME_BUF];
-	dns_name_from_rdf(ldns_rr_owner(rr), key);
-	DnsNode *node = dns_store_lookup(store, key);
-	if (!dns_store_check_cname(node, rr, error)) {
-		ldns_rr_free(rr);
+	if (node && !dns_store_check_cname(node, type, error))
 		return FALSE;
-	}
-	if (!node) {
-		node = g_malloc(sizeof *node + (gsize)key[0] + 1);
-		memcpy(node->name, key, (gsize)key[0] + 1);
-		node->rrs = g_ptr_array_new();
-		g_hash_table_insert(store->nodes, node->name, node);
-		dns_store_adjust_ancestors(store, node->name, +1);
-	}
-	g_ptr_array_add(node->rrs, rr);
-	g_hash_table_add(store->identity, rr);
-	store->count++;
-	*stored = rr;
+	DnsNode *grown = node ? dns_node_new(node, dns_node_recs(node), dns_node_rec_bytes(node),
+	                                     scratch->data, scratch->len)
+	                      : dns_node_new(key, NULL, 0, scratch->data, scratch->len);
+	dns_data_replace(data, node, grown);
 	*added = TRUE;
 	return TRUE;
 }
 
-/* Removes the record at @index of @node; drops the node when empty. */
-static void
-dns_store_remove_at(DnsStore *store, DnsNode *node, guint index)
+DnsStore *
+dns_store_new(void)
 {
-	ldns_rr *rr = g_ptr_array_index(node->rrs, index);
-	g_hash_table_remove(store->identity, rr);
-	g_ptr_array_remove_index(node->rrs, index);
-	ldns_rr_free(rr);
-	store->count--;
-	if (node->rrs->len == 0) {
-		dns_store_adjust_ancestors(store, node->name, -1);
-		g_hash_table_remove(store->nodes, node->name);
+	DnsStore *store = g_new0(DnsStore, 1);
+	store->data = dns_data_new();
+	store->cache = dns_cache_table_new();
+	store->cache_ring = g_ptr_array_new();
+	store->serial = 1;
+	store->sentinel = ldns_dname_new_frm_str(DNS_RELATIVE_SENTINEL);
+	return store;
+}
+
+void
+dns_store_retire(DnsStore *store, DnsRetired *r)
+{
+	g_queue_push_tail(&store->retired, r);
+	/* Progress even with nobody calling dns_store_reclaim() (the tests). */
+	dns_store_reclaim(store, DNS_STORE_RECLAIM_STEP);
+}
+
+void
+dns_store_retire_data(DnsStore *store, DnsData *data)
+{
+	if (!data)
+		return;
+	DnsRetired *r = g_new0(DnsRetired, 1);
+	r->data = data;
+	g_hash_table_iter_init(&r->iter, data->nodes);
+	dns_store_retire(store, r);
+}
+
+/* Frees up to *budget parts of @r; TRUE when all of it is freed. */
+static gboolean
+dns_retired_free_some(DnsRetired *r, guint *budget)
+{
+	gpointer key;
+	while (r->data && *budget > 0) {
+		if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
+			/* Every node is freed: the table has no destroy function. */
+			g_hash_table_destroy(r->data->nodes);
+			g_hash_table_destroy(r->data->ancestors);
+			g_free(r->data);
+			r->data = NULL;
+			break;
+		}
+		g_free(key);
+		(*budget)--;
 	}
+	while (r->cache && *budget > 0) {
+		if (r->ring->len == 0) {
+			/* Every entry is freed: take them out unfreed. */
+			g_hash_table_steal_all(r->cache);
+			g_hash_table_destroy(r->cache);
+			g_ptr_array_free(r->ring, TRUE);
+			r->cache = NULL;
+			break;
+		}
+		g_free(g_ptr_array_steal_index(r->ring, r->ring->len - 1));
+		(*budget)--;
+	}
+	return !r->data && !r->cache;
+}
+
+gboolean
+dns_store_reclaim(DnsStore *store, guint budget)
+{
+	DnsRetired *r;
+	while (budget > 0 && (r = g_queue_peek_head(&store->retired))) {
+		if (!dns_retired_free_some(r, &budget))
+			break;
+		g_free(g_queue_pop_head(&store->retired));
+	}
+	return !g_queue_is_empty(&store->retired);
+}
+
+void
+dns_store_free(DnsStore *store)
+{
+	if (!store)
+		return;
+	dns_store_load_cancel(store->load);
+	while (dns_store_reclaim(store, G_MAXUINT))
+		;
+	g_ptr_array_free(store->cache_ring, TRUE);
+	g_hash_table_destroy(store->cache);
+	dns_data_free(store->data);
+	ldns_rdf_deep_free(store->sentinel);
+	g_free(store);
+}
+
+guint
+dns_store_count(DnsStore *store)
+{
+	return store->data->count;
+}
+
+guint
+dns_store_name_count(DnsStore *store)
+{
+	return g_hash_table_size(store->data->nodes);
+}
+
+guint
+dns_store_cache_size(DnsStore *store)
+{
+	return g_hash_table_size(store->cache);
+}
+
+/** dns_store_changed: the data changed: new SOA serial, no stale cached answers. */
+static void
+dns_store_changed(DnsStore *store)
+{
+	store->serial++;
+	dns_cache_retire(store);
+}
+
+/* FALSE with DNS_STORE_ERROR_BUSY while a load is in progress. */
+static gboolean
+dns_store_check_idle(DnsStore *store, GError **error)
+{
+	if (!store->load)
+		return TRUE;
+	g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_BUSY,
+	            "a load is in progress; try again once it has replied");
+	return FALSE;
 }
 
 gboolean
 dns_store_add(DnsStore *store, const char *text, gboolean *added, GError **error)
 {
 	g_return_val_if_fail(store != NULL && text != NULL, FALSE);
+	if (!dns_store_check_idle(store, error))
+		return FALSE;
 	ldns_rr *rr = dns_store_parse(store, text, error);
 	if (!rr)
 		return FALSE;
-	ldns_rr *stored = NULL;
 	gboolean is_new = FALSE;
 	guint32 old_ttl = 0;
-	if (!dns_store_insert(store, rr, &stored, &is_new, &old_ttl, error))
-		return FALSE;
-	if (is_new || old_ttl != ldns_rr_ttl(stored))
+	GByteArray *scratch = g_byte_array_new();
+	gboolean ok = dns_data_insert(store->data, rr, scratch, &is_new, &old_ttl, error);
+	g_byte_array_free(scratch, TRUE);
+	if (ok && (is_new || old_ttl != ldns_rr_ttl(rr)))
 		dns_store_changed(store);
-	if (added)
+	ldns_rr_free(rr);
+	if (ok && added)
 		*added = is_new;
+	return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loads: built aside in steps, swapped in at the end                        */
+
+struct DnsStoreLoad {
+	DnsStore *store;
+	DnsData *data; /* (owned) the new data, until it is swapped in */
+	char *text;    /* (owned) the body */
+	const char *p; /* the next line */
+	GHashTableIter copy;
+	gboolean copying; /* still copying the current records */
+	guint line_no, lines_total, added;
+	gboolean changed;
+	GByteArray *scratch;
+};
+
+DnsStoreLoad *
+dns_store_load_start(DnsStore *store, char *text, GError **error)
+{
+	g_return_val_if_fail(store != NULL && text != NULL, NULL);
+	if (!dns_store_check_idle(store, error)) {
+		g_free(text);
+		return NULL;
+	}
+	DnsStoreLoad *load = g_new0(DnsStoreLoad, 1);
+	load->store = store;
+	load->data = dns_data_new();
+	load->text = text;
+	load->p = text;
+	for (const char *q = text; *q;) {
+		load->lines_total++;
+		q = strchr(q, '\n');
+		if (!q)
+			break;
+		q++;
+	}
+	/* The current records are copied first (nothing changes them while
+	 * the load is in progress: changes are refused). */
+	load->copying = TRUE;
+	g_hash_table_iter_init(&load->copy, store->data->nodes);
+	load->scratch = g_byte_array_new();
+	store->load = load;
+	return load;
+}
+
+static void
+dns_store_load_free(DnsStoreLoad *load)
+{
+	load->store->load = NULL;
+	/* What was built (or replaced, after a swap) goes a part at a time. */
+	dns_store_retire_data(load->store, load->data);
+	g_free(load->text);
+	g_byte_array_free(load->scratch, TRUE);
+	g_free(load);
+}
+
+void
+dns_store_load_cancel(DnsStoreLoad *load)
+{
+	if (load)
+		dns_store_load_free(load);
+}
+
+gboolean
+dns_store_load_progress(DnsStore *store, guint *lines_done, guint *lines_total)
+{
+	DnsStoreLoad *load = store->load;
+	if (!load)
+		return FALSE;
+	if (lines_done)
+		*lines_done = load->line_no;
+	if (lines_total)
+		*lines_total = load->lines_total;
 	return TRUE;
 }
 
-/* One step of a load, so that a failed load can be undone. */
-typedef struct {
-	ldns_rr *rr;
-	gboolean added;
-	guint32 old_ttl;
-} DnsLoadStep;
-
-/* Undoes the steps of a failed load, newest first. */
-static void
-dns_store_undo(DnsStore *store, GArray *steps)
+/* Reads and stores the next line of @load's body; FALSE on a bad line. */
+static gboolean
+dns_store_load_line(DnsStoreLoad *load, GError **error)
 {
-	for (guint i = steps->len; i-- > 0;) {
-		DnsLoadStep *s = &g_array_index(steps, DnsLoadStep, i);
-		if (!s->added) {
-			ldns_rr_set_ttl(s->rr, s->old_ttl);
-			continue;
-		}
-		guint8 key[DNS_NAME_BUF];
-		dns_name_from_rdf(ldns_rr_owner(s->rr), key);
-		DnsNode *node = dns_store_lookup(store, key);
-		g_assert(node != NULL);
-		for (guint j = node->rrs->len; j-- > 0;) {
-			if (g_ptr_array_index(node->rrs, j) == s->rr) {
-				dns_store_remove_at(store, node, j);
-				break;
-			}
-		}
+	const char *p = load->p;
+	const char *end = strchr(p, '\n');
+	gsize n = end ? (gsize)(end - p) : strlen(p);
+	load->line_no++;
+	load->p = p + n + (end ? 1 : 0);
+	char *line = g_strndup(p, n);
+	g_strstrip(line);
+	if (line[0] == '\0' || line[0] == ';') {
+		g_free(line);
+		return TRUE;
 	}
+	GError *local = NULL;
+	ldns_rr *rr = dns_store_parse(load->store, line, &local);
+	g_free(line);
+	gboolean added = FALSE;
+	guint32 old_ttl = 0;
+	if (!rr || !dns_data_insert(load->data, rr, load->scratch, &added, &old_ttl, &local)) {
+		ldns_rr_free(rr);
+		g_propagate_prefixed_error(error, local, "line %u: ", load->line_no);
+		return FALSE;
+	}
+	if (added)
+		load->added++;
+	if (added || old_ttl != ldns_rr_ttl(rr))
+		load->changed = TRUE;
+	ldns_rr_free(rr);
+	return TRUE;
+}
+
+DnsStoreLoadStatus
+dns_store_load_step(DnsStoreLoad *load, guint budget, guint *n_added, GError **error)
+{
+	g_return_val_if_fail(load != NULL, DNS_STORE_LOAD_FAILED);
+	guint done = 0;
+	gpointer key;
+	while (load->copying && done < budget) {
+		if (!g_hash_table_iter_next(&load->copy, &key, NULL)) {
+			load->copying = FALSE;
+			break;
+		}
+		dns_data_replace(load->data, NULL, g_memdup2(key, dns_node_size(key)));
+		done++;
+	}
+	while (!load->copying && *load->p && done < budget) {
+		if (!dns_store_load_line(load, error)) {
+			dns_store_load_free(load);
+			return DNS_STORE_LOAD_FAILED;
+		}
+		done++;
+	}
+	if (load->copying || *load->p)
+		return DNS_STORE_LOAD_MORE;
+	/* The swap: one pointer, so every later query sees the new data. */
+	DnsStore *store = load->store;
+	if (load->changed) {
+		DnsData *old = store->data;
+		store->data = load->data;
+		load->data = old;
+		dns_store_changed(store);
+	}
+	if (n_added)
+		*n_added = load->added;
+	dns_store_load_free(load);
+	return DNS_STORE_LOAD_DONE;
 }
 
 gboolean
 dns_store_load(DnsStore *store, const char *text, guint *n_added, GError **error)
 {
 	g_return_val_if_fail(store != NULL && text != NULL, FALSE);
-	GArray *steps = g_array_new(FALSE, FALSE, sizeof(DnsLoadStep));
-	guint line_no = 0, added = 0;
-	gboolean ok = TRUE, changed = FALSE;
-	const char *p = text;
-	while (*p) {
-		const char *end = strchr(p, '\n');
-		gsize n = end ? (gsize)(end - p) : strlen(p);
-		line_no++;
-		char *line = g_strndup(p, n);
-		p += n + (end ? 1 : 0);
-		g_strstrip(line);
-		if (line[0] == '\0' || line[0] == ';') {
-			g_free(line);
-			continue;
-		}
-		GError *local = NULL;
-		ldns_rr *rr = dns_store_parse(store, line, &local);
-		g_free(line);
-		DnsLoadStep step = {0};
-		if (!rr ||
-		    !dns_store_insert(store, rr, &step.rr, &step.added, &step.old_ttl, &local)) {
-			g_propagate_prefixed_error(error, local, "line %u: ", line_no);
-			ok = FALSE;
-			break;
-		}
-		g_array_append_val(steps, step);
-		if (step.added)
-			added++;
-		if (step.added || step.old_ttl != ldns_rr_ttl(step.rr))
-			changed = TRUE;
-	}
-	if (!ok)
-		dns_store_undo(store, steps);
-	else if (changed)
-		dns_store_changed(store);
-	g_array_free(steps, TRUE);
-	if (ok && n_added)
-		*n_added = added;
-	return ok;
+	DnsStoreLoad *load = dns_store_load_start(store, g_strdup(text), error);
+	if (!load)
+		return FALSE;
+	DnsStoreLoadStatus st;
+	while ((st = dns_store_load_step(load, G_MAXUINT, n_added, error)) == DNS_STORE_LOAD_MORE)
+		;
+	while (dns_store_reclaim(store, G_MAXUINT))
+		;
+	return st == DNS_STORE_LOAD_DONE;
 }
 
 gboolean
@@ -517,6 +877,8 @@ dns_store_remove(DnsStore *store, const char *name, const char *type, guint *n_r
                  GError **error)
 {
 	g_return_val_if_fail(store != NULL && name != NULL, FALSE);
+	if (!dns_store_check_idle(store, error))
+		return FALSE;
 	/* Unset takes a name alone, so there is no origin to be relative to:
 	 * "miek.nl" and "miek.nl." mean the same. */
 	char *fq = g_str_has_suffix(name, ".") ? g_strdup(name) : g_strconcat(name, ".", NULL);
@@ -545,20 +907,25 @@ dns_store_remove(DnsStore *store, const char *name, const char *type, guint *n_r
 			return FALSE;
 		}
 	}
-	DnsNode *node = dns_store_lookup(store, key);
+	DnsNode *node = g_hash_table_lookup(store->data->nodes, key);
 	guint removed = 0;
 	if (node) {
-		for (guint i = node->rrs->len; i-- > 0;) {
-			const ldns_rr *rr = g_ptr_array_index(node->rrs, i);
-			if (type && ldns_rr_get_type(rr) != rtype)
-				continue;
-			/* Removing the last record frees the node. */
-			gboolean last = node->rrs->len == 1;
-			dns_store_remove_at(store, node, i);
-			removed++;
-			if (last)
-				break;
+		/* The records that stay, in their order, make the new node. */
+		GByteArray *kept = g_byte_array_new();
+		gsize off = 0;
+		DnsRec rec;
+		while (dns_node_next(node, &off, &rec)) {
+			if (!type || rec.type == rtype)
+				removed++;
+			else
+				g_byte_array_append(kept, rec.at, (guint)rec.size);
 		}
+		if (removed)
+			dns_data_replace(
+			        store->data, node,
+			        kept->len ? dns_node_new(node, kept->data, kept->len, NULL, 0)
+			                  : NULL);
+		g_byte_array_free(kept, TRUE);
 	}
 	if (removed == 0) {
 		/* ldns's presentation form: escaped, one line. */
@@ -609,11 +976,11 @@ dns_rr_text(const ldns_rr *rr)
 JsonNode *
 dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 {
-	GArray *nodes =
-	        g_array_sized_new(FALSE, FALSE, sizeof(DnsNamed), g_hash_table_size(store->nodes));
+	GHashTable *table = store->data->nodes;
+	GArray *nodes = g_array_sized_new(FALSE, FALSE, sizeof(DnsNamed), g_hash_table_size(table));
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, store->nodes);
+	g_hash_table_iter_init(&it, table);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		DnsNamed named = {dns_node_text(value), value};
 		g_array_append_val(nodes, named);
@@ -625,15 +992,20 @@ dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 	for (guint i = 0; i < nodes->len; i++) {
 		const DnsNamed *named = &g_array_index(nodes, DnsNamed, i);
 		const DnsNode *node = named->node;
+		guint n = dns_node_count(node);
 		if (budget && used > budget) {
-			left_out += node->rrs->len;
+			left_out += n;
 			continue;
 		}
-		JsonArray *arr = json_array_sized_new(node->rrs->len);
+		JsonArray *arr = json_array_sized_new(n);
 		/* Quotes, colon, commas, brackets and indentation. */
 		used += strlen(named->text) + 16;
-		for (guint j = 0; j < node->rrs->len; j++) {
-			char *line = dns_rr_text(g_ptr_array_index(node->rrs, j));
+		gsize off = 0;
+		DnsRec rec;
+		while (dns_node_next(node, &off, &rec)) {
+			ldns_rr *rr = dns_rec_rr(node, &rec, NULL);
+			char *line = rr ? dns_rr_text(rr) : g_strdup("");
+			ldns_rr_free(rr);
 			/* Tabs and quotes are escaped in JSON: count them twice. */
 			used += strlen(line) * 5 / 4 + 16;
 			json_array_add_string_element(arr, line);

@@ -35,10 +35,14 @@ GQuark dns_store_error_quark(void);
 typedef enum {
 	DNS_STORE_ERROR_INVALID,   /**< the record text or a name/type is not acceptable */
 	DNS_STORE_ERROR_NOT_FOUND, /**< unset of something that is not there */
+	DNS_STORE_ERROR_BUSY,      /**< a change while a load is in progress */
 } DnsStoreError;
 
 /** DnsStore: the records of one element, their indexes and the answer cache. */
 typedef struct DnsStore DnsStore;
+
+/** DnsStoreLoad: a load in progress (see dns_store_load_start()). */
+typedef struct DnsStoreLoad DnsStoreLoad;
 
 /** dns_store_new: (transfer full) an empty store. */
 DnsStore *dns_store_new(void);
@@ -69,6 +73,65 @@ gboolean dns_store_add(DnsStore *store, const char *text, gboolean *added, GErro
  * with its line number and the store is left unchanged.
  */
 gboolean dns_store_load(DnsStore *store, const char *text, guint *n_added, GError **error);
+
+/**
+ * dns_store_load_start: (transfer full)
+ * @text: (transfer full): records, as for dns_store_load(); a g_malloc'd
+ *   string the load frees.
+ *
+ * Starts a load that is carried out in steps (dns_store_load_step()), so
+ * that the loop can answer queries between them. The new data is built
+ * aside, from a copy of the current records and then the new ones, and
+ * replaces the data answered from in one go at the last step: a query is
+ * answered from all of the old records or all of the new ones, never a
+ * mix. While it is in progress, dns_store_add(), dns_store_remove(),
+ * dns_store_load() and another dns_store_load_start() fail with
+ * DNS_STORE_ERROR_BUSY (returning NULL for the last).
+ */
+DnsStoreLoad *dns_store_load_start(DnsStore *store, char *text, GError **error);
+
+/** DnsStoreLoadStatus: what dns_store_load_step() did. */
+typedef enum {
+	DNS_STORE_LOAD_MORE,   /**< not done: call again */
+	DNS_STORE_LOAD_DONE,   /**< the new data is in place; the load is freed */
+	DNS_STORE_LOAD_FAILED, /**< a bad line: nothing changed; the load is freed */
+} DnsStoreLoadStatus;
+
+/**
+ * dns_store_load_step:
+ * @budget: at most this many records (lines, or records copied) this step.
+ * @n_added: (out) (optional): on DONE, how many records were new.
+ *
+ * Does the next part of @load. On DONE or FAILED (@error set, with the
+ * line number) @load is freed.
+ */
+DnsStoreLoadStatus dns_store_load_step(DnsStoreLoad *load, guint budget, guint *n_added,
+                                       GError **error);
+
+/** dns_store_load_cancel: drops @load unapplied and frees it. NULL is harmless. */
+void dns_store_load_cancel(DnsStoreLoad *load);
+
+/** dns_store_load_progress: of the load in progress (FALSE if none), the
+ *  lines read and the body's lines in all. */
+gboolean dns_store_load_progress(DnsStore *store, guint *lines_done, guint *lines_total);
+
+/** DNS_STORE_LOAD_STEP: records a step of a load handles (dns.c's pace). */
+#define DNS_STORE_LOAD_STEP 512
+
+/**
+ * dns_store_reclaim:
+ * @budget: at most this many parts (a name's records, a cached answer).
+ *
+ * Frees part of what no query can reach any more: the data a load
+ * replaced or dropped, and the answer caches emptied by changes (each is
+ * freed a part at a time so that no step pauses the answers; the engine
+ * also frees a step's worth whenever it retires something). Returns TRUE
+ * while something remains; @budget 0 only asks.
+ */
+gboolean dns_store_reclaim(DnsStore *store, guint budget);
+
+/** DNS_STORE_RECLAIM_STEP: parts a step of dns_store_reclaim() frees (dns.c's pace). */
+#define DNS_STORE_RECLAIM_STEP 4096
 
 /**
  * dns_store_remove:

@@ -517,11 +517,24 @@ test_answer_case(void)
 	g_assert_cmpstr(q, ==, "Mx.MieK.nL.");
 	free(q);
 	ldns_pkt_free(pkt);
-	/* Again, from the cache. */
-	g_assert_cmpuint(dns_store_cache_size(store), ==, 1);
+	g_free(query);
+	/* An A answer is written straight from the records; AAAA likewise;
+	 * other types are built once and then come from the cache. */
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 0);
+	query = make_query("Mx.MieK.nL.", LDNS_RR_TYPE_MX, 0, FALSE, &len);
 	pkt = answer_bytes(store, query, len, FALSE, NULL);
+	ldns_pkt_free(pkt);
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 1);
+	g_free(query);
+	query = make_query("TxT.MieK.nL.", LDNS_RR_TYPE_TXT, 0, FALSE, &len);
+	pkt = answer_bytes(store, query, len, FALSE, NULL);
+	ldns_pkt_free(pkt);
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 2);
+	/* Again, from the cache. */
+	pkt = answer_bytes(store, query, len, FALSE, NULL);
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 2);
 	q = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)));
-	g_assert_cmpstr(q, ==, "Mx.MieK.nL.");
+	g_assert_cmpstr(q, ==, "TxT.MieK.nL.");
 	free(q);
 	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
 	ldns_pkt_free(pkt);
@@ -1085,6 +1098,239 @@ test_answer_dname(void)
 	dns_store_free(store);
 }
 
+/* The shortcut for A and AAAA (written straight from the records) gives
+ * the same bytes as the answer built with ldns, which data holding a
+ * DNAME (anywhere) always takes. */
+static void
+test_answer_direct(void)
+{
+	static const char *const recs[] = {
+	        "multi.d.test. 60 IN A 192.0.2.1",
+	        "multi.d.test. 61 IN A 192.0.2.2",
+	        "multi.d.test. 62 IN AAAA 2001:db8::2",
+	        "multi.d.test. 63 IN TXT \"t\"",
+	        NULL,
+	};
+	DnsStore *direct = store_with(recs);
+	DnsStore *built = store_with(recs);
+	g_assert_true(dns_store_add(built, "elsewhere.test. 60 IN DNAME x.test.", NULL, NULL));
+	static const struct {
+		const char *name;
+		ldns_rr_type type;
+		guint16 edns;
+		gboolean tcp;
+	} cases[] = {
+	        {"multi.d.test.", LDNS_RR_TYPE_A, 0, FALSE},
+	        {"MULTI.d.TEST.", LDNS_RR_TYPE_A, 1232, FALSE},
+	        {"multi.d.test.", LDNS_RR_TYPE_AAAA, 4096, FALSE},
+	        {"multi.d.test.", LDNS_RR_TYPE_A, 0, TRUE},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gsize len = 0;
+		guint8 *query =
+		        make_query(cases[i].name, cases[i].type, cases[i].edns, i == 2, &len);
+		static guint8 a[DNS_MAX_MESSAGE], b[DNS_MAX_MESSAGE];
+		gsize na = dns_store_answer(direct, query, len, cases[i].tcp, a, sizeof a);
+		gsize nb = dns_store_answer(built, query, len, cases[i].tcp, b, sizeof b);
+		g_assert_cmpuint(na, >, 12);
+		g_assert_cmpmem(a, na, b, nb);
+		g_free(query);
+	}
+	g_assert_cmpuint(dns_store_cache_size(direct), ==, 0);
+	/* One answer for A (whatever the spelling or transport), one for AAAA. */
+	g_assert_cmpuint(dns_store_cache_size(built), ==, 2);
+	dns_store_free(direct);
+	dns_store_free(built);
+}
+
+/* An answer that does not fit over UDP is truncated (TC, no records) on
+ * the shortcut too. */
+static void
+test_answer_direct_truncated(void)
+{
+	DnsStore *store = dns_store_new();
+	for (guint i = 0; i < 60; i++) {
+		char *rr = g_strdup_printf("big.d.test. 60 IN A 10.0.0.%u", i);
+		g_assert_true(dns_store_add(store, rr, NULL, NULL));
+		g_free(rr);
+	}
+	gsize n = 0;
+	ldns_pkt *pkt = ask(store, "big.d.test.", LDNS_RR_TYPE_A, 0, FALSE, &n);
+	g_assert_true(ldns_pkt_tc(pkt));
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 0);
+	ldns_pkt_free(pkt);
+	pkt = ask(store, "big.d.test.", LDNS_RR_TYPE_A, 0, TRUE, &n);
+	g_assert_false(ldns_pkt_tc(pkt));
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 60);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
+/* Many records at one name: each is compared with its name's records
+ * (bytes first), duplicates are kept once, all are answered over TCP. */
+static void
+test_many_at_one_name(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 3000; i++)
+		g_string_append_printf(text, "rr.m.test. 60 IN A 10.%u.%u.1\n", i / 256, i % 256);
+	g_string_append(text, "RR.m.test. 99 IN A 10.0.7.1\n");
+	DnsStore *store = dns_store_new();
+	guint added = 0;
+	g_assert_true(dns_store_load(store, text->str, &added, NULL));
+	g_string_free(text, TRUE);
+	g_assert_cmpuint(added, ==, 3000);
+	g_assert_cmpuint(dns_store_count(store), ==, 3000);
+	g_assert_cmpuint(dns_store_name_count(store), ==, 1);
+	ldns_pkt *pkt = ask(store, "rr.m.test.", LDNS_RR_TYPE_A, 0, TRUE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 3000);
+	/* The duplicate's TTL was taken. */
+	g_assert_cmpuint(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(pkt), 7)), ==, 99);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
+/* What a load replaced, and a cache emptied by a change, are freed a part
+ * at a time (dns_store_reclaim), while the new data answers. */
+static void
+test_reclaim(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 10000; i++)
+		g_string_append_printf(text, "r%u.rc.test. 60 IN TXT \"%u\"\n", i, i);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	g_assert_false(dns_store_reclaim(store, 0));
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.rc.test. A 192.0.2.1"), NULL);
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, NULL, NULL) == DNS_STORE_LOAD_MORE)
+		;
+	/* 10,000 names replaced: more than the step freed when they were. */
+	g_assert_true(dns_store_reclaim(store, 0));
+	guint steps = 0;
+	while (dns_store_reclaim(store, 1000))
+		steps++;
+	g_assert_cmpuint(steps, >=, 5);
+	g_assert_cmpuint(dns_store_count(store), ==, 10001);
+	/* A full cache emptied by a change. */
+	for (guint i = 0; i < 10000; i++) {
+		char name[32];
+		g_snprintf(name, sizeof name, "r%u.rc.test.", i);
+		ldns_pkt_free(ask(store, name, LDNS_RR_TYPE_TXT, 0, FALSE, NULL));
+	}
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 10000);
+	g_assert_true(dns_store_add(store, "more.rc.test. A 192.0.2.2", NULL, NULL));
+	g_assert_cmpuint(dns_store_cache_size(store), ==, 0);
+	g_assert_true(dns_store_reclaim(store, 0));
+	ldns_pkt *pkt = ask(store, "r7.rc.test.", LDNS_RR_TYPE_TXT, 0, FALSE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	ldns_pkt_free(pkt);
+	/* Freeing the store frees what is left. */
+	dns_store_free(store);
+}
+
+/* The rcode and the first answer's text of (@name, A). */
+static char *
+load_probe(DnsStore *store, const char *name, ldns_pkt_rcode *rcode)
+{
+	ldns_pkt *pkt = ask(store, name, LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	*rcode = ldns_pkt_get_rcode(pkt);
+	char *text = ldns_pkt_ancount(pkt) ? rr_text(ldns_pkt_answer(pkt), 0) : g_strdup("");
+	ldns_pkt_free(pkt);
+	return text;
+}
+
+/* A load in steps: until its last step every query is answered from the
+ * old records (an existing record keeps its old TTL, the new names do not
+ * exist), changes are refused as busy, and after it all of the new data
+ * answers at once. */
+static void
+test_load_steps(void)
+{
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_add(store, "old.l.test. 300 IN A 192.0.2.1", NULL, NULL));
+	GString *text = g_string_new("first.l.test. 60 IN A 192.0.2.2\n");
+	for (guint i = 0; i < 5000; i++)
+		g_string_append_printf(text, "n%u.l.test. 60 IN A 10.0.%u.%u\n", i, i / 256,
+		                       i % 256);
+	g_string_append(text, "old.l.test. 600 IN A 192.0.2.1\nlast.l.test. 60 IN A 192.0.2.3\n");
+	GError *error = NULL;
+	DnsStoreLoad *load = dns_store_load_start(store, g_string_free(text, FALSE), &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(load);
+	guint steps = 0, done = 0, total = 0, added = 0;
+	DnsStoreLoadStatus st;
+	while ((st = dns_store_load_step(load, 100, &added, &error)) == DNS_STORE_LOAD_MORE) {
+		steps++;
+		g_assert_true(dns_store_load_progress(store, &done, &total));
+		g_assert_cmpuint(total, ==, 5003);
+		ldns_pkt_rcode rcode;
+		char *t = load_probe(store, "old.l.test.", &rcode);
+		g_assert_cmpstr(t, ==, "old.l.test.\t300\tIN\tA\t192.0.2.1");
+		g_free(t);
+		t = load_probe(store, "first.l.test.", &rcode);
+		g_assert_cmpint(rcode, ==, LDNS_RCODE_NXDOMAIN);
+		g_free(t);
+		g_assert_cmpuint(dns_store_count(store), ==, 1);
+		/* Changes wait for the load: refused, retryable. */
+		g_assert_false(dns_store_add(store, "x.l.test. A 192.0.2.9", NULL, &error));
+		g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_BUSY);
+		g_clear_error(&error);
+		g_assert_false(dns_store_remove(store, "old.l.test.", NULL, NULL, &error));
+		g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_BUSY);
+		g_clear_error(&error);
+		g_assert_null(
+		        dns_store_load_start(store, g_strdup("y.l.test. A 192.0.2.9"), &error));
+		g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_BUSY);
+		g_clear_error(&error);
+	}
+	g_assert_no_error(error);
+	g_assert_cmpint(st, ==, DNS_STORE_LOAD_DONE);
+	g_assert_cmpuint(steps, >=, 49);
+	g_assert_cmpuint(added, ==, 5002);
+	g_assert_false(dns_store_load_progress(store, NULL, NULL));
+	ldns_pkt_rcode rcode;
+	char *t = load_probe(store, "old.l.test.", &rcode);
+	g_assert_cmpstr(t, ==, "old.l.test.\t600\tIN\tA\t192.0.2.1");
+	g_free(t);
+	t = load_probe(store, "last.l.test.", &rcode);
+	g_assert_cmpstr(t, ==, "last.l.test.\t60\tIN\tA\t192.0.2.3");
+	g_free(t);
+	g_assert_cmpuint(dns_store_count(store), ==, 5003);
+	/* Changes are taken again. */
+	g_assert_true(dns_store_add(store, "x.l.test. A 192.0.2.9", NULL, NULL));
+
+	/* A bad line late in a stepped load: nothing of it is applied, the
+	 * old data stays, and the records copied in are dropped. */
+	text = g_string_new(NULL);
+	for (guint i = 0; i < 1000; i++)
+		g_string_append_printf(text, "m%u.l.test. 60 IN A 10.1.%u.%u\n", i, i / 256,
+		                       i % 256);
+	g_string_append(text, "bad.l.test. 60 IN A nope\n");
+	load = dns_store_load_start(store, g_string_free(text, FALSE), NULL);
+	while ((st = dns_store_load_step(load, 64, NULL, &error)) == DNS_STORE_LOAD_MORE)
+		;
+	g_assert_cmpint(st, ==, DNS_STORE_LOAD_FAILED);
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_true(g_str_has_prefix(error->message, "line 1001: "));
+	g_clear_error(&error);
+	g_assert_cmpuint(dns_store_count(store), ==, 5004);
+	t = load_probe(store, "m0.l.test.", &rcode);
+	g_assert_cmpint(rcode, ==, LDNS_RCODE_NXDOMAIN);
+	g_free(t);
+
+	/* A load cancelled (its client went away) changes nothing; freeing
+	 * a store with a load in progress frees the load. */
+	load = dns_store_load_start(store, g_strdup("c.l.test. A 192.0.2.4\n"), NULL);
+	dns_store_load_cancel(load);
+	g_assert_cmpuint(dns_store_count(store), ==, 5004);
+	g_assert_true(dns_store_add(store, "y.l.test. A 192.0.2.9", NULL, NULL));
+	load = dns_store_load_start(store, g_strdup("c.l.test. A 192.0.2.4\n"), NULL);
+	g_assert_nonnull(load);
+	dns_store_free(store);
+}
+
 /* A full answer cache evicts gradually (clock): past its bound of 65,536
  * answers it stays full instead of being emptied at once. */
 static void
@@ -1093,19 +1339,20 @@ test_answer_cache_eviction(void)
 	const guint n = 70000, bound = 65536;
 	GString *text = g_string_new(NULL);
 	for (guint i = 0; i < n; i++)
-		g_string_append_printf(text, "n%u.ev.test. 60 IN A 192.0.2.%u\n", i, i % 250);
+		g_string_append_printf(text, "n%u.ev.test. 60 IN TXT \"%u\"\n", i, i);
 	DnsStore *store = dns_store_new();
 	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
 	g_string_free(text, TRUE);
 	gsize len = 0;
-	guint8 *hot = make_query("n0.ev.test.", LDNS_RR_TYPE_A, 0, FALSE, &len);
+	/* TXT: A and AAAA answers are not cached (see test_answer_direct). */
+	guint8 *hot = make_query("n0.ev.test.", LDNS_RR_TYPE_TXT, 0, FALSE, &len);
 	static guint8 out[512];
 	guint low = G_MAXUINT;
 	for (guint i = 0; i < n; i++) {
 		char name[32];
 		g_snprintf(name, sizeof name, "n%u.ev.test.", i);
 		gsize qlen = 0;
-		guint8 *query = make_query(name, LDNS_RR_TYPE_A, 0, FALSE, &qlen);
+		guint8 *query = make_query(name, LDNS_RR_TYPE_TXT, 0, FALSE, &qlen);
 		g_assert_cmpuint(dns_store_answer(store, query, qlen, FALSE, out, sizeof out), >,
 		                 12);
 		g_free(query);
@@ -1208,6 +1455,11 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/answer/negative", test_answer_negative);
 	g_test_add_func("/plugins/dns/answer/case", test_answer_case);
 	g_test_add_func("/plugins/dns/answer/cache-invalidation", test_answer_cache_invalidation);
+	g_test_add_func("/plugins/dns/answer/direct", test_answer_direct);
+	g_test_add_func("/plugins/dns/answer/direct-truncated", test_answer_direct_truncated);
+	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
+	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
+	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
