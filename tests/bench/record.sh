@@ -8,17 +8,22 @@ name=$1 body=$2
 src=${CIRCUIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 doc="$src/docs/BENCHMARKS.md"
 [ -f "$doc" ] || printf '# Benchmarks\n\n<!-- machine -->\n<!-- /machine -->\n' >"$doc"
+desc="$(uname -srm); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'));
+$(free -g | awk '/Mem:/{print $2}') GiB memory; $(. /etc/os-release && echo "$PRETTY_NAME")"
 machine=$(mktemp)
 {
 	echo "<!-- machine -->"
-	echo "Latest figures were measured on: $(uname -srm); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'));"
-	echo "$(free -g | awk '/Mem:/{print $2}') GiB memory; $(. /etc/os-release && echo "$PRETTY_NAME")."
+	echo "The latest section was measured on: $desc."
+	echo "Each section names its own machine (sections recorded before 2026-12-04 do not:"
+	echo "they were measured on earlier machines of the same size, the last an Intel Xeon)."
 	echo "<!-- /machine -->"
 } >"$machine"
 section=$(mktemp)
 {
 	echo "<!-- bench:$name -->"
 	echo "## $name ($(date -u +%Y-%m-%d))"
+	echo
+	echo "Machine: $desc."
 	echo
 	cat "$body"
 	echo "<!-- /bench:$name -->"
