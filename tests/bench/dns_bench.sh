@@ -8,13 +8,7 @@
 #
 # Run through ctest (-DCIRCUIT_BENCH=ON, label bench) or by hand:
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/dns_bench.sh
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${CIRCUIT_BUILD_DIR:-$CIRCUIT_SOURCE_DIR/build}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$build/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$build/bin/circuitd}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 
 for tool in dnsperf dnsmasq dig; do
 	command -v $tool >/dev/null || fail "$tool is missing (apt-get install dnsperf dnsmasq-base dnsutils)"
@@ -34,13 +28,6 @@ for i in $(seq 0 $((N - 1))); do
 	echo "host-record=$name,$ip" >>"$T_TMP/dnsmasq.conf"
 	echo "$name A" >>"$T_TMP/queries.txt"
 done
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 # dnsmasq: authoritative-only for these names, no upstream, no cache games.
 dm_port=$(free_port)

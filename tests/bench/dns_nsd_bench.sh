@@ -11,14 +11,7 @@
 #
 # Run through ctest (-DCIRCUIT_BENCH=ON, label bench) or by hand:
 #   CIRCUIT_BUILD_DIR=/path/to/build tests/bench/dns_nsd_bench.sh
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-export CIRCUIT_SOURCE_DIR=${CIRCUIT_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${CIRCUIT_BUILD_DIR:-$CIRCUIT_SOURCE_DIR/build}
-export CIRCUIT_BIN=${CIRCUIT_BIN:-$build/bin/circuit}
-export CIRCUITD_BIN=${CIRCUITD_BIN:-$build/bin/circuitd}
-export CIRCUIT_PLUGIN_DIR=${CIRCUIT_PLUGIN_DIR:-$build/plugins}
-source "$CIRCUIT_SOURCE_DIR/tests/integration/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 source "$CIRCUIT_SOURCE_DIR/tests/plugins/dns/dns_lib.sh"
 command -v dnsperf >/dev/null || fail "dnsperf is missing (apt-get install dnsperf)"
 

@@ -25,24 +25,6 @@ q_status() { q +noall +comments "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; 
 # q_flags DIG-ARGS...: the header flags ("qr aa rd").
 q_flags() { q +noall +comments "$@" | sed -n 's/.*;; flags: \([a-z ]*\);.*/\1/p'; }
 
-# free_port: a port free on 127.0.0.1 for both UDP and TCP right now.
-free_port() {
-	python3 - <<'PY'
-import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
-    t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    print(port)
-    break
-PY
-}
-
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', wanted '$3'"; }
 
