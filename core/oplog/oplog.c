@@ -296,9 +296,9 @@ oplog_member(GString *out, const char *name, const char *value)
 	if (!value)
 		return;
 	/* @name is one of ours: no escaping needed, and no printf. */
-	g_string_append(out, ",\"");
+	g_string_append_len(out, ",\"", 2);
 	g_string_append(out, name);
-	g_string_append(out, "\":");
+	g_string_append_len(out, "\":", 2);
 	wire_json_append_string(out, value);
 }
 

@@ -5,26 +5,30 @@ void
 wire_json_append_string(GString *out, const char *s)
 {
 	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *run = (const unsigned char *)s, *p = run;
+	for (; *p; p++) {
+		/* Runs of bytes that need no escape are copied whole. */
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		g_string_append_len(out, (const char *)run, p - run);
+		run = p + 1;
 		switch (*p) {
 		case '"':
-			g_string_append(out, "\\\"");
+			g_string_append_len(out, "\\\"", 2);
 			break;
 		case '\\':
-			g_string_append(out, "\\\\");
+			g_string_append_len(out, "\\\\", 2);
 			break;
 		case '\n':
-			g_string_append(out, "\\n");
+			g_string_append_len(out, "\\n", 2);
 			break;
 		case '\t':
-			g_string_append(out, "\\t");
+			g_string_append_len(out, "\\t", 2);
 			break;
 		default:
-			if (*p < 0x20)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
+			g_string_append_printf(out, "\\u%04x", *p);
 		}
 	}
+	g_string_append_len(out, (const char *)run, p - run);
 	g_string_append_c(out, '"');
 }

@@ -76,8 +76,11 @@ anchor_path_split(const char *path, gboolean *recursive, GError **error)
 		            "path \"%s\": empty anchor name", path);
 		return NULL;
 	}
-	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	const char *p = path + 1, *end = path + len;
+	guint n = 1; /* names, and the NULL at the end: sized once */
+	for (const char *q = p; q < end; q++)
+		n += *q == '/';
+	GPtrArray *names = g_ptr_array_new_full(n + 1, g_free);
 	while (p < end) {
 		const char *slash = memchr(p, '/', (gsize)(end - p));
 		const char *stop = slash ? slash : end;

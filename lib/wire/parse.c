@@ -35,43 +35,84 @@ wire_eat(WireScan *s, char c)
 	return FALSE;
 }
 
+/* A string's unescaped bytes: on the stack up to its size, then on the heap
+ * (a request's strings are paths, verbs and short arguments: most fit). */
+typedef struct {
+	char *str;
+	gsize len, cap;
+	char local[256];
+} WireBuf;
+
+static void
+wire_buf_init(WireBuf *b)
+{
+	b->str = b->local;
+	b->len = 0;
+	b->cap = sizeof b->local;
+}
+
+static void
+wire_buf_clear(WireBuf *b)
+{
+	if (b->str != b->local)
+		g_free(b->str);
+	wire_buf_init(b);
+}
+
+static void
+wire_buf_append(WireBuf *b, const char *p, gsize n)
+{
+	if (b->len + n + 1 > b->cap) {
+		gsize cap = MAX(b->cap * 2, b->len + n + 1);
+		if (b->str == b->local)
+			b->str = memcpy(g_malloc(cap), b->local, b->len);
+		else
+			b->str = g_realloc(b->str, cap);
+		b->cap = cap;
+	}
+	memcpy(b->str + b->len, p, n);
+	b->len += n;
+	b->str[b->len] = '\0';
+}
+
 /* A string literal with at most the escapes \" \\ \/ \b \f \n \r \t (a \u
- * escape, a control character or invalid UTF-8 gives up). */
-static char *
-wire_string(WireScan *s)
+ * escape, a control character or invalid UTF-8 gives up), into @b (its
+ * previous content replaced); NULL when it gives up. */
+static const char *
+wire_string(WireScan *s, WireBuf *b)
 {
 	wire_skip_space(s);
 	if (s->p >= s->end || *s->p != '"')
 		return NULL;
 	s->p++;
-	GString *out = g_string_new(NULL);
+	b->len = 0;
+	b->str[0] = '\0';
 	const char *run = s->p;
 	while (s->p < s->end) {
 		unsigned char c = (unsigned char)*s->p;
 		if (c == '"') {
-			g_string_append_len(out, run, s->p - run);
+			wire_buf_append(b, run, (gsize)(s->p - run));
 			s->p++;
-			if (!g_utf8_validate(out->str, (gssize)out->len, NULL))
-				break;
-			return g_string_free(out, FALSE);
+			if (!g_utf8_validate(b->str, (gssize)b->len, NULL))
+				return NULL;
+			return b->str;
 		}
 		if (c < 0x20)
-			break;
+			return NULL;
 		if (c != '\\') {
 			s->p++;
 			continue;
 		}
-		g_string_append_len(out, run, s->p - run);
+		wire_buf_append(b, run, (gsize)(s->p - run));
 		if (++s->p >= s->end)
-			break;
+			return NULL;
 		static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 		const char *e = strchr(from, *s->p);
 		if (!e || !*s->p)
-			break;
-		g_string_append_c(out, to[e - from]);
+			return NULL;
+		wire_buf_append(b, &to[e - from], 1);
 		run = ++s->p;
 	}
-	g_string_free(out, TRUE);
 	return NULL;
 }
 
@@ -108,20 +149,19 @@ wire_word(WireScan *s, const char *word)
 	return TRUE;
 }
 
-/* One member's value into @o under @name. */
+/* One member's value into @o under @name (@b: room for its strings). */
 static gboolean
-wire_value(WireScan *s, JsonObject *o, const char *name)
+wire_value(WireScan *s, JsonObject *o, const char *name, WireBuf *b)
 {
 	wire_skip_space(s);
 	if (s->p >= s->end)
 		return FALSE;
 	char c = *s->p;
 	if (c == '"') {
-		char *v = wire_string(s);
+		const char *v = wire_string(s, b);
 		if (!v)
 			return FALSE;
 		json_object_set_string_member(o, name, v);
-		g_free(v);
 		return TRUE;
 	}
 	if (c == '[') {
@@ -129,13 +169,12 @@ wire_value(WireScan *s, JsonObject *o, const char *name)
 		JsonArray *a = json_array_new();
 		if (!wire_eat(s, ']')) {
 			do {
-				char *v = wire_string(s);
+				const char *v = wire_string(s, b);
 				if (!v) {
 					json_array_unref(a);
 					return FALSE;
 				}
 				json_array_add_string_element(a, v);
-				g_free(v);
 			} while (wire_eat(s, ','));
 			if (!wire_eat(s, ']')) {
 				json_array_unref(a);
@@ -171,21 +210,27 @@ wire_json_parse_flat(const char *text, gsize len)
 	if (!wire_eat(&s, '{'))
 		return NULL;
 	JsonObject *o = json_object_new();
+	WireBuf name, value;
+	wire_buf_init(&name);
+	wire_buf_init(&value);
 	if (!wire_eat(&s, '}')) {
 		do {
-			char *name = wire_string(&s);
-			gboolean ok = name && wire_eat(&s, ':') && wire_value(&s, o, name);
-			g_free(name);
-			if (!ok)
+			const char *n = wire_string(&s, &name);
+			if (!n || !wire_eat(&s, ':') || !wire_value(&s, o, n, &value))
 				goto fail;
 		} while (wire_eat(&s, ','));
 		if (!wire_eat(&s, '}'))
 			goto fail;
 	}
 	wire_skip_space(&s);
-	if (s.p == s.end)
-		return o;
+	if (s.p != s.end)
+		goto fail;
+	wire_buf_clear(&name);
+	wire_buf_clear(&value);
+	return o;
 fail:
+	wire_buf_clear(&name);
+	wire_buf_clear(&value);
 	json_object_unref(o);
 	return NULL;
 }
