@@ -82,6 +82,10 @@ struct Proc {
 
 	gboolean releasing; /* scrubbed while running: holds an element ref */
 	CircuitWatch *kill_timer;
+	/* circuit-guard knows the group: it kills that process group number
+	 * if circuitd dies, so it must forget it once the group is gone (the
+	 * number is free for anyone then). */
+	gboolean guarded;
 };
 
 /* ---- status -------------------------------------------------------------- */
@@ -457,6 +461,16 @@ proc_all_gone(Proc *p)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+/* circuit-guard forgets the job's group (once). */
+static void
+proc_unguard(Proc *p)
+{
+	if (!p->guarded)
+		return;
+	p->guarded = FALSE;
+	circuit_host_unregister_process_group(p->host, p->pid);
+}
+
 static void
 proc_release_done(Proc *p)
 {
@@ -464,7 +478,7 @@ proc_release_done(Proc *p)
 		return;
 	p->releasing = FALSE;
 	g_clear_pointer(&p->kill_timer, circuit_watch_cancel);
-	circuit_host_unregister_process_group(p->host, p->pid);
+	proc_unguard(p);
 	circuit_element_unref(p->element);
 }
 
@@ -504,6 +518,10 @@ proc_on_child(CircuitWatch *w, pid_t pid, int wstatus, gpointer data)
 	}
 	g_list_free(waiters);
 	proc_cgroup_release(p);
+	/* A job that ended with its whole group: the guard forgets the number
+	 * now, before another process can be given it. */
+	if (proc_all_gone(p))
+		proc_unguard(p);
 	/* Released when the whole group (and cgroup) is gone, or when it already
 	 * had its SIGKILL (what is left are zombies for init to reap). */
 	if (p->releasing && (!p->kill_timer || proc_all_gone(p)))
@@ -845,6 +863,7 @@ proc_spawn(Proc *p, char **envp, GError **error)
 	}
 	p->pid = pid;
 	circuit_host_register_process_group(p->host, p->pid);
+	p->guarded = TRUE;
 	p->started = g_date_time_new_now_utc();
 	p->in_fd = in[1];
 	p->out.fd = out[0];
@@ -874,6 +893,9 @@ proc_destroy(gpointer ctx)
 		/* Only at shutdown past the deadline: never leave it running. */
 		proc_signal_all(p, SIGKILL);
 	}
+	/* Members of an ended job that outlive circuitd stay the guard's. */
+	if (p->guarded && proc_all_gone(p))
+		proc_unguard(p);
 	proc_cgroup_release(p);
 	g_free(p->cgroup);
 	proc_account_free(p->account);
@@ -1137,8 +1159,10 @@ proc_scrub(CircuitElement *element, gpointer ctx)
 	        g_error_new(CIRCUIT_ERROR, CIRCUIT_ERROR_ABORTED,
 	                    "stdin of %s: the process was scrubbed", circuit_element_path(element));
 	circuit_inlet_close(p->in, e);
-	if (p->exited && proc_all_gone(p))
+	if (p->exited && proc_all_gone(p)) {
+		proc_unguard(p);
 		return;
+	}
 	/* Keep the element alive until the group is gone. */
 	p->releasing = TRUE;
 	circuit_element_ref(element);
