@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -234,9 +235,10 @@ daemon_bind(const char *host, guint16 port, guint16 *bound_port, GError **error)
 	return fd;
 }
 
-/* Starts circuit-guard; returns the write end of its pipe or -1. */
+/* Starts circuit-guard; returns the write end of its pipe or -1, and its
+ * PID in *@guard_pid. */
 static int
-daemon_start_guard(void)
+daemon_start_guard(pid_t *guard_pid)
 {
 	g_autofree char *dir = daemon_exe_dir();
 	g_autofree char *path = g_build_filename(dir, CIRCUIT_GUARD_REL, NULL);
@@ -263,7 +265,57 @@ daemon_start_guard(void)
 		close(fds[1]);
 		return -1;
 	}
+	*guard_pid = pid;
 	return fds[1];
+}
+
+/*
+ * circuit-guard is watched: if it dies (killed by someone, the OOM killer)
+ * a new one is started and told every group, so a later SIGKILL of circuitd
+ * still leaves no job behind. Restarts are at least a second apart (a guard
+ * that dies at once must not make circuitd spin).
+ */
+static ev_child daemon_guard_child;
+static ev_timer daemon_guard_retry;
+static ev_tstamp daemon_guard_started;
+
+static void
+daemon_guard_start_watched(struct ev_loop *loop)
+{
+	pid_t pid = 0;
+	host_config.guard_fd = daemon_start_guard(&pid);
+	daemon_guard_started = ev_now(loop);
+	if (host_config.guard_fd < 0)
+		return;
+	host_guard_replay();
+	ev_child_set(&daemon_guard_child, pid, 0);
+	ev_child_start(loop, &daemon_guard_child);
+}
+
+static void
+daemon_on_guard_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	daemon_guard_start_watched(loop);
+}
+
+static void
+daemon_on_guard_exit(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	int st = w->rstatus;
+	g_warning("circuit-guard (pid %d) %s %d; starting another", (int)w->rpid,
+	          WIFSIGNALED(st) ? "was killed by signal" : "exited with status",
+	          WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (host_config.guard_fd >= 0)
+		close(host_config.guard_fd);
+	host_config.guard_fd = -1;
+	ev_tstamp wait = daemon_guard_started + 1.0 - ev_now(loop);
+	if (wait <= 0) {
+		daemon_guard_start_watched(loop);
+		return;
+	}
+	ev_timer_set(&daemon_guard_retry, wait, 0);
+	ev_timer_start(loop, &daemon_guard_retry);
 }
 
 static ev_signal daemon_sigterm, daemon_sigint, daemon_sighup;
@@ -973,7 +1025,9 @@ daemon_load_plugins(DaemonStart *d, GError **error)
 static gboolean
 daemon_serve(DaemonStart *d, GError **error)
 {
-	host_config.guard_fd = daemon_start_guard();
+	ev_child_init(&daemon_guard_child, daemon_on_guard_exit, 0, 0);
+	ev_timer_init(&daemon_guard_retry, daemon_on_guard_retry, 1.0, 0);
+	daemon_guard_start_watched(EV_DEFAULT);
 	router_init(d->id, d->url, d->hostport, CIRCUIT_VERSION, d->plugins);
 	static const TransportHandlers handlers = {
 	        .open = router_open,
@@ -1043,6 +1097,8 @@ daemon_stop(void)
 	if (opt.socket_path)
 		unlink(opt.socket_path);
 	oplog_close();
+	ev_child_stop(EV_DEFAULT, &daemon_guard_child);
+	ev_timer_stop(EV_DEFAULT, &daemon_guard_retry);
 	if (host_config.guard_fd >= 0)
 		close(host_config.guard_fd);
 }

@@ -233,17 +233,56 @@ host_guard_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 }
 
 static void
-host_guard_write(char sign, pid_t pgid)
+host_guard_buf_init(void)
 {
-	if (host_config.guard_fd < 0)
-		return;
 	if (!host_guard_buf) {
 		host_guard_buf = g_string_new(NULL);
 		ev_prepare_init(&host_guard_prepare, host_guard_flush);
 	}
+}
+
+/* The groups circuit-guard was told of: pgid -> how many times (a number
+ * registered again before its "-" went out counts twice, as in the guard). */
+static GHashTable *host_guarded;
+
+static void
+host_guard_write(char sign, pid_t pgid)
+{
+	if (!host_guarded)
+		host_guarded = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gpointer key = GINT_TO_POINTER((int)pgid);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(host_guarded, key));
+	if (sign == '+')
+		g_hash_table_insert(host_guarded, key, GUINT_TO_POINTER(n + 1));
+	else if (n > 1)
+		g_hash_table_insert(host_guarded, key, GUINT_TO_POINTER(n - 1));
+	else
+		g_hash_table_remove(host_guarded, key);
+	if (host_config.guard_fd < 0)
+		return;
+	host_guard_buf_init();
 	g_string_append_printf(host_guard_buf, "%c%ld\n", sign, (long)pgid);
 	if (!ev_is_active(&host_guard_prepare))
 		ev_prepare_start(EV_DEFAULT, &host_guard_prepare);
+}
+
+void
+host_guard_replay(void)
+{
+	if (host_guard_buf)
+		g_string_truncate(host_guard_buf, 0); /* they are in the table */
+	if (host_config.guard_fd < 0 || !host_guarded || g_hash_table_size(host_guarded) == 0)
+		return;
+	host_guard_buf_init();
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, host_guarded);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		for (guint i = 0; i < GPOINTER_TO_UINT(value); i++)
+			g_string_append_printf(host_guard_buf, "+%d\n", GPOINTER_TO_INT(key));
+	/* Now, not at the end of the turn: the new guard knows every group
+	 * before circuitd does anything else. */
+	host_guard_flush(EV_DEFAULT, &host_guard_prepare, 0);
 }
 
 void

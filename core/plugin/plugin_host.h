@@ -95,6 +95,11 @@ typedef struct {
 } HostConfig;
 extern HostConfig host_config;
 
+/* A new circuit-guard is at host_config.guard_fd: tells it every process
+ * group registered and not yet unregistered (what was still waiting for the
+ * old one included). */
+void host_guard_replay(void);
+
 /* (transfer full) the host object handed to @plugin. */
 CircuitHost *host_new(Plugin *plugin);
 
