@@ -8,13 +8,9 @@
 # The firewall rules match the client's group (the servers run as root's),
 # in a network namespace this test makes for itself (loopback only), so the
 # host's firewall is never touched. Needs root; skipped (77) otherwise.
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: network-namespace tests need root"
-	exit 77
-fi
-for tool in iptables setpriv unshare jq; do
-	command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }
-done
+# shellcheck source=hosts.bash
+source "$(dirname "$0")/hosts.bash"
+netns_require iptables setpriv unshare jq
 if [ -z "${ROUTES_NETNS:-}" ]; then
 	unshare -n true 2>/dev/null || { echo "SKIP: cannot create network namespaces here"; exit 77; }
 	# The namespace ends with its last process: nothing to remove afterwards.

@@ -11,13 +11,9 @@
 # network namespace this test makes for itself (loopback only). Detection
 # times are printed, and asserted only as "before the test's hang guard".
 # Needs root; skipped (77) otherwise.
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: network-namespace tests need root"
-	exit 77
-fi
-for tool in iptables setpriv unshare; do
-	command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }
-done
+# shellcheck source=hosts.bash
+source "$(dirname "$0")/hosts.bash"
+netns_require iptables setpriv unshare
 if [ -z "${LIVENESS_NETNS:-}" ]; then
 	unshare -n true 2>/dev/null || { echo "SKIP: cannot create network namespaces here"; exit 77; }
 	exec unshare -n env LIVENESS_NETNS=1 bash "$0" "$@"
