@@ -973,6 +973,20 @@ dns_rr_text(const ldns_rr *rr)
 	return g_strchomp(g);
 }
 
+/* The most bytes @s takes as a JSON string: its quotes, and each byte
+ * JSON may escape counted as escaped (\" \\ \t: 2 bytes; other control
+ * bytes and non-ASCII ones as \u00XX: 6). */
+static gsize
+dns_json_string_size(const char *s)
+{
+	gsize n = 2;
+	for (const guchar *p = (const guchar *)s; *p; p++)
+		n += *p == '"' || *p == '\\' || *p == '\t' || *p == '\n' || *p == '\r' ? 2
+		     : *p < 0x20 || *p >= 0x7F                                         ? 6
+		                                                                       : 1;
+	return n;
+}
+
 JsonNode *
 dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 {
@@ -987,32 +1001,45 @@ dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 	}
 	g_array_sort(nodes, dns_named_cmp);
 	JsonObject *obj = json_object_new();
+	/* The braces; then per name its key, colon, brackets and comma, and
+	 * per record its string and comma: the JSON's exact size at most. */
 	gsize used = 2;
 	guint left_out = 0;
+	gboolean full = FALSE;
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < nodes->len; i++) {
 		const DnsNamed *named = &g_array_index(nodes, DnsNamed, i);
 		const DnsNode *node = named->node;
 		guint n = dns_node_count(node);
-		if (budget && used > budget) {
+		if (full) {
 			left_out += n;
 			continue;
 		}
-		JsonArray *arr = json_array_sized_new(n);
-		/* Quotes, colon, commas, brackets and indentation. */
-		used += strlen(named->text) + 16;
+		gsize size = dns_json_string_size(named->text) + 4;
+		g_ptr_array_set_size(lines, 0);
 		gsize off = 0;
 		DnsRec rec;
 		while (dns_node_next(node, &off, &rec)) {
 			ldns_rr *rr = dns_rec_rr(node, &rec, NULL);
 			char *line = rr ? dns_rr_text(rr) : g_strdup("");
 			ldns_rr_free(rr);
-			/* Tabs and quotes are escaped in JSON: count them twice. */
-			used += strlen(line) * 5 / 4 + 16;
-			json_array_add_string_element(arr, line);
-			g_free(line);
+			size += dns_json_string_size(line) + 1;
+			g_ptr_array_add(lines, line);
 		}
+		/* A name that does not fit is left out whole, and every name
+		 * after it, so what is shown is a prefix of the sorted names. */
+		if (budget && used + size > budget) {
+			full = TRUE;
+			left_out += n;
+			continue;
+		}
+		used += size;
+		JsonArray *arr = json_array_sized_new(lines->len);
+		for (guint l = 0; l < lines->len; l++)
+			json_array_add_string_element(arr, g_ptr_array_index(lines, l));
 		json_object_set_array_member(obj, named->text, arr);
 	}
+	g_ptr_array_free(lines, TRUE);
 	for (guint i = 0; i < nodes->len; i++)
 		g_free(g_array_index(nodes, DnsNamed, i).text);
 	g_array_free(nodes, TRUE);

@@ -156,8 +156,9 @@ guint dns_store_name_count(DnsStore *store);
  * dns_store_records_json: (transfer full) the "Records" object of peek:
  * lowercased owner name -> array of the records' canonical text lines, in
  * the order they were added. Names are sorted, so the output is stable.
- * @budget: roughly the most bytes of JSON to produce (0: no limit); names
- *   past it are left out whole.
+ * @budget: the most bytes of (compact) JSON to produce (0: no limit): the
+ *   first name whose records would pass it is left out whole, and so is
+ *   every name after it.
  * @omitted: (out) (optional): how many records were left out.
  */
 JsonNode *dns_store_records_json(DnsStore *store, gsize budget, guint *omitted);

@@ -1190,6 +1190,59 @@ test_many_at_one_name(void)
 	dns_store_free(store);
 }
 
+/* Peek's Records stay within the budget (the core's reply frame is capped
+ * at 1 MiB, twice peek's budget): a name whose records would pass it is
+ * left out whole, however large, and so is a name full of characters that
+ * JSON escapes (a quote in a TXT is \" in the text and \\\" in JSON). */
+static void
+test_records_json_budget(void)
+{
+	const gsize budget = 512 * 1024;
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_add(store, "a.pb.test. 60 IN A 192.0.2.1", NULL, NULL));
+	/* 40 records of about 50 KB at one name: 2 MB of text. */
+	GString *line = g_string_new(NULL);
+	for (guint i = 0; i < 40; i++) {
+		g_string_printf(line, "big.pb.test. 60 IN TXT \"%u\"", i);
+		for (guint s = 0; s < 200; s++) {
+			g_string_append(line, " \"");
+			for (guint c = 0; c < 250; c++)
+				g_string_append_c(line, 'x');
+			g_string_append_c(line, '"');
+		}
+		g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	}
+	guint omitted = 0;
+	JsonNode *json = dns_store_records_json(store, budget, &omitted);
+	char *text = json_to_string(json, FALSE);
+	g_assert_cmpuint(strlen(text), <=, budget);
+	g_assert_true(json_object_has_member(json_node_get_object(json), "a.pb.test."));
+	g_assert_cmpuint(omitted, ==, 40);
+	g_free(text);
+	json_node_unref(json);
+	dns_store_free(store);
+
+	/* 1,000 names of 200 quotes each: the JSON is twice the text. */
+	store = dns_store_new();
+	for (guint i = 0; i < 1000; i++) {
+		g_string_printf(line, "q%04u.pb.test. 60 IN TXT \"", i);
+		for (guint c = 0; c < 200; c++)
+			g_string_append(line, "\\\"");
+		g_string_append_c(line, '"');
+		g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	}
+	json = dns_store_records_json(store, 64 * 1024, &omitted);
+	text = json_to_string(json, FALSE);
+	g_assert_cmpuint(strlen(text), <=, 64 * 1024);
+	guint shown = json_object_get_size(json_node_get_object(json));
+	g_assert_cmpuint(shown, >, 50);
+	g_assert_cmpuint(shown + omitted, ==, 1000);
+	g_free(text);
+	json_node_unref(json);
+	g_string_free(line, TRUE);
+	dns_store_free(store);
+}
+
 /* What a load replaced, and a cache emptied by a change, are freed a part
  * at a time (dns_store_reclaim), while the new data answers. */
 static void
@@ -1460,6 +1513,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
+	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
