@@ -25,6 +25,10 @@
  * and can be refused. */
 #define DNS_RELATIVE_SENTINEL "circuit--relative--name.invalid."
 
+/* Record text of this many characters or more is refused: ldns would cut
+ * its data's text short (see dns_store_parse()). */
+#define DNS_TEXT_MAX (LDNS_MAX_PACKETLEN - 1)
+
 GQuark
 dns_store_error_quark(void)
 {
@@ -398,6 +402,19 @@ dns_store_parse(DnsStore *store, const char *text, GError **error)
 		g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
 		            "invalid record: zone-file directives ($ORIGIN, $TTL, ...) are not "
 		            "accepted; give one record with fully qualified names");
+		return NULL;
+	}
+	/* ldns reads the data's text into a buffer of LDNS_MAX_PACKETLEN and
+	 * silently cuts what does not fit (a TXT loses its last strings):
+	 * text that long is refused whole, owner and type counted too. */
+	gsize len = strlen(p);
+	while (len > 0 && g_ascii_isspace(p[len - 1]))
+		len--;
+	if (len >= DNS_TEXT_MAX) {
+		g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
+		            "invalid record: the text is too long (%" G_GSIZE_FORMAT
+		            " characters; at most %u)",
+		            len, DNS_TEXT_MAX - 1);
 		return NULL;
 	}
 	ldns_rr *rr = NULL;

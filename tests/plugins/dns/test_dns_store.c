@@ -1190,6 +1190,40 @@ test_many_at_one_name(void)
 	dns_store_free(store);
 }
 
+/* Record text longer than ldns reads (it cuts the data's text at 65,534
+ * characters without a word) is refused, by set and by load, instead of
+ * being stored cut short; text just within the limit keeps every part. */
+static void
+test_long_text(void)
+{
+	DnsStore *store = dns_store_new();
+	GString *line = g_string_new("long.lt.test. 60 IN TXT");
+	for (guint i = 0; i < 5000; i++)
+		g_string_append(line, " \"yyyyyyyyyy\"");
+	/* 65,023 characters: all 5,000 strings are kept. */
+	g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	ldns_pkt *pkt = ask(store, "long.lt.test.", LDNS_RR_TYPE_TXT, 0, TRUE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(ldns_rr_rd_count(ldns_rr_list_rr(ldns_pkt_answer(pkt), 0)), ==, 5000);
+	ldns_pkt_free(pkt);
+	/* 5,100 strings: 66,323 characters, of which ldns would keep 5,041. */
+	for (guint i = 0; i < 100; i++)
+		g_string_append(line, " \"zzzzzzzzzz\"");
+	GError *error = NULL;
+	g_assert_false(dns_store_add(store, line->str, NULL, &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "too long"));
+	g_clear_error(&error);
+	g_string_prepend(line, "ok.lt.test. A 192.0.2.1\n");
+	g_assert_false(dns_store_load(store, line->str, NULL, &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_true(g_str_has_prefix(error->message, "line 2: "));
+	g_clear_error(&error);
+	g_assert_cmpuint(dns_store_count(store), ==, 1);
+	g_string_free(line, TRUE);
+	dns_store_free(store);
+}
+
 /* Peek's Records stay within the budget (the core's reply frame is capped
  * at 1 MiB, twice peek's budget): a name whose records would pass it is
  * left out whole, however large, and so is a name full of characters that
@@ -1513,6 +1547,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
+	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
 	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
