@@ -738,6 +738,7 @@ struct DnsStoreLoad {
 	char *text;    /* (owned) the body */
 	const char *p; /* the next line */
 	GHashTableIter copy;
+	gpointer pending; /* (nullable) the next node to copy, already iterated */
 	gboolean copying; /* still copying the current records */
 	guint line_no, lines_total, added;
 	gboolean changed;
@@ -844,12 +845,20 @@ dns_store_load_step(DnsStoreLoad *load, guint budget, guint *n_added, GError **e
 	guint done = 0;
 	gpointer key;
 	while (load->copying && done < budget) {
-		if (!g_hash_table_iter_next(&load->copy, &key, NULL)) {
+		if (!load->pending && !g_hash_table_iter_next(&load->copy, &load->pending, NULL)) {
 			load->copying = FALSE;
 			break;
 		}
+		/* The budget counts the records copied, not the names (a name
+		 * may hold thousands): a name that would pass it waits for the
+		 * next step, unless it is the step's first. */
+		key = load->pending;
+		guint n = MAX(1u, dns_node_count(key));
+		if (done > 0 && done + n > budget)
+			break;
+		load->pending = NULL;
 		dns_data_replace(load->data, NULL, g_memdup2(key, dns_node_size(key)));
-		done++;
+		done += n;
 	}
 	while (!load->copying && *load->p && done < budget) {
 		if (!dns_store_load_line(load, error)) {

@@ -99,7 +99,8 @@ typedef enum {
 
 /**
  * dns_store_load_step:
- * @budget: at most this many records (lines, or records copied) this step.
+ * @budget: at most this many records (lines, or records copied) this step;
+ *   a name holding more records than that is copied whole, in a step of its own.
  * @n_added: (out) (optional): on DONE, how many records were new.
  *
  * Does the next part of @load. On DONE or FAILED (@error set, with the

@@ -1190,6 +1190,32 @@ test_many_at_one_name(void)
 	dns_store_free(store);
 }
 
+/* A step of a load copies at most its budget of the current records, not
+ * of names: 40 names of 500 records each take 40 steps of 512 (the old
+ * code copied all 20,000 records in one step). */
+static void
+test_load_copy_budget(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint n = 0; n < 40; n++)
+		for (guint i = 0; i < 500; i++)
+			g_string_append_printf(text, "n%u.cb.test. 60 IN A 10.%u.%u.%u\n", n, n,
+			                       i / 256, i % 256);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	g_assert_cmpuint(dns_store_count(store), ==, 20000);
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.cb.test. A 192.0.2.1"), NULL);
+	guint steps = 1, added = 0;
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, &added, NULL) == DNS_STORE_LOAD_MORE)
+		steps++;
+	g_assert_cmpuint(steps, >=, 20000 / DNS_STORE_LOAD_STEP);
+	g_assert_cmpuint(added, ==, 1);
+	g_assert_cmpuint(dns_store_count(store), ==, 20001);
+	dns_store_free(store);
+}
+
 /* Record text longer than ldns reads (it cuts the data's text at 65,534
  * characters without a word) is refused, by set and by load, instead of
  * being stored cut short; text just within the limit keeps every part. */
@@ -1548,6 +1574,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
 	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
+	g_test_add_func("/plugins/dns/store/load-copy-budget", test_load_copy_budget);
 	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
