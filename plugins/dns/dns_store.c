@@ -617,15 +617,26 @@ dns_retired_free_some(DnsRetired *r, guint *budget)
 {
 	gpointer key;
 	while (r->data && *budget > 0) {
-		if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
-			/* Every node is freed: the table has no destroy function. */
-			g_hash_table_destroy(r->data->nodes);
-			g_hash_table_destroy(r->data->ancestors);
-			g_free(r->data);
-			r->data = NULL;
-			break;
+		if (!r->nodes_freed) {
+			if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
+				/* Every node is freed; then the ancestors'
+				 * index, an entry at a time too. */
+				r->nodes_freed = TRUE;
+				g_hash_table_iter_init(&r->iter, r->data->ancestors);
+				continue;
+			}
+			g_free(key);
+		} else {
+			if (!g_hash_table_iter_next(&r->iter, NULL, NULL)) {
+				/* The nodes' table has no destroy function. */
+				g_hash_table_destroy(r->data->nodes);
+				g_hash_table_destroy(r->data->ancestors);
+				g_free(r->data);
+				r->data = NULL;
+				break;
+			}
+			g_hash_table_iter_remove(&r->iter);
 		}
-		g_free(key);
 		(*budget)--;
 	}
 	while (r->cache && *budget > 0) {

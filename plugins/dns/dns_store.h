@@ -121,7 +121,8 @@ gboolean dns_store_load_progress(DnsStore *store, guint *lines_done, guint *line
 
 /**
  * dns_store_reclaim:
- * @budget: at most this many parts (a name's records, a cached answer).
+ * @budget: at most this many parts (a name's records, an entry of the index of
+ *   ancestors, a cached answer).
  *
  * Frees part of what no query can reach any more: the data a load
  * replaced or dropped, and the answer caches emptied by changes (each is

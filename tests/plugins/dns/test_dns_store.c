@@ -1303,6 +1303,34 @@ test_records_json_budget(void)
 	dns_store_free(store);
 }
 
+/* The index of ancestors a replaced store held is freed a part at a time
+ * too: 10,000 names under 10,000 parents are 20,000 parts (the old code
+ * freed the 10,000 parents in one step). */
+static void
+test_reclaim_ancestors(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 10000; i++)
+		g_string_append_printf(text, "a.p%u.ra.test. 60 IN A 192.0.2.1\n", i);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.ra.test. A 192.0.2.1"), NULL);
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, NULL, NULL) == DNS_STORE_LOAD_MORE)
+		;
+	guint steps = 0;
+	while (dns_store_reclaim(store, 1000))
+		steps++;
+	/* The swap's own step freed DNS_STORE_RECLAIM_STEP parts. */
+	g_assert_cmpuint(steps, >=, (20000 - DNS_STORE_RECLAIM_STEP) / 1000);
+	/* The new data's index is intact. */
+	ldns_pkt *pkt = ask(store, "p7.ra.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOERROR);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
 /* What a load replaced, and a cache emptied by a change, are freed a part
  * at a time (dns_store_reclaim), while the new data answers. */
 static void
@@ -1573,6 +1601,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
+	g_test_add_func("/plugins/dns/store/reclaim-ancestors", test_reclaim_ancestors);
 	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
 	g_test_add_func("/plugins/dns/store/load-copy-budget", test_load_copy_budget);
 	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
