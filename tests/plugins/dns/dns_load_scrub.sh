@@ -8,14 +8,10 @@
 source "$CIRCUIT_TESTLIB"
 source "$(dirname "$0")/dns_lib.sh"
 
-N=200000
+dns_a_records 200000 scrub.example. >"$T_TMP/records.txt"
 start_server
 P=/$SERVER_ID/dns
 dns_mk "$P" 127.0.0.1:0
-c set "$P" "old.scrub.example. 300 IN A 192.0.2.1"
-awk -v n=$N 'BEGIN { for (i = 0; i < n; i++)
-	printf "h%d.scrub.example. 60 IN A 10.%d.%d.%d\n", i, int(i / 65536), int(i / 256) % 256, i % 256 }' \
-	>"$T_TMP/records.txt"
 
 loading() { c peek "$P" 2>/dev/null | jq -e 'has("Loading")' >/dev/null; }
 
