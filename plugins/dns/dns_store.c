@@ -382,6 +382,42 @@ dns_type_name(ldns_rr_type type)
 	return g;
 }
 
+/*
+ * The length RFC 3597's generic form ("TYPE \# N HEX") declares in @text,
+ * or -1 if the record's data is not in that form: the first "\#" token,
+ * right after the token of @type.
+ */
+static gint
+dns_generic_length(const char *text, ldns_rr_type type)
+{
+	if (!strstr(text, "\\#"))
+		return -1;
+	char **tokens = g_strsplit_set(text, " \t\r\n", -1);
+	char *name = dns_type_name(type);
+	char numbered[16];
+	g_snprintf(numbered, sizeof numbered, "TYPE%u", (guint)type);
+	gint declared = -1;
+	const char *prev = NULL;
+	for (guint i = 0; tokens[i]; i++) {
+		if (!tokens[i][0])
+			continue;
+		if (strcmp(tokens[i], "\\#") == 0) {
+			if (prev && (g_ascii_strcasecmp(prev, name) == 0 ||
+			             g_ascii_strcasecmp(prev, numbered) == 0)) {
+				for (guint j = i + 1; tokens[j] && declared < 0; j++)
+					if (tokens[j][0])
+						declared =
+						        (gint)g_ascii_strtoll(tokens[j], NULL, 10);
+			}
+			break;
+		}
+		prev = tokens[i];
+	}
+	g_free(name);
+	g_strfreev(tokens);
+	return declared;
+}
+
 /**
  * dns_store_parse: (transfer full) (nullable) parses one record's text and
  * checks it against the element's rules (fully qualified names, class IN,
@@ -444,6 +480,26 @@ dns_store_parse(DnsStore *store, const char *text, GError **error)
 		free(cls);
 		ldns_rr_free(rr);
 		return NULL;
+	}
+	/* ldns drops what the generic form gives beyond a fixed-size type's
+	 * data ("A \# 8 ..." keeps 4 bytes): such text is refused. */
+	gint declared = dns_generic_length(p, ldns_rr_get_type(rr));
+	if (declared >= 0) {
+		ldns_buffer *buf = ldns_buffer_new(64);
+		gsize have = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK
+		                     ? ldns_buffer_position(buf)
+		                     : 0;
+		ldns_buffer_free(buf);
+		if ((gsize)declared != have) {
+			char *type = dns_type_name(ldns_rr_get_type(rr));
+			g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
+			            "invalid record: \\# %d gives %d bytes, but the %s data read "
+			            "from them is %" G_GSIZE_FORMAT " bytes",
+			            declared, declared, type, have);
+			g_free(type);
+			ldns_rr_free(rr);
+			return NULL;
+		}
 	}
 	if (!dns_type_is_storable(ldns_rr_get_type(rr))) {
 		char *type = dns_type_name(ldns_rr_get_type(rr));

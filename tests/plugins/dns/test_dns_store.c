@@ -1216,6 +1216,42 @@ test_load_copy_budget(void)
 	dns_store_free(store);
 }
 
+/* RFC 3597's generic form must give exactly the data of the type: ldns
+ * keeps the first 4 bytes of "A \# 8 ..." and drops the rest without a
+ * word, so such text is refused; the right length is taken. */
+static void
+test_generic_length(void)
+{
+	DnsStore *store = dns_store_new();
+	const char *bad[] = {
+	        "a.gl.test. 60 IN A \\# 8 0102030405060708",
+	        "a.gl.test. 60 IN TYPE1 \\# 5 0102030405",
+	        "a.gl.test. 60 IN AAAA \\# 20 0102030405060708090a0b0c0d0e0f1011121314",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GError *error = NULL;
+		g_assert_false(dns_store_add(store, bad[i], NULL, &error));
+		g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+		g_assert_nonnull(strstr(error->message, "\\#"));
+		g_clear_error(&error);
+	}
+	GError *error = NULL;
+	g_assert_false(dns_store_load(
+	        store, "b.gl.test. A 192.0.2.1\nc.gl.test. A \\# 8 0102030405060708\n", NULL,
+	        &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_true(g_str_has_prefix(error->message, "line 2: "));
+	g_clear_error(&error);
+	g_assert_cmpuint(dns_store_count(store), ==, 0);
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN A \\# 4 01020304", NULL, NULL));
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN TXT \\# 3 026869", NULL, NULL));
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN TYPE65280 \\# 0", NULL, NULL));
+	g_assert_true(
+	        dns_store_add(store, "a.gl.test. 60 IN TXT \"\\\\# 9 not generic\"", NULL, NULL));
+	g_assert_cmpuint(dns_store_count(store), ==, 4);
+	dns_store_free(store);
+}
+
 /* Record text longer than ldns reads (it cuts the data's text at 65,534
  * characters without a word) is refused, by set and by load, instead of
  * being stored cut short; text just within the limit keeps every part. */
@@ -1603,6 +1639,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
 	g_test_add_func("/plugins/dns/store/reclaim-ancestors", test_reclaim_ancestors);
 	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
+	g_test_add_func("/plugins/dns/store/generic-length", test_generic_length);
 	g_test_add_func("/plugins/dns/store/load-copy-budget", test_load_copy_budget);
 	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
