@@ -336,7 +336,7 @@ dns_load_input_end(CircuitStream *stream, gpointer user_data)
 	if (circuit_element_is_scrubbed(load->element)) {
 		load->done = TRUE;
 		circuit_stream_fail_printf(stream, CIRCUIT_ERROR_ABORTED,
-		                           "load: %s was scrubbed before the load was applied",
+		                           "%s was scrubbed before the load was applied",
 		                           circuit_element_path(load->element));
 		return;
 	}
@@ -372,7 +372,7 @@ dns_load_abort(DnsLoad *load)
 	dns_reclaim_schedule(load->dns);
 	/* Last: the stream may be freed with @load inside. */
 	circuit_stream_fail_printf(load->stream, CIRCUIT_ERROR_ABORTED,
-	                           "load: %s was scrubbed before the load was applied",
+	                           "%s was scrubbed before the load was applied",
 	                           circuit_element_path(load->element));
 }
 
