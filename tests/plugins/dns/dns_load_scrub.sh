@@ -29,6 +29,31 @@ grep -q "was scrubbed before the load was applied" "$T_TMP/load.err" ||
 	fail "load: $(cat "$T_TMP/load.err")"
 ok "a load under way when its element was scrubbed failed (exit $rc)"
 
+# A scrub while the body is still arriving: refused once it has arrived.
+dns_mk "$P" 127.0.0.1:0
+python3 - "$CIRCUIT_BIN" "$CIRCUIT_TEST_URL" "$P" "$T_TMP/records.txt" >"$T_TMP/half.out" 2>&1 <<'PY' ||
+import subprocess, sys, time
+cli, url, path, records = sys.argv[1:]
+data = open(records, "rb").read()
+load = subprocess.Popen([cli, "-d", url, "load", path], stdin=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
+load.stdin.write(data[:len(data) // 2])
+load.stdin.flush()
+time.sleep(0.5)
+subprocess.run([cli, "-d", url, "scrub", path], check=True)
+try:
+    load.stdin.write(data[len(data) // 2:])
+    load.stdin.close()
+except BrokenPipeError:
+    pass
+load.wait(timeout=120)
+err = load.stderr.read().decode()
+print("exit", load.returncode, err.strip())
+sys.exit(0 if load.returncode != 0 and "was scrubbed before the load was applied" in err else 1)
+PY
+	fail "load whose body ended after the scrub: $(cat "$T_TMP/half.out")"
+ok "a load whose body arrived after the scrub failed: $(cat "$T_TMP/half.out")"
+
 # A new element at the same path: empty, not loading, changes taken.
 dns_mk "$P" 127.0.0.1:0
 loading && fail "the new element shows a load"
