@@ -26,6 +26,8 @@
 /* The most a `load` body may carry (about a million records). */
 #define DNS_LOAD_MAX (64u << 20)
 
+typedef struct DnsLoad DnsLoad;
+
 /** DnsElement: the context of one dns element. */
 typedef struct {
 	CircuitHost *host;
@@ -34,7 +36,10 @@ typedef struct {
 	DnsServer *server;     /* NULL once scrubbed */
 	char *address;         /* kept for peek after scrub */
 	CircuitWatch *reclaim; /* (nullable) the next step of dns_store_reclaim() */
+	DnsLoad *loading;      /* (nullable) the load being applied (dropped at scrub) */
 } DnsElement;
+
+static void dns_load_abort(DnsLoad *load);
 
 static void dns_reclaim_schedule(DnsElement *dns);
 
@@ -175,6 +180,9 @@ dns_scrub(CircuitElement *element, gpointer element_ctx)
 		dns_server_free(dns->server);
 		dns->server = NULL;
 	}
+	/* No one can query what it would load: dropped, and said so. */
+	if (dns->loading)
+		dns_load_abort(dns->loading);
 }
 
 static void
@@ -227,7 +235,7 @@ dns_op_unset(CircuitElement *element, gpointer element_ctx, CircuitStream *strea
  * zero-delay timer each time), so queries are answered from the old
  * records between steps; the last step swaps the new data in.
  */
-typedef struct {
+struct DnsLoad {
 	CircuitElement *element; /* a reference, so the store outlives the load */
 	CircuitStream *stream;
 	DnsElement *dns;
@@ -235,12 +243,14 @@ typedef struct {
 	DnsStoreLoad *job;   /* (nullable) being applied */
 	CircuitWatch *timer; /* (nullable) the next step */
 	gboolean done;       /* replied (success or failure) */
-} DnsLoad;
+};
 
 static void
 dns_load_free(gpointer data)
 {
 	DnsLoad *load = data;
+	if (load->dns->loading == load)
+		load->dns->loading = NULL;
 	circuit_watch_cancel(load->timer);
 	dns_store_load_cancel(load->job);
 	dns_reclaim_schedule(load->dns);
@@ -286,7 +296,10 @@ dns_load_step(CircuitWatch *watch, gpointer user_data)
 	load->timer = NULL;
 	GError *error = NULL;
 	guint added = 0;
-	switch (dns_store_load_step(load->job, DNS_STORE_LOAD_STEP, &added, &error)) {
+	DnsStoreLoadStatus st = dns_store_load_step(load->job, DNS_STORE_LOAD_STEP, &added, &error);
+	if (st != DNS_STORE_LOAD_MORE)
+		load->dns->loading = NULL;
+	switch (st) {
 	case DNS_STORE_LOAD_MORE:
 		dns_load_schedule(load);
 		return;
@@ -320,6 +333,13 @@ dns_load_input_end(CircuitStream *stream, gpointer user_data)
 	if (load->done)
 		return;
 	GError *error = NULL;
+	if (circuit_element_is_scrubbed(load->element)) {
+		load->done = TRUE;
+		circuit_stream_fail_printf(stream, CIRCUIT_ERROR_ABORTED,
+		                           "%s was scrubbed before the load was applied",
+		                           circuit_element_path(load->element));
+		return;
+	}
 	if (memchr(load->text->str, '\0', load->text->len)) {
 		error = g_error_new_literal(DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
 		                            "load: the input contains a NUL byte");
@@ -334,7 +354,26 @@ dns_load_input_end(CircuitStream *stream, gpointer user_data)
 		dns_fail(stream, error);
 		return;
 	}
+	load->dns->loading = load;
 	dns_load_schedule(load);
+}
+
+/* The element was scrubbed while @load was being applied: nothing of it
+ * is applied, and its client is told so. */
+static void
+dns_load_abort(DnsLoad *load)
+{
+	load->dns->loading = NULL;
+	circuit_watch_cancel(load->timer);
+	load->timer = NULL;
+	dns_store_load_cancel(load->job);
+	load->job = NULL;
+	load->done = TRUE;
+	dns_reclaim_schedule(load->dns);
+	/* Last: the stream may be freed with @load inside. */
+	circuit_stream_fail_printf(load->stream, CIRCUIT_ERROR_ABORTED,
+	                           "%s was scrubbed before the load was applied",
+	                           circuit_element_path(load->element));
 }
 
 static void

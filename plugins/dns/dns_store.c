@@ -25,6 +25,10 @@
  * and can be refused. */
 #define DNS_RELATIVE_SENTINEL "circuit--relative--name.invalid."
 
+/* Record text of this many characters or more is refused: ldns would cut
+ * its data's text short (see dns_store_parse()). */
+#define DNS_TEXT_MAX (LDNS_MAX_PACKETLEN - 1)
+
 GQuark
 dns_store_error_quark(void)
 {
@@ -378,6 +382,42 @@ dns_type_name(ldns_rr_type type)
 	return g;
 }
 
+/*
+ * The length RFC 3597's generic form ("TYPE \# N HEX") declares in @text,
+ * or -1 if the record's data is not in that form: the first "\#" token,
+ * right after the token of @type.
+ */
+static gint
+dns_generic_length(const char *text, ldns_rr_type type)
+{
+	if (!strstr(text, "\\#"))
+		return -1;
+	char **tokens = g_strsplit_set(text, " \t\r\n", -1);
+	char *name = dns_type_name(type);
+	char numbered[16];
+	g_snprintf(numbered, sizeof numbered, "TYPE%u", (guint)type);
+	gint declared = -1;
+	const char *prev = NULL;
+	for (guint i = 0; tokens[i]; i++) {
+		if (!tokens[i][0])
+			continue;
+		if (strcmp(tokens[i], "\\#") == 0) {
+			if (prev && (g_ascii_strcasecmp(prev, name) == 0 ||
+			             g_ascii_strcasecmp(prev, numbered) == 0)) {
+				for (guint j = i + 1; tokens[j] && declared < 0; j++)
+					if (tokens[j][0])
+						declared =
+						        (gint)g_ascii_strtoll(tokens[j], NULL, 10);
+			}
+			break;
+		}
+		prev = tokens[i];
+	}
+	g_free(name);
+	g_strfreev(tokens);
+	return declared;
+}
+
 /**
  * dns_store_parse: (transfer full) (nullable) parses one record's text and
  * checks it against the element's rules (fully qualified names, class IN,
@@ -398,6 +438,19 @@ dns_store_parse(DnsStore *store, const char *text, GError **error)
 		g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
 		            "invalid record: zone-file directives ($ORIGIN, $TTL, ...) are not "
 		            "accepted; give one record with fully qualified names");
+		return NULL;
+	}
+	/* ldns reads the data's text into a buffer of LDNS_MAX_PACKETLEN and
+	 * silently cuts what does not fit (a TXT loses its last strings):
+	 * text that long is refused whole, owner and type counted too. */
+	gsize len = strlen(p);
+	while (len > 0 && g_ascii_isspace(p[len - 1]))
+		len--;
+	if (len >= DNS_TEXT_MAX) {
+		g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
+		            "invalid record: the text is too long (%" G_GSIZE_FORMAT
+		            " characters; at most %u)",
+		            len, DNS_TEXT_MAX - 1);
 		return NULL;
 	}
 	ldns_rr *rr = NULL;
@@ -427,6 +480,26 @@ dns_store_parse(DnsStore *store, const char *text, GError **error)
 		free(cls);
 		ldns_rr_free(rr);
 		return NULL;
+	}
+	/* ldns drops what the generic form gives beyond a fixed-size type's
+	 * data ("A \# 8 ..." keeps 4 bytes): such text is refused. */
+	gint declared = dns_generic_length(p, ldns_rr_get_type(rr));
+	if (declared >= 0) {
+		ldns_buffer *buf = ldns_buffer_new(64);
+		gsize have = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK
+		                     ? ldns_buffer_position(buf)
+		                     : 0;
+		ldns_buffer_free(buf);
+		if ((gsize)declared != have) {
+			char *type = dns_type_name(ldns_rr_get_type(rr));
+			g_set_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID,
+			            "invalid record: \\# %d gives %d bytes, but the %s data read "
+			            "from them is %" G_GSIZE_FORMAT " bytes",
+			            declared, declared, type, have);
+			g_free(type);
+			ldns_rr_free(rr);
+			return NULL;
+		}
 	}
 	if (!dns_type_is_storable(ldns_rr_get_type(rr))) {
 		char *type = dns_type_name(ldns_rr_get_type(rr));
@@ -600,15 +673,26 @@ dns_retired_free_some(DnsRetired *r, guint *budget)
 {
 	gpointer key;
 	while (r->data && *budget > 0) {
-		if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
-			/* Every node is freed: the table has no destroy function. */
-			g_hash_table_destroy(r->data->nodes);
-			g_hash_table_destroy(r->data->ancestors);
-			g_free(r->data);
-			r->data = NULL;
-			break;
+		if (!r->nodes_freed) {
+			if (!g_hash_table_iter_next(&r->iter, &key, NULL)) {
+				/* Every node is freed; then the ancestors'
+				 * index, an entry at a time too. */
+				r->nodes_freed = TRUE;
+				g_hash_table_iter_init(&r->iter, r->data->ancestors);
+				continue;
+			}
+			g_free(key);
+		} else {
+			if (!g_hash_table_iter_next(&r->iter, NULL, NULL)) {
+				/* The nodes' table has no destroy function. */
+				g_hash_table_destroy(r->data->nodes);
+				g_hash_table_destroy(r->data->ancestors);
+				g_free(r->data);
+				r->data = NULL;
+				break;
+			}
+			g_hash_table_iter_remove(&r->iter);
 		}
-		g_free(key);
 		(*budget)--;
 	}
 	while (r->cache && *budget > 0) {
@@ -721,6 +805,7 @@ struct DnsStoreLoad {
 	char *text;    /* (owned) the body */
 	const char *p; /* the next line */
 	GHashTableIter copy;
+	gpointer pending; /* (nullable) the next node to copy, already iterated */
 	gboolean copying; /* still copying the current records */
 	guint line_no, lines_total, added;
 	gboolean changed;
@@ -827,12 +912,20 @@ dns_store_load_step(DnsStoreLoad *load, guint budget, guint *n_added, GError **e
 	guint done = 0;
 	gpointer key;
 	while (load->copying && done < budget) {
-		if (!g_hash_table_iter_next(&load->copy, &key, NULL)) {
+		if (!load->pending && !g_hash_table_iter_next(&load->copy, &load->pending, NULL)) {
 			load->copying = FALSE;
 			break;
 		}
+		/* The budget counts the records copied, not the names (a name
+		 * may hold thousands): a name that would pass it waits for the
+		 * next step, unless it is the step's first. */
+		key = load->pending;
+		guint n = MAX(1u, dns_node_count(key));
+		if (done > 0 && done + n > budget)
+			break;
+		load->pending = NULL;
 		dns_data_replace(load->data, NULL, g_memdup2(key, dns_node_size(key)));
-		done++;
+		done += n;
 	}
 	while (!load->copying && *load->p && done < budget) {
 		if (!dns_store_load_line(load, error)) {
@@ -973,6 +1066,20 @@ dns_rr_text(const ldns_rr *rr)
 	return g_strchomp(g);
 }
 
+/* The most bytes @s takes as a JSON string: its quotes, and each byte
+ * JSON may escape counted as escaped (\" \\ \t: 2 bytes; other control
+ * bytes and non-ASCII ones as \u00XX: 6). */
+static gsize
+dns_json_string_size(const char *s)
+{
+	gsize n = 2;
+	for (const guchar *p = (const guchar *)s; *p; p++)
+		n += *p == '"' || *p == '\\' || *p == '\t' || *p == '\n' || *p == '\r' ? 2
+		     : *p < 0x20 || *p >= 0x7F                                         ? 6
+		                                                                       : 1;
+	return n;
+}
+
 JsonNode *
 dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 {
@@ -987,32 +1094,45 @@ dns_store_records_json(DnsStore *store, gsize budget, guint *omitted)
 	}
 	g_array_sort(nodes, dns_named_cmp);
 	JsonObject *obj = json_object_new();
+	/* The braces; then per name its key, colon, brackets and comma, and
+	 * per record its string and comma: the JSON's exact size at most. */
 	gsize used = 2;
 	guint left_out = 0;
+	gboolean full = FALSE;
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < nodes->len; i++) {
 		const DnsNamed *named = &g_array_index(nodes, DnsNamed, i);
 		const DnsNode *node = named->node;
 		guint n = dns_node_count(node);
-		if (budget && used > budget) {
+		if (full) {
 			left_out += n;
 			continue;
 		}
-		JsonArray *arr = json_array_sized_new(n);
-		/* Quotes, colon, commas, brackets and indentation. */
-		used += strlen(named->text) + 16;
+		gsize size = dns_json_string_size(named->text) + 4;
+		g_ptr_array_set_size(lines, 0);
 		gsize off = 0;
 		DnsRec rec;
 		while (dns_node_next(node, &off, &rec)) {
 			ldns_rr *rr = dns_rec_rr(node, &rec, NULL);
 			char *line = rr ? dns_rr_text(rr) : g_strdup("");
 			ldns_rr_free(rr);
-			/* Tabs and quotes are escaped in JSON: count them twice. */
-			used += strlen(line) * 5 / 4 + 16;
-			json_array_add_string_element(arr, line);
-			g_free(line);
+			size += dns_json_string_size(line) + 1;
+			g_ptr_array_add(lines, line);
 		}
+		/* A name that does not fit is left out whole, and every name
+		 * after it, so what is shown is a prefix of the sorted names. */
+		if (budget && used + size > budget) {
+			full = TRUE;
+			left_out += n;
+			continue;
+		}
+		used += size;
+		JsonArray *arr = json_array_sized_new(lines->len);
+		for (guint l = 0; l < lines->len; l++)
+			json_array_add_string_element(arr, g_ptr_array_index(lines, l));
 		json_object_set_array_member(obj, named->text, arr);
 	}
+	g_ptr_array_free(lines, TRUE);
 	for (guint i = 0; i < nodes->len; i++)
 		g_free(g_array_index(nodes, DnsNamed, i).text);
 	g_array_free(nodes, TRUE);

@@ -99,7 +99,8 @@ typedef enum {
 
 /**
  * dns_store_load_step:
- * @budget: at most this many records (lines, or records copied) this step.
+ * @budget: at most this many records (lines, or records copied) this step;
+ *   a name holding more records than that is copied whole, in a step of its own.
  * @n_added: (out) (optional): on DONE, how many records were new.
  *
  * Does the next part of @load. On DONE or FAILED (@error set, with the
@@ -120,7 +121,8 @@ gboolean dns_store_load_progress(DnsStore *store, guint *lines_done, guint *line
 
 /**
  * dns_store_reclaim:
- * @budget: at most this many parts (a name's records, a cached answer).
+ * @budget: at most this many parts (a name's records, an entry of the index of
+ *   ancestors, a cached answer).
  *
  * Frees part of what no query can reach any more: the data a load
  * replaced or dropped, and the answer caches emptied by changes (each is
@@ -156,8 +158,9 @@ guint dns_store_name_count(DnsStore *store);
  * dns_store_records_json: (transfer full) the "Records" object of peek:
  * lowercased owner name -> array of the records' canonical text lines, in
  * the order they were added. Names are sorted, so the output is stable.
- * @budget: roughly the most bytes of JSON to produce (0: no limit); names
- *   past it are left out whole.
+ * @budget: the most bytes of (compact) JSON to produce (0: no limit): the
+ *   first name whose records would pass it is left out whole, and so is
+ *   every name after it.
  * @omitted: (out) (optional): how many records were left out.
  */
 JsonNode *dns_store_records_json(DnsStore *store, gsize budget, guint *omitted);

@@ -57,10 +57,11 @@ typedef struct {
 /** DnsRetired: data or an answer cache no query can reach any more, freed
  *  a part at a time by dns_store_reclaim(). */
 typedef struct {
-	DnsData *data;       /**< (nullable) (owned) */
-	GHashTableIter iter; /**< over data's nodes: the next to free */
-	GHashTable *cache;   /**< (nullable) (owned) a cache's table (entries owned) */
-	GPtrArray *ring;     /**< its entries, freed from the end */
+	DnsData *data;        /**< (nullable) (owned) */
+	GHashTableIter iter;  /**< over data's nodes, then its ancestors: the next to free */
+	gboolean nodes_freed; /**< every node is freed: @iter is over the ancestors */
+	GHashTable *cache;    /**< (nullable) (owned) a cache's table (entries owned) */
+	GPtrArray *ring;      /**< its entries, freed from the end */
 } DnsRetired;
 
 struct DnsStore {

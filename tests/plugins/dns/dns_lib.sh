@@ -75,3 +75,10 @@ CONF
 	cat "$T_TMP/nsd/stdout" "$T_TMP/nsd/nsd.log" 2>/dev/null >&2
 	fail "nsd did not start"
 }
+
+# dns_a_records N SUFFIX: N lines "hI.SUFFIX 60 IN A 10.x.y.z" (I from 0),
+# each name new and each address distinct, for loads.
+dns_a_records() {
+	awk -v n="$1" -v s="$2" 'BEGIN { for (i = 0; i < n; i++)
+		printf "h%d.%s 60 IN A 10.%d.%d.%d\n", i, s, int(i / 65536), int(i / 256) % 256, i % 256 }'
+}

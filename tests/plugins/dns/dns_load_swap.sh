@@ -20,8 +20,7 @@ c set "$P" "old.swap.example. 300 IN A 192.0.2.1"
 # The first and last lines are new names; an existing record changes TTL.
 {
 	echo "first.swap.example. 60 IN A 192.0.2.2"
-	awk -v n=$N 'BEGIN { for (i = 0; i < n; i++)
-		printf "h%d.swap.example. 60 IN A 10.%d.%d.%d\n", i, int(i / 65536), int(i / 256) % 256, i % 256 }'
+	dns_a_records $N swap.example.
 	echo "old.swap.example. 600 IN A 192.0.2.1"
 	echo "last.swap.example. 60 IN A 192.0.2.3"
 } >"$T_TMP/records.txt"

@@ -1190,6 +1190,183 @@ test_many_at_one_name(void)
 	dns_store_free(store);
 }
 
+/* A step of a load copies at most its budget of the current records, not
+ * of names: 40 names of 500 records each take 40 steps of 512 (the old
+ * code copied all 20,000 records in one step). */
+static void
+test_load_copy_budget(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint n = 0; n < 40; n++)
+		for (guint i = 0; i < 500; i++)
+			g_string_append_printf(text, "n%u.cb.test. 60 IN A 10.%u.%u.%u\n", n, n,
+			                       i / 256, i % 256);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	g_assert_cmpuint(dns_store_count(store), ==, 20000);
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.cb.test. A 192.0.2.1"), NULL);
+	guint steps = 1, added = 0;
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, &added, NULL) == DNS_STORE_LOAD_MORE)
+		steps++;
+	g_assert_cmpuint(steps, >=, 20000 / DNS_STORE_LOAD_STEP);
+	g_assert_cmpuint(added, ==, 1);
+	g_assert_cmpuint(dns_store_count(store), ==, 20001);
+	dns_store_free(store);
+}
+
+/* RFC 3597's generic form must give exactly the data of the type: ldns
+ * keeps the first 4 bytes of "A \# 8 ..." and drops the rest without a
+ * word, so such text is refused; the right length is taken. */
+static void
+test_generic_length(void)
+{
+	DnsStore *store = dns_store_new();
+	const char *bad[] = {
+	        "a.gl.test. 60 IN A \\# 8 0102030405060708",
+	        "a.gl.test. 60 IN TYPE1 \\# 5 0102030405",
+	        "a.gl.test. 60 IN AAAA \\# 20 0102030405060708090a0b0c0d0e0f1011121314",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GError *error = NULL;
+		g_assert_false(dns_store_add(store, bad[i], NULL, &error));
+		g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+		g_assert_nonnull(strstr(error->message, "\\#"));
+		g_clear_error(&error);
+	}
+	GError *error = NULL;
+	g_assert_false(dns_store_load(
+	        store, "b.gl.test. A 192.0.2.1\nc.gl.test. A \\# 8 0102030405060708\n", NULL,
+	        &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_true(g_str_has_prefix(error->message, "line 2: "));
+	g_clear_error(&error);
+	g_assert_cmpuint(dns_store_count(store), ==, 0);
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN A \\# 4 01020304", NULL, NULL));
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN TXT \\# 3 026869", NULL, NULL));
+	g_assert_true(dns_store_add(store, "a.gl.test. 60 IN TYPE65280 \\# 0", NULL, NULL));
+	g_assert_true(
+	        dns_store_add(store, "a.gl.test. 60 IN TXT \"\\\\# 9 not generic\"", NULL, NULL));
+	g_assert_cmpuint(dns_store_count(store), ==, 4);
+	dns_store_free(store);
+}
+
+/* Record text longer than ldns reads (it cuts the data's text at 65,534
+ * characters without a word) is refused, by set and by load, instead of
+ * being stored cut short; text just within the limit keeps every part. */
+static void
+test_long_text(void)
+{
+	DnsStore *store = dns_store_new();
+	GString *line = g_string_new("long.lt.test. 60 IN TXT");
+	for (guint i = 0; i < 5000; i++)
+		g_string_append(line, " \"yyyyyyyyyy\"");
+	/* 65,023 characters: all 5,000 strings are kept. */
+	g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	ldns_pkt *pkt = ask(store, "long.lt.test.", LDNS_RR_TYPE_TXT, 0, TRUE, NULL);
+	g_assert_cmpuint(ldns_pkt_ancount(pkt), ==, 1);
+	g_assert_cmpuint(ldns_rr_rd_count(ldns_rr_list_rr(ldns_pkt_answer(pkt), 0)), ==, 5000);
+	ldns_pkt_free(pkt);
+	/* 5,100 strings: 66,323 characters, of which ldns would keep 5,041. */
+	for (guint i = 0; i < 100; i++)
+		g_string_append(line, " \"zzzzzzzzzz\"");
+	GError *error = NULL;
+	g_assert_false(dns_store_add(store, line->str, NULL, &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "too long"));
+	g_clear_error(&error);
+	g_string_prepend(line, "ok.lt.test. A 192.0.2.1\n");
+	g_assert_false(dns_store_load(store, line->str, NULL, &error));
+	g_assert_error(error, DNS_STORE_ERROR, DNS_STORE_ERROR_INVALID);
+	g_assert_true(g_str_has_prefix(error->message, "line 2: "));
+	g_clear_error(&error);
+	g_assert_cmpuint(dns_store_count(store), ==, 1);
+	g_string_free(line, TRUE);
+	dns_store_free(store);
+}
+
+/* Peek's Records stay within the budget (the core's reply frame is capped
+ * at 1 MiB, twice peek's budget): a name whose records would pass it is
+ * left out whole, however large, and so is a name full of characters that
+ * JSON escapes (a quote in a TXT is \" in the text and \\\" in JSON). */
+static void
+test_records_json_budget(void)
+{
+	const gsize budget = 512 * 1024;
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_add(store, "a.pb.test. 60 IN A 192.0.2.1", NULL, NULL));
+	/* 40 records of about 50 KB at one name: 2 MB of text. */
+	GString *line = g_string_new(NULL);
+	for (guint i = 0; i < 40; i++) {
+		g_string_printf(line, "big.pb.test. 60 IN TXT \"%u\"", i);
+		for (guint s = 0; s < 200; s++) {
+			g_string_append(line, " \"");
+			for (guint c = 0; c < 250; c++)
+				g_string_append_c(line, 'x');
+			g_string_append_c(line, '"');
+		}
+		g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	}
+	guint omitted = 0;
+	JsonNode *json = dns_store_records_json(store, budget, &omitted);
+	char *text = json_to_string(json, FALSE);
+	g_assert_cmpuint(strlen(text), <=, budget);
+	g_assert_true(json_object_has_member(json_node_get_object(json), "a.pb.test."));
+	g_assert_cmpuint(omitted, ==, 40);
+	g_free(text);
+	json_node_unref(json);
+	dns_store_free(store);
+
+	/* 1,000 names of 200 quotes each: the JSON is twice the text. */
+	store = dns_store_new();
+	for (guint i = 0; i < 1000; i++) {
+		g_string_printf(line, "q%04u.pb.test. 60 IN TXT \"", i);
+		for (guint c = 0; c < 200; c++)
+			g_string_append(line, "\\\"");
+		g_string_append_c(line, '"');
+		g_assert_true(dns_store_add(store, line->str, NULL, NULL));
+	}
+	json = dns_store_records_json(store, 64 * 1024, &omitted);
+	text = json_to_string(json, FALSE);
+	g_assert_cmpuint(strlen(text), <=, 64 * 1024);
+	guint shown = json_object_get_size(json_node_get_object(json));
+	g_assert_cmpuint(shown, >, 50);
+	g_assert_cmpuint(shown + omitted, ==, 1000);
+	g_free(text);
+	json_node_unref(json);
+	g_string_free(line, TRUE);
+	dns_store_free(store);
+}
+
+/* The index of ancestors a replaced store held is freed a part at a time
+ * too: 10,000 names under 10,000 parents are 20,000 parts (the old code
+ * freed the 10,000 parents in one step). */
+static void
+test_reclaim_ancestors(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 10000; i++)
+		g_string_append_printf(text, "a.p%u.ra.test. 60 IN A 192.0.2.1\n", i);
+	DnsStore *store = dns_store_new();
+	g_assert_true(dns_store_load(store, text->str, NULL, NULL));
+	g_string_free(text, TRUE);
+	DnsStoreLoad *load =
+	        dns_store_load_start(store, g_strdup("new.ra.test. A 192.0.2.1"), NULL);
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, NULL, NULL) == DNS_STORE_LOAD_MORE)
+		;
+	guint steps = 0;
+	while (dns_store_reclaim(store, 1000))
+		steps++;
+	/* The swap's own step freed DNS_STORE_RECLAIM_STEP parts. */
+	g_assert_cmpuint(steps, >=, (20000 - DNS_STORE_RECLAIM_STEP) / 1000);
+	/* The new data's index is intact. */
+	ldns_pkt *pkt = ask(store, "p7.ra.test.", LDNS_RR_TYPE_A, 0, FALSE, NULL);
+	g_assert_cmpint(ldns_pkt_get_rcode(pkt), ==, LDNS_RCODE_NOERROR);
+	ldns_pkt_free(pkt);
+	dns_store_free(store);
+}
+
 /* What a load replaced, and a cache emptied by a change, are freed a part
  * at a time (dns_store_reclaim), while the new data answers. */
 static void
@@ -1460,6 +1637,11 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/load-steps", test_load_steps);
 	g_test_add_func("/plugins/dns/store/many-at-one-name", test_many_at_one_name);
 	g_test_add_func("/plugins/dns/store/reclaim", test_reclaim);
+	g_test_add_func("/plugins/dns/store/reclaim-ancestors", test_reclaim_ancestors);
+	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
+	g_test_add_func("/plugins/dns/store/generic-length", test_generic_length);
+	g_test_add_func("/plugins/dns/store/load-copy-budget", test_load_copy_budget);
+	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
 	g_test_add_func("/plugins/dns/answer/errors", test_answer_errors);
