@@ -588,16 +588,20 @@ dns_bytes_equal_nocase(const guint8 *a, const guint8 *b, gsize n)
  * dns_data_insert: stores @rr (transfer none) in @data. If an identical
  * record is there, its TTL takes @rr's and *old_ttl says what it was.
  * @scratch is a buffer to encode into. Does not touch the cache or serial.
+ * *@held (if not NULL) is the bytes of records the name held before: the
+ * work the insert did is in proportion to it (they are scanned and copied).
  */
 static gboolean
 dns_data_insert(DnsData *data, const ldns_rr *rr, GByteArray *scratch, gboolean *added,
-                guint32 *old_ttl, GError **error)
+                guint32 *old_ttl, gsize *held, GError **error)
 {
 	guint8 key[DNS_NAME_BUF];
 	dns_name_from_rdf(ldns_rr_owner(rr), key);
 	if (!dns_rec_encode(rr, key, scratch, error))
 		return FALSE;
 	DnsNode *node = g_hash_table_lookup(data->nodes, key);
+	if (held)
+		*held = node ? dns_node_rec_bytes(node) : 0;
 	guint16 type = (guint16)ldns_rr_get_type(rr);
 	/* The RDATA length field of what was just encoded. */
 	gsize olen = scratch->data[6];
@@ -786,7 +790,7 @@ dns_store_add(DnsStore *store, const char *text, gboolean *added, GError **error
 	gboolean is_new = FALSE;
 	guint32 old_ttl = 0;
 	GByteArray *scratch = g_byte_array_new();
-	gboolean ok = dns_data_insert(store->data, rr, scratch, &is_new, &old_ttl, error);
+	gboolean ok = dns_data_insert(store->data, rr, scratch, &is_new, &old_ttl, NULL, error);
 	g_byte_array_free(scratch, TRUE);
 	if (ok && (is_new || old_ttl != ldns_rr_ttl(rr)))
 		dns_store_changed(store);
@@ -872,10 +876,12 @@ dns_store_load_progress(DnsStore *store, guint *lines_done, guint *lines_total)
 	return TRUE;
 }
 
-/* Reads and stores the next line of @load's body; FALSE on a bad line. */
+/* Reads and stores the next line of @load's body; FALSE on a bad line.
+ * *@work is what it cost in budget units (see dns_store_load_step). */
 static gboolean
-dns_store_load_line(DnsStoreLoad *load, GError **error)
+dns_store_load_line(DnsStoreLoad *load, guint *work, GError **error)
 {
+	*work = 1;
 	const char *p = load->p;
 	const char *end = strchr(p, '\n');
 	gsize n = end ? (gsize)(end - p) : strlen(p);
@@ -892,11 +898,14 @@ dns_store_load_line(DnsStoreLoad *load, GError **error)
 	g_free(line);
 	gboolean added = FALSE;
 	guint32 old_ttl = 0;
-	if (!rr || !dns_data_insert(load->data, rr, load->scratch, &added, &old_ttl, &local)) {
+	gsize held = 0;
+	if (!rr ||
+	    !dns_data_insert(load->data, rr, load->scratch, &added, &old_ttl, &held, &local)) {
 		ldns_rr_free(rr);
 		g_propagate_prefixed_error(error, local, "line %u: ", load->line_no);
 		return FALSE;
 	}
+	*work = 1 + (guint)MIN(held / DNS_STORE_LOAD_UNIT_BYTES, G_MAXUINT / 2);
 	if (added)
 		load->added++;
 	if (added || old_ttl != ldns_rr_ttl(rr))
@@ -927,12 +936,17 @@ dns_store_load_step(DnsStoreLoad *load, guint budget, guint *n_added, GError **e
 		dns_data_replace(load->data, NULL, g_memdup2(key, dns_node_size(key)));
 		done += n;
 	}
+	/* A record added to a name that holds many costs in proportion to
+	 * them: such lines count for more, so a step stays short however the
+	 * records are spread over names (one name of 30,000 records held the
+	 * loop for most of a second per step when every line counted one). */
 	while (!load->copying && *load->p && done < budget) {
-		if (!dns_store_load_line(load, error)) {
+		guint work = 1;
+		if (!dns_store_load_line(load, &work, error)) {
 			dns_store_load_free(load);
 			return DNS_STORE_LOAD_FAILED;
 		}
-		done++;
+		done += work;
 	}
 	if (load->copying || *load->p)
 		return DNS_STORE_LOAD_MORE;

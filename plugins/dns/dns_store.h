@@ -116,8 +116,11 @@ void dns_store_load_cancel(DnsStoreLoad *load);
  *  lines read and the body's lines in all. */
 gboolean dns_store_load_progress(DnsStore *store, guint *lines_done, guint *lines_total);
 
-/** DNS_STORE_LOAD_STEP: records a step of a load handles (dns.c's pace). */
-#define DNS_STORE_LOAD_STEP 512
+/** DNS_STORE_LOAD_STEP: the budget of a step of a load (dns.c's pace): a
+ *  record costs one, and one more per DNS_STORE_LOAD_UNIT_BYTES of records
+ *  its name already holds (they are scanned and copied to add it). */
+#define DNS_STORE_LOAD_STEP       512
+#define DNS_STORE_LOAD_UNIT_BYTES 1024
 
 /**
  * dns_store_reclaim:

@@ -1216,6 +1216,30 @@ test_load_copy_budget(void)
 	dns_store_free(store);
 }
 
+/* Records added to a name that holds many cost a step more than one each:
+ * 4,000 TXT records at one name take many more steps than 4,000 / 512
+ * (they took 8 when every line counted one, the last ones each scanning and
+ * copying ~60 KiB, so one step held the loop for most of a second at
+ * 30,000). */
+static void
+test_load_step_weight(void)
+{
+	GString *text = g_string_new(NULL);
+	for (guint i = 0; i < 4000; i++)
+		g_string_append_printf(text, "big.sw.test. 60 IN TXT \"r%06u\"\n", i);
+	DnsStore *store = dns_store_new();
+	DnsStoreLoad *load = dns_store_load_start(store, g_string_free(text, FALSE), NULL);
+	g_assert_nonnull(load);
+	guint steps = 1, added = 0;
+	while (dns_store_load_step(load, DNS_STORE_LOAD_STEP, &added, NULL) == DNS_STORE_LOAD_MORE)
+		steps++;
+	g_assert_cmpuint(added, ==, 4000);
+	g_assert_cmpuint(dns_store_count(store), ==, 4000);
+	/* The name's records are ~17 bytes each: the last lines weigh ~67. */
+	g_assert_cmpuint(steps, >=, 100);
+	dns_store_free(store);
+}
+
 /* RFC 3597's generic form must give exactly the data of the type: ldns
  * keeps the first 4 bytes of "A \# 8 ..." and drops the rest without a
  * word, so such text is refused; the right length is taken. */
@@ -1641,6 +1665,7 @@ main(int argc, char **argv)
 	g_test_add_func("/plugins/dns/store/long-text", test_long_text);
 	g_test_add_func("/plugins/dns/store/generic-length", test_generic_length);
 	g_test_add_func("/plugins/dns/store/load-copy-budget", test_load_copy_budget);
+	g_test_add_func("/plugins/dns/store/load-step-weight", test_load_step_weight);
 	g_test_add_func("/plugins/dns/store/records-json-budget", test_records_json_budget);
 	g_test_add_func("/plugins/dns/answer/truncation", test_answer_truncation);
 	g_test_add_func("/plugins/dns/answer/edns", test_answer_edns);
